@@ -1,0 +1,33 @@
+"""The backend shim: the only place where the math's array libraries are named.
+
+It chooses the array library and device (``set_backend``, ``use_backend``, ``TINYML_BACKEND``),
+creates arrays there, owns the seeded random numbers, and moves data to and from the host.
+Everything else in tinyml takes its namespace from its arrays with :func:`array_namespace`.
+"""
+
+from ._backend import FLOAT_DTYPES, Backend
+from ._host import device_of, is_floating, namespace_name, to_numpy
+from ._namespace import array_namespace, backend_of
+from ._random import seed
+from ._registry import KNOWN_BACKENDS, make_backend
+from ._state import ENV_VAR, asarray, get_backend, resolve_backend, set_backend, use_backend
+
+__all__ = [
+    "ENV_VAR",
+    "FLOAT_DTYPES",
+    "KNOWN_BACKENDS",
+    "Backend",
+    "array_namespace",
+    "asarray",
+    "backend_of",
+    "device_of",
+    "get_backend",
+    "is_floating",
+    "make_backend",
+    "namespace_name",
+    "resolve_backend",
+    "seed",
+    "set_backend",
+    "to_numpy",
+    "use_backend",
+]

@@ -1,0 +1,34 @@
+"""The layers. Each keeps its own forward and backward pass, written in standard Array API calls.
+
+======================  =========================================================
+``Linear``              fully connected, ``y = x W^T + b``
+``Conv2D``              2-D convolution over NCHW images
+``Deconv2D``            transposed convolution
+``MaxPool2D``           max pooling
+``Dropout``             inverted dropout (off in eval mode)
+``Flatten``             (batch, ...) -> (batch, features)
+``ReLu`` / ``ReLU``     rectified linear unit
+``Softmax``             softmax with its true backward
+======================  =========================================================
+"""
+
+from .activation import ReLU, ReLu, Softmax
+from .base import Layer
+from .conv import Conv2D, Deconv2D
+from .dropout import Dropout
+from .linear import Linear
+from .pooling import MaxPool2D
+from .reshape import Flatten
+
+__all__ = [
+    "Conv2D",
+    "Deconv2D",
+    "Dropout",
+    "Flatten",
+    "Layer",
+    "Linear",
+    "MaxPool2D",
+    "ReLU",
+    "ReLu",
+    "Softmax",
+]

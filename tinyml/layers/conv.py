@@ -1,0 +1,219 @@
+"""Conv2D and Deconv2D (transposed convolution), vectorized over batch, channels and pixels.
+
+Both are built from the three window operations in ``_windows.py``: ``im2col`` (windows to
+columns), ``col2im_matmul`` (its adjoint) and ``correlate_columns`` (the weight gradient).
+"""
+
+from ._windows import (
+    col2im_matmul,
+    conv_output_size,
+    correlate_columns,
+    crop2d,
+    im2col,
+    pad2d,
+)
+from .base import Layer, check_input_dim, check_positive_int, shape_error
+
+
+class _Conv2DBase(Layer):
+    """What Conv2D and Deconv2D share: argument checks and the (batch, C, H, W) input check."""
+
+    def _check_common(self, input_dim, n_filters, h_filter, w_filter, stride, padding, dilation):
+        who = self.describe()
+        self.input_dim = check_input_dim(who, input_dim, 3)
+        self.h_filter = check_positive_int(who, "h_filter", h_filter)
+        self.w_filter = check_positive_int(who, "w_filter", w_filter)
+        self.stride = check_positive_int(who, "stride", stride)
+        self.padding = check_positive_int(who, "padding", padding, minimum=0)
+        self.dilation = check_positive_int(who, "dilation", dilation)
+        return check_positive_int(who, "n_filters", n_filters)
+
+    def _check_output(self, out_h, out_w):
+        if out_h < 1 or out_w < 1:
+            raise ValueError(
+                f"{self.describe()}: a {self.h_filter}x{self.w_filter} kernel with stride "
+                f"{self.stride} and padding {self.padding} leaves no output for input "
+                f"{self.input_dim}; use a smaller kernel or padding, or a larger input"
+            )
+        return out_h, out_w
+
+    def declared_input_shape(self):
+        return (None, *self.input_dim)
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 4 or tuple(input_shape[1:]) != self.input_dim:
+            c, h, w = self.input_dim
+            fix = "Reshape flat samples to (batch, C, H, W) first." if len(input_shape) == 2 else ""
+            raise shape_error(self, f"(batch, {c}, {h}, {w})", input_shape, fix)
+        return (input_shape[0], self.n_filters, self.out_h, self.out_w)
+
+
+class Conv2D(_Conv2DBase):
+    r"""2-D convolution (cross-correlation, as in every framework) over NCHW images.
+
+    Parameters
+    ----------
+    name : str
+    input_dim : (C, H, W)
+    n_filter : int
+        Output channels F.
+    h_filter, w_filter : int
+        Kernel height and width.
+    stride : int
+    padding : int
+        Zeros added on each side of H and W.
+    init : str or callable, keyword-only
+        Weight initializer (``"he_uniform"``); the bias starts at zero.
+
+    Shape
+    -----
+    input (N, C, H, W) -> output (N, F, OH, OW) with
+    ``OH = floor((H + 2 padding - h_filter) / stride) + 1`` (likewise OW).
+    ``weight`` is (F, C, h_filter, w_filter) and ``bias`` (F,), as in PyTorch.
+
+    Notes
+    -----
+    With :math:`\tilde x` the zero-padded input and :math:`s` the stride, forward is
+
+    .. math:: y_{n,f,p,q} = b_f + \sum_{c,i,j} W_{f,c,i,j}\, \tilde x_{n,c,\,ps+i,\,qs+j}
+
+    computed as one batched matmul ``W_(F, C kh kw) @ cols_(N, C kh kw, OH OW)``. Backward,
+    given :math:`g = \partial L/\partial y`:
+
+    .. math::
+        \partial L/\partial b_f \mathrel{+}= \sum_{n,p,q} g_{n,f,p,q}, \qquad
+        \partial L/\partial W_{f,c,i,j} \mathrel{+}= \sum_{n,p,q} g_{n,f,p,q}\,
+            \tilde x_{n,c,\,ps+i,\,qs+j}
+
+    .. math::
+        \partial L/\partial \tilde x_{n,c,\,ps+i,\,qs+j} \mathrel{+}= \sum_f W_{f,c,i,j}\,
+            g_{n,f,p,q}
+
+    and the input gradient is that buffer with the padding cropped off.
+    """
+
+    def __init__(self, name, input_dim, n_filter, h_filter, w_filter, stride, padding, *,
+                 init="he_uniform"):
+        super().__init__(name)
+        self.n_filters = self._check_common(input_dim, n_filter, h_filter, w_filter, stride,
+                                            padding, dilation=1)
+        c, h, w = self.input_dim
+        kh, kw, f = self.h_filter, self.w_filter, self.n_filters
+        self.out_h, self.out_w = self._check_output(
+            conv_output_size(h, kh, stride=self.stride, padding=self.padding),
+            conv_output_size(w, kw, stride=self.stride, padding=self.padding),
+        )
+        self.weight = self._new_parameter((f, c, kh, kw), c * kh * kw, f * kh * kw, init)
+        self.bias = self._zeros_parameter((f,))
+
+    @property
+    def n_filter(self):
+        """The seed API's name for the number of filters."""
+        return self.n_filters
+
+    def forward(self, input):
+        xp = self._namespace(input)
+        output_shape = self.output_shape(tuple(input.shape))
+        cols = im2col(pad2d(input, self.padding, xp=xp), self.h_filter, self.w_filter,
+                      stride=self.stride, dilation=1, out_h=self.out_h, out_w=self.out_w, xp=xp)
+        kernels = xp.reshape(self.weight.data, (self.n_filters, -1))
+        output = kernels @ cols + xp.reshape(self.bias.data, (self.n_filters, 1))
+        self._remember(cols, output_shape=output_shape)
+        return xp.reshape(output, output_shape)
+
+    def backward(self, in_gradient):
+        xp, cols = self._recall(in_gradient)
+        n = in_gradient.shape[0]
+        g = xp.reshape(in_gradient, (n, self.n_filters, self.out_h * self.out_w))
+        self.bias.grad += xp.sum(g, axis=(0, 2))
+        self.weight.grad += xp.reshape(correlate_columns(g, cols, xp=xp), self.weight.shape)
+        c, h, w = self.input_dim
+        p = self.padding
+        padded = col2im_matmul(in_gradient, self.weight.data, stride=self.stride, dilation=1,
+                               out_shape=(n, c, h + 2 * p, w + 2 * p), xp=xp)
+        return crop2d(padded, p)
+
+
+class Deconv2D(_Conv2DBase):
+    r"""Transposed convolution ("deconvolution"): the adjoint of a strided convolution.
+
+    Parameters
+    ----------
+    name : str
+    input_dim : (C, H, W)
+    n_filters : int
+        Output channels F.
+    h_filter, w_filter : int
+        Kernel height and width.
+    stride : int
+        How far apart input pixels land in the output.
+    dilation : int
+        Spacing between kernel taps.
+    padding : int
+        Rows and columns cropped from each side of the result.
+    init : str or callable, keyword-only
+        Weight initializer (``"he_uniform"``); the bias starts at zero.
+
+    Shape
+    -----
+    input (N, C, H, W) -> output (N, F, OH, OW) with
+    ``OH = (H - 1) stride - 2 padding + dilation (h_filter - 1) + 1`` (likewise OW), as
+    PyTorch's ``ConvTranspose2d`` with ``output_padding=0``. ``weight`` is
+    (C, F, h_filter, w_filter) and ``bias`` (F,), PyTorch's layout.
+
+    Notes
+    -----
+    Each input pixel scatters a weighted copy of the kernel into the output. With
+    :math:`\tilde y` the uncropped output, :math:`s` the stride and :math:`d` the dilation:
+
+    .. math::
+        \tilde y_{n,f,\,ps+id,\,qs+jd} \mathrel{+}= \sum_c W_{c,f,i,j}\, x_{n,c,p,q},
+        \qquad y = \mathrm{crop}_{padding}(\tilde y) + b
+
+    Backward, given :math:`g = \partial L/\partial y` and :math:`\tilde g` it zero-padded back
+    to the uncropped size, is a convolution of :math:`\tilde g` with the same weights:
+
+    .. math::
+        \partial L/\partial x_{n,c,p,q} = \sum_{f,i,j} W_{c,f,i,j}\, \tilde g_{n,f,\,ps+id,\,qs+jd}
+
+    .. math::
+        \partial L/\partial W_{c,f,i,j} \mathrel{+}= \sum_{n,p,q} x_{n,c,p,q}\,
+            \tilde g_{n,f,\,ps+id,\,qs+jd}, \qquad
+        \partial L/\partial b_f \mathrel{+}= \sum_{n,p,q} g_{n,f,p,q}
+    """
+
+    def __init__(self, name, input_dim, n_filters, h_filter, w_filter, stride, dilation=1,
+                 padding=0, *, init="he_uniform"):
+        super().__init__(name)
+        self.n_filters = self._check_common(input_dim, n_filters, h_filter, w_filter, stride,
+                                            padding, dilation)
+        c, h, w = self.input_dim
+        kh, kw, f = self.h_filter, self.w_filter, self.n_filters
+        self.full_h = (h - 1) * self.stride + self.dilation * (kh - 1) + 1
+        self.full_w = (w - 1) * self.stride + self.dilation * (kw - 1) + 1
+        self.out_h, self.out_w = self._check_output(self.full_h - 2 * self.padding,
+                                                    self.full_w - 2 * self.padding)
+        self.weight = self._new_parameter((c, f, kh, kw), c * kh * kw, f * kh * kw, init)
+        self.bias = self._zeros_parameter((f,))
+
+    def forward(self, input):
+        xp = self._namespace(input)
+        output_shape = self.output_shape(tuple(input.shape))
+        n = input.shape[0]
+        full = col2im_matmul(input, self.weight.data, stride=self.stride,
+                             dilation=self.dilation,
+                             out_shape=(n, self.n_filters, self.full_h, self.full_w), xp=xp)
+        self._remember(input, output_shape=output_shape)
+        return crop2d(full, self.padding) + xp.reshape(self.bias.data, (self.n_filters, 1, 1))
+
+    def backward(self, in_gradient):
+        xp, input = self._recall(in_gradient)
+        n, c, h, w = input.shape
+        self.bias.grad += xp.sum(in_gradient, axis=(0, 2, 3))
+        cols = im2col(pad2d(in_gradient, self.padding, xp=xp), self.h_filter, self.w_filter,
+                      stride=self.stride, dilation=self.dilation, out_h=h, out_w=w, xp=xp)
+        flat_input = xp.reshape(input, (n, c, h * w))
+        self.weight.grad += xp.reshape(correlate_columns(flat_input, cols, xp=xp),
+                                       self.weight.shape)
+        kernels = xp.reshape(self.weight.data, (c, -1))
+        return xp.reshape(kernels @ cols, (n, c, h, w))
