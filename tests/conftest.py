@@ -16,6 +16,7 @@ import pytest
 
 import tinyml
 from tinyml.backend import _random, _state
+from tinyml.backend._registry import _cuda_devices
 
 ALL_BACKENDS = ("numpy", "array_api_strict", "torch", "cupy")
 TEST_DEVICES = {"array_api_strict": "device1"}
@@ -37,11 +38,10 @@ def _requested():
 def _cupy_skip_reason():
     if importlib.util.find_spec("cupy") is None:
         return 'CuPy is not installed (pip install "tinyml-xp[cuda12]")'
-    try:
-        tinyml.backend.make_backend("cupy")
-    except RuntimeError as error:
-        return f"no usable CUDA device: {error}"
-    return None
+    import cupy
+
+    count, reason = _cuda_devices(cupy)
+    return None if count else f"no CUDA device visible to CuPy ({reason})"
 
 
 def backend_params():
@@ -66,9 +66,20 @@ BACKEND_PARAMS = backend_params()
 def backend(request):
     """The backend under test, current and in float64 (the precision gradient checks need)."""
     name = request.param
+    if name == "torch":
+        _single_thread_torch()
     with tinyml.use_backend(name, device=TEST_DEVICES.get(name), dtype="float64") as active:
         tinyml.seed(0)
         yield active
+
+
+def _single_thread_torch():
+    """Tests use tiny arrays, where torch's thread pool gains nothing, and its threads
+    spin-waiting for a busy core made single steps take milliseconds here when other jobs
+    shared the machine. One thread keeps the torch runs predictable."""
+    import torch
+
+    torch.set_num_threads(1)
 
 
 @pytest.fixture

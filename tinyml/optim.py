@@ -2,6 +2,7 @@
 function of arrays does the arithmetic."""
 
 import math
+import numbers
 
 from .backend import array_namespace, resolve_backend
 
@@ -90,7 +91,7 @@ def _hyperparameter(name, value, *, low, high=None, low_open=False):
     Python floats only: a 0-d float64 array would silently upcast float32 parameters on NumPy
     and is an error on array_api_strict.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"SGD: {name} must be a Python number; got {value!r}")
     value = float(value)
     too_low = value <= low if low_open else value < low

@@ -59,22 +59,21 @@ class Backend:
         """
         if dtype is not None:
             dtype = self._resolve_dtype(dtype)
-        if _is_native(data, self):
-            target = dtype if dtype is not None else (self.dtype if is_floating(data) else None)
-            moved = self.xp.asarray(data, device=self.device, copy=True if copy else None)
-            return moved if target is None else self.xp.astype(moved, target, copy=False)
+        copy = True if copy else None  # None: copy only when needed, as the standard spells it
+        if not isinstance(data, np.ndarray) and _is_native(data, self):
+            if dtype is None and is_floating(data):
+                dtype = self.dtype
+            moved = self.xp.asarray(data, device=self.device, copy=copy)
+            return moved if dtype is None else self.xp.astype(moved, dtype, copy=False)
         host = to_numpy(data)
-        if dtype is None and host.dtype.kind == "f":
-            dtype = self.dtype
-        return self._from_host(np.array(host, copy=True) if copy else host, dtype)
-
-    def _from_host(self, host, dtype):
-        if dtype is None and host.dtype.kind not in "biuf":
+        if host.dtype.kind not in "biuf":
             raise TypeError(
                 f"tinyml holds numbers only; got host data of dtype {host.dtype}. "
                 "Convert it to a numeric NumPy array first."
             )
-        return self.xp.asarray(host, dtype=dtype, device=self.device)
+        if dtype is None and host.dtype.kind == "f":
+            dtype = self.dtype
+        return self.xp.asarray(host, dtype=dtype, device=self.device, copy=copy)
 
     def zeros(self, shape, dtype=None):
         """Zeros of `shape` on this backend's device (default dtype unless given)."""
@@ -109,8 +108,6 @@ class Backend:
 
 def _is_native(data, backend):
     """True when `data` is already an array of `backend`'s library (any device)."""
-    if isinstance(data, np.ndarray) and backend.name != "numpy":
-        return False
     try:
         return namespace_name(data) == backend.name
     except TypeError:

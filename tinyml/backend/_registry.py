@@ -77,8 +77,6 @@ def _torch(device, dtype):
 
 def _cupy(device, dtype):
     cupy = _import("cupy", CUPY_INSTALL)
-    import array_api_compat.cupy as xp
-
     count, reason = _cuda_devices(cupy)
     if count == 0:
         raise RuntimeError(
@@ -91,6 +89,8 @@ def _cupy(device, dtype):
         number = number.id
     if not isinstance(number, int) or not 0 <= number < count:
         raise ValueError(f"cupy device must be a GPU number in [0, {count}); got {device!r}")
+    import array_api_compat.cupy as xp
+
     return Backend("cupy", xp, cupy.cuda.Device(number), dtype, CupyRandom)
 
 

@@ -82,7 +82,7 @@ def _take(data, chosen, backend):
         # Fancy indexing copies already; only a slice (a view) needs asarray's copy.
         return backend.asarray(data[chosen], copy=isinstance(chosen, slice))
     if isinstance(chosen, slice):
-        return data[chosen]
+        return data[chosen, ...]
     return backend.xp.take(data, backend.asarray(chosen), axis=0)
 
 

@@ -1,0 +1,218 @@
+"""Learner: the training loop, its history, the fused Softmax step, and its input checks."""
+
+import numpy as np
+import pytest
+
+import tinyml
+from tinyml.layers import Dropout, Flatten, Linear, ReLu, Softmax
+from tinyml.losses import cross_entropy, cross_entropy_with_logits, mse
+from tinyml.optim import SGD
+from tinyml.testing import assert_close
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((50, 2, 3)).astype(np.float32)
+Y = (X.reshape(50, 6).sum(axis=1) > 0).astype(np.int64) + 2 * (X[:, 0, 0] > 0)
+
+
+def make_net(dropout=0.0):
+    return tinyml.Net([Flatten("flat"), Linear("fc1", 6, 8), ReLu("relu"),
+                       Dropout("drop", dropout), Linear("fc2", 8, 4), Softmax("softmax")])
+
+
+def make_learner(net=None, loss=cross_entropy, **kwargs):
+    return tinyml.Learner(net or make_net(), loss, SGD(lr=0.1, momentum=0.9), batch_size=8,
+                          **kwargs)
+
+
+def test_fit_returns_python_float_history(backend):
+    learner = make_learner()
+    history = learner.fit(X, Y, epochs=3, validation_data=(X[:10], Y[:10]), verbose=0)
+    assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert all(len(values) == 3 for values in history.values())
+    assert all(type(value) is float for values in history.values() for value in values)
+    assert history["loss"][-1] < history["loss"][0]
+    assert 0.0 <= history["accuracy"][-1] <= 1.0
+    learner.fit(X, Y, epochs=2, verbose=0)
+    assert len(learner.history["loss"]) == 5  # kept across calls
+
+
+def test_evaluate_matches_a_direct_computation(backend):
+    learner = make_learner()
+    learner.fit(X, Y, epochs=2, verbose=0)
+    result = learner.evaluate(X, Y)
+    probabilities = tinyml.to_numpy(learner.net.forward(tinyml.asarray(X)))
+    expected_loss = -np.mean(np.log(probabilities[np.arange(50), Y]))
+    assert abs(result["loss"] - expected_loss) < 1e-9
+    assert result["accuracy"] == np.mean(probabilities.argmax(axis=1) == Y)
+
+
+def test_predict_returns_one_array_on_the_backend_in_eval_mode(backend):
+    learner = make_learner(make_net(dropout=0.5))
+    first = learner.predict(X)
+    assert_close(first, tinyml.to_numpy(learner.predict(X)), backend=backend)  # no dropout
+    assert tuple(first.shape) == (50, 4)
+    assert learner.net.training, "predict must restore the net's training mode"
+
+
+def test_data_already_on_the_backend_is_used_in_place(backend):
+    learner = make_learner()
+    history = learner.fit(tinyml.asarray(X), tinyml.asarray(Y), epochs=2, verbose=0)
+    assert len(history["loss"]) == 2
+    assert tuple(learner.predict(tinyml.asarray(X)).shape) == (50, 4)
+
+
+def test_the_fused_step_equals_the_chain_rule_through_softmax(backend):
+    """Ending in Softmax with cross_entropy fuses the pair; the update must not change."""
+    tinyml.seed(3)
+    fused_net = make_net()
+    state = {k: tinyml.to_numpy(v) for k, v in fused_net.state_dict().items()}
+    plain_net = make_net()
+    plain_net.load_state_dict(state)
+
+    def unfused(predicted, labels):  # the same loss, but not `cross_entropy` itself
+        return cross_entropy(predicted, labels)
+
+    fused = make_learner(fused_net)
+    plain = make_learner(plain_net, loss=unfused)
+    assert fused.fused and not plain.fused
+    x, y = tinyml.asarray(X[:8]), tinyml.asarray(Y[:8])
+    for _ in range(3):
+        _, fused_loss = fused.train_step(x, y)
+        _, plain_loss = plain.train_step(x, y)
+        assert abs(float(fused_loss) - float(plain_loss)) < 1e-10
+    for key, value in fused_net.state_dict().items():
+        assert_close(value, tinyml.to_numpy(plain_net.state_dict()[key]), backend=backend)
+
+
+def test_same_seed_same_backend_same_weights(backend):
+    def train_once():
+        tinyml.seed(7)
+        learner = make_learner(make_net(dropout=0.3), seed=7)
+        learner.fit(X, Y, epochs=2, verbose=0)
+        return {k: tinyml.to_numpy(v) for k, v in learner.net.state_dict().items()}
+
+    first, second = train_once(), train_once()
+    for key in first:
+        np.testing.assert_array_equal(first[key], second[key])
+
+
+def test_one_hot_labels_and_logit_loss(backend):
+    learner = make_learner(tinyml.Net([Flatten("flat"), Linear("fc", 6, 4)]),
+                           loss=cross_entropy_with_logits)
+    history = learner.fit(X, np.eye(4)[Y], epochs=2, verbose=0)
+    assert "accuracy" in history
+    assert learner.evaluate(X, np.eye(4)[Y])["accuracy"] == learner.evaluate(X, Y)["accuracy"]
+
+
+def test_regression_has_no_accuracy(backend):
+    net = tinyml.Net([Flatten("flat"), Linear("fc", 6, 1)])
+    targets = X.reshape(50, 6) @ np.arange(6.0).reshape(6, 1)
+    history = make_learner(net, loss=mse).fit(X, targets, epochs=3, verbose=0)
+    assert set(history) == {"loss"}
+    assert history["loss"][-1] < history["loss"][0]
+
+
+def test_verbose_prints_one_line_per_epoch(backend, capsys):
+    make_learner().fit(X, Y, epochs=2, validation_data=(X, Y), verbose=1)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("epoch 1/2  loss ") and "val_accuracy" in lines[1]
+    make_learner().fit(X, Y, epochs=1, verbose=0)
+    assert capsys.readouterr().out == ""
+
+
+def test_no_shuffle_visits_samples_in_order(backend):
+    seen = []
+
+    def recording_loss(predicted, labels):
+        seen.append(tinyml.to_numpy(labels).tolist())
+        return cross_entropy_with_logits(predicted, labels)
+
+    net = tinyml.Net([Flatten("flat"), Linear("fc", 6, 4)])
+    make_learner(net, loss=recording_loss).fit(X, Y, epochs=1, shuffle=False, verbose=0)
+    assert sum(seen, []) == Y.tolist()
+    seen.clear()
+    make_learner(net, loss=recording_loss).fit(X, Y, epochs=1, shuffle=True, verbose=0)
+    assert sorted(sum(seen, [])) == sorted(Y.tolist()) and sum(seen, []) != Y.tolist()
+
+
+def test_learner_backend_argument_moves_the_net():
+    with tinyml.use_backend("numpy"):
+        net = make_net()
+    learner = tinyml.Learner(net, cross_entropy, SGD(lr=0.1), backend="array_api_strict")
+    assert net.backend.name == "array_api_strict"
+    assert learner.fit(X, Y, epochs=1, verbose=0)["loss"]
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "error", "match"),
+    [
+        (X, Y[:40], ValueError, "fit: x has 50 samples but y has 40 labels"),
+        (X[:0], Y[:0], ValueError, "fit: x is empty"),
+        (X, Y + 2, ValueError, r"class indices in \[0, 4\).*from 2 to 5"),
+        (X, Y - 1, ValueError, r"class indices in \[0, 4\).*from -1"),
+        (X.reshape(50, 6, 1, 1)[:, :5], Y, ValueError,
+         r"Linear 'fc1' expects input of shape \(batch, 6\); got \(50, 5\)"),
+        (X[:, 0], Y, ValueError, r"expects input of shape \(batch, 6\); got \(50, 3\)"),
+        (X, np.eye(3)[Y % 3], ValueError, "one-hot labels have 3 columns but the net has 4"),
+        (X, Y.astype(np.float32), TypeError, "1-D labels must be integer class indices"),
+        (X.astype(str), Y, TypeError, "x must hold numbers"),
+    ],
+)
+def test_bad_data_is_refused_before_training(backend, x, y, error, match):
+    learner = make_learner()
+    before = {k: tinyml.to_numpy(v).copy() for k, v in learner.net.state_dict().items()}
+    with pytest.raises(error, match=match):
+        learner.fit(x, y, epochs=1, verbose=0)
+    for key, value in learner.net.state_dict().items():
+        np.testing.assert_array_equal(tinyml.to_numpy(value), before[key])
+
+
+def test_bad_input_rank_for_a_first_linear_layer(backend):
+    learner = make_learner(tinyml.Net([Linear("fc1", 6, 4), Softmax("softmax")]))
+    with pytest.raises(ValueError, match=r"expects input of shape \(batch, 6\); got \(50, 2, 3\)"
+                                         r"\. Add a Flatten before it"):
+        learner.fit(X, Y, epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), [
+    ({"batch_size": 0}, ValueError, "batch_size must be a positive int; got 0"),
+    ({"batch_size": -3}, ValueError, "batch_size must be a positive int"),
+    ({"batch_size": 2.5}, TypeError, "batch_size must be a positive int"),
+])
+def test_bad_batch_size(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        tinyml.Learner(make_net(), cross_entropy, SGD(lr=0.1), **kwargs)
+
+
+@pytest.mark.parametrize(("epochs", "error"), [(0, ValueError), (-1, ValueError),
+                                               (1.0, TypeError), (True, TypeError)])
+def test_bad_epochs(epochs, error):
+    with pytest.raises(error, match="epochs must be a positive int"):
+        make_learner().fit(X, Y, epochs=epochs, verbose=0)
+
+
+def test_bad_constructor_arguments():
+    with pytest.raises(TypeError, match="Learner needs a tinyml.Net"):
+        tinyml.Learner([Linear("fc", 2, 2)], cross_entropy, SGD(lr=0.1))
+    with pytest.raises(TypeError, match="loss must be a function"):
+        tinyml.Learner(make_net(), "cross_entropy", SGD(lr=0.1))
+    with pytest.raises(TypeError, match="optimizer must have a step"):
+        tinyml.Learner(make_net(), cross_entropy, 0.1)
+
+
+def test_bad_validation_data():
+    with pytest.raises(TypeError, match=r"validation_data must be a pair"):
+        make_learner().fit(X, Y, epochs=1, validation_data=X, verbose=0)
+    with pytest.raises(ValueError, match=r"fit \(validation_data\): x has 50 samples but y has 3"):
+        make_learner().fit(X, Y, epochs=1, validation_data=(X, Y[:3]), verbose=0)
+
+
+def test_predict_and_evaluate_check_their_input(backend):
+    learner = make_learner()
+    with pytest.raises(ValueError, match="predict: x is empty"):
+        learner.predict(X[:0])
+    with pytest.raises(ValueError, match="Linear 'fc1' expects"):
+        learner.predict(X[:, :1])
+    with pytest.raises(ValueError, match="evaluate: x has 50 samples but y has 49"):
+        learner.evaluate(X, Y[:49])
