@@ -136,6 +136,15 @@ def test_no_shuffle_visits_samples_in_order(backend):
     assert sorted(sum(seen, [])) == sorted(Y.tolist()) and sum(seen, []) != Y.tolist()
 
 
+def test_integer_images_become_floats(backend):
+    learner = make_learner()
+    pixels = (X * 10).astype(np.int16)
+    history = learner.fit(pixels, Y, epochs=1, verbose=0)
+    assert np.isfinite(history["loss"][0])
+    assert learner.predict(pixels).dtype == backend.dtype
+    assert learner.predict(tinyml.asarray(pixels)).dtype == backend.dtype
+
+
 def test_learner_backend_argument_moves_the_net():
     with tinyml.use_backend("numpy"):
         net = make_net()

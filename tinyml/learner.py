@@ -151,7 +151,7 @@ class Learner:
     def predict(self, x):
         """The net's outputs for `x`, in eval mode, as one array on the net's backend."""
         backend = self.net.backend
-        x = prepare(x, backend, "predict: x")
+        x = prepare(x, backend, "predict: x", inputs=True)
         if x.ndim == 0 or x.shape[0] == 0:
             raise ValueError("predict: x is empty; give at least one sample")
         self.net.output_shape(tuple(x.shape))
@@ -162,7 +162,7 @@ class Learner:
 
     def _checked(self, x, y, backend, who):
         """Data prepared for batching and checked against the net, before any compute."""
-        x = prepare(x, backend, f"{who}: x")
+        x = prepare(x, backend, f"{who}: x", inputs=True)
         y = prepare(y, backend, f"{who}: y")
         check_pair(x, y, who)
         output_shape = self.net.output_shape(tuple(x.shape))

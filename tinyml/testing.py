@@ -77,9 +77,10 @@ def check_layer_gradients(layer, x, *, backend=None, rtol=1e-5, atol=1e-7, eps=1
 
     The scalar checked is ``L = sum(forward(x) * R)`` for a fixed random R, so dL/dy = R. The
     backend's generator is reseeded before every forward, so a random layer such as Dropout
-    draws the same mask each time. Needs a float64 backend.
+    draws the same mask each time. Needs a float64 backend. Each analytic gradient must also
+    live on `backend` with its dtype and the right shape (checked with :func:`assert_close`).
 
-    Returns the analytic gradients as host arrays: ``{"input": ..., "<param>": ...}``.
+    Returns the analytic gradients as host arrays (copies): ``{"input": ..., "<param>": ...}``.
     """
     backend = backend or get_backend()
     if backend.dtype_name != "float64":
@@ -98,22 +99,22 @@ def check_layer_gradients(layer, x, *, backend=None, rtol=1e-5, atol=1e-7, eps=1
     def loss_at_input(x_values):
         return float(np.sum(to_numpy(forward(x_values)) * projection))
 
-    for parameter in params.values():
-        parameter.zero_grad()
-    forward(x_host)
-    analytic = {"input": to_numpy(layer.backward(backend.asarray(projection)))}
-    analytic.update({name: to_numpy(p.grad) for name, p in params.items()})
-
     numeric = {"input": numerical_gradient(loss_at_input, x_host, eps)}
     for name, parameter in params.items():
         numeric[name] = _parameter_gradient(parameter, backend, lambda: loss_at_input(x_host),
                                             eps)
-    for name in analytic:
-        np.testing.assert_allclose(
-            analytic[name], numeric[name], rtol=rtol, atol=atol,
-            err_msg=f"{layer.describe()}: backward disagrees with finite differences for {name}",
-        )
-    return analytic
+    for parameter in params.values():
+        parameter.zero_grad()
+    forward(x_host)
+    analytic = {"input": layer.backward(backend.asarray(projection))}
+    analytic.update({name: p.grad for name, p in params.items()})
+    for name, gradient in analytic.items():
+        # assert_close, not a bare value comparison: a gradient that left the backend (or
+        # changed dtype, or has a broadcastable wrong shape) must fail too.
+        assert_close(gradient, numeric[name], backend=backend, rtol=rtol, atol=atol,
+                     err_msg=f"{layer.describe()}: backward disagrees with finite differences "
+                             f"for {name}")
+    return {name: np.array(to_numpy(gradient), copy=True) for name, gradient in analytic.items()}
 
 
 def _parameter_gradient(parameter, backend, loss, eps):

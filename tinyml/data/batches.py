@@ -11,18 +11,22 @@ from ..backend import device_of, is_floating, namespace_name, to_numpy
 from ..backend._host import lookup
 
 
-def prepare(data, backend, what):
+def prepare(data, backend, what, *, inputs=False):
     """`data` ready for batching.
 
     Arrays already on `backend`'s library and device are kept; anything else becomes a host
     NumPy array whose floating values already have the backend's dtype, so no batch is cast.
+    With ``inputs=True`` (samples, not labels) integer and boolean data, such as uint8 images,
+    become floats of the backend's dtype too.
     """
     if _on_device(data, backend):
+        if inputs and not is_floating(data):
+            return backend.xp.astype(data, backend.dtype)
         return data
     host = np.asarray(to_numpy(data))
     if host.dtype.kind not in "biuf":
         raise TypeError(f"{what} must hold numbers; got dtype {host.dtype}")
-    if host.dtype.kind == "f" and host.dtype != np.dtype(backend.dtype_name):
+    if (host.dtype.kind == "f" or inputs) and host.dtype != np.dtype(backend.dtype_name):
         host = host.astype(backend.dtype_name)
     return host
 

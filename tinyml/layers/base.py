@@ -90,12 +90,22 @@ class Layer:
         """How error messages name this layer: ``Linear 'fc1'``."""
         return f"{type(self).__name__} '{self.name}'"
 
-    def _namespace(self, x, what="input"):
-        """The namespace of `x` and of this layer's parameters; refuses a mix of backends."""
+    def _namespace(self, x, what="input", kept=()):
+        """The namespace of `x`, this layer's parameters and the arrays in `kept`; refuses a
+        mix of backends."""
         params = self.named_parameters()
-        arrays = [x] + [p.data for p in params.values()]
-        names = [what] + [f"parameter '{name}'" for name in params]
+        arrays = [x] + [p.data for p in params.values()] + list(kept)
+        names = [what] + [f"parameter '{name}'" for name in params] + \
+            ["what forward kept from its input"] * len(kept)
         return array_namespace(*arrays, names=names, where=self.describe())
+
+    def _input_namespace(self, x):
+        """For forward: the namespace of `x` and the parameters, and `x` must be floating."""
+        xp = self._namespace(x)
+        if not xp.isdtype(x.dtype, "real floating"):
+            raise TypeError(f"{self.describe()} expects floating-point input; got {x.dtype}. "
+                            "Cast it first (Learner.fit and predict cast for you).")
+        return xp
 
     def _remember(self, *values, output_shape):
         """Keep `values` for backward, with the shape backward's gradient must have."""
@@ -113,7 +123,10 @@ class Layer:
                 f"{self.describe()}: backward() called before forward(). Run forward on a "
                 "batch first; backward uses what forward kept."
             )
-        xp = self._namespace(in_gradient, what="in_gradient")
+        # The cached arrays too: a layer without parameters (ReLu, MaxPool2D) would otherwise
+        # mix backends or devices with no check.
+        kept = [value for value in self._cache if hasattr(value, "shape")]
+        xp = self._namespace(in_gradient, what="in_gradient", kept=kept)
         if tuple(in_gradient.shape) != self._output_shape:
             raise ValueError(
                 f"{self.describe()}: in_gradient has shape {tuple(in_gradient.shape)} but the "

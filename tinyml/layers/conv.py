@@ -18,7 +18,8 @@ from .base import Layer, check_input_dim, check_positive_int, shape_error
 class _Conv2DBase(Layer):
     """What Conv2D and Deconv2D share: argument checks and the (batch, C, H, W) input check."""
 
-    def _check_common(self, input_dim, n_filters, h_filter, w_filter, stride, padding, dilation):
+    def _check_common(self, input_dim, n_filters, h_filter, w_filter, stride, padding, dilation,
+                      filters_argument):
         who = self.describe()
         self.input_dim = check_input_dim(who, input_dim, 3)
         self.h_filter = check_positive_int(who, "h_filter", h_filter)
@@ -26,7 +27,7 @@ class _Conv2DBase(Layer):
         self.stride = check_positive_int(who, "stride", stride)
         self.padding = check_positive_int(who, "padding", padding, minimum=0)
         self.dilation = check_positive_int(who, "dilation", dilation)
-        return check_positive_int(who, "n_filters", n_filters)
+        return check_positive_int(who, filters_argument, n_filters)
 
     def _check_output(self, out_h, out_w):
         if out_h < 1 or out_w < 1:
@@ -96,7 +97,7 @@ class Conv2D(_Conv2DBase):
                  init="he_uniform"):
         super().__init__(name)
         self.n_filters = self._check_common(input_dim, n_filter, h_filter, w_filter, stride,
-                                            padding, dilation=1)
+                                            padding, dilation=1, filters_argument="n_filter")
         c, h, w = self.input_dim
         kh, kw, f = self.h_filter, self.w_filter, self.n_filters
         self.out_h, self.out_w = self._check_output(
@@ -112,7 +113,7 @@ class Conv2D(_Conv2DBase):
         return self.n_filters
 
     def forward(self, input):
-        xp = self._namespace(input)
+        xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
         cols = im2col(pad2d(input, self.padding, xp=xp), self.h_filter, self.w_filter,
                       stride=self.stride, dilation=1, out_h=self.out_h, out_w=self.out_w, xp=xp)
@@ -186,7 +187,7 @@ class Deconv2D(_Conv2DBase):
                  padding=0, *, init="he_uniform"):
         super().__init__(name)
         self.n_filters = self._check_common(input_dim, n_filters, h_filter, w_filter, stride,
-                                            padding, dilation)
+                                            padding, dilation, filters_argument="n_filters")
         c, h, w = self.input_dim
         kh, kw, f = self.h_filter, self.w_filter, self.n_filters
         self.full_h = (h - 1) * self.stride + self.dilation * (kh - 1) + 1
@@ -197,7 +198,7 @@ class Deconv2D(_Conv2DBase):
         self.bias = self._zeros_parameter((f,))
 
     def forward(self, input):
-        xp = self._namespace(input)
+        xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
         n = input.shape[0]
         full = col2im_matmul(input, self.weight.data, stride=self.stride,

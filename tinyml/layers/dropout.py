@@ -1,5 +1,7 @@
 """Dropout: zero random activations while training."""
 
+import numbers
+
 from ..backend import backend_of
 from .base import Layer
 
@@ -26,7 +28,7 @@ class Dropout(Layer):
 
     def __init__(self, name, probability):
         super().__init__(name)
-        if isinstance(probability, bool) or not isinstance(probability, (int, float)):
+        if isinstance(probability, bool) or not isinstance(probability, numbers.Real):
             raise TypeError(f"{self.describe()}: probability must be a float; got "
                             f"{probability!r}")
         if not 0.0 <= probability < 1.0:
@@ -35,7 +37,7 @@ class Dropout(Layer):
         self.probability = float(probability)
 
     def forward(self, input):
-        xp = self._namespace(input)
+        xp = self._input_namespace(input)
         if not self.training or self.probability == 0.0:
             self._remember(None, output_shape=input.shape)
             return input

@@ -62,7 +62,7 @@ class Linear(Layer):
         return (input_shape[0], self.output_dim)
 
     def forward(self, input):
-        xp = self._namespace(input)
+        xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
         self._remember(input, output_shape=output_shape)
         return input @ xp.matrix_transpose(self.weight.data) + self.bias.data

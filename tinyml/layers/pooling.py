@@ -44,7 +44,9 @@ class MaxPool2D(Layer):
         super().__init__(name)
         who = self.describe()
         self.input_dim = check_input_dim(who, input_dim, 3)
-        if isinstance(size, (tuple, list)) and len(size) == 2:
+        if isinstance(size, (tuple, list)):
+            if len(size) != 2:
+                raise TypeError(f"{who}: size must be an int or an (h, w) pair; got {size!r}")
             self.size = tuple(check_positive_int(who, "size", extent) for extent in size)
         else:
             self.size = (check_positive_int(who, "size", size),) * 2
@@ -80,7 +82,7 @@ class MaxPool2D(Layer):
             unclaimed = unclaimed & ~hit
 
     def forward(self, input):
-        xp = self._namespace(input)
+        xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
         output = None
         for _, view in self._windows(input):

@@ -22,7 +22,7 @@ class Flatten(Layer):
         return (input_shape[0], None if None in rest else math.prod(rest))
 
     def forward(self, input):
-        xp = self._namespace(input)
+        xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
         self._remember(tuple(input.shape), output_shape=output_shape)
         return xp.reshape(input, output_shape)

@@ -1,0 +1,152 @@
+"""ReLu and Softmax: forward against loop references, backward against finite differences and
+the closed forms, numerical stability, and errors."""
+
+import numpy as np
+import pytest
+import reference
+
+import tinyml
+from tinyml.layers import ReLU, ReLu, Softmax
+from tinyml.testing import assert_close, check_layer_gradients
+
+RNG = np.random.default_rng(0)
+MIXED = np.array([[-2.0, -0.5, 0.25, 3.0], [1.5, -1e-3, 2e-3, -7.0]])
+
+
+def away_from_zero(shape, seed=0):
+    """Random values of both signs with |x| >= 0.1, so ReLu's kink is never crossed."""
+    rng = np.random.default_rng(seed)
+    return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.1, 2.0, shape)
+
+
+# ---------------------------------------------------------------- ReLu
+def test_relu_alias():
+    assert ReLU is ReLu
+
+
+@pytest.mark.parametrize("shape", [(2, 4), (1, 2, 3, 3)])
+def test_relu_forward_matches_reference(backend, shape):
+    x = away_from_zero(shape)
+    assert_close(ReLu("relu").forward(tinyml.asarray(x)), reference.relu(x), backend=backend)
+
+
+def test_relu_gradient_is_one_for_positive_and_zero_otherwise(backend):
+    layer = ReLu("relu")
+    x = np.array([[-3.0, -1e-8, 0.0, 1e-8, 2.0]])
+    assert_close(layer.forward(tinyml.asarray(x)), np.array([[0.0, 0.0, 0.0, 1e-8, 2.0]]),
+                 backend=backend)
+    dx = layer.backward(tinyml.asarray(np.array([[5.0, 5.0, 5.0, 5.0, -5.0]])))
+    assert_close(dx, np.array([[0.0, 0.0, 0.0, 5.0, -5.0]]), backend=backend)  # 0 at x = 0
+
+
+def test_relu_backward_matches_finite_differences(backend):
+    check_layer_gradients(ReLu("relu"), away_from_zero((2, 3, 2)), backend=backend)
+
+
+def test_relu_float32_stays_float32(backend32):
+    layer = ReLu("relu")
+    assert_close(layer.forward(tinyml.asarray(MIXED)), reference.relu(MIXED), backend=backend32)
+    assert layer.backward(tinyml.asarray(np.ones(MIXED.shape))).dtype == backend32.dtype
+
+
+# ---------------------------------------------------------------- Softmax
+@pytest.mark.parametrize(("shape", "axis"), [((3, 5), 1), ((1, 4), -1), ((2, 3, 4), 0),
+                                             ((2, 3, 4), 1), ((2, 3, 4), -1)])
+def test_softmax_forward_matches_reference(backend, shape, axis):
+    x = RNG.standard_normal(shape) * 3
+    y = Softmax("softmax", axis=axis).forward(tinyml.asarray(x))
+    assert_close(y, reference.softmax(x, axis), backend=backend)
+    np.testing.assert_allclose(tinyml.to_numpy(y).sum(axis=axis), 1.0, rtol=1e-12)
+
+
+def test_softmax_rows_sum_to_one_and_default_name(backend):
+    layer = Softmax()
+    assert layer.name == "softmax" and layer.axis == 1
+    y = tinyml.to_numpy(layer.forward(tinyml.asarray(RNG.standard_normal((4, 6)))))
+    np.testing.assert_allclose(y.sum(axis=1), np.ones(4), rtol=1e-12)
+    assert (y > 0).all()
+
+
+def test_softmax_stays_finite_for_huge_logits(backend):
+    logits = np.array([[1000.0, 999.0, -1000.0], [-1000.0, -1001.0, -999.0],
+                       [1e4, 1e4, 1e4]])
+    layer = Softmax("softmax")
+    y = layer.forward(tinyml.asarray(logits))
+    e = np.exp(np.array([[1.0, 0.0, -2000.0], [-1.0, -2.0, 0.0], [0.0, 0.0, 0.0]]))
+    assert_close(y, e / e.sum(axis=1, keepdims=True), backend=backend)
+    dx = tinyml.to_numpy(layer.backward(tinyml.asarray(np.ones(logits.shape))))
+    assert np.isfinite(dx).all()
+
+
+@pytest.mark.parametrize(("shape", "axis"), [((3, 4), 1), ((2, 3, 2), 0), ((2, 2, 3), -1)])
+def test_softmax_backward_matches_finite_differences(backend, shape, axis):
+    check_layer_gradients(Softmax("softmax", axis=axis), RNG.standard_normal(shape),
+                          backend=backend)
+
+
+def test_softmax_backward_is_the_jacobian_product(backend):
+    x, g = RNG.standard_normal((2, 3)), RNG.standard_normal((2, 3))
+    layer = Softmax("softmax")
+    layer.forward(tinyml.asarray(x))
+    p = reference.softmax(x)
+    jacobians = [np.diag(row) - np.outer(row, row) for row in p]  # dp_k/dx_j
+    expected = np.stack([jac.T @ gi for jac, gi in zip(jacobians, g, strict=True)])
+    assert_close(layer.backward(tinyml.asarray(g)), expected, backend=backend)
+
+
+def test_softmax_float32_stays_float32(backend32):
+    layer = Softmax("softmax")
+    assert_close(layer.forward(tinyml.asarray(MIXED)), reference.softmax(MIXED),
+                 backend=backend32)
+    assert layer.backward(tinyml.asarray(np.ones(MIXED.shape))).dtype == backend32.dtype
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"axis": 1.0}, TypeError, r"Softmax 'softmax': axis must be an int; got 1\.0"),
+        ({"axis": True}, TypeError, r"axis must be an int; got True"),
+        ({"axis": "1"}, TypeError, r"axis must be an int; got '1'"),
+        ({"name": ""}, TypeError, r"name must be a non-empty string"),
+    ],
+)
+def test_softmax_bad_constructor_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        Softmax(**kwargs)
+
+
+@pytest.mark.parametrize("axis", [2, -3])
+def test_softmax_axis_out_of_range(backend, axis):
+    with pytest.raises(ValueError, match=rf"Softmax 'softmax': axis {axis} is out of range for "
+                                         r"an input of shape \(2, 3\)"):
+        Softmax("softmax", axis=axis).forward(tinyml.asarray(np.zeros((2, 3))))
+
+
+# ---------------------------------------------------------------- both
+@pytest.mark.parametrize("make", [lambda: ReLu("act"), lambda: Softmax("act")],
+                         ids=["ReLu", "Softmax"])
+def test_backward_out_of_order_or_misshapen(backend, make):
+    layer = make()
+    kind = type(layer).__name__
+    with pytest.raises(RuntimeError, match=rf"{kind} 'act': backward\(\) called before forward"):
+        layer.backward(tinyml.asarray(np.ones((2, 4))))
+    layer.forward(tinyml.asarray(MIXED))
+    with pytest.raises(ValueError, match=r"in_gradient has shape \(4, 2\) but the last forward "
+                                         r"produced \(2, 4\)"):
+        layer.backward(tinyml.asarray(np.ones((4, 2))))
+
+
+@pytest.mark.parametrize("make", [lambda: ReLu("act"), lambda: Softmax("act")],
+                         ids=["ReLu", "Softmax"])
+def test_gradient_from_another_backend_or_device_is_refused(make):
+    layer = make()
+    kind = type(layer).__name__
+    with tinyml.use_backend("array_api_strict", device="device1", dtype="float64"):
+        layer.forward(tinyml.asarray(MIXED))
+    with pytest.raises(TypeError, match=rf"{kind} 'act': .* lives on array_api_strict .* but "
+                                        r"in_gradient lives on numpy"):
+        layer.backward(np.ones(MIXED.shape))
+    with tinyml.use_backend("array_api_strict", dtype="float64"):
+        g_elsewhere = tinyml.asarray(np.ones(MIXED.shape))
+    with pytest.raises(ValueError, match=rf"{kind} 'act': .*device1.* but in_gradient"):
+        layer.backward(g_elsewhere)

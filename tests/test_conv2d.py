@@ -1,0 +1,172 @@
+"""Conv2D: forward against the direct-definition loop, backward against finite differences and
+PyTorch, a property test over small random configurations, and every documented error."""
+
+import numpy as np
+import pytest
+import reference
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import tinyml
+from tinyml.layers import Conv2D
+from tinyml.testing import assert_close, check_layer_gradients
+
+# (N, C, H, W, F, kh, kw, stride, padding)
+CONFIGS = {
+    "3x3": (2, 3, 5, 5, 4, 3, 3, 1, 0),
+    "batch1-nonsquare-stride2-pad1": (1, 2, 6, 7, 3, 3, 2, 2, 1),
+    "stride3-remainder-pad2": (2, 1, 7, 5, 2, 2, 3, 3, 2),
+    "1x1": (1, 2, 4, 3, 2, 1, 1, 1, 0),
+    "kernel-larger-than-input-padded": (1, 1, 3, 3, 2, 5, 4, 1, 1),
+}
+SMALL = {  # for finite differences: a few hundred forward passes each
+    "3x3-pad1": (2, 2, 4, 4, 2, 3, 3, 1, 1),
+    "nonsquare-stride2-remainder": (1, 2, 5, 4, 2, 2, 3, 2, 0),
+}
+
+
+def make_conv(config, seed=0):
+    """(layer with random weight and bias, host input, weight, bias) for `config`."""
+    n, c, h, w, f, kh, kw, stride, padding = config
+    rng = np.random.default_rng(seed)
+    layer = Conv2D("conv", (c, h, w), f, kh, kw, stride, padding)
+    weight, bias = rng.standard_normal((f, c, kh, kw)), rng.standard_normal(f)
+    layer.weight.data, layer.bias.data = tinyml.asarray(weight), tinyml.asarray(bias)
+    return layer, rng.standard_normal((n, c, h, w)), weight, bias
+
+
+def expected(config, x, weight, bias):
+    return reference.conv2d(x, weight, bias, stride=config[7], padding=config[8])
+
+
+@pytest.mark.parametrize("config", CONFIGS.values(), ids=list(CONFIGS))
+def test_forward_matches_reference(backend, config):
+    layer, x, weight, bias = make_conv(config)
+    assert_close(layer.forward(tinyml.asarray(x)), expected(config, x, weight, bias),
+                 backend=backend)
+
+
+@st.composite
+def conv_configs(draw):
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    stride, padding = draw(st.integers(1, 3)), draw(st.integers(0, 2))
+    h = draw(st.integers(max(1, kh - 2 * padding), 7))
+    w = draw(st.integers(max(1, kw - 2 * padding), 7))
+    return (draw(st.integers(1, 2)), draw(st.integers(1, 3)), h, w, draw(st.integers(1, 3)),
+            kh, kw, stride, padding)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(config=conv_configs(), seed=st.integers(0, 2**16))
+def test_forward_property_random_configs(backend, config, seed):
+    layer, x, weight, bias = make_conv(config, seed)
+    assert_close(layer.forward(tinyml.asarray(x)), expected(config, x, weight, bias),
+                 backend=backend, err_msg=str(config))
+
+
+@pytest.mark.parametrize("config", SMALL.values(), ids=list(SMALL))
+def test_backward_matches_finite_differences(backend, config):
+    layer, x, _, _ = make_conv(config)
+    check_layer_gradients(layer, x, backend=backend)
+
+
+@pytest.mark.parametrize("config", CONFIGS.values(), ids=list(CONFIGS))
+def test_forward_and_gradients_match_torch(backend, config):
+    torch = pytest.importorskip("torch")
+    layer, x, weight, bias = make_conv(config)
+    y = layer.forward(tinyml.asarray(x))
+    g = np.random.default_rng(1).standard_normal(tuple(y.shape))
+    dx = layer.backward(tinyml.asarray(g))
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, weight, bias))
+    yt = torch.nn.functional.conv2d(xt, wt, bt, stride=config[7], padding=config[8])
+    yt.backward(torch.tensor(g))
+    assert_close(y, yt.detach().numpy(), backend=backend, err_msg="output")
+    assert_close(dx, xt.grad.numpy(), backend=backend, err_msg="input gradient")
+    assert_close(layer.weight.grad, wt.grad.numpy(), backend=backend, err_msg="weight gradient")
+    assert_close(layer.bias.grad, bt.grad.numpy(), backend=backend, err_msg="bias gradient")
+
+
+def test_backward_adds_into_grad(backend):
+    layer, x, _, _ = make_conv(SMALL["3x3-pad1"])
+    y = layer.forward(tinyml.asarray(x))
+    g = tinyml.asarray(np.random.default_rng(2).standard_normal(tuple(y.shape)))
+    layer.backward(g)
+    once = {p.name: tinyml.to_numpy(p.grad).copy() for p in layer.parameters()}
+    assert all(np.abs(v).max() > 0 for v in once.values())
+    layer.backward(g)
+    for parameter in layer.parameters():
+        assert_close(parameter.grad, 2 * once[parameter.name], backend=backend)
+
+
+def test_float32_stays_float32(backend32):
+    config = CONFIGS["batch1-nonsquare-stride2-pad1"]
+    layer, x, weight, bias = make_conv(config)
+    y = layer.forward(tinyml.asarray(x))
+    assert_close(y, expected(config, x, weight, bias), backend=backend32)
+    dx = layer.backward(tinyml.asarray(np.ones(tuple(y.shape))))
+    assert dx.dtype == layer.weight.grad.dtype == layer.bias.grad.dtype == backend32.dtype
+
+
+@pytest.mark.parametrize(
+    ("shape", "match"),
+    [
+        ((2, 3, 5), r"Conv2D 'conv' expects input of shape \(batch, 3, 5, 5\); got \(2, 3, 5\)\.$"),
+        ((2, 75), r"got \(2, 75\)\. Reshape flat samples to \(batch, C, H, W\) first\."),
+        ((2, 2, 5, 5), r"expects input of shape \(batch, 3, 5, 5\); got \(2, 2, 5, 5\)"),
+        ((2, 3, 5, 6), r"expects input of shape \(batch, 3, 5, 5\); got \(2, 3, 5, 6\)"),
+        ((2, 3, 6, 5), r"expects input of shape \(batch, 3, 5, 5\); got \(2, 3, 6, 5\)"),
+    ],
+)
+def test_wrong_input_shape(backend, shape, match):
+    layer = Conv2D("conv", (3, 5, 5), 4, 3, 3, 1, 0)
+    with pytest.raises(ValueError, match=match):
+        layer.forward(tinyml.asarray(np.zeros(shape)))
+
+
+def test_backward_out_of_order_or_misshapen(backend):
+    layer, x, _, _ = make_conv(CONFIGS["3x3"])
+    with pytest.raises(RuntimeError, match=r"Conv2D 'conv': backward\(\) called before forward"):
+        layer.backward(tinyml.asarray(np.ones((2, 4, 3, 3))))
+    layer.forward(tinyml.asarray(x))
+    with pytest.raises(ValueError, match=r"in_gradient has shape \(2, 4, 3, 2\) but the last "
+                                         r"forward produced \(2, 4, 3, 3\)"):
+        layer.backward(tinyml.asarray(np.ones((2, 4, 3, 2))))
+
+
+GOOD = {"input_dim": (3, 5, 5), "n_filter": 4, "h_filter": 3, "w_filter": 3, "stride": 1,
+        "padding": 0}
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "match"),
+    [
+        ({"stride": 0}, ValueError, r"Conv2D 'conv': stride must be >= 1; got 0"),
+        ({"stride": -1}, ValueError, r"stride must be >= 1; got -1"),
+        ({"padding": -1}, ValueError, r"padding must be >= 0; got -1"),
+        ({"h_filter": 0}, ValueError, r"h_filter must be >= 1"),
+        ({"w_filter": 2.0}, TypeError, r"w_filter must be an int; got 2\.0"),
+        ({"n_filter": 0}, ValueError, r"Conv2D 'conv': n_filter must be >= 1; got 0"),
+        ({"stride": True}, TypeError, r"stride must be an int; got True"),
+        ({"input_dim": (5, 5)}, TypeError, r"input_dim must be \(C, H, W\); got \(5, 5\)"),
+        ({"input_dim": 5}, TypeError, r"input_dim must be \(C, H, W\)"),
+        ({"input_dim": (3, 0, 5)}, ValueError, r"input_dim must be >= 1; got 0"),
+        ({"h_filter": 6}, ValueError, r"a 6x3 kernel with stride 1 and padding 0 leaves no output"),
+        ({"w_filter": 4, "stride": 2, "input_dim": (3, 5, 3)}, ValueError, "leaves no output"),
+    ],
+)
+def test_bad_constructor_arguments(changes, error, match):
+    with pytest.raises(error, match=match):
+        Conv2D("conv", **{**GOOD, **changes})
+
+
+def test_mixed_backends_and_devices_are_refused():
+    with tinyml.use_backend("array_api_strict", device="device1", dtype="float64"):
+        layer, x, _, _ = make_conv(CONFIGS["3x3"])
+    with pytest.raises(TypeError, match=r"Conv2D 'conv': parameter 'weight' lives on "
+                                        r"array_api_strict .* but input lives on numpy"):
+        layer.forward(np.asarray(x))
+    with tinyml.use_backend("array_api_strict", dtype="float64"):
+        x_elsewhere = tinyml.asarray(x)
+    with pytest.raises(ValueError, match=r"lives on array_api_strict .*device1.* net\.to"):
+        layer.forward(x_elsewhere)

@@ -1,0 +1,115 @@
+"""Dropout: inverted dropout with the DROP probability, seeded masks, identity in eval mode."""
+
+import numpy as np
+import pytest
+
+import tinyml
+from tinyml.layers import Dropout
+from tinyml.testing import assert_close, check_layer_gradients
+
+X = np.random.default_rng(0).uniform(0.5, 2.0, (4, 6))  # no zeros: a zero output means dropped
+
+
+def test_eval_mode_is_the_identity(backend):
+    layer = Dropout("drop", 0.5).eval()
+    assert not layer.training
+    assert_close(layer.forward(tinyml.asarray(X)), X, backend=backend)
+    assert_close(layer.backward(tinyml.asarray(2 * X)), 2 * X, backend=backend)
+    assert layer.train().training  # and back: now it drops
+    assert (tinyml.to_numpy(layer.forward(tinyml.asarray(X))) == 0).any()
+
+
+def test_probability_zero_is_the_identity_while_training(backend):
+    layer = Dropout("drop", 0.0)
+    assert_close(layer.forward(tinyml.asarray(X)), X, backend=backend)
+    assert_close(layer.backward(tinyml.asarray(X)), X, backend=backend)
+
+
+@pytest.mark.parametrize("p", [0.2, 0.7])
+def test_drop_rate_and_scaling(backend, p):
+    x = np.ones((200, 500))
+    y = tinyml.to_numpy(Dropout("drop", p).forward(tinyml.asarray(x)))
+    dropped = np.mean(y == 0)
+    assert abs(dropped - p) < 0.01  # 100 000 draws: the standard error is below 0.0015
+    np.testing.assert_allclose(y[y != 0], 1.0 / (1.0 - p), rtol=1e-12)  # survivors scaled
+
+
+def test_same_seed_same_mask_and_a_fresh_mask_each_call(backend):
+    layer = Dropout("drop", 0.5)
+    x = tinyml.asarray(np.ones((8, 64)))
+    tinyml.seed(7)
+    first, second = tinyml.to_numpy(layer.forward(x)), tinyml.to_numpy(layer.forward(x))
+    tinyml.seed(7)
+    again = tinyml.to_numpy(layer.forward(x))
+    tinyml.seed(8)
+    other = tinyml.to_numpy(layer.forward(x))
+    np.testing.assert_array_equal(first, again)
+    assert (first != second).any() and (first != other).any()
+
+
+def test_backward_uses_the_forward_mask(backend):
+    p = 0.4
+    layer = Dropout("drop", p)
+    y = tinyml.to_numpy(layer.forward(tinyml.asarray(X)))
+    kept = y != 0
+    assert kept.any() and not kept.all()
+    np.testing.assert_allclose(y[kept], X[kept] / (1 - p), rtol=1e-12)
+    g = np.random.default_rng(1).standard_normal(X.shape)
+    assert_close(layer.backward(tinyml.asarray(g)), g * kept / (1 - p), backend=backend)
+
+
+def test_backward_matches_finite_differences(backend):
+    # check_layer_gradients reseeds before every forward, so each pass draws the same mask
+    grads = check_layer_gradients(Dropout("drop", 0.5), X[:2], backend=backend)
+    assert (grads["input"] == 0).any() and (grads["input"] != 0).any()
+
+
+def test_float32_stays_float32(backend32):
+    layer = Dropout("drop", 0.5)
+    y = layer.forward(tinyml.asarray(X))
+    assert y.dtype == backend32.dtype
+    kept = tinyml.to_numpy(y) != 0
+    assert_close(y, X * kept * 2.0, backend=backend32)
+    assert layer.backward(tinyml.asarray(np.ones(X.shape))).dtype == backend32.dtype
+
+
+@pytest.mark.parametrize(
+    ("probability", "error", "match"),
+    [
+        (1.0, ValueError, r"Dropout 'drop': probability \(of dropping\) must be in \[0, 1\); "
+                          r"got 1\.0"),
+        (-0.1, ValueError, r"must be in \[0, 1\); got -0\.1"),
+        (1.5, ValueError, r"must be in \[0, 1\); got 1\.5"),
+        (True, TypeError, r"probability must be a float; got True"),
+        ("0.5", TypeError, r"probability must be a float; got '0\.5'"),
+        (None, TypeError, r"probability must be a float; got None"),
+    ],
+)
+def test_bad_probability(probability, error, match):
+    with pytest.raises(error, match=match):
+        Dropout("drop", probability)
+
+
+def test_backward_out_of_order_or_misshapen(backend):
+    layer = Dropout("drop", 0.5)
+    with pytest.raises(RuntimeError, match=r"Dropout 'drop': backward\(\) called before"):
+        layer.backward(tinyml.asarray(X))
+    layer.forward(tinyml.asarray(X))
+    with pytest.raises(ValueError, match=r"in_gradient has shape \(6, 4\) but the last forward "
+                                         r"produced \(4, 6\)"):
+        layer.backward(tinyml.asarray(X.T))
+
+
+def test_mask_is_drawn_on_the_input_device_and_gradient_must_match():
+    layer = Dropout("drop", 0.5)
+    with tinyml.use_backend("array_api_strict", device="device1", dtype="float64") as strict:
+        y = layer.forward(tinyml.asarray(X))
+    assert_close(y, tinyml.to_numpy(y), backend=strict)
+    with pytest.raises(TypeError, match=r"Dropout 'drop': .* lives on array_api_strict .* but "
+                                        r"in_gradient lives on numpy"):
+        layer.backward(np.ones(X.shape))
+
+
+def test_numpy_scalar_probability_is_fine():
+    layer = Dropout("drop", np.float32(0.25))
+    assert layer.probability == 0.25 and type(layer.probability) is float

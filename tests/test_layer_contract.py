@@ -1,0 +1,52 @@
+"""What every layer promises, checked on all eight at once."""
+
+import numpy as np
+import pytest
+
+import tinyml
+from tinyml.layers import (
+    Conv2D,
+    Deconv2D,
+    Dropout,
+    Flatten,
+    Linear,
+    MaxPool2D,
+    ReLu,
+    Softmax,
+)
+
+LAYERS = {
+    "Linear": (lambda: Linear("layer", 4, 3), (2, 4)),
+    "Conv2D": (lambda: Conv2D("layer", (1, 4, 4), 2, 3, 3, 1, 1), (2, 1, 4, 4)),
+    "Deconv2D": (lambda: Deconv2D("layer", (1, 4, 4), 2, 2, 2, 2), (2, 1, 4, 4)),
+    "MaxPool2D": (lambda: MaxPool2D("layer", (1, 4, 4), 2, 2), (2, 1, 4, 4)),
+    "Dropout": (lambda: Dropout("layer", 0.5), (2, 4)),
+    "Flatten": (lambda: Flatten("layer"), (2, 1, 4, 4)),
+    "ReLu": (lambda: ReLu("layer"), (2, 4)),
+    "Softmax": (lambda: Softmax("layer"), (2, 4)),
+}
+
+
+@pytest.mark.parametrize("kind", LAYERS)
+def test_integer_input_is_refused_with_the_layer_named(backend, kind):
+    make, shape = LAYERS[kind]
+    with pytest.raises(TypeError, match=rf"{kind} 'layer' expects floating-point input; got "):
+        make().forward(tinyml.asarray(np.ones(shape, dtype=np.int64)))
+
+
+@pytest.mark.parametrize("kind", LAYERS)
+def test_backward_before_forward(backend, kind):
+    make, _ = LAYERS[kind]
+    with pytest.raises(RuntimeError, match=rf"{kind} 'layer': backward\(\) called before"):
+        make().backward(tinyml.asarray(np.ones((2, 3))))
+
+
+@pytest.mark.parametrize("name", ["", None, 3])
+def test_a_layer_needs_a_name(name):
+    with pytest.raises(TypeError, match="a layer's name must be a non-empty string"):
+        ReLu(name)
+
+
+def test_a_dot_in_a_name_would_break_state_dict_keys():
+    with pytest.raises(ValueError, match="must not contain '.'"):
+        Linear("fc.1", 2, 2)

@@ -1,0 +1,183 @@
+"""MaxPool2D: forward and indices against a window-argmax loop, ties routed like PyTorch,
+backward against finite differences, and errors."""
+
+import numpy as np
+import pytest
+import reference
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import tinyml
+from tinyml.layers import MaxPool2D
+from tinyml.testing import assert_close, check_layer_gradients
+
+# (N, C, H, W, size, stride)
+CONFIGS = {
+    "2x2-stride2": (2, 2, 4, 4, 2, 2),
+    "batch1-overlapping": (1, 3, 5, 5, 3, 1),
+    "nonsquare-overlapping-remainder": (2, 1, 5, 7, (2, 3), 2),
+    "3x3-stride2-overlapping": (1, 2, 6, 5, 3, 2),
+    "1x2-stride1": (1, 1, 3, 4, (1, 2), 1),
+}
+
+
+def sizes(size):
+    return (size, size) if isinstance(size, int) else size
+
+
+def distinct_input(shape, seed=0):
+    """Values at least 0.05 apart, so no window has a tie and finite differences are exact."""
+    rng = np.random.default_rng(seed)
+    return (rng.permutation(int(np.prod(shape))).reshape(shape) * 0.05 - 1.0).astype(np.float64)
+
+
+def tied_input(shape, seed=0):
+    """Small integers: nearly every window holds its maximum more than once."""
+    return np.random.default_rng(seed).integers(0, 3, shape).astype(np.float64)
+
+
+@pytest.mark.parametrize("config", CONFIGS.values(), ids=list(CONFIGS))
+@pytest.mark.parametrize("make_input", [distinct_input, tied_input])
+def test_forward_indices_and_backward_match_reference(backend, config, make_input):
+    n, c, h, w, size, stride = config
+    kh, kw = sizes(size)
+    x = make_input((n, c, h, w))
+    y_ref, indices_ref = reference.max_pool2d(x, kh, kw, stride)
+    layer = MaxPool2D("pool", (c, h, w), size, stride, return_index=True)
+    y, indices = layer.forward(tinyml.asarray(x))
+    assert_close(y, y_ref, backend=backend)
+    assert_close(indices, indices_ref, backend=backend)
+    assert indices.dtype == backend.xp.int64
+    g = np.random.default_rng(1).standard_normal(y_ref.shape)
+    dx = layer.backward(tinyml.asarray(g))
+    assert_close(dx, reference.max_pool2d_backward(x, g, kh, kw, stride), backend=backend)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kh=st.integers(1, 3), kw=st.integers(1, 3), stride=st.integers(1, 3),
+       extra=st.tuples(st.integers(0, 4), st.integers(0, 4)), c=st.integers(1, 2),
+       seed=st.integers(0, 2**16))
+def test_property_random_configs(backend, kh, kw, stride, extra, c, seed):
+    h, w = kh + extra[0], kw + extra[1]
+    x = tied_input((2, c, h, w), seed)
+    layer = MaxPool2D("pool", (c, h, w), (kh, kw), stride)
+    y = layer.forward(tinyml.asarray(x))
+    assert_close(y, reference.max_pool2d(x, kh, kw, stride)[0], backend=backend)
+    g = np.random.default_rng(seed).standard_normal(tuple(y.shape))
+    assert_close(layer.backward(tinyml.asarray(g)),
+                 reference.max_pool2d_backward(x, g, kh, kw, stride), backend=backend)
+
+
+def test_ties_go_to_the_first_maximum_in_row_major_order(backend):
+    layer = MaxPool2D("pool", (1, 3, 3), 2, 1)  # four overlapping windows over equal values
+    y = layer.forward(tinyml.asarray(np.ones((1, 1, 3, 3))))
+    dx = layer.backward(tinyml.asarray(np.array([[[[1.0, 2.0], [3.0, 4.0]]]])))
+    # each window's top-left corner wins: window (p, q) sends its gradient to pixel (p, q)
+    assert_close(y, np.ones((1, 1, 2, 2)), backend=backend)
+    assert_close(dx, np.array([[[[1.0, 2.0, 0.0], [3.0, 4.0, 0.0], [0.0, 0.0, 0.0]]]]),
+                 backend=backend)
+
+
+def test_overlapping_windows_add_up(backend):
+    x = np.zeros((1, 1, 3, 3))
+    x[0, 0, 1, 1] = 5.0  # the centre is the maximum of all four 2x2 windows
+    layer = MaxPool2D("pool", (1, 3, 3), 2, 1)
+    layer.forward(tinyml.asarray(x))
+    dx = layer.backward(tinyml.asarray(np.full((1, 1, 2, 2), 1.5)))
+    expected = np.zeros((1, 1, 3, 3))
+    expected[0, 0, 1, 1] = 6.0
+    assert_close(dx, expected, backend=backend)
+
+
+@pytest.mark.parametrize("config", ["batch1-overlapping", "nonsquare-overlapping-remainder"])
+def test_backward_matches_finite_differences(backend, config):
+    n, c, h, w, size, stride = CONFIGS[config]
+    layer = MaxPool2D("pool", (c, h, w), size, stride)
+    check_layer_gradients(layer, distinct_input((n, c, h, w)), backend=backend)
+
+
+@pytest.mark.parametrize("config", CONFIGS.values(), ids=list(CONFIGS))
+def test_values_indices_and_gradient_match_torch(backend, config):
+    torch = pytest.importorskip("torch")
+    n, c, h, w, size, stride = config
+    x = tied_input((n, c, h, w), seed=4)
+    layer = MaxPool2D("pool", (c, h, w), size, stride, return_index=True)
+    y, indices = layer.forward(tinyml.asarray(x))
+    g = np.random.default_rng(5).standard_normal(tuple(y.shape))
+    dx = layer.backward(tinyml.asarray(g))
+    xt = torch.tensor(x, requires_grad=True)
+    yt, it = torch.nn.functional.max_pool2d(xt, sizes(size), stride, return_indices=True)
+    yt.backward(torch.tensor(g))
+    assert_close(y, yt.detach().numpy(), backend=backend)
+    assert_close(indices, it.numpy(), backend=backend)
+    assert_close(dx, xt.grad.numpy(), backend=backend)
+
+
+def test_float32_stays_float32(backend32):
+    x = distinct_input((2, 2, 4, 4))
+    layer = MaxPool2D("pool", (2, 4, 4), 2, 2)
+    y = layer.forward(tinyml.asarray(x))
+    assert_close(y, reference.max_pool2d(x, 2, 2, 2)[0], backend=backend32)
+    assert layer.backward(tinyml.asarray(np.ones((2, 2, 2, 2)))).dtype == backend32.dtype
+
+
+@pytest.mark.parametrize(
+    ("shape", "match"),
+    [
+        ((2, 4, 4), r"MaxPool2D 'pool' expects input of shape \(batch, 2, 4, 4\); "
+                    r"got \(2, 4, 4\)\.$"),
+        ((2, 32), r"expects input of shape \(batch, 2, 4, 4\); got \(2, 32\)"),
+        ((2, 3, 4, 4), r"expects input of shape \(batch, 2, 4, 4\); got \(2, 3, 4, 4\)"),
+        ((2, 2, 4, 5), r"expects input of shape \(batch, 2, 4, 4\); got \(2, 2, 4, 5\)"),
+    ],
+)
+def test_wrong_input_shape(backend, shape, match):
+    layer = MaxPool2D("pool", (2, 4, 4), 2, 2)
+    with pytest.raises(ValueError, match=match):
+        layer.forward(tinyml.asarray(np.zeros(shape)))
+
+
+def test_backward_out_of_order_or_misshapen(backend):
+    layer = MaxPool2D("pool", (2, 4, 4), 2, 2)
+    with pytest.raises(RuntimeError, match=r"MaxPool2D 'pool': backward\(\) called before"):
+        layer.backward(tinyml.asarray(np.ones((2, 2, 2, 2))))
+    layer.forward(tinyml.asarray(distinct_input((2, 2, 4, 4))))
+    with pytest.raises(ValueError, match=r"in_gradient has shape \(2, 2, 4, 4\) but the last "
+                                         r"forward produced \(2, 2, 2, 2\)"):
+        layer.backward(tinyml.asarray(np.ones((2, 2, 4, 4))))
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "match"),
+    [
+        (((2, 4, 4), 0, 2), ValueError, r"MaxPool2D 'pool': size must be >= 1; got 0"),
+        (((2, 4, 4), 2.5, 2), TypeError, r"size must be an int; got 2\.5"),
+        (((2, 4, 4), (2,), 2), TypeError, r"size must be an int or an \(h, w\) pair; got \(2,\)"),
+        (((2, 4, 4), (2, 0), 2), ValueError, r"size must be >= 1; got 0"),
+        (((2, 4, 4), (2, 1.5), 2), TypeError, r"size must be an int; got 1\.5"),
+        (((2, 4, 4), 2, 0), ValueError, r"stride must be >= 1; got 0"),
+        (((2, 4, 4), 2, -1), ValueError, r"stride must be >= 1; got -1"),
+        (((2, 4, 4), 2, None), TypeError, r"stride must be an int; got None"),
+        (((2, 4, 4), 5, 1), ValueError, r"window \(5, 5\) is larger than the input \(4, 4\)"),
+        (((2, 4, 4), (2, 5), 1), ValueError, r"window \(2, 5\) is larger than the input"),
+        (((4, 4), 2, 2), TypeError, r"input_dim must be \(C, H, W\)"),
+        (((2, 4, -4), 2, 2), ValueError, r"input_dim must be >= 1; got -4"),
+    ],
+)
+def test_bad_constructor_arguments(args, error, match):
+    with pytest.raises(error, match=match):
+        MaxPool2D("pool", *args)
+
+
+def test_gradient_from_another_backend_or_device_is_refused():
+    with tinyml.use_backend("array_api_strict", device="device1", dtype="float64"):
+        layer = MaxPool2D("pool", (1, 4, 4), 2, 2)
+        layer.forward(tinyml.asarray(distinct_input((2, 1, 4, 4))))
+    with pytest.raises(TypeError, match=r"MaxPool2D 'pool': .* lives on array_api_strict .* "
+                                        r"but in_gradient lives on numpy"):
+        layer.backward(np.ones((2, 1, 2, 2)))
+    with tinyml.use_backend("array_api_strict", dtype="float64"):
+        g_elsewhere = tinyml.asarray(np.ones((2, 1, 2, 2)))
+    with pytest.raises(ValueError, match=r"MaxPool2D 'pool': .*device1.* but in_gradient"):
+        layer.backward(g_elsewhere)
