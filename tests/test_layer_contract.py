@@ -14,6 +14,7 @@ from tinyml.layers import (
     ReLu,
     Softmax,
 )
+from tinyml.testing import assert_close
 
 LAYERS = {
     "Linear": (lambda: Linear("layer", 4, 3), (2, 4)),
@@ -50,3 +51,22 @@ def test_a_layer_needs_a_name(name):
 def test_a_dot_in_a_name_would_break_state_dict_keys():
     with pytest.raises(ValueError, match="must not contain '.'"):
         Linear("fc.1", 2, 2)
+
+
+@pytest.mark.parametrize("kind", LAYERS)
+@pytest.mark.parametrize("batch", [1, 2])
+def test_backward_parameters_adds_what_backward_adds(backend, kind, batch):
+    make, shape = LAYERS[kind]
+    shape = (batch, *shape[1:])
+    tinyml.seed(0)
+    full, only = make(), make()
+    x = tinyml.asarray(np.random.default_rng(0).standard_normal(shape))
+    for layer in (full, only):
+        tinyml.seed(1)  # the same dropout mask for both
+        output = layer.forward(x)
+    g = tinyml.asarray(np.random.default_rng(1).standard_normal(tuple(output.shape)))
+    full.backward(g)
+    assert only.backward_parameters(g) is None
+    for name, parameter in full.named_parameters().items():
+        assert_close(only.named_parameters()[name].grad, tinyml.to_numpy(parameter.grad),
+                     backend=backend)

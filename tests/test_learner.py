@@ -225,3 +225,42 @@ def test_predict_and_evaluate_check_their_input(backend):
         learner.predict(X[:, :1])
     with pytest.raises(ValueError, match="evaluate: x has 50 samples but y has 49"):
         learner.evaluate(X, Y[:49])
+
+
+@pytest.mark.parametrize("frozen_first", [False, True])
+def test_a_training_step_updates_as_the_full_backward_does(backend, frozen_first):
+    """train_step skips the input gradient of the first trainable layer; nothing else moves."""
+    from tinyml.layers import Conv2D, MaxPool2D
+
+    def conv_net():
+        return tinyml.Net([Conv2D("conv1", (2, 4, 4), 3, 3, 3, 1, 1), ReLu("relu"),
+                           Conv2D("conv2", (3, 4, 4), 2, 3, 3, 1, 1),
+                           MaxPool2D("pool", (2, 4, 4), 2, 2), Flatten("flat"),
+                           Linear("fc", 8, 4)])
+
+    stepped, manual = conv_net(), conv_net()
+    manual.load_state_dict({k: tinyml.to_numpy(v) for k, v in stepped.state_dict().items()})
+    if frozen_first:
+        stepped["conv1"].freeze()
+        manual["conv1"].freeze()
+    x = tinyml.asarray(np.random.default_rng(2).standard_normal((5, 2, 4, 4)))
+    y = tinyml.asarray(np.array([0, 1, 2, 3, 1]))
+    make_learner(stepped, loss=cross_entropy_with_logits).train_step(x, y)
+    manual.zero_grad()
+    _, gradient = cross_entropy_with_logits(manual.forward(x), y)
+    manual.backward(gradient)
+    manual.update(SGD(lr=0.1, momentum=0.9))
+    for key, value in stepped.state_dict().items():
+        assert_close(value, tinyml.to_numpy(manual.state_dict()[key]), backend=backend,
+                     err_msg=key)
+
+
+def test_training_step_never_backpropagates_into_layers_before_the_first_trainable(backend):
+    from tinyml.net import run_backward
+
+    net = make_net()
+    net.forward(tinyml.asarray(X[:4]))
+    net["flat"].backward = None  # would raise TypeError if called
+    assert run_backward(net.layers, tinyml.asarray(np.ones((4, 4))), input_gradient=False) is None
+    assert run_backward([Flatten("f"), ReLu("r")], tinyml.asarray(np.ones((4, 4))),
+                        input_gradient=False) is None

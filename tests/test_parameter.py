@@ -35,3 +35,11 @@ def test_to_moves_data_and_gradient_and_casts(backend):
 def test_data_must_be_an_array():
     with pytest.raises(TypeError, match="parameter data must be an array; got list"):
         Parameter([1.0, 2.0])
+
+
+def test_zero_grad_follows_data_that_was_replaced(backend):
+    parameter = Parameter(tinyml.asarray(np.ones(3)))
+    parameter.data = tinyml.asarray(np.ones((2, 2)), dtype="float32")
+    parameter.zero_grad()
+    assert_close(parameter.grad, np.zeros((2, 2)),
+                 backend=tinyml.backend.resolve_backend(backend, dtype="float32"))

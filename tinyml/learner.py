@@ -83,7 +83,7 @@ class Learner:
         """
         self.net.zero_grad()
         outputs, loss, gradient, layers = self._forward_loss(x, y)
-        run_backward(layers, gradient)
+        run_backward(layers, gradient, input_gradient=False)
         self.net.update(self.optimizer)
         return outputs, loss
 

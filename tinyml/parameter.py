@@ -44,9 +44,13 @@ class Parameter:
         return size
 
     def zero_grad(self):
-        """Set the gradient to zeros of the data's shape, dtype and device."""
-        xp = array_namespace(self.data)
-        self.grad = xp.zeros_like(self.data)
+        """Set the gradient to zeros of the data's shape, dtype and device (in place)."""
+        stale = self.grad is None or tuple(self.grad.shape) != self.shape or \
+            self.grad.dtype != self.data.dtype
+        if stale:  # new data was assigned: start a gradient that matches it
+            self.grad = array_namespace(self.data).zeros_like(self.data)
+        else:
+            self.grad[...] = 0.0
 
     def to(self, backend, *, device=None, dtype=None):
         """Move data and gradient to `backend` (a name or Backend), casting to its dtype."""

@@ -13,10 +13,13 @@ def array_namespace(*arrays, names=None, where=None):
     ----------
     *arrays : arrays
         Arrays that are about to meet in one computation.
-    names : sequence of str, optional
+    names : sequence of str, or a function returning one, optional
         What each array is ("input", "weight", ...), for the error message.
-    where : str, optional
+    where : str, or a function returning one, optional
         Who is computing (for example ``"Linear 'fc1'"``), for the error message.
+
+    Layers call this twice per batch, so names and where may be functions: the message is
+    only built when there is an error to report.
 
     Raises
     ------
@@ -25,16 +28,7 @@ def array_namespace(*arrays, names=None, where=None):
     ValueError
         The arrays come from one library but sit on two devices.
     """
-    found = []
-    for index, array in enumerate(arrays):
-        try:
-            found.append(lookup(array))
-        except TypeError:
-            label = names[index] if names else f"argument {index}"
-            raise TypeError(
-                f"{_prefix(where)}{label} must be an array; got {type(array).__name__}. "
-                "Put data on the backend with tinyml.asarray(...)."
-            ) from None
+    found = _lookup_each(arrays, names, where)
     name, xp = found[0]
     for index, (other, _) in enumerate(found[1:], start=1):
         if other != name:
@@ -45,6 +39,22 @@ def array_namespace(*arrays, names=None, where=None):
             if device_of(array) != first:
                 raise ValueError(_mismatch(arrays, names, where, 0, index, name, name))
     return xp
+
+
+def _lookup_each(arrays, names, where):
+    """(backend name, namespace) of each array; TypeError naming the one that is not an array."""
+    found = []
+    for index, array in enumerate(arrays):
+        try:
+            found.append(lookup(array))
+        except TypeError:
+            names, where = _evaluated(names), _evaluated(where)
+            label = names[index] if names else f"argument {index}"
+            raise TypeError(
+                f"{_prefix(where)}{label} must be an array; got {type(array).__name__}. "
+                "Put data on the backend with tinyml.asarray(...)."
+            ) from None
+    return found
 
 
 def backend_of(x):
@@ -66,11 +76,16 @@ def backend_of(x):
     return backend
 
 
+def _evaluated(value):
+    return value() if callable(value) else value
+
+
 def _prefix(where):
     return f"{where}: " if where else ""
 
 
 def _mismatch(arrays, names, where, i, j, name_i, name_j):
+    names, where = _evaluated(names), _evaluated(where)
     label_i = names[i] if names else f"argument {i}"
     label_j = names[j] if names else f"argument {j}"
     return (

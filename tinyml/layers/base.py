@@ -3,6 +3,7 @@
 - ``forward(input)`` computes the output and keeps what ``backward`` needs.
 - ``backward(in_gradient)`` takes dL/d(output), ADDS each parameter's gradient into its
   ``grad``, and returns dL/d(input). Zeroing gradients is the training loop's job.
+  ``backward_parameters(in_gradient)`` does the adding without computing dL/d(input).
 - Parameters are plain ``Parameter`` attributes, found in definition order.
 - ``output_shape(input_shape)`` checks an input shape (batch first; None for unknown) and says
   what comes out, without computing anything: the net uses it for ``summary()`` and to reject
@@ -36,6 +37,15 @@ class Layer:
 
     def backward(self, in_gradient):
         raise NotImplementedError(f"{self.describe()} does not implement backward()")
+
+    def backward_parameters(self, in_gradient):
+        """Add this layer's parameter gradients for dL/d(output), without dL/d(input).
+
+        A training step asks this of the first layer that has trainable parameters: nothing
+        before it needs a gradient. The default runs ``backward`` and drops the result; layers
+        whose input gradient is costly (Conv2D, Deconv2D, Linear) skip that part.
+        """
+        self.backward(in_gradient)
 
     def output_shape(self, input_shape):
         """The output shape for `input_shape` (batch first); raises ValueError if it does not fit.
@@ -94,10 +104,13 @@ class Layer:
         """The namespace of `x`, this layer's parameters and the arrays in `kept`; refuses a
         mix of backends."""
         params = self.named_parameters()
-        arrays = [x] + [p.data for p in params.values()] + list(kept)
-        names = [what] + [f"parameter '{name}'" for name in params] + \
-            ["what forward kept from its input"] * len(kept)
-        return array_namespace(*arrays, names=names, where=self.describe())
+
+        def names():  # built only for an error message
+            return [what, *(f"parameter '{name}'" for name in params),
+                    *["what forward kept from its input"] * len(kept)]
+
+        return array_namespace(x, *(p.data for p in params.values()), *kept, names=names,
+                               where=self.describe)
 
     def _input_namespace(self, x):
         """For forward: the namespace of `x` and the parameters, and `x` must be floating."""

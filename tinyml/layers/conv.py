@@ -123,16 +123,24 @@ class Conv2D(_Conv2DBase):
         return xp.reshape(output, output_shape)
 
     def backward(self, in_gradient):
-        xp, cols = self._recall(in_gradient)
+        xp = self._backward_parameters(in_gradient)
         n = in_gradient.shape[0]
-        g = xp.reshape(in_gradient, (n, self.n_filters, self.out_h * self.out_w))
-        self.bias.grad += xp.sum(g, axis=(0, 2))
-        self.weight.grad += xp.reshape(correlate_columns(g, cols, xp=xp), self.weight.shape)
         c, h, w = self.input_dim
         p = self.padding
         padded = col2im_matmul(in_gradient, self.weight.data, stride=self.stride, dilation=1,
                                out_shape=(n, c, h + 2 * p, w + 2 * p), xp=xp)
         return crop2d(padded, p)
+
+    def backward_parameters(self, in_gradient):
+        self._backward_parameters(in_gradient)
+
+    def _backward_parameters(self, in_gradient):
+        """Add dL/dW and dL/db; return the namespace for the input gradient."""
+        xp, cols = self._recall(in_gradient)
+        g = xp.reshape(in_gradient, (in_gradient.shape[0], self.n_filters, -1))
+        self.bias.grad += xp.sum(g, axis=(0, 2))
+        self.weight.grad += xp.reshape(correlate_columns(g, cols, xp=xp), self.weight.shape)
+        return xp
 
 
 class Deconv2D(_Conv2DBase):
@@ -208,6 +216,17 @@ class Deconv2D(_Conv2DBase):
         return crop2d(full, self.padding) + xp.reshape(self.bias.data, (self.n_filters, 1, 1))
 
     def backward(self, in_gradient):
+        xp, cols = self._backward_parameters(in_gradient)
+        n, c, h, w = in_gradient.shape[0], *self.input_dim
+        kernels = xp.reshape(self.weight.data, (c, -1))
+        return xp.reshape(kernels @ cols, (n, c, h, w))
+
+    def backward_parameters(self, in_gradient):
+        self._backward_parameters(in_gradient)
+
+    def _backward_parameters(self, in_gradient):
+        """Add dL/dW and dL/db; return (namespace, columns of the padded gradient), which the
+        input gradient reuses."""
         xp, input = self._recall(in_gradient)
         n, c, h, w = input.shape
         self.bias.grad += xp.sum(in_gradient, axis=(0, 2, 3))
@@ -216,5 +235,4 @@ class Deconv2D(_Conv2DBase):
         flat_input = xp.reshape(input, (n, c, h * w))
         self.weight.grad += xp.reshape(correlate_columns(flat_input, cols, xp=xp),
                                        self.weight.shape)
-        kernels = xp.reshape(self.weight.data, (c, -1))
-        return xp.reshape(kernels @ cols, (n, c, h, w))
+        return xp, cols
