@@ -264,3 +264,23 @@ def test_training_step_never_backpropagates_into_layers_before_the_first_trainab
     assert run_backward(net.layers, tinyml.asarray(np.ones((4, 4))), input_gradient=False) is None
     assert run_backward([Flatten("f"), ReLu("r")], tinyml.asarray(np.ones((4, 4))),
                         input_gradient=False) is None
+
+
+def test_fit_reads_the_device_once_per_epoch_not_once_per_batch(monkeypatch):
+    """Every float()/bool()/item()/numpy() of a device array makes a GPU wait. Count them on
+    torch, whose tensors let us watch: only the per-epoch totals may be read."""
+    torch = pytest.importorskip("torch")
+    reads = []
+    for method in ("__float__", "__bool__", "__int__", "__index__", "item", "numpy", "tolist"):
+        original = getattr(torch.Tensor, method)
+
+        def counting(self, *args, _original=original, _method=method, **kwargs):
+            reads.append(_method)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, method, counting)
+    with tinyml.use_backend("torch"):
+        learner = make_learner(make_net(dropout=0.2))
+        learner.fit(X, Y, epochs=3, validation_data=(X[:16], Y[:16]), verbose=0)
+    batches = 3 * (-(-len(X) // 8) + 2)  # training and validation batches
+    assert len(reads) <= 3 * 4, f"{len(reads)} reads for {batches} batches: {reads}"
