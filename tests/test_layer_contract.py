@@ -1,5 +1,7 @@
 """What every layer promises, checked on all eight at once."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -40,6 +42,44 @@ def test_backward_before_forward(backend, kind):
     make, _ = LAYERS[kind]
     with pytest.raises(RuntimeError, match=rf"{kind} 'layer': backward\(\) called before"):
         make().backward(tinyml.asarray(np.ones((2, 3))))
+
+
+def forward_once(kind, batch=2):
+    """(layer, its output) after one forward on standard-normal input."""
+    make, shape = LAYERS[kind]
+    layer = make()
+    x = tinyml.asarray(np.random.default_rng(0).standard_normal((batch, *shape[1:])))
+    return layer, layer.forward(x)
+
+
+@pytest.mark.parametrize("kind", LAYERS)
+def test_a_gradient_of_the_wrong_shape_is_refused(backend, kind):
+    layer, output = forward_once(kind)
+    wrong = (3, *output.shape[1:])
+    with pytest.raises(ValueError, match=rf"{kind} 'layer': in_gradient has shape "
+                                         rf"{re.escape(str(wrong))} but the last forward "
+                                         rf"produced {re.escape(str(tuple(output.shape)))}"):
+        layer.backward(tinyml.asarray(np.ones(wrong)))
+
+
+@pytest.mark.parametrize("kind", [k for k in LAYERS if LAYERS[k][0]().parameters()])
+def test_backward_adds_into_grad(backend, kind):
+    layer, output = forward_once(kind)
+    g = tinyml.asarray(np.random.default_rng(2).standard_normal(tuple(output.shape)))
+    layer.backward(g)
+    once = {p.name: tinyml.to_numpy(p.grad).copy() for p in layer.parameters()}
+    assert all(np.abs(value).max() > 0 for value in once.values())
+    layer.backward(g)
+    for parameter in layer.parameters():
+        assert_close(parameter.grad, 2 * once[parameter.name], backend=backend)
+
+
+@pytest.mark.parametrize("kind", LAYERS)
+def test_float32_stays_float32_through_backward(backend32, kind):
+    layer, output = forward_once(kind)
+    grad_in = layer.backward(tinyml.asarray(np.ones(tuple(output.shape))))
+    assert output.dtype == grad_in.dtype == backend32.dtype
+    assert all(p.grad.dtype == p.data.dtype == backend32.dtype for p in layer.parameters())
 
 
 @pytest.mark.parametrize("name", ["", None, 3])
