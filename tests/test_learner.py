@@ -266,9 +266,11 @@ def test_training_step_never_backpropagates_into_layers_before_the_first_trainab
                         input_gradient=False) is None
 
 
-def test_fit_reads_the_device_once_per_epoch_not_once_per_batch(monkeypatch):
+@pytest.mark.parametrize("data_on_device", [False, True])
+def test_fit_reads_the_device_once_per_epoch_not_once_per_batch(monkeypatch, data_on_device):
     """Every float()/bool()/item()/numpy() of a device array makes a GPU wait. Count them on
-    torch, whose tensors let us watch: only the per-epoch totals may be read."""
+    torch, whose tensors let us watch: only the per-epoch totals may be read, plus one check
+    of each label array (when the labels live on the device) before training starts."""
     torch = pytest.importorskip("torch")
     reads = []
     for method in ("__float__", "__bool__", "__int__", "__index__", "item", "numpy", "tolist"):
@@ -281,6 +283,10 @@ def test_fit_reads_the_device_once_per_epoch_not_once_per_batch(monkeypatch):
         monkeypatch.setattr(torch.Tensor, method, counting)
     with tinyml.use_backend("torch"):
         learner = make_learner(make_net(dropout=0.2))
-        learner.fit(X, Y, epochs=3, validation_data=(X[:16], Y[:16]), verbose=0)
+        move = tinyml.asarray if data_on_device else (lambda data: data)
+        reads.clear()
+        learner.fit(move(X), move(Y), epochs=3, validation_data=(move(X[:16]), move(Y[:16])),
+                    verbose=0)
     batches = 3 * (-(-len(X) // 8) + 2)  # training and validation batches
-    assert len(reads) <= 3 * 4, f"{len(reads)} reads for {batches} batches: {reads}"
+    label_checks = 2 if data_on_device else 0
+    assert len(reads) <= 3 * 4 + label_checks, f"{len(reads)} reads, {batches} batches: {reads}"

@@ -115,8 +115,8 @@ class Learner:
         backend = self.net.backend
         x, y, classify = self._checked(x, y, backend, "fit")
         if validation_data is not None:
-            x_val, y_val, _ = self._checked(*_pair(validation_data), backend,
-                                            "fit (validation_data)")
+            x_val, y_val, val_classify = self._checked(*_pair(validation_data), backend,
+                                                       "fit (validation_data)")
         history = {}
         for epoch in range(1, epochs + 1):
             started = time.perf_counter()
@@ -128,7 +128,8 @@ class Learner:
                 _accumulate(totals, outputs, loss, y_batch, classify)
             row = _epoch_means(totals, x.shape[0], classify)
             if validation_data is not None:
-                row.update({f"val_{k}": v for k, v in self.evaluate(x_val, y_val).items()})
+                scores = self._evaluate(x_val, y_val, val_classify, backend)
+                row.update({f"val_{key}": value for key, value in scores.items()})
             for key, value in row.items():
                 history.setdefault(key, []).append(value)
                 self.history.setdefault(key, []).append(value)
@@ -141,6 +142,10 @@ class Learner:
         labels only)."""
         backend = self.net.backend
         x, y, classify = self._checked(x, y, backend, "evaluate")
+        return self._evaluate(x, y, classify, backend)
+
+    def _evaluate(self, x, y, classify, backend):
+        """evaluate() on data that _checked has already prepared."""
         totals = [None, None]
         with _eval_mode(self.net):
             for x_batch, y_batch in batches(x, y, self.batch_size, backend):

@@ -9,7 +9,7 @@ device to report back on every call, so the losses do not; ``Learner.fit`` check
 label array once, on the host.
 """
 
-from .backend import array_namespace, is_floating
+from .backend import array_namespace, is_floating, is_integral
 
 
 def cross_entropy(predicted, ground_truth):
@@ -118,7 +118,7 @@ def _targets(predicted, ground_truth, xp, who):
                          f"{tuple(predicted.shape)}. Flatten it or pick the class axis first.")
     n, classes = predicted.shape
     if ground_truth.ndim == 1:
-        if is_floating(ground_truth) or not xp.isdtype(ground_truth.dtype, "integral"):
+        if not is_integral(ground_truth):
             raise TypeError(f"{who}: class-index labels must be integers; got dtype "
                             f"{ground_truth.dtype}. Pass one-hot labels of shape (N, C) instead.")
         if ground_truth.shape[0] != n:

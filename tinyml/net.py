@@ -28,11 +28,10 @@ def run_backward(layers, in_gradient, *, input_gradient=True):
         for layer in reversed(layers):
             in_gradient = layer.backward(in_gradient)
         return in_gradient
-    trainable = [i for i, layer in enumerate(layers)
-                 if any(parameter.trainable for parameter in layer.parameters())]
-    if not trainable:
+    first = next((index for index, layer in enumerate(layers)
+                  if any(parameter.trainable for parameter in layer.parameters())), None)
+    if first is None:
         return None
-    first = trainable[0]
     for layer in reversed(layers[first + 1:]):
         in_gradient = layer.backward(in_gradient)
     layers[first].backward_parameters(in_gradient)

@@ -6,7 +6,7 @@ Everything else in tinyml takes its namespace from its arrays with :func:`array_
 """
 
 from ._backend import FLOAT_DTYPES, Backend
-from ._host import device_of, is_floating, namespace_name, to_numpy
+from ._host import device_of, is_floating, is_integral, namespace_name, to_numpy
 from ._namespace import array_namespace, backend_of
 from ._random import seed
 from ._registry import KNOWN_BACKENDS, make_backend
@@ -23,6 +23,7 @@ __all__ = [
     "device_of",
     "get_backend",
     "is_floating",
+    "is_integral",
     "make_backend",
     "namespace_name",
     "resolve_backend",

@@ -48,6 +48,12 @@ def is_floating(x):
     return xp.isdtype(x.dtype, "real floating")
 
 
+def is_integral(x):
+    """True when `x` holds integers (signed or unsigned)."""
+    xp = lookup(x)[1]
+    return xp.isdtype(x.dtype, "integral")
+
+
 def to_numpy(x):
     """Copy any backend's array (or a Python number or sequence) to a host NumPy array.
 

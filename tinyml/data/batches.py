@@ -7,8 +7,7 @@ net's backend and device is sliced there.
 
 import numpy as np
 
-from ..backend import device_of, is_floating, namespace_name, to_numpy
-from ..backend._host import lookup
+from ..backend import device_of, is_floating, is_integral, namespace_name, to_numpy
 
 
 def prepare(data, backend, what, *, inputs=False):
@@ -43,7 +42,7 @@ def check_pair(x, y, who):
 
 def is_class_indices(y):
     """True for 1-D integer labels."""
-    return y.ndim == 1 and lookup(y)[1].isdtype(y.dtype, "integral")
+    return y.ndim == 1 and is_integral(y)
 
 
 def check_labels(y, output_shape, who):
