@@ -48,3 +48,12 @@ def test_python_dash_m_runs_the_same_command():
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert np.isfinite(float(done.stdout.split("test accuracy ")[1].split()[0]))
+
+
+def test_the_environment_variable_picks_the_demo_backend(monkeypatch, capsys):
+    from tinyml.backend import _state
+
+    monkeypatch.setenv("TINYML_BACKEND", "array_api_strict")
+    monkeypatch.setitem(_state._current, "backend", None)
+    assert cli.main(["train", "--epochs", "1", "--quiet"]) == 0
+    assert "array_api_strict" in capsys.readouterr().out

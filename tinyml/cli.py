@@ -38,7 +38,8 @@ def build_parser():
 
 def train(args):
     device = int(args.device) if args.device is not None and args.device.isdigit() else args.device
-    backend = set_backend(args.backend or _default_name(), device=device, dtype=args.dtype)
+    # No --backend: set_backend(None, ...) keeps the current one ($TINYML_BACKEND or numpy).
+    backend = set_backend(args.backend, device=device, dtype=args.dtype)
     seed_backends(args.seed)
     x_train, y_train, x_test, y_test = load_digits(flat=False, seed=args.seed)
     net = models.mlp() if args.model == "mlp" else models.cnn()
@@ -59,12 +60,6 @@ def train(args):
         net.save(args.save)
         print(f"weights saved to {args.save}")
     return result
-
-
-def _default_name():
-    from .backend import get_backend
-
-    return get_backend().name
 
 
 def main(argv=None):

@@ -44,8 +44,9 @@ def set_backend(name, *, device=None, dtype=None):
 
     Parameters
     ----------
-    name : str or Backend
-        ``"numpy"``, ``"cupy"``, ``"array_api_strict"`` or ``"torch"``.
+    name : str, Backend or None
+        ``"numpy"``, ``"cupy"``, ``"array_api_strict"`` or ``"torch"``; None keeps the current
+        library and applies `device` and `dtype` to it.
     device : optional
         ``"cpu"`` for numpy; a device name such as ``"device1"`` for array_api_strict; a GPU
         number for cupy; anything ``torch.device`` accepts for torch.
