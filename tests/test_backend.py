@@ -185,3 +185,10 @@ def test_backend_of_an_array(backend):
     found = backend_of(array)
     assert found == backend and hash(found) == hash(backend)
     assert backend.name in repr(found)
+
+
+def test_none_keeps_the_current_library_and_what_is_not_asked_to_change():
+    tinyml.set_backend("array_api_strict", device="device1", dtype="float64")
+    changed = tinyml.set_backend(None, device="device2")
+    assert changed.name == "array_api_strict" and changed.dtype_name == "float64"
+    assert "device2" in str(changed.device)

@@ -25,9 +25,7 @@ def get_backend():
 def resolve_backend(backend=None, *, device=None, dtype=None):
     """A Backend from a name or Backend (None: the current one), without making it current."""
     if backend is None:
-        if device is None and dtype is None:
-            return get_backend()
-        backend = get_backend().name
+        backend = get_backend()
     if isinstance(backend, Backend):
         if device is None and dtype is None:
             return backend
