@@ -9,7 +9,7 @@ device to report back on every call, so the losses do not; ``Learner.fit`` check
 label array once, on the host.
 """
 
-from .backend import array_namespace, is_floating, is_integral
+from .backend import array_namespace, device_of, is_floating, is_integral
 
 
 def cross_entropy(predicted, ground_truth):
@@ -124,7 +124,7 @@ def _targets(predicted, ground_truth, xp, who):
         if ground_truth.shape[0] != n:
             raise ValueError(f"{who}: {ground_truth.shape[0]} labels for {n} predictions")
         indices = xp.reshape(xp.astype(ground_truth, xp.int64), (n, 1))
-        classes_row = xp.arange(classes, dtype=xp.int64, device=predicted.device)
+        classes_row = xp.arange(classes, dtype=xp.int64, device=device_of(predicted))
         return xp.astype(indices == classes_row, predicted.dtype)
     if tuple(ground_truth.shape) == (n, classes):
         return xp.astype(ground_truth, predicted.dtype)

@@ -15,6 +15,8 @@ the channels and the output pixels. Three uses:
 - pooling takes an elementwise maximum over the slices.
 """
 
+from ..backend import device_of
+
 
 def conv_output_size(size, kernel, *, stride, padding=0, dilation=1):
     """Output extent of a convolution: floor((size + 2p - d(k-1) - 1) / s) + 1."""
@@ -37,7 +39,7 @@ def pad2d(x, padding, *, xp):
     if padding == 0:
         return x
     n, c, h, w = x.shape
-    padded = xp.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=x.dtype, device=x.device)
+    padded = xp.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=x.dtype, device=device_of(x))
     padded[:, :, padding:padding + h, padding:padding + w] = x
     return padded
 
@@ -85,7 +87,7 @@ def col2im_matmul(g, weight, *, stride, dilation, out_shape, xp):
     """
     n, a, h, w = g.shape
     b, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
-    out = xp.zeros(out_shape, dtype=g.dtype, device=g.device)
+    out = xp.zeros(out_shape, dtype=g.dtype, device=device_of(g))
     flat = xp.reshape(g, (n, a, h * w))
     for i, j, (rows, cols) in window_slices(kh, kw, stride=stride, dilation=dilation,
                                             out_h=h, out_w=w):

@@ -1,5 +1,6 @@
 """MaxPool2D: the largest value in each window, as an elementwise maximum over window slices."""
 
+from ..backend import device_of
 from ._windows import conv_output_size, window_slices
 from .base import Layer, check_input_dim, check_positive_int, shape_error
 
@@ -75,7 +76,7 @@ class MaxPool2D(Layer):
 
     def _first_hits(self, input, output, xp):
         """(offset, mask) per window offset: where that offset is the window's first maximum."""
-        unclaimed = xp.ones(output.shape, dtype=xp.bool, device=output.device)
+        unclaimed = xp.ones(output.shape, dtype=xp.bool, device=device_of(output))
         for offset, view in self._windows(input):
             hit = view == output
             yield offset, hit & unclaimed
@@ -94,10 +95,10 @@ class MaxPool2D(Layer):
 
     def _indices(self, input, output, xp):
         width = self.input_dim[2]
-        rows = xp.arange(self.out_h, dtype=xp.int64, device=output.device) * self.stride
-        cols = xp.arange(self.out_w, dtype=xp.int64, device=output.device) * self.stride
+        rows = xp.arange(self.out_h, dtype=xp.int64, device=device_of(output)) * self.stride
+        cols = xp.arange(self.out_w, dtype=xp.int64, device=device_of(output)) * self.stride
         corner = xp.reshape(rows * width, (self.out_h, 1)) + cols  # window (p, q)'s top left
-        indices = xp.zeros(output.shape, dtype=xp.int64, device=output.device)
+        indices = xp.zeros(output.shape, dtype=xp.int64, device=device_of(output))
         for (i, j, _), chosen in self._first_hits(input, output, xp):
             indices += xp.astype(chosen, xp.int64) * (corner + (i * width + j))
         return indices
