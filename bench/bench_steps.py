@@ -126,16 +126,22 @@ def torch_step(model, optimizer, x, y):
 def agreement(tiny, ref):
     """(|loss difference|, max |weight difference| after one step) from identical starts.
 
-    Dropout is switched off for this one step: the two libraries draw different masks.
+    Dropout is switched off for this one step: the two libraries draw different masks. (By
+    rate, not by eval(): tinyml's eval mode keeps no records, so it cannot backpropagate.)
     """
     learner, model = tiny[0], ref[0]
-    learner.net.eval()
+    dropouts = [layer for layer in learner.net.named_layers().values()
+                if isinstance(layer, L.Dropout)]
+    rates = [layer.probability for layer in dropouts]
+    for layer in dropouts:
+        layer.probability = 0.0
     model.eval()
     loss_gap = abs(float(tinyml_step(*tiny)) - float(torch_step(*ref)))
     ours = learner.net.state_dict()
     weight_gap = max(float(np.max(np.abs(tinyml.to_numpy(ours[k]) - v.detach().numpy())))
                      for k, v in model.state_dict().items())
-    learner.net.train()
+    for layer, rate in zip(dropouts, rates, strict=True):
+        layer.probability = rate
     model.train()
     return loss_gap, weight_gap
 

@@ -62,9 +62,20 @@ def test_a_gradient_of_the_wrong_shape_is_refused(backend, kind):
         layer.backward(tinyml.asarray(np.ones(wrong)))
 
 
+def forward_twice(kind):
+    """(layer, its output) after two forwards of the same input: two records for backward."""
+    make, shape = LAYERS[kind]
+    layer = make()
+    x = tinyml.asarray(np.random.default_rng(0).standard_normal(shape))
+    for _ in range(2):
+        tinyml.seed(1)  # the same dropout mask both times
+        output = layer.forward(x)
+    return layer, output
+
+
 @pytest.mark.parametrize("kind", [k for k in LAYERS if LAYERS[k][0]().parameters()])
 def test_backward_adds_into_grad(backend, kind):
-    layer, output = forward_once(kind)
+    layer, output = forward_twice(kind)
     g = tinyml.asarray(np.random.default_rng(2).standard_normal(tuple(output.shape)))
     layer.backward(g)
     once = {p.name: tinyml.to_numpy(p.grad).copy() for p in layer.parameters()}
@@ -95,7 +106,7 @@ def test_a_dot_in_a_name_would_break_state_dict_keys():
 
 @pytest.mark.parametrize("kind", LAYERS)
 @pytest.mark.parametrize("batch", [1, 2])
-def test_backward_parameters_adds_what_backward_adds(backend, kind, batch):
+def test_input_gradient_false_adds_what_backward_adds(backend, kind, batch):
     make, shape = LAYERS[kind]
     shape = (batch, *shape[1:])
     tinyml.seed(0)
@@ -106,7 +117,8 @@ def test_backward_parameters_adds_what_backward_adds(backend, kind, batch):
         output = layer.forward(x)
     g = tinyml.asarray(np.random.default_rng(1).standard_normal(tuple(output.shape)))
     full.backward(g)
-    assert only.backward_parameters(g) is None
+    assert only.backward(g, input_gradient=False) is None
+    assert only.pending_records == 0, "backward without the input gradient consumes the record"
     for name, parameter in full.named_parameters().items():
         assert_close(only.named_parameters()[name].grad, tinyml.to_numpy(parameter.grad),
                      backend=backend)

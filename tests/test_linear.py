@@ -38,6 +38,7 @@ def test_backward_formulas_and_accumulation(backend):
     layer, x, weight, _ = make_linear(3, 4, 2)
     g = np.random.default_rng(1).standard_normal((3, 2))
     layer.forward(tinyml.asarray(x))
+    layer.forward(tinyml.asarray(x))
     dx = layer.backward(tinyml.asarray(g))
     assert_close(dx, g @ weight, backend=backend)
     layer.backward(tinyml.asarray(g))  # a second backward ADDS: the gradients double

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import tinyml
+from tinyml import Parameter
 from tinyml.backend import make_backend
 from tinyml.optim import SGD
-from tinyml.parameter import Parameter
 from tinyml.testing import assert_close
 
 RNG = np.random.default_rng(0)

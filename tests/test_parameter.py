@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import tinyml
+from tinyml import Parameter
 from tinyml.backend import make_backend
-from tinyml.parameter import Parameter
 from tinyml.testing import assert_close
 
 

@@ -4,7 +4,7 @@ Every layer writes its own forward and backward pass in standard Array API calls
 Net and Learner train on NumPy on a CPU or CuPy on a GPU, picked with ``set_backend``.
 """
 
-from . import data, init, layers, losses, metrics, models, optim
+from . import callbacks, data, init, layers, losses, metrics, models, optim, train
 from .backend import (
     Backend,
     asarray,
@@ -14,19 +14,21 @@ from .backend import (
     to_numpy,
     use_backend,
 )
-from .learner import Learner
-from .net import Net
-from .parameter import Parameter
+from .core import Buffer, Layer, Net, Parameter, no_grad
+from .train import Learner
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Backend",
+    "Buffer",
+    "Layer",
     "Learner",
     "Net",
     "Parameter",
     "__version__",
     "asarray",
+    "callbacks",
     "data",
     "get_backend",
     "init",
@@ -34,9 +36,11 @@ __all__ = [
     "losses",
     "metrics",
     "models",
+    "no_grad",
     "optim",
     "seed",
     "set_backend",
     "to_numpy",
+    "train",
     "use_backend",
 ]

@@ -8,9 +8,9 @@ from . import models
 from .backend import KNOWN_BACKENDS, set_backend
 from .backend import seed as seed_backends
 from .data import load_digits
-from .learner import Learner
 from .losses import cross_entropy
 from .optim import SGD
+from .train import Learner
 
 
 def build_parser():

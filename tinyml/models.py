@@ -1,7 +1,7 @@
 """Small ready-made nets for image classification (the demo trains them on digits)."""
 
+from .core import Net
 from .layers import Conv2D, Dropout, Flatten, Linear, MaxPool2D, ReLu, Softmax
-from .net import Net
 
 
 def mlp(input_dim=(1, 8, 8), classes=10, hidden=128, dropout=0.1):

@@ -66,6 +66,8 @@ class SGD:
 
     def step(self, parameters):
         """Update every trainable parameter from its ``grad``."""
+        if hasattr(parameters, "values"):  # {name: Parameter}, as net.named_parameters() gives
+            parameters = parameters.values()
         for parameter in parameters:
             if parameter.trainable:
                 self._update(parameter)

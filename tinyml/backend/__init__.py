@@ -6,7 +6,7 @@ Everything else in tinyml takes its namespace from its arrays with :func:`array_
 """
 
 from ._backend import FLOAT_DTYPES, Backend
-from ._host import device_of, is_floating, is_integral, namespace_name, to_numpy
+from ._host import device_of, dtype_kind, is_floating, is_integral, namespace_name, to_numpy
 from ._namespace import array_namespace, backend_of
 from ._random import seed
 from ._registry import KNOWN_BACKENDS, make_backend
@@ -21,6 +21,7 @@ __all__ = [
     "asarray",
     "backend_of",
     "device_of",
+    "dtype_kind",
     "get_backend",
     "is_floating",
     "is_integral",

@@ -54,6 +54,21 @@ def is_integral(x):
     return xp.isdtype(x.dtype, "integral")
 
 
+def dtype_kind(x):
+    """NumPy's one-letter kind of any array's dtype: "b", "i", "u", "f", "c", or "?" for other.
+
+    Host data (NumPy arrays, numbers, sequences) is read as NumPy reads it.
+    """
+    if isinstance(x, (np.ndarray, np.generic, bool, int, float, complex, list, tuple)):
+        return np.asarray(x).dtype.kind
+    xp = lookup(x)[1]
+    for kind, name in (("b", "bool"), ("i", "signed integer"), ("u", "unsigned integer"),
+                       ("f", "real floating"), ("c", "complex floating")):
+        if xp.isdtype(x.dtype, name):
+            return kind
+    return "?"
+
+
 def to_numpy(x):
     """Copy any backend's array (or a Python number or sequence) to a host NumPy array.
 

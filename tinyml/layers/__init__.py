@@ -12,8 +12,8 @@
 ======================  =========================================================
 """
 
+from ..core import Layer
 from .activation import ReLU, ReLu, Softmax
-from .base import Layer
 from .conv import Conv2D, Deconv2D
 from .dropout import Dropout
 from .linear import Linear

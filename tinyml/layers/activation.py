@@ -1,6 +1,6 @@
 """Activations: ReLu and Softmax."""
 
-from .base import Layer
+from ..core import Layer
 
 
 class ReLu(Layer):
@@ -23,9 +23,9 @@ class ReLu(Layer):
         self._remember(mask, output_shape=input.shape)
         return input * mask
 
-    def backward(self, in_gradient):
+    def backward(self, in_gradient, *, input_gradient=True):
         _, mask = self._recall(in_gradient)
-        return in_gradient * mask
+        return in_gradient * mask if input_gradient else None
 
 
 ReLU = ReLu
@@ -77,7 +77,9 @@ class Softmax(Layer):
         self._remember(output, output_shape=output_shape)
         return output
 
-    def backward(self, in_gradient):
+    def backward(self, in_gradient, *, input_gradient=True):
         xp, output = self._recall(in_gradient)
+        if not input_gradient:
+            return None
         dot = xp.sum(in_gradient * output, axis=self.axis, keepdims=True)
         return output * (in_gradient - dot)

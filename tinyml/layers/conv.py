@@ -4,6 +4,7 @@ Both are built from the three window operations in ``_windows.py``: ``im2col`` (
 columns), ``col2im_matmul`` (its adjoint) and ``correlate_columns`` (the weight gradient).
 """
 
+from ..core import Layer, check_input_dim, check_positive_int, shape_error
 from ._windows import (
     col2im_matmul,
     conv_output_size,
@@ -12,7 +13,6 @@ from ._windows import (
     im2col,
     pad2d,
 )
-from .base import Layer, check_input_dim, check_positive_int, shape_error
 
 
 class _Conv2DBase(Layer):
@@ -122,25 +122,19 @@ class Conv2D(_Conv2DBase):
         self._remember(cols, output_shape=output_shape)
         return xp.reshape(output, output_shape)
 
-    def backward(self, in_gradient):
-        xp = self._backward_parameters(in_gradient)
+    def backward(self, in_gradient, *, input_gradient=True):
+        xp, cols = self._recall(in_gradient)
         n = in_gradient.shape[0]
+        g = xp.reshape(in_gradient, (n, self.n_filters, -1))
+        self.bias.grad += xp.sum(g, axis=(0, 2))
+        self.weight.grad += xp.reshape(correlate_columns(g, cols, xp=xp), self.weight.shape)
+        if not input_gradient:
+            return None  # the largest scatter of the step, skipped when nothing needs it
         c, h, w = self.input_dim
         p = self.padding
         padded = col2im_matmul(in_gradient, self.weight.data, stride=self.stride, dilation=1,
                                out_shape=(n, c, h + 2 * p, w + 2 * p), xp=xp)
         return crop2d(padded, p)
-
-    def backward_parameters(self, in_gradient):
-        self._backward_parameters(in_gradient)
-
-    def _backward_parameters(self, in_gradient):
-        """Add dL/dW and dL/db; return the namespace for the input gradient."""
-        xp, cols = self._recall(in_gradient)
-        g = xp.reshape(in_gradient, (in_gradient.shape[0], self.n_filters, -1))
-        self.bias.grad += xp.sum(g, axis=(0, 2))
-        self.weight.grad += xp.reshape(correlate_columns(g, cols, xp=xp), self.weight.shape)
-        return xp
 
 
 class Deconv2D(_Conv2DBase):
@@ -215,24 +209,17 @@ class Deconv2D(_Conv2DBase):
         self._remember(input, output_shape=output_shape)
         return crop2d(full, self.padding) + xp.reshape(self.bias.data, (self.n_filters, 1, 1))
 
-    def backward(self, in_gradient):
-        xp, cols = self._backward_parameters(in_gradient)
-        n, c, h, w = in_gradient.shape[0], *self.input_dim
-        kernels = xp.reshape(self.weight.data, (c, -1))
-        return xp.reshape(kernels @ cols, (n, c, h, w))
-
-    def backward_parameters(self, in_gradient):
-        self._backward_parameters(in_gradient)
-
-    def _backward_parameters(self, in_gradient):
-        """Add dL/dW and dL/db; return (namespace, columns of the padded gradient), which the
-        input gradient reuses."""
+    def backward(self, in_gradient, *, input_gradient=True):
         xp, input = self._recall(in_gradient)
         n, c, h, w = input.shape
         self.bias.grad += xp.sum(in_gradient, axis=(0, 2, 3))
+        # The columns of the padded gradient serve both the weight and the input gradient.
         cols = im2col(pad2d(in_gradient, self.padding, xp=xp), self.h_filter, self.w_filter,
                       stride=self.stride, dilation=self.dilation, out_h=h, out_w=w, xp=xp)
         flat_input = xp.reshape(input, (n, c, h * w))
         self.weight.grad += xp.reshape(correlate_columns(flat_input, cols, xp=xp),
                                        self.weight.shape)
-        return xp, cols
+        if not input_gradient:
+            return None
+        kernels = xp.reshape(self.weight.data, (c, -1))
+        return xp.reshape(kernels @ cols, (n, c, h, w))

@@ -3,7 +3,7 @@
 import numbers
 
 from ..backend import backend_of
-from .base import Layer
+from ..core import Layer
 
 
 class Dropout(Layer):
@@ -46,6 +46,8 @@ class Dropout(Layer):
         self._remember(mask, output_shape=input.shape)
         return input * mask
 
-    def backward(self, in_gradient):
+    def backward(self, in_gradient, *, input_gradient=True):
         _, mask = self._recall(in_gradient)
+        if not input_gradient:
+            return None
         return in_gradient if mask is None else in_gradient * mask

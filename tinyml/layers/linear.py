@@ -1,6 +1,6 @@
 """Linear: the fully connected layer."""
 
-from .base import Layer, check_positive_int, shape_error
+from ..core import Layer, check_positive_int, shape_error
 
 
 class Linear(Layer):
@@ -67,11 +67,7 @@ class Linear(Layer):
         self._remember(input, output_shape=output_shape)
         return input @ xp.matrix_transpose(self.weight.data) + self.bias.data
 
-    def backward(self, in_gradient):
-        self.backward_parameters(in_gradient)
-        return in_gradient @ self.weight.data
-
-    def backward_parameters(self, in_gradient):
+    def backward(self, in_gradient, *, input_gradient=True):
         xp, input = self._recall(in_gradient)
         if input.shape[0] == 1:
             # A batch of one makes g^T x an outer product with inner dimension 1, for which
@@ -80,3 +76,4 @@ class Linear(Layer):
         else:
             self.weight.grad += xp.matrix_transpose(in_gradient) @ input
         self.bias.grad += xp.sum(in_gradient, axis=0)
+        return in_gradient @ self.weight.data if input_gradient else None

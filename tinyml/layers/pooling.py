@@ -1,8 +1,8 @@
 """MaxPool2D: the largest value in each window, as an elementwise maximum over window slices."""
 
 from ..backend import device_of
+from ..core import Layer, check_input_dim, check_positive_int, shape_error
 from ._windows import conv_output_size, window_slices
-from .base import Layer, check_input_dim, check_positive_int, shape_error
 
 
 class MaxPool2D(Layer):
@@ -103,8 +103,10 @@ class MaxPool2D(Layer):
             indices += xp.astype(chosen, xp.int64) * (corner + (i * width + j))
         return indices
 
-    def backward(self, in_gradient):
+    def backward(self, in_gradient, *, input_gradient=True):
         xp, input, output = self._recall(in_gradient)
+        if not input_gradient:
+            return None
         grad = xp.zeros_like(input)
         for (_, _, (rows, cols)), chosen in self._first_hits(input, output, xp):
             grad[:, :, rows, cols] += in_gradient * xp.astype(chosen, in_gradient.dtype)

@@ -2,7 +2,7 @@
 
 import math
 
-from .base import Layer, shape_error
+from ..core import Layer, shape_error
 
 
 class Flatten(Layer):
@@ -27,6 +27,8 @@ class Flatten(Layer):
         self._remember(tuple(input.shape), output_shape=output_shape)
         return xp.reshape(input, output_shape)
 
-    def backward(self, in_gradient):
+    def backward(self, in_gradient, *, input_gradient=True):
         xp, input_shape = self._recall(in_gradient)
+        if not input_gradient:
+            return None
         return xp.reshape(in_gradient, input_shape)

@@ -1,0 +1,23 @@
+"""The core every layer stands on: Parameter and Buffer, the Layer contract (recursive
+discovery, per-call records, modes, moves), Net, and ``no_grad``."""
+
+from .checks import check_input_dim, check_positive_int, format_shape, shape_error
+from .layer import Layer
+from .loading import LoadResult
+from .net import Net
+from .parameter import Buffer, Parameter
+from .records import grad_enabled, no_grad
+
+__all__ = [
+    "Buffer",
+    "Layer",
+    "LoadResult",
+    "Net",
+    "Parameter",
+    "check_input_dim",
+    "check_positive_int",
+    "format_shape",
+    "grad_enabled",
+    "no_grad",
+    "shape_error",
+]

@@ -1,0 +1,36 @@
+"""Argument checks and shape formatting that layers, nets and the loop share."""
+
+import numbers
+
+
+def check_positive_int(owner, argument, value, minimum=1):
+    """`value` as an int, or a ValueError/TypeError naming `owner` and `argument`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner}: {argument} must be an int; got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{owner}: {argument} must be >= {minimum}; got {value}")
+    return int(value)
+
+
+def check_input_dim(owner, input_dim, rank):
+    """`input_dim` as a tuple of `rank` positive ints, such as (C, H, W) for images."""
+    if isinstance(input_dim, int) and rank == 1:
+        input_dim = (input_dim,)
+    if not isinstance(input_dim, (tuple, list)) or len(input_dim) != rank:
+        spell = "(C, H, W)" if rank == 3 else f"a tuple of {rank} ints"
+        raise TypeError(f"{owner}: input_dim must be {spell}; got {input_dim!r}")
+    return tuple(check_positive_int(owner, "input_dim", extent) for extent in input_dim)
+
+
+def format_shape(shape, unknown="batch"):
+    """``(batch, 784)`` for (None, 784); ``(3,)`` for a 1-tuple; "?" for no shape at all."""
+    if shape is None:
+        return "?"
+    inner = ", ".join(unknown if extent is None else str(extent) for extent in shape)
+    return f"({inner}{',' if len(shape) == 1 else ''})"
+
+
+def shape_error(layer, expected, got, fix=""):
+    """The ValueError a layer raises for an input of the wrong shape."""
+    message = f"{layer.describe()} expects input of shape {expected}; got {format_shape(got)}."
+    return ValueError(message + (f" {fix}" if fix else ""))

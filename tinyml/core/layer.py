@@ -1,0 +1,307 @@
+"""The Layer contract every layer follows, and what the base class finds for it.
+
+- ``forward(input)`` computes the output. In training mode (and outside ``tinyml.no_grad()``)
+  it keeps what ``backward`` needs as one record; in eval mode or under ``no_grad`` it keeps
+  nothing.
+- ``backward(in_gradient, *, input_gradient=True)`` takes dL/d(output) for the LATEST record
+  not yet consumed (last in, first out), ADDS each parameter's gradient into its ``grad``, and
+  returns dL/d(input), or None with ``input_gradient=False`` (then it skips that work).
+  A layer called T times before backward is backpropagated by T backward calls, in reverse:
+  an RNN cell through time, or a layer shared by two branches. Zeroing gradients is the
+  training loop's job.
+- Parameters, buffers and sub-layers are plain attributes, or items of lists, tuples and
+  dicts held in attributes; the base class finds them recursively in definition order.
+  Attributes whose names start with ``_`` are private and never searched.
+- Keys are dotted paths. A parameter or buffer is keyed by its attribute (``"weight"``; a list
+  item ``"weights.0"``, a dict item ``"weights.key"``); a sub-layer's keys start with the
+  sub-layer's own name (``"block1.conv.weight"``), wherever it is held, so names must be
+  unique among the layers one layer holds. An object reachable twice (a shared layer, tied
+  weights) is listed once, under the first key that reaches it.
+- ``output_shape(input_shape)`` checks an input shape (batch first; None for unknown) and says
+  what comes out, without computing anything.
+"""
+
+from ..backend import array_namespace, get_backend, resolve_backend
+from ..init import get_initializer
+from .checks import format_shape
+from .parameter import Buffer, Parameter
+from .records import grad_enabled
+
+
+class Layer:
+    """Base class of all layers: a name, found parameters/buffers/sub-layers, records, modes."""
+
+    def __init__(self, name):
+        self._check_name(name)
+        self.name = name
+        self.training = True
+        self._records = []
+
+    # ---------------------------------------------------------------- the contract
+    def forward(self, input):
+        raise NotImplementedError(f"{self.describe()} does not implement forward()")
+
+    def backward(self, in_gradient, *, input_gradient=True):
+        raise NotImplementedError(f"{self.describe()} does not implement backward()")
+
+    def output_shape(self, input_shape):
+        """The output shape for `input_shape` (batch first); raises ValueError if it does not fit.
+
+        The default suits layers that keep the shape (activations, dropout).
+        """
+        return tuple(input_shape)
+
+    def declared_input_shape(self):
+        """The input shape this layer was built for, batch as None; None if it takes any."""
+        return None
+
+    def __call__(self, input):
+        return self.forward(input)
+
+    def __setattr__(self, attribute, value):
+        if isinstance(value, (Parameter, Buffer)) and not value.name:
+            value.name = attribute
+        super().__setattr__(attribute, value)
+
+    # ---------------------------------------------------------------- what a layer holds
+    def named_children(self):
+        """{name: Layer} of the sub-layers this layer holds directly, in definition order."""
+        return {key: member for kind, key, member in self._members() if kind == "layer"}
+
+    def named_layers(self):
+        """{dotted name: Layer} of every sub-layer, however deep (not this layer itself)."""
+        return _collect(self, "layer")
+
+    def named_parameters(self):
+        """{dotted name: Parameter}, recursively, in definition order."""
+        return _collect(self, "parameter")
+
+    def named_buffers(self):
+        """{dotted name: Buffer}, recursively, in definition order."""
+        return _collect(self, "buffer")
+
+    def parameters(self):
+        return list(self.named_parameters().values())
+
+    def buffers(self):
+        return list(self.named_buffers().values())
+
+    def _members(self):
+        """(kind, key, object) for each Parameter, Buffer and Layer held directly."""
+        for attribute, value in vars(self).items():
+            if not attribute.startswith("_"):
+                yield from _members_of(self, attribute, value)
+
+    # ---------------------------------------------------------------- state
+    def state_dict(self):
+        """{dotted name: array} of every parameter and buffer: the live arrays, on their device.
+
+        These keys are the checkpoint format (``net.save``), as PyTorch's are.
+        """
+        state = {key: parameter.data for key, parameter in self.named_parameters().items()}
+        state.update((key, buffer.data) for key, buffer in self.named_buffers().items())
+        return state
+
+    def load_state_dict(self, state, strict=True):
+        """Copy arrays (host NumPy or any backend's) into the parameters and buffers.
+
+        Each array lands on the backend, device and dtype of the one it replaces. Nothing is
+        changed unless every key can load. With ``strict=True`` missing or unexpected keys are
+        an error; mis-shaped or non-numeric arrays always are.
+
+        Returns
+        -------
+        LoadResult(missing_keys, unexpected_keys)
+        """
+        from .loading import load_into  # the checks are long; they live in their own module
+
+        owned = {**self.named_parameters(), **self.named_buffers()}
+        return load_into(owned, state, strict=strict)
+
+    # ---------------------------------------------------------------- records
+    def _remember(self, *values, output_shape):
+        """Keep `values` for backward, with the shape backward's gradient must have.
+
+        Nothing is kept in eval mode or under ``tinyml.no_grad()``.
+        """
+        if self.training and grad_enabled():
+            self._records.append((values, tuple(output_shape)))
+
+    def _recall(self, in_gradient):
+        """(namespace, *values) of the latest record, consumed, after checking `in_gradient`.
+
+        Raises RuntimeError when no record is left, ValueError when the gradient does not have
+        that forward's output shape, TypeError/ValueError when it lives elsewhere. A failed
+        check consumes nothing.
+        """
+        if not self._records:
+            raise RuntimeError(
+                f"{self.describe()}: backward() called before forward(), or more often than "
+                "it: each backward consumes the record of one training-mode forward (last in, "
+                "first out), and forward keeps none in eval mode or inside tinyml.no_grad()."
+            )
+        values, output_shape = self._records[-1]
+        # The kept arrays too: a layer without parameters (ReLu, MaxPool2D) would otherwise
+        # mix backends or devices with no check.
+        kept = [value for value in values if hasattr(value, "shape")]
+        xp = self._namespace(in_gradient, what="in_gradient", kept=kept)
+        if tuple(in_gradient.shape) != output_shape:
+            raise ValueError(
+                f"{self.describe()}: in_gradient has shape {tuple(in_gradient.shape)} but the "
+                f"last forward produced {output_shape}; backward takes dL/d(output)."
+            )
+        self._records.pop()
+        return (xp, *values)
+
+    @property
+    def pending_records(self):
+        """How many forward records wait for a backward in this layer (not its sub-layers)."""
+        return len(self._records)
+
+    def clear_records(self):
+        """Drop every record kept for backward, here and in every sub-layer; returns self.
+
+        A training step starts with this, so records that a step did not consume (layers
+        before the first trainable one, a forward without backward) never pile up.
+        """
+        for layer in (self, *self.named_layers().values()):
+            layer._records.clear()
+        return self
+
+    # ---------------------------------------------------------------- modes and moves
+    def train(self, mode=True):
+        """Training mode for this layer and its sub-layers (Dropout drops); returns self.
+
+        ``train(False)`` is ``eval()``.
+        """
+        for layer in (self, *self.named_layers().values()):
+            layer.training = bool(mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode: Dropout passes everything through, forward keeps no records."""
+        return self.train(False)
+
+    def freeze(self):
+        """Stop the optimizer from updating this layer's parameters (buffers are untouched)."""
+        for parameter in self.parameters():
+            parameter.trainable = False
+        return self
+
+    def unfreeze(self):
+        for parameter in self.parameters():
+            parameter.trainable = True
+        return self
+
+    def zero_grad(self):
+        """Zero the gradient of every parameter, sub-layers' included."""
+        for parameter in self.parameters():
+            parameter.zero_grad()
+
+    def to(self, backend, *, device=None, dtype=None):
+        """Move every parameter, gradient and buffer to `backend` (a name or Backend).
+
+        Floating arrays take the target's dtype. Records kept for backward are dropped: they
+        live on the old device. Returns self.
+        """
+        target = resolve_backend(backend, device=device, dtype=dtype)
+        for owned in (*self.parameters(), *self.buffers()):
+            owned.to(target)
+        return self.clear_records()
+
+    # ---------------------------------------------------------------- helpers for subclasses
+    def describe(self):
+        """How error messages name this layer: ``Linear 'fc1'``."""
+        return f"{type(self).__name__} '{self.name}'"
+
+    def _own_parameters(self):
+        """{attribute: Parameter} held directly (not by sub-layers)."""
+        return {key: member for kind, key, member in self._members() if kind == "parameter"}
+
+    def _namespace(self, x, what="input", kept=()):
+        """The namespace of `x`, this layer's own parameters and the arrays in `kept`; refuses
+        a mix of backends."""
+        params = self._own_parameters()
+
+        def names():  # built only for an error message
+            return [what, *(f"parameter '{name}'" for name in params),
+                    *["what forward kept from its input"] * len(kept)]
+
+        return array_namespace(x, *(p.data for p in params.values()), *kept, names=names,
+                               where=self.describe)
+
+    def _input_namespace(self, x):
+        """For forward: the namespace of `x` and the parameters, and `x` must be floating."""
+        xp = self._namespace(x)
+        if not xp.isdtype(x.dtype, "real floating"):
+            raise TypeError(f"{self.describe()} expects floating-point input; got {x.dtype}. "
+                            "Cast it first (Learner.fit and predict cast for you).")
+        return xp
+
+    def _new_parameter(self, shape, fan_in, fan_out, init):
+        """A Parameter of `shape` drawn by initializer `init` on the current backend."""
+        data = get_backend().asarray(get_initializer(init)(shape, fan_in, fan_out))
+        if tuple(data.shape) != tuple(shape):
+            raise ValueError(
+                f"{self.describe()}: initializer {init!r} returned shape {tuple(data.shape)}, "
+                f"expected {format_shape(tuple(shape))}"
+            )
+        return Parameter(data)
+
+    def _zeros_parameter(self, shape):
+        return Parameter(get_backend().zeros(shape))
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.name!r})"
+
+    @staticmethod
+    def _check_name(name):
+        if not isinstance(name, str) or not name.strip():
+            raise TypeError(f"a layer's name must be a non-empty string; got {name!r}")
+        if "." in name:
+            raise ValueError(f"layer name {name!r} must not contain '.': it separates "
+                             "layer and parameter in state_dict keys")
+
+
+def _members_of(owner, key, value):
+    """(kind, key, object) for what `value` (held under `key`) contains, depth first."""
+    if isinstance(value, Parameter):
+        yield "parameter", key, value
+    elif isinstance(value, Buffer):
+        yield "buffer", key, value
+    elif isinstance(value, Layer):
+        if value.name is None:
+            raise ValueError(f"{owner.describe()} holds a Net without a name under {key!r}; a "
+                             "nested Net needs one: Net([...], name='block')")
+        yield "layer", value.name, value
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _members_of(owner, f"{key}.{index}", item)
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield from _members_of(owner, f"{key}.{name}", item)
+
+
+def _collect(root, kind):
+    """{dotted key: object} of every `kind` ("parameter", "buffer", "layer") under `root`.
+
+    Each object once (the first key that reaches it); two different objects under one key
+    are an error, since the key could not say which one a checkpoint holds.
+    """
+    found, seen, visited = {}, set(), {id(root)}
+
+    def walk(layer, prefix):
+        for member_kind, key, member in layer._members():
+            path = prefix + key
+            if member_kind == kind and id(member) not in seen:
+                if path in found:
+                    raise ValueError(f"two different {kind}s are both keyed {path!r} in "
+                                     f"{root.describe()}; give the layers unique names")
+                found[path] = member
+                seen.add(id(member))
+            if member_kind == "layer" and id(member) not in visited:
+                visited.add(id(member))
+                walk(member, path + ".")
+
+    walk(root, "")
+    return found

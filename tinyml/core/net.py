@@ -1,0 +1,197 @@
+"""Net: layers in a row. A Net is itself a layer, so a Net can hold a Net."""
+
+from .. import io
+from ..backend import backend_of, get_backend
+from .checks import format_shape
+from .layer import Layer
+
+
+class Net(Layer):
+    """A stack of layers, run in order.
+
+    Parameters
+    ----------
+    layers : iterable of Layer
+        In order; names must be unique (they start the ``state_dict`` keys).
+    name : str, optional
+        Needed when this Net sits inside another layer: it starts its keys
+        (``"block.fc.weight"``). A top-level Net may go without.
+
+    Examples
+    --------
+    >>> import tinyml
+    >>> from tinyml.layers import Flatten, Linear, ReLu, Softmax
+    >>> block = tinyml.Net([Linear("fc", 32, 32), ReLu("relu")], name="block")
+    >>> net = tinyml.Net([Flatten("flat"), Linear("fc1", 64, 32), ReLu("relu"), block,
+    ...                   Linear("fc2", 32, 10), Softmax("softmax")])
+    >>> list(net.state_dict())[:4]
+    ['fc1.weight', 'fc1.bias', 'block.fc.weight', 'block.fc.bias']
+    """
+
+    def __init__(self, layers=(), name=None):
+        super().__init__(name)
+        self.layers = []
+        for layer in layers:
+            self.add(layer)
+
+    def add(self, layer):
+        """Append `layer`; returns the net so calls chain."""
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Net.add takes a tinyml Layer; got {type(layer).__name__}")
+        if layer is self:
+            raise ValueError(f"{self.describe()} cannot hold itself")
+        if layer.name is None:
+            raise ValueError("a Net inside another Net needs a name, which starts its "
+                             "state_dict keys: Net([...], name='block')")
+        if any(existing.name == layer.name for existing in self.layers):
+            raise ValueError(f"the net already has a layer named {layer.name!r}; layer names "
+                             "key the state_dict, so each must be unique")
+        if getattr(layer, "return_index", False):
+            raise ValueError(f"{layer.describe()} has return_index=True and returns (output, "
+                             "indices); a Net passes one array between layers. Use "
+                             "return_index=False inside a Net.")
+        self.layers.append(layer)
+        return self
+
+    @staticmethod
+    def _check_name(name):
+        if name is not None:
+            Layer._check_name(name)
+
+    def describe(self):
+        return "Net" if self.name is None else f"Net '{self.name}'"
+
+    # ---------------------------------------------------------------- forward and backward
+    def forward(self, input, *, skip_last=False):
+        """The output of the last layer for `input` (of the one before it with ``skip_last``,
+        which is how the training step fuses a last layer with the loss)."""
+        for layer in self.layers[:-1] if skip_last else self.layers:
+            input = layer.forward(input)
+        return input
+
+    def backward(self, in_gradient, *, input_gradient=True, skip_last=False):
+        """Backpropagate dL/d(output) through the layers in reverse; returns dL/d(input).
+
+        Each layer adds into its parameters' ``grad``. With ``skip_last`` the gradient is
+        dL/d(input of the last layer) and the last layer is skipped (see ``forward``).
+
+        With ``input_gradient=False`` (a training step, where nothing uses dL/d(input)) it stops
+        at the first layer that has trainable parameters, asks it for parameter gradients only,
+        and returns None. For a net that starts with Conv2D this skips the largest scatter-add
+        of the step. The layers before it keep their records until ``clear_records()``, which
+        the training step calls first.
+        """
+        layers = self.layers[:-1] if skip_last else self.layers
+        first = 0
+        if not input_gradient:
+            first = next((index for index, layer in enumerate(layers) if _trains(layer)), None)
+            if first is None:
+                return None
+        for index in range(len(layers) - 1, first - 1, -1):
+            wanted = input_gradient or index > first
+            in_gradient = layers[index].backward(in_gradient, input_gradient=wanted)
+        return in_gradient
+
+    def update(self, optimizer):
+        """Let `optimizer` update every trainable parameter from its gradient."""
+        optimizer.step(self.named_parameters())
+
+    @property
+    def backend(self):
+        """The backend the parameters (or buffers) live on; the current one for a net without
+        any."""
+        owned = self.parameters() or self.buffers()
+        return backend_of(owned[0].data) if owned else get_backend()
+
+    # ---------------------------------------------------------------- checkpoints
+    def save(self, path):
+        """Write parameters and buffers to `path` as ``.npz`` (atomically; loads without
+        pickle)."""
+        io.save_state(self.state_dict(), path)
+
+    def load(self, path, strict=True):
+        """Read a file written by :meth:`save` onto this net's backend; returns the net."""
+        self.load_state_dict(io.load_state(path), strict=strict)
+        return self
+
+    # ---------------------------------------------------------------- shapes
+    def declared_input_shape(self):
+        return self.layers[0].declared_input_shape() if self.layers else None
+
+    def output_shape(self, input_shape):
+        """The net's output shape for `input_shape` (batch first); a layer's ValueError if any
+        layer cannot take what reaches it."""
+        shape = tuple(input_shape)
+        for layer in self.layers:
+            shape = layer.output_shape(shape)
+        return shape
+
+    def summary(self, input_shape=None, print_fn=print):
+        """Print a table of layers (nested nets expanded, dotted names), output shapes and
+        parameter counts.
+
+        Parameters
+        ----------
+        input_shape : tuple, optional
+            One sample's shape (without the batch axis). By default the first layer that
+            declares an input size (Linear, Conv2D, ...) starts the shape inference; shapes
+            before it show as "?".
+        print_fn : callable
+            Receives the table as one string.
+        """
+        shape = None if input_shape is None else (None, *input_shape)
+        rows = [("Layer (type)", "Output shape", "Params")]
+        _summary_rows(self, "", shape, rows)
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        lines = [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}" for a, b, c in rows]
+        rule = "-" * len(lines[0])
+        parameters = self.parameters()
+        total = sum(parameter.size for parameter in parameters)
+        trainable = sum(p.size for p in parameters if p.trainable)
+        table = [lines[0], rule, *lines[1:], rule,
+                 f"Total params: {total:,} (trainable: {trainable:,})"]
+        buffers = self.buffers()
+        if buffers:
+            table.append(f"Buffers: {sum(b.size for b in buffers):,} values (not trained)")
+        print_fn("\n".join(table))
+
+    # ---------------------------------------------------------------- container
+    def __len__(self):
+        return len(self.layers)
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def __getitem__(self, key):
+        """A layer by position or by name."""
+        if isinstance(key, str):
+            for layer in self.layers:
+                if layer.name == key:
+                    return layer
+            raise KeyError(f"no layer named {key!r}; layers: {[lay.name for lay in self.layers]}")
+        return self.layers[key]
+
+    def __repr__(self):
+        inner = ", ".join(repr(layer) for layer in self.layers)
+        named = "" if self.name is None else f", name={self.name!r}"
+        return f"Net([{inner}]{named})"
+
+
+def _trains(layer):
+    return any(parameter.trainable for parameter in layer.parameters())
+
+
+def _summary_rows(net, prefix, shape, rows):
+    """Append a row per layer of `net` (recursing into nested nets); returns the output
+    shape."""
+    for layer in net.layers:
+        if shape is None:
+            shape = layer.declared_input_shape()
+        if isinstance(layer, Net):
+            shape = _summary_rows(layer, f"{prefix}{layer.name}.", shape, rows)
+            continue
+        shape = None if shape is None else layer.output_shape(shape)
+        count = sum(parameter.size for parameter in layer.parameters())
+        rows.append((f"{prefix}{layer.name} ({type(layer).__name__})",
+                     format_shape(shape, unknown="None"), f"{count:,}"))
+    return shape
