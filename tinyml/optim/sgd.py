@@ -4,7 +4,7 @@ function of arrays does the arithmetic."""
 import math
 import numbers
 
-from .backend import array_namespace, resolve_backend
+from ..backend import array_namespace, resolve_backend
 
 
 def sgd_update(data, grad, buffer, *, lr, momentum, nesterov, weight_decay, xp):
