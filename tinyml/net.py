@@ -91,7 +91,7 @@ class Net:
 
     def update(self, optimizer):
         """Let `optimizer` update every trainable parameter from its gradient."""
-        optimizer.step(self.parameters())
+        optimizer.step(self.named_parameters())
 
     # ---------------------------------------------------------------- parameters
     def named_parameters(self):

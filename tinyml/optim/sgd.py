@@ -1,10 +1,7 @@
-"""Optimizers. The class validates hyperparameters and keeps per-parameter state; a pure
-function of arrays does the arithmetic."""
+"""SGD: the class validates hyperparameters and keeps the momentum buffers; a pure function of
+arrays does the arithmetic."""
 
-import math
-import numbers
-
-from ..backend import array_namespace, resolve_backend
+from .base import Optimizer
 
 
 def sgd_update(data, grad, buffer, *, lr, momentum, nesterov, weight_decay, xp):
@@ -36,74 +33,38 @@ def sgd_update(data, grad, buffer, *, lr, momentum, nesterov, weight_decay, xp):
     return buffer
 
 
-class SGD:
+class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum, Nesterov and weight decay.
 
     Parameters
     ----------
     lr : float > 0
-        Learning rate.
+        Learning rate (settable between steps).
     momentum : float in [0, 1)
     nesterov : bool
         Nesterov momentum (needs momentum > 0).
     weight_decay : float >= 0
         L2 penalty added to the gradient.
 
-    Momentum buffers are created on first use next to each parameter (same backend, device
-    and dtype). If the net moves, call ``optimizer.to(...)`` too.
+    With momentum, ``state[name]["momentum_buffer"]`` is created on a parameter's first
+    update next to it (same backend, device and dtype) and follows it when the net moves.
     """
 
+    hyperparameter_names = ("lr", "momentum", "nesterov", "weight_decay")
+    state_keys = ("momentum_buffer",)
+
     def __init__(self, lr, momentum=0.0, nesterov=False, weight_decay=0.0):
-        self.lr = _hyperparameter("lr", lr, low=0.0, low_open=True)
-        self.momentum = _hyperparameter("momentum", momentum, low=0.0, high=1.0)
-        self.weight_decay = _hyperparameter("weight_decay", weight_decay, low=0.0)
-        if not isinstance(nesterov, bool):
-            raise TypeError(f"SGD: nesterov must be True or False; got {nesterov!r}")
+        super().__init__(lr)
+        self.momentum = self._real("momentum", momentum, low=0.0, high=1.0)
+        self.weight_decay = self._real("weight_decay", weight_decay, low=0.0)
+        self.nesterov = self._flag("nesterov", nesterov)
         if nesterov and self.momentum == 0.0:
             raise ValueError("SGD: nesterov=True needs momentum > 0")
-        self.nesterov = nesterov
-        self.state = {}  # Parameter -> momentum buffer
 
-    def step(self, parameters):
-        """Update every trainable parameter from its ``grad``."""
-        for parameter in parameters:
-            if parameter.trainable:
-                self._update(parameter)
-
-    def _update(self, parameter):
-        buffer = self.state.get(parameter)
-        arrays = [parameter.data, parameter.grad] + ([] if buffer is None else [buffer])
-        names = ["data", "grad", "momentum buffer"][:len(arrays)]
-        xp = array_namespace(*arrays, names=names, where=f"SGD on parameter '{parameter.name}'")
+    def update(self, data, grad, state, *, xp):
         buffer = sgd_update(
-            parameter.data, parameter.grad, buffer, lr=self.lr, momentum=self.momentum,
+            data, grad, state.get("momentum_buffer"), lr=self.lr, momentum=self.momentum,
             nesterov=self.nesterov, weight_decay=self.weight_decay, xp=xp,
         )
         if buffer is not None:
-            self.state[parameter] = buffer
-
-    def to(self, backend, *, device=None, dtype=None):
-        """Move the momentum buffers to `backend` (after ``net.to(...)``)."""
-        target = resolve_backend(backend, device=device, dtype=dtype)
-        self.state = {p: target.asarray(b) for p, b in self.state.items()}
-        return self
-
-    def __repr__(self):
-        return (f"SGD(lr={self.lr}, momentum={self.momentum}, nesterov={self.nesterov}, "
-                f"weight_decay={self.weight_decay})")
-
-
-def _hyperparameter(name, value, *, low, high=None, low_open=False):
-    """`value` as a Python float within bounds, or an error naming the hyperparameter.
-
-    Python floats only: a 0-d float64 array would silently upcast float32 parameters on NumPy
-    and is an error on array_api_strict.
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"SGD: {name} must be a Python number; got {value!r}")
-    value = float(value)
-    too_low = value <= low if low_open else value < low
-    if not math.isfinite(value) or too_low or (high is not None and value >= high):
-        bounds = f"{'>' if low_open else '>='} {low}" + (f" and < {high}" if high else "")
-        raise ValueError(f"SGD: invalid {name} {value}; it must be {bounds}")
-    return value
+            state["momentum_buffer"] = buffer
