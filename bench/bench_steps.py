@@ -224,11 +224,11 @@ def bench_layers(batch, seconds):
         rows.append((layer.name, *time_ms(fns, seconds)))
         x = out
     logits = x
-    params = learner.net.parameters()
+    named = learner.net.named_parameters()
     rows.append(("loss (fused)", *time_ms([lambda: cross_entropy_with_logits(logits, y)],
                                          seconds)))
     rows.append(("zero_grad+SGD", *time_ms([lambda: (learner.net.zero_grad(),
-                                                     learner.optimizer.step(params))], seconds)))
+                                                     learner.optimizer.step(named))], seconds)))
     total = sum(row[1][0] for row in rows)
     for name, (ours, _), *theirs in rows:
         them = theirs[0][0] if theirs else None

@@ -1,0 +1,10 @@
+"""Optimizers: the shared base (state per parameter, ``state_dict``) and one module per family.
+
+- :class:`Optimizer` (``base.py``): what every optimizer shares.
+- :class:`SGD` and its pure update :func:`sgd_update` (``sgd.py``).
+"""
+
+from .base import Optimizer
+from .sgd import SGD, sgd_update
+
+__all__ = ["SGD", "Optimizer", "sgd_update"]

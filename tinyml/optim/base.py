@@ -1,0 +1,355 @@
+"""Optimizer: the part every optimizer shares.
+
+A subclass declares its hyperparameters and one update of one parameter; the base walks the
+parameters, skips frozen ones, keeps each parameter's state next to it (and moves it when the
+parameter moves), counts steps, validates hyperparameters, and saves and loads the state.
+
+Writing an optimizer::
+
+    class SGD(Optimizer):
+        hyperparameter_names = ("lr", "momentum", "nesterov", "weight_decay")
+        state_keys = ("momentum_buffer",)
+
+        def __init__(self, lr, momentum=0.0, nesterov=False, weight_decay=0.0):
+            super().__init__(lr)                  # validates lr; empty state, step_count 0
+            self.momentum = self._real("momentum", momentum, low=0.0, high=1.0)
+            ...
+
+        def update(self, data, grad, state, *, xp):   # in place, one parameter
+            ...                                   # the pure function of arrays does the math
+
+``init_state(data, *, xp)`` may return the arrays to start from (Adam's zeros); by default a
+parameter's state starts as ``{"step": 0}`` and ``update`` adds what it keeps.
+"""
+
+import math
+import numbers
+from collections.abc import Mapping
+
+from ..backend import (
+    array_namespace,
+    backend_of,
+    device_of,
+    is_floating,
+    is_integral,
+    namespace_name,
+    resolve_backend,
+    to_numpy,
+)
+
+STATE_DICT_KEYS = ("type", "step", "lr", "hyperparameters", "state")
+
+
+class Optimizer:
+    """Base class: per-parameter state keyed by parameter name, a step count, ``state_dict``.
+
+    Attributes
+    ----------
+    lr : float
+        The learning rate; settable between steps (validated), used from the next step on.
+    step_count : int
+        How many times :meth:`step` has run.
+    state : dict
+        ``{parameter name: {"step": int, key: array, ...}}``: how many updates the parameter
+        has had, and the arrays in :attr:`state_keys` on the parameter's backend, device and
+        dtype. Created on a parameter's first update; frozen parameters get none.
+
+    Subclasses set :attr:`hyperparameter_names` (the constructor's keyword arguments, ``"lr"``
+    first) and :attr:`state_keys`, and implement :meth:`update`. Every state array has its
+    parameter's shape.
+    """
+
+    hyperparameter_names = ("lr",)
+    state_keys = ()
+
+    def __init__(self, lr):
+        self.lr = lr
+        self.step_count = 0
+        self.state = {}
+        self._placed = {}  # name -> (data, grad, xp) as last checked: the per-step fast path
+        self._loaded = ()  # names load_state_dict brought, checked against the next step's
+
+    # ---------------------------------------------------------------- hyperparameters
+    @property
+    def lr(self):
+        return self._lr
+
+    @lr.setter
+    def lr(self, value):
+        self._lr = self._real("lr", value, low=0.0, low_open=True)
+
+    @property
+    def hyperparameters(self):
+        """{name: value} of the hyperparameters, in :attr:`hyperparameter_names` order."""
+        return {name: getattr(self, name) for name in self.hyperparameter_names}
+
+    def _real(self, name, value, *, low, high=None, low_open=False):
+        """`value` as a Python float in bounds, or an error naming this class and `name`.
+
+        Python floats only: a 0-d float64 array would silently upcast float32 parameters on
+        NumPy and is an error on array_api_strict.
+        """
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{self._name}: {name} must be a Python number; got {value!r}")
+        value = float(value)
+        too_low = value <= low if low_open else value < low
+        if not math.isfinite(value) or too_low or (high is not None and value >= high):
+            bounds = f"{'>' if low_open else '>='} {low}"
+            bounds += "" if high is None else f" and < {high}"
+            raise ValueError(f"{self._name}: invalid {name} {value}; it must be {bounds}")
+        return value
+
+    def _flag(self, name, value):
+        """`value` if it is True or False, else a TypeError naming this class and `name`."""
+        if not isinstance(value, bool):
+            raise TypeError(f"{self._name}: {name} must be True or False; got {value!r}")
+        return value
+
+    @property
+    def _name(self):
+        return type(self).__name__
+
+    # ---------------------------------------------------------------- what subclasses write
+    def init_state(self, data, *, xp):
+        """The arrays a parameter's state starts with (made with `xp` next to `data`)."""
+        return {}
+
+    def update(self, data, grad, state, *, xp):
+        """Update one parameter's `data` in place from `grad`, keeping arrays in `state`.
+
+        ``state["step"]`` already counts this update (1 on the first).
+        """
+        raise NotImplementedError(f"{self._name} must implement update(data, grad, state, xp=)")
+
+    # ---------------------------------------------------------------- stepping
+    def step(self, parameters):
+        """Update every trainable parameter from its ``grad``; frozen ones are skipped.
+
+        Parameters
+        ----------
+        parameters : mapping or iterable
+            ``{name: Parameter}`` as ``net.named_parameters()`` gives (the names key the
+            state), or Parameters, keyed then by their ``name``.
+
+        A parameter that moved (``net.to(...)``: another library, device or dtype) since its
+        state was made takes its state along here. Nothing is updated unless every parameter
+        can be.
+        """
+        named = self._named(parameters)
+        if self._loaded:
+            self._check_loaded(named)
+        ready = []
+        for name, parameter in named.items():
+            trainable = getattr(parameter, "trainable", None)
+            if trainable is None:
+                raise TypeError(self._not_a_parameter(parameter, name))
+            if trainable:
+                ready.append((parameter, self._place(name, parameter)))
+        for parameter, (state, xp) in ready:
+            state["step"] += 1
+            self.update(parameter.data, parameter.grad, state, xp=xp)
+        self.step_count += 1
+
+    def _named(self, parameters):
+        if isinstance(parameters, Mapping):
+            return parameters
+        if hasattr(parameters, "trainable"):
+            raise TypeError(f"{self._name}.step takes several parameters; got one "
+                            f"({parameters!r}). Pass [parameter] or net.named_parameters().")
+        named = {}
+        for parameter in parameters:
+            name = getattr(parameter, "name", None)
+            if name is None:
+                raise TypeError(self._not_a_parameter(parameter))
+            if name in named:
+                raise ValueError(
+                    f"{self._name}.step: two parameters are both named {name!r}, and names key "
+                    "the optimizer state. Pass net.named_parameters() (a dict of unique names) "
+                    "instead of a list of parameters."
+                )
+            named[name] = parameter
+        return named
+
+    def _not_a_parameter(self, value, name=None):
+        label = "" if name is None else f" for {name!r}"
+        return (f"{self._name}.step expects Parameters (with data, grad, trainable, name); "
+                f"got {type(value).__name__}{label}. Pass net.named_parameters().")
+
+    def _place(self, name, parameter):
+        """(state, xp) of `parameter`, its state beside its data; cheap when nothing changed."""
+        data, grad = parameter.data, parameter.grad
+        seen = self._placed.get(name)
+        if seen is not None and seen[0] is data and seen[1] is grad:
+            return self.state[name], seen[2]
+        xp = array_namespace(data, grad, names=["data", "grad"],
+                             where=f"{self._name} on parameter '{name}'")
+        state = self.state.get(name)
+        if state is None:
+            state = {"step": 0, **self.init_state(data, xp=xp)}
+        else:
+            state = {key: value if key == "step" else self._beside(value, data, name, key)
+                     for key, value in state.items()}
+        self.state[name] = state
+        self._placed[name] = (data, grad, xp)
+        return state, xp
+
+    def _beside(self, value, data, name, key):
+        """State array `value` on `data`'s library, device and (floating) dtype."""
+        if tuple(value.shape) != tuple(data.shape):
+            raise ValueError(
+                f"{self._name}: state {key!r} of parameter {name!r} has shape "
+                f"{tuple(value.shape)} but the parameter has {tuple(data.shape)}. The loaded "
+                "state comes from another net: load the optimizer state saved with these weights."
+            )
+        same = namespace_name(value) == namespace_name(data) and \
+            device_of(value) == device_of(data) and \
+            (value.dtype == data.dtype or not is_floating(value))
+        return value if same else backend_of(data).asarray(value)
+
+    def _check_loaded(self, named):
+        unknown = sorted(name for name in self._loaded if name not in named)
+        if unknown:
+            raise ValueError(
+                f"{self._name}.step: the state loaded with load_state_dict has entries for "
+                f"parameters this step did not get: {unknown}; it got {sorted(named)}. Load the "
+                "state saved from an optimizer of this net, and pass net.named_parameters()."
+            )
+        self._loaded = ()
+
+    # ---------------------------------------------------------------- moving
+    def to(self, backend, *, device=None, dtype=None):
+        """Move every state array to `backend` (a name or Backend); returns self.
+
+        Optional: at the next step the state follows its parameter wherever it is.
+        """
+        target = resolve_backend(backend, device=device, dtype=dtype)
+        self.state = {
+            name: {key: value if key == "step" else target.asarray(value)
+                   for key, value in state.items()}
+            for name, state in self.state.items()
+        }
+        self._placed = {}
+        return self
+
+    # ---------------------------------------------------------------- saving
+    def state_dict(self):
+        """A host copy of everything a resume needs.
+
+        Returns
+        -------
+        dict
+            ``{"type": "SGD", "step": int (step_count), "lr": float,
+            "hyperparameters": {name: float or bool, all but lr},
+            "state": {parameter name: {"step": int, key: host NumPy array copy}}}``.
+            Only strings, Python numbers and NumPy arrays of numbers, so a checkpoint can
+            flatten it into an ``.npz`` without pickle (keys such as
+            ``"state/fc1.weight/momentum_buffer"``; 0-d arrays come back fine).
+        """
+        others = {k: v for k, v in self.hyperparameters.items() if k != "lr"}
+        return {
+            "type": self._name,
+            "step": self.step_count,
+            "lr": self.lr,
+            "hyperparameters": others,
+            "state": {
+                name: {key: value if key == "step" else to_numpy(value).copy()
+                       for key, value in state.items()}
+                for name, state in self.state.items()
+            },
+        }
+
+    def load_state_dict(self, state_dict):
+        """Take over what :meth:`state_dict` returned (from any backend, or an ``.npz``).
+
+        Everything is checked before anything changes. The hyperparameters (lr too) become the
+        saved ones; the arrays move next to each parameter at the next step.
+
+        Raises
+        ------
+        TypeError
+            Not a mapping, or a value of the wrong kind (an array that is not numeric).
+        ValueError
+            Missing or unknown keys, another optimizer's type, a bad step count or
+            hyperparameter.
+        """
+        where = f"{self._name}.load_state_dict"
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"{where} takes the dict that state_dict() returns; got "
+                            f"{type(state_dict).__name__}")
+        _check_keys(where, "the state dict", state_dict, STATE_DICT_KEYS, STATE_DICT_KEYS)
+        kind = _scalar(state_dict["type"])
+        if kind != self._name:
+            raise ValueError(f"{where}: the state is from {kind!r}, not {self._name!r}; load it "
+                             f"into a {kind} (or build this optimizer afresh)")
+        step = _count(where, "step", state_dict["step"])
+        hyperparameters = state_dict["hyperparameters"]
+        names = self.hyperparameter_names[1:]
+        _check_keys(where, "hyperparameters", hyperparameters, names, names)
+        settings = {"lr": _scalar(state_dict["lr"])}
+        settings.update({name: _scalar(hyperparameters[name]) for name in names})
+        try:
+            checked = type(self)(**settings)  # validates them all, cross-checks included
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{where}: the saved hyperparameters do not hold: {error}") from None
+        per_parameter = state_dict["state"]
+        if not isinstance(per_parameter, Mapping):
+            raise TypeError(f"{where}: 'state' must map parameter names to dicts; got "
+                            f"{type(per_parameter).__name__}")
+        state = {str(name): self._loaded_state(where, name, entry)
+                 for name, entry in per_parameter.items()}
+        for name in self.hyperparameter_names:
+            setattr(self, name, getattr(checked, name))
+        self.step_count = step
+        self.state = state
+        self._placed = {}
+        self._loaded = tuple(state)
+
+    def _loaded_state(self, where, name, entry):
+        label = f"state[{name!r}]"
+        if not isinstance(entry, Mapping):
+            raise TypeError(f"{where}: {label} must be a dict; got {type(entry).__name__}")
+        _check_keys(where, label, entry, ("step", *self.state_keys), ("step",))
+        loaded = {"step": _count(where, f"{label}['step']", entry["step"])}
+        for key, value in entry.items():
+            if key == "step":
+                continue
+            try:
+                array_namespace(value)
+                numeric = is_floating(value) or is_integral(value)
+            except TypeError:
+                numeric = False
+            if not numeric:
+                raise TypeError(f"{where}: {label}[{key!r}] must be an array of numbers; got "
+                                f"{type(value).__name__} {getattr(value, 'dtype', '')}".rstrip())
+            loaded[key] = to_numpy(value).copy()
+        return loaded
+
+    def __repr__(self):
+        settings = ", ".join(f"{name}={value}" for name, value in self.hyperparameters.items())
+        return f"{self._name}({settings})"
+
+
+def _check_keys(where, what, mapping, known, required):
+    if not isinstance(mapping, Mapping):
+        raise TypeError(f"{where}: {what} must be a dict; got {type(mapping).__name__}")
+    problems = [f"{label} keys {keys}" for label, keys in (
+        ("missing", [key for key in required if key not in mapping]),
+        ("unknown", [key for key in mapping if key not in known]),
+    ) if keys]
+    if problems:
+        raise ValueError(f"{where}: {what} has {' and '.join(problems)}; expected "
+                         f"{list(known)}. Pass what state_dict() returned.")
+
+
+def _scalar(value):
+    """A Python scalar from a 0-d host array (what an ``.npz`` gives back) or a scalar."""
+    if getattr(value, "shape", None) == () and hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def _count(where, what, value):
+    value = _scalar(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{where}: {what} must be an int >= 0; got {value!r}")
+    return int(value)
