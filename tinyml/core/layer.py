@@ -87,10 +87,12 @@ class Layer:
         return list(self.named_buffers().values())
 
     def _members(self):
-        """(kind, key, object) for each Parameter, Buffer and Layer held directly."""
+        """[(kind, key, object)] for each Parameter, Buffer and Layer held directly."""
+        found = []
         for attribute, value in vars(self).items():
-            if not attribute.startswith("_"):
-                yield from _members_of(self, attribute, value)
+            if attribute[0] != "_" and not isinstance(value, _PLAIN):
+                _add_members(found, self, attribute, value)
+        return found
 
     # ---------------------------------------------------------------- state
     def state_dict(self):
@@ -158,13 +160,15 @@ class Layer:
         """How many forward records wait for a backward in this layer (not its sub-layers)."""
         return len(self._records)
 
-    def clear_records(self):
-        """Drop every record kept for backward, here and in every sub-layer; returns self.
+    def clear_records(self, *, recursive=True):
+        """Drop every record kept for backward, here and (unless ``recursive=False``) in every
+        sub-layer; returns self.
 
         A training step starts with this, so records that a step did not consume (layers
         before the first trainable one, a forward without backward) never pile up.
         """
-        for layer in (self, *self.named_layers().values()):
+        self._records.clear()
+        for layer in self.named_layers().values() if recursive else ():
             layer._records.clear()
         return self
 
@@ -214,14 +218,16 @@ class Layer:
         """How error messages name this layer: ``Linear 'fc1'``."""
         return f"{type(self).__name__} '{self.name}'"
 
-    def _own_parameters(self):
-        """{attribute: Parameter} held directly (not by sub-layers)."""
-        return {key: member for kind, key, member in self._members() if kind == "parameter"}
-
     def _namespace(self, x, what="input", kept=()):
-        """The namespace of `x`, this layer's own parameters and the arrays in `kept`; refuses
-        a mix of backends."""
-        params = self._own_parameters()
+        """The namespace of `x`, the Parameters that are this layer's own attributes, and the
+        arrays in `kept`; refuses a mix of backends.
+
+        Only direct attributes, not parameters in lists or sub-layers: this runs on every
+        forward and backward, where a full walk would cost more than a small layer's math. A
+        layer that keeps parameters in a list can pass their arrays in `kept`.
+        """
+        params = {key: value for key, value in vars(self).items()
+                  if isinstance(value, Parameter)}
 
         def names():  # built only for an error message
             return [what, *(f"parameter '{name}'" for name in params),
@@ -263,23 +269,29 @@ class Layer:
                              "layer and parameter in state_dict keys")
 
 
-def _members_of(owner, key, value):
-    """(kind, key, object) for what `value` (held under `key`) contains, depth first."""
+# Values that hold no parameters, skipped at once: most of a layer's attributes are these.
+_PLAIN = (int, float, str, bool, type(None), bytes)
+
+
+def _add_members(found, owner, key, value):
+    """Append (kind, key, object) for what `value` (held under `key`) contains, depth first."""
     if isinstance(value, Parameter):
-        yield "parameter", key, value
+        found.append(("parameter", key, value))
     elif isinstance(value, Buffer):
-        yield "buffer", key, value
+        found.append(("buffer", key, value))
     elif isinstance(value, Layer):
         if value.name is None:
             raise ValueError(f"{owner.describe()} holds a Net without a name under {key!r}; a "
                              "nested Net needs one: Net([...], name='block')")
-        yield "layer", value.name, value
+        found.append(("layer", value.name, value))
     elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
-            yield from _members_of(owner, f"{key}.{index}", item)
+            if not isinstance(item, _PLAIN):
+                _add_members(found, owner, f"{key}.{index}", item)
     elif isinstance(value, dict):
         for name, item in value.items():
-            yield from _members_of(owner, f"{key}.{name}", item)
+            if not isinstance(item, _PLAIN):
+                _add_members(found, owner, f"{key}.{name}", item)
 
 
 def _collect(root, kind):

@@ -77,18 +77,21 @@ class Learner:
             loss, gradient = self.loss(outputs, y)
         return outputs, loss, gradient
 
-    def train_step(self, x, y, fusion=None):
+    def train_step(self, x, y, plan=None):
         """One update on a batch already on the net's backend; returns (outputs, loss).
 
-        `fusion` is the row :attr:`fusion` names (looked up here when not given); outputs are
-        then the last layer's inputs (logits for Softmax, with the same argmax).
+        Outputs are the last layer's inputs when the step is fused (logits for Softmax, with
+        the same argmax). `plan` is what ``fit`` looked up once per epoch (the net's layers
+        and parameters and the fusion row); without it the step looks them up itself.
         """
-        fusion = self.fusion if fusion is None else fusion
-        self.net.clear_records()
-        self.net.zero_grad()
-        outputs, loss, gradient = self._forward_loss(x, y, fusion)
-        self.net.backward(gradient, input_gradient=False, skip_last=fusion is not None)
-        self.optimizer.step(self.net.named_parameters())
+        plan = _StepPlan(self) if plan is None else plan
+        for layer in plan.layers:
+            layer.clear_records(recursive=False)
+        for parameter in plan.parameters.values():
+            parameter.zero_grad()
+        outputs, loss, gradient = self._forward_loss(x, y, plan.fusion)
+        self.net.backward(gradient, input_gradient=False, skip_last=plan.fusion is not None)
+        self.optimizer.step(plan.parameters)
         return outputs, loss
 
     # ---------------------------------------------------------------- epochs
@@ -129,7 +132,6 @@ class Learner:
         events = CallbackList([history, *printer, *(callbacks or ())], self,
                               {"epochs": epochs, "samples": x.shape[0],
                                "batch_size": self.batch_size, "verbose": verbose})
-        fusion = self.fusion
         self.stop_training = False
         logs = {}
         events.on_train_begin(logs)
@@ -138,9 +140,10 @@ class Learner:
             self.net.train()
             order = backend.permutation(x.shape[0]) if shuffle else None
             totals = RunningTotals(classify)
+            plan = _StepPlan(self)  # once per epoch: callbacks may change the net between
             for batch, (x_batch, y_batch) in enumerate(
                     batches(x, y, self.batch_size, backend, order)):
-                outputs, loss = self.train_step(x_batch, y_batch, fusion)
+                outputs, loss = self.train_step(x_batch, y_batch, plan)
                 totals.add(outputs, loss, y_batch)
                 events.on_batch_end(batch, {"loss": loss, "outputs": outputs,
                                             "size": y_batch.shape[0]})
@@ -196,6 +199,16 @@ class Learner:
         check_labels(y, output_shape, who)
         classify = is_class_indices(y) or (y.ndim == 2 and self.loss in CLASSIFICATION_LOSSES)
         return x, y, classify
+
+
+class _StepPlan:
+    """What every step of an epoch needs from the net, walked once instead of per step."""
+
+    def __init__(self, learner):
+        net = learner.net
+        self.layers = [net, *net.named_layers().values()]
+        self.parameters = net.named_parameters()
+        self.fusion = learner.fusion
 
 
 class _inference:
