@@ -52,8 +52,9 @@ class Softmax(Layer):
 
     .. math:: \partial L/\partial x = y \odot \big(g - \textstyle\sum_k g_k y_k\big)
 
-    When a net ends in Softmax and is trained with ``cross_entropy``, the Learner skips this
-    layer and computes the pair from the logits in one stable step (gradient (p - y) / N).
+    When a net ends in Softmax and is trained with ``cross_entropy``, the training step skips
+    this layer and computes the pair from the logits in one stable step (gradient (p - y) / N):
+    that pair is the first row of the fusion table, :mod:`tinyml.losses.fusions`.
     """
 
     def __init__(self, name="softmax", axis=1):
