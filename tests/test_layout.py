@@ -1,0 +1,78 @@
+"""The package's shape, checked: imports point one way, and the math never names an array
+library. Read from the source with ast, so a new module is checked without being listed."""
+
+import ast
+import pathlib
+
+import pytest
+
+PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "tinyml"
+
+# Lower ranks sit below higher ones: a module may import only from its own rank or below.
+RANKS = {
+    "backend": 0,
+    "init": 1, "io": 1, "data": 1,
+    "core": 2,
+    "layers": 3, "optim": 3, "metrics": 3,
+    "losses": 4,  # the fusion table names layer classes
+    "train": 5, "callbacks": 5, "models": 5, "testing": 5,
+    "cli": 6,
+}
+MATH = ("core", "layers", "losses", "optim", "train", "metrics", "init")
+ARRAY_LIBRARIES = {"numpy", "cupy", "cupyx", "torch", "array_api_compat", "array_api_strict"}
+
+
+def modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        if parts != ("__init__",) and parts != ("__main__",):
+            yield path, parts
+
+
+def imports(path, parts):
+    """(top-level tinyml part or outside module, line) for each import in `path`."""
+    tree = ast.parse(path.read_text())
+    package = parts[:-1]  # what a relative import's first dot stands for
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name.split(".")[0], None, node.lineno
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0:
+                name = node.module or ""
+                if name.split(".")[0] == "tinyml":
+                    yield "tinyml", name.split(".")[1] if "." in name else None, node.lineno
+                else:
+                    yield name.split(".")[0], None, node.lineno
+            else:
+                base = package[:len(package) - (node.level - 1)] if node.level > 1 else package
+                target = (*base, *(node.module.split(".") if node.module else ()))
+                yield "tinyml", target[0] if target else None, node.lineno
+
+
+CASES = list(modules())
+
+
+@pytest.mark.parametrize(("path", "parts"), CASES, ids=["/".join(p) for _, p in CASES])
+def test_imports_point_one_way(path, parts):
+    own = RANKS[parts[0]]
+    for top, part, line in imports(path, parts):
+        if top != "tinyml" or part is None or part == parts[0]:
+            continue
+        assert RANKS[part] <= own, (
+            f"tinyml/{'/'.join(parts)}.py:{line} imports tinyml.{part}, which sits above "
+            f"tinyml.{parts[0]}"
+        )
+
+
+@pytest.mark.parametrize(("path", "parts"), [c for c in CASES if c[1][0] in MATH],
+                         ids=["/".join(p) for _, p in CASES if p[0] in MATH])
+def test_the_math_never_names_an_array_library(path, parts):
+    named = [(top, line) for top, _, line in imports(path, parts) if top in ARRAY_LIBRARIES]
+    assert not named, (f"tinyml/{'/'.join(parts)}.py imports {named}: take the namespace from "
+                       "the arrays (tinyml.backend.array_namespace) instead")
+
+
+def test_every_package_has_a_rank():
+    tops = {parts[0] for _, parts in CASES}
+    assert tops <= set(RANKS), f"new top-level parts without a rank: {tops - set(RANKS)}"
