@@ -5,10 +5,11 @@ import threading
 
 import numpy as np
 import pytest
+import reference
 
 import tinyml
 from tinyml.backend import ops, portable_ops, to_numpy
-from tinyml.backend.ops import _registry, scatter_add
+from tinyml.backend.ops import _registry, col2im_matmul, im2col, scatter_add
 from tinyml.testing import assert_close
 
 RNG = np.random.default_rng(0)
@@ -18,6 +19,8 @@ RNG = np.random.default_rng(0)
 # this table, and with it the both-path tests below, cover it.
 NATIVES = {
     "scatter_add": {"numpy", "torch", "cupy"},
+    "im2col": {"numpy", "torch", "cupy"},
+    "col2im_matmul": {"torch"},
 }
 
 
@@ -149,6 +152,81 @@ def test_scatter_add_refuses_two_libraries():
         scatter_add(np.zeros(2, dtype=np.int64), strict.asarray(np.ones(2)), 2)
 
 
+# ---------------------------------------------------------------------------- windows
+def noncontiguous(backend, x):
+    """`x` on the backend as a transposed view, so the strided natives meet odd strides."""
+    swapped = backend.asarray(np.ascontiguousarray(np.swapaxes(x, 2, 3)))
+    return backend.xp.permute_dims(swapped, (0, 1, 3, 2))
+
+
+@pytest.mark.parametrize(
+    ("shape", "kh", "kw", "stride", "dilation", "spare"),
+    [((2, 3, 5, 5), 3, 3, 1, 1, 0), ((1, 2, 6, 7), 2, 3, 2, 1, 0), ((2, 1, 7, 6), 3, 2, 2, 2, 0),
+     ((1, 1, 4, 4), 1, 1, 3, 1, 0), ((2, 2, 9, 8), 3, 2, 2, 1, 2)],
+)
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_im2col_both_paths(backend, shape, kh, kw, stride, dilation, spare, layout):
+    """`spare` rows and columns lie beyond the windows' reach and must be left out."""
+    x = RNG.standard_normal(shape)
+    out_h = (shape[2] - spare - dilation * (kh - 1) - 1) // stride + 1
+    out_w = (shape[3] - spare - dilation * (kw - 1) - 1) // stride + 1
+    data = backend.asarray(x) if layout == "contiguous" else noncontiguous(backend, x)
+    check_both(backend, reference.im2col(x, kh, kw, stride, dilation, out_h, out_w), im2col,
+               data, kh, kw, stride=stride, dilation=dilation, out_h=out_h, out_w=out_w,
+               xp=backend.xp)
+
+
+def test_im2col_of_integers_and_a_copy_not_a_view(backend):
+    """Integer images take the same path numbers; a 1x1 kernel still returns a new array."""
+    x = RNG.integers(-9, 9, size=(2, 3, 4, 4))
+    data = backend.asarray(x)
+    native, portable = run_both(backend, im2col, data, 1, 1, stride=1, dilation=1, out_h=4,
+                                out_w=4)
+    data[...] = 0
+    for cols in (native, portable):
+        np.testing.assert_array_equal(to_numpy(cols), x.reshape(2, 3, 16))
+
+
+@pytest.mark.parametrize(
+    ("g_shape", "b", "kh", "kw", "stride", "dilation", "extra"),
+    [((2, 3, 3, 3), 2, 3, 3, 1, 1, 0), ((1, 2, 2, 3), 3, 2, 3, 2, 1, 1),
+     ((2, 1, 3, 2), 2, 2, 2, 2, 2, 2), ((2, 4, 5, 5), 3, 1, 1, 1, 1, 0)],
+)
+def test_col2im_matmul_both_paths(backend, g_shape, b, kh, kw, stride, dilation, extra):
+    n, a, h, w = g_shape
+    g, weight = RNG.standard_normal(g_shape), RNG.standard_normal((a, b, kh, kw))
+    full = reference.conv_transpose2d(g, weight, np.zeros(b), stride, 0, dilation)
+    expected = np.zeros((n, b, full.shape[2] + extra, full.shape[3] + 2 * extra))
+    expected[:, :, :full.shape[2], :full.shape[3]] = full
+    check_both(backend, expected, col2im_matmul, tinyml.asarray(g), tinyml.asarray(weight),
+               stride=stride, dilation=dilation, out_shape=expected.shape)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [(lambda x: im2col(x, 3, 3, stride=1, dilation=1, out_h=4, out_w=3),
+      r"im2col: 4x3 windows of a 3x3 kernel \(stride 1, dilation 1\) need an image \(N, C, H, "
+      r"W\) with H, W >= \(6, 5\); got shape \(1, 2, 5, 5\)\. Pad the image"),
+     (lambda x: im2col(x[0, ...], 3, 3, stride=1, dilation=1, out_h=3, out_w=3),
+      r"need an image \(N, C, H, W\).*got shape \(2, 5, 5\)"),
+     (lambda x: col2im_matmul(x, x, stride=1, dilation=1, out_shape=(1, 2, 9, 9)),
+      r"col2im_matmul expects g \(N, A, h, w\) and weight \(A, B, kh, kw\); got shapes "
+      r"\(1, 2, 5, 5\) and \(1, 2, 5, 5\)"),
+     (lambda x: col2im_matmul(x[:, :1, ...], x, stride=2, dilation=1, out_shape=(1, 2, 12, 13)),
+      r"out_shape must be \(1, 2, H, W\) with H, W >= \(13, 13\) for 5x5 windows of a 5x5 "
+      r"kernel \(stride 2, dilation 1\); got \(1, 2, 12, 13\)")],
+)
+def test_window_operations_refuse_shapes_that_do_not_fit(backend, call, match):
+    with pytest.raises(ValueError, match=match):
+        call(tinyml.asarray(np.ones((1, 2, 5, 5))))
+
+
+def test_an_operation_refuses_a_non_array():
+    with pytest.raises(TypeError, match=r"im2col expects an array as its first argument; got "
+                                        r"list\. Put data on the backend with tinyml.asarray"):
+        im2col([[1.0]], 1, 1, stride=1, dilation=1, out_h=1, out_w=1)
+
+
 # ---------------------------------------------------------------------------- the switch
 def test_portable_ops_holds_inside_the_block_and_nests():
     x = np.ones(3)
@@ -159,6 +237,7 @@ def test_portable_ops_holds_inside_the_block_and_nests():
             assert scatter_add.implementation_for(x) == "numpy"
         assert scatter_add.implementation_for("numpy") == "portable"
     assert scatter_add.implementation_for(x) == "numpy"
+    assert col2im_matmul.implementation_for(x) == "portable"  # no NumPy native
 
 
 def test_portable_ops_is_per_thread():
@@ -199,7 +278,7 @@ def test_environment_variable_forces_portable_and_is_read_once(fresh_env):
 
 def test_environment_variable_zero_or_unset_keeps_natives(fresh_env):
     fresh_env.setenv("TINYML_PORTABLE_OPS", "0")
-    assert scatter_add.implementation_for("torch") == "torch"
+    assert im2col.implementation_for("torch") == "torch"
 
 
 def test_bad_environment_variable_says_what_to_set(fresh_env):

@@ -20,14 +20,19 @@ library's name. A native for another library is one decorator away::
 
 from ._registry import PORTABLE_ENV_VAR, Operation, portable_forced, portable_ops
 from .scatter import scatter_add
+from .windows import col2im_matmul, im2col, reach, window_slices
 
-OPERATIONS = {op.name: op for op in (scatter_add,)}
+OPERATIONS = {op.name: op for op in (scatter_add, im2col, col2im_matmul)}
 
 __all__ = [
     "OPERATIONS",
     "PORTABLE_ENV_VAR",
     "Operation",
+    "col2im_matmul",
+    "im2col",
     "portable_forced",
     "portable_ops",
+    "reach",
     "scatter_add",
+    "window_slices",
 ]
