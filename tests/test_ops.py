@@ -153,10 +153,17 @@ def test_scatter_add_refuses_two_libraries():
 
 
 # ---------------------------------------------------------------------------- windows
-def noncontiguous(backend, x):
-    """`x` on the backend as a transposed view, so the strided natives meet odd strides."""
-    swapped = backend.asarray(np.ascontiguousarray(np.swapaxes(x, 2, 3)))
-    return backend.xp.permute_dims(swapped, (0, 1, 3, 2))
+def laid_out(backend, x, layout):
+    """`x` on the backend as a contiguous array, a transposed view (odd strides), or a view
+    that starts inside a larger array (an offset), for the strided natives."""
+    if layout == "transposed":
+        swapped = backend.asarray(np.ascontiguousarray(np.swapaxes(x, 2, 3)))
+        return backend.xp.permute_dims(swapped, (0, 1, 3, 2))
+    if layout == "offset":
+        larger = np.zeros((x.shape[0] + 1, x.shape[1] + 1, x.shape[2] + 1, x.shape[3] + 2))
+        larger[1:, 1:, 1:, 2:] = x
+        return backend.asarray(larger)[1:, 1:, 1:, 2:]
+    return backend.asarray(x)
 
 
 @pytest.mark.parametrize(
@@ -164,13 +171,13 @@ def noncontiguous(backend, x):
     [((2, 3, 5, 5), 3, 3, 1, 1, 0), ((1, 2, 6, 7), 2, 3, 2, 1, 0), ((2, 1, 7, 6), 3, 2, 2, 2, 0),
      ((1, 1, 4, 4), 1, 1, 3, 1, 0), ((2, 2, 9, 8), 3, 2, 2, 1, 2)],
 )
-@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "offset"])
 def test_im2col_both_paths(backend, shape, kh, kw, stride, dilation, spare, layout):
     """`spare` rows and columns lie beyond the windows' reach and must be left out."""
     x = RNG.standard_normal(shape)
     out_h = (shape[2] - spare - dilation * (kh - 1) - 1) // stride + 1
     out_w = (shape[3] - spare - dilation * (kw - 1) - 1) // stride + 1
-    data = backend.asarray(x) if layout == "contiguous" else noncontiguous(backend, x)
+    data = laid_out(backend, x, layout)
     check_both(backend, reference.im2col(x, kh, kw, stride, dilation, out_h, out_w), im2col,
                data, kh, kw, stride=stride, dilation=dilation, out_h=out_h, out_w=out_w,
                xp=backend.xp)
