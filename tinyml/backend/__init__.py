@@ -3,6 +3,9 @@
 It chooses the array library and device (``set_backend``, ``use_backend``, ``TINYML_BACKEND``),
 creates arrays there, owns the seeded random numbers, and moves data to and from the host.
 Everything else in tinyml takes its namespace from its arrays with :func:`array_namespace`.
+The backend operations (:mod:`tinyml.backend.ops`: scatter-add, the window transforms) have a
+portable path and natives per library; ``portable_ops()`` or ``TINYML_PORTABLE_OPS=1`` forces
+the portable one.
 """
 
 from . import ops

@@ -74,7 +74,7 @@ class Operation:
     """
 
     def __init__(self, name, portable, *, check=None):
-        self.name = name
+        self.name = self.__name__ = name
         self.portable = portable
         self.natives = {}
         self._check = check
@@ -100,7 +100,10 @@ class Operation:
         return library
 
     def __call__(self, *args, **kwargs):
-        library, xp = self._library_of(args[0] if args else None)
+        try:  # the lookup inline: this runs in every conv forward and backward
+            library, xp = lookup(args[0])
+        except (IndexError, TypeError):
+            raise self._not_an_array(args[0] if args else None) from None
         if self._check is not None:
             self._check(*args, **kwargs)
         if kwargs.get("xp") is None:
@@ -114,7 +117,10 @@ class Operation:
         try:
             return lookup(x)
         except TypeError:
-            raise TypeError(
-                f"{self.name} expects an array as its first argument; got {type(x).__name__}. "
-                "Put data on the backend with tinyml.asarray(...)."
-            ) from None
+            raise self._not_an_array(x) from None
+
+    def _not_an_array(self, x):
+        return TypeError(
+            f"{self.name} expects an array as its first argument; got {type(x).__name__}. "
+            "Put data on the backend with tinyml.asarray(...)."
+        )
