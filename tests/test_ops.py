@@ -1,6 +1,7 @@
 """Backend operations: every operation on both paths (native where registered, portable forced)
 gives the same numbers on every backend; the switch that forces the portable path; bad input."""
 
+import sys
 import threading
 
 import numpy as np
@@ -324,3 +325,58 @@ def test_an_operation_checks_then_dispatches_and_hands_down_xp():
     assert len(calls) == 2
     assert repr(double) == "<backend operation 'double'; natives: numpy>"
     assert double.__doc__ is None and scatter_add.__doc__.startswith("Sum ``values[i]``")
+
+
+# ---------------------------------------------------------------------------- CuPy stand-in
+class _StandInDevice:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class _StandInArray(np.ndarray):
+    """A NumPy array with CuPy's ``.device`` (a context manager), for the stand-in below."""
+
+    @property
+    def device(self):
+        return _StandInDevice()
+
+
+@pytest.fixture
+def numpy_as_cupy(monkeypatch):
+    """NumPy under the module names the CuPy natives import, so their code runs without a GPU.
+    It checks the natives' own logic (arguments, shapes, strides, dtype choices); the real CuPy
+    runs in the cupy backend fixture's tests, on a machine with a GPU."""
+    import types
+
+    cupy = types.ModuleType("cupy")
+    cupy.zeros, cupy.array = np.zeros, np.array
+    stride_tricks = types.ModuleType("cupy.lib.stride_tricks")
+    stride_tricks.as_strided = np.lib.stride_tricks.as_strided
+    cupyx = types.ModuleType("cupyx")
+
+    def scatter_add_like_cupy(out, indices, values):
+        if values.dtype == np.int64:
+            raise TypeError("scatter_add only supports int32, float16, float32, float64, ...")
+        np.add.at(out, indices, values)
+
+    cupyx.scatter_add = scatter_add_like_cupy
+    for name, module in [("cupy", cupy), ("cupy.lib", types.ModuleType("cupy.lib")),
+                         ("cupy.lib.stride_tricks", stride_tricks), ("cupyx", cupyx)]:
+        monkeypatch.setitem(sys.modules, name, module)
+    return lambda x: np.asarray(x).view(_StandInArray)
+
+
+def test_cupy_natives_with_numpy_standing_in(numpy_as_cupy):
+    x = RNG.standard_normal((2, 3, 7, 6))
+    cols = im2col.natives["cupy"](numpy_as_cupy(x), 3, 2, stride=2, dilation=1, out_h=3,
+                                  out_w=3, xp=np)
+    np.testing.assert_array_equal(cols, reference.im2col(x, 3, 2, 2, 1, 3, 3))
+    indices = RNG.integers(0, 5, size=40)
+    for dtype in (np.float32, np.float64, np.int64):  # int64: no atomicAdd, the portable path
+        values = RNG.integers(-9, 9, size=(40, 2)).astype(dtype)
+        out = scatter_add.natives["cupy"](indices, numpy_as_cupy(values), 5, xp=np)
+        np.testing.assert_array_equal(out, loop_scatter_add(indices, values, 5))
+        assert out.dtype == dtype

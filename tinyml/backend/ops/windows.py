@@ -68,30 +68,35 @@ def _im2col(x, kh, kw, *, stride, dilation, out_h, out_w, xp):
 im2col = Operation("im2col", _im2col, check=_check_im2col)
 
 
-def _strided_im2col(lib, x, kh, kw, stride, dilation, out_h, out_w):
-    """One read-only strided view (N, C, kh, kw, OH, OW) of `x`, copied once in C order."""
+def _strided_im2col(x, kh, kw, stride, dilation, out_h, out_w, *, as_strided, array):
+    """One strided view (N, C, kh, kw, OH, OW) of `x` (strides in bytes), copied once in C
+    order; `as_strided` and `array` are NumPy's or CuPy's."""
     n, c = x.shape[0], x.shape[1]
     step_n, step_c, step_h, step_w = x.strides
-    view = lib.lib.stride_tricks.as_strided(
+    view = as_strided(
         x, (n, c, kh, kw, out_h, out_w),
         (step_n, step_c, dilation * step_h, dilation * step_w, stride * step_h, stride * step_w),
     )
-    return lib.array(view, order="C").reshape(n, c * kh * kw, out_h * out_w)
+    return array(view, order="C").reshape(n, c * kh * kw, out_h * out_w)
 
 
 @im2col.register("numpy")
 def _numpy_im2col(x, kh, kw, *, stride, dilation, out_h, out_w, xp):
     import numpy as np
+    from numpy.lib.stride_tricks import as_strided
 
-    return _strided_im2col(np, x, kh, kw, stride, dilation, out_h, out_w)
+    return _strided_im2col(x, kh, kw, stride, dilation, out_h, out_w, as_strided=as_strided,
+                           array=np.array)
 
 
 @im2col.register("cupy")
 def _cupy_im2col(x, kh, kw, *, stride, dilation, out_h, out_w, xp):
     import cupy
+    from cupy.lib.stride_tricks import as_strided
 
     with x.device:
-        return _strided_im2col(cupy, x, kh, kw, stride, dilation, out_h, out_w)
+        return _strided_im2col(x, kh, kw, stride, dilation, out_h, out_w,
+                               as_strided=as_strided, array=cupy.array)
 
 
 @im2col.register("torch")
