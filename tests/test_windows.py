@@ -112,3 +112,13 @@ def test_correlate_columns_matches_loop(backend):
                 expected[p, k] += sum(a[n, p, t] * cols[n, k, t] for t in range(5))
     got = correlate_columns(tinyml.asarray(a), tinyml.asarray(cols), xp=backend.xp)
     assert_close(got, expected, backend=backend)
+
+
+def test_the_window_transforms_are_the_backend_operations():
+    """The layers import im2col and col2im_matmul from here; they are the registry's, so the
+    natives and the portable_ops() switch reach Conv2D and Deconv2D."""
+    from tinyml.backend import ops
+    from tinyml.layers import _windows
+
+    assert _windows.im2col is ops.im2col and _windows.col2im_matmul is ops.col2im_matmul
+    assert _windows.window_slices is ops.window_slices

@@ -3,19 +3,25 @@
 It chooses the array library and device (``set_backend``, ``use_backend``, ``TINYML_BACKEND``),
 creates arrays there, owns the seeded random numbers, and moves data to and from the host.
 Everything else in tinyml takes its namespace from its arrays with :func:`array_namespace`.
+The backend operations (:mod:`tinyml.backend.ops`: scatter-add, the window transforms) have a
+portable path and natives per library; ``portable_ops()`` or ``TINYML_PORTABLE_OPS=1`` forces
+the portable one.
 """
 
+from . import ops
 from ._backend import FLOAT_DTYPES, Backend
 from ._host import device_of, dtype_kind, is_floating, is_integral, namespace_name, to_numpy
 from ._namespace import array_namespace, backend_of
 from ._random import seed
 from ._registry import KNOWN_BACKENDS, make_backend
 from ._state import ENV_VAR, asarray, get_backend, resolve_backend, set_backend, use_backend
+from .ops import PORTABLE_ENV_VAR, portable_ops
 
 __all__ = [
     "ENV_VAR",
     "FLOAT_DTYPES",
     "KNOWN_BACKENDS",
+    "PORTABLE_ENV_VAR",
     "Backend",
     "array_namespace",
     "asarray",
@@ -27,6 +33,8 @@ __all__ = [
     "is_integral",
     "make_backend",
     "namespace_name",
+    "ops",
+    "portable_ops",
     "resolve_backend",
     "seed",
     "set_backend",

@@ -1,0 +1,382 @@
+"""Backend operations: every operation on both paths (native where registered, portable forced)
+gives the same numbers on every backend; the switch that forces the portable path; bad input."""
+
+import sys
+import threading
+
+import numpy as np
+import pytest
+import reference
+
+import tinyml
+from tinyml.backend import ops, portable_ops, to_numpy
+from tinyml.backend.ops import _registry, col2im_matmul, im2col, scatter_add
+from tinyml.testing import assert_close
+
+RNG = np.random.default_rng(0)
+
+# The natives each operation registers. Every operation in ops.OPERATIONS is listed, so a new
+# operation (or a native added or dropped) fails test_natives_are_the_documented_ones until
+# this table, and with it the both-path tests below, cover it.
+NATIVES = {
+    "scatter_add": {"numpy", "torch", "cupy"},
+    "im2col": {"numpy", "torch", "cupy"},
+    "col2im_matmul": {"torch"},
+}
+
+
+@pytest.fixture(autouse=True)
+def _natives_on(monkeypatch):
+    """These tests expect natives by default, also in a run under TINYML_PORTABLE_OPS=1
+    (which the rest of the suite honours, to run every layer on the portable paths)."""
+    monkeypatch.setattr(_registry, "_env", {"portable": False})
+
+
+def test_natives_are_the_documented_ones():
+    assert set(ops.OPERATIONS) == set(NATIVES)
+    for name, op in ops.OPERATIONS.items():
+        assert set(op.natives) == NATIVES[name], name
+
+
+def run_both(backend, op, *args, **kwargs):
+    """(result on the default path, result with the portable path forced), checking that the
+    default path is the backend's native where one is registered."""
+    native_name = backend.name if backend.name in NATIVES[op.name] else "portable"
+    assert op.implementation_for(args[0]) == native_name
+    native = op(*args, **kwargs)
+    with portable_ops():
+        assert op.implementation_for(args[0]) == "portable"
+        portable = op(*args, **kwargs)
+    return native, portable
+
+
+def check_both(backend, expected, op, *args, **kwargs):
+    """Both paths equal the reference, live on the backend, and agree with each other to
+    rounding (1e-12 in float64)."""
+    native, portable = run_both(backend, op, *args, **kwargs)
+    assert_close(portable, expected, backend=backend, err_msg=f"{op.name} portable")
+    assert_close(native, expected, backend=backend, err_msg=f"{op.name} default path")
+    assert_close(native, to_numpy(portable), backend=backend, rtol=1e-12, atol=1e-12,
+                 err_msg=f"{op.name}: native and portable differ")
+
+
+# ---------------------------------------------------------------------------- scatter_add
+def loop_scatter_add(indices, values, num_rows):
+    out = np.zeros((num_rows, *values.shape[1:]), dtype=values.dtype)
+    for i, row in enumerate(indices):
+        out[row] += values[i]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("n", "num_rows", "row_shape"),
+    [(200, 5, (3,)),        # about 40 repeats of each index
+     (37, 1, (2,)),         # every index the same, a run that is not a power of two
+     (30, 100, (4,)),       # most rows untouched
+     (50, 7, ()),           # values (N,)
+     (24, 6, (2, 3)),       # values (N, 2, 3)
+     (1, 3, (2,))],
+)
+def test_scatter_add_accumulates_repeated_indices(backend, n, num_rows, row_shape):
+    indices = RNG.integers(0, num_rows, size=n)
+    values = RNG.standard_normal((n, *row_shape))
+    check_both(backend, loop_scatter_add(indices, values, num_rows), scatter_add,
+               tinyml.asarray(indices), tinyml.asarray(values), num_rows)
+
+
+def test_scatter_add_sorted_runs_and_int32_indices(backend):
+    indices = np.repeat(np.arange(9, dtype=np.int32), [1, 0, 5, 17, 2, 0, 33, 1, 8])
+    values = RNG.standard_normal((indices.shape[0], 3))
+    check_both(backend, loop_scatter_add(indices, values, 10), scatter_add,
+               backend.asarray(indices), tinyml.asarray(values), 10)
+
+
+def test_scatter_add_keeps_float32(backend32):
+    indices = RNG.integers(0, 4, size=64)
+    values = RNG.standard_normal((64, 5)).astype(np.float32)
+    native, portable = run_both(backend32, scatter_add, tinyml.asarray(indices),
+                                tinyml.asarray(values), 4)
+    expected = loop_scatter_add(indices, values.astype(np.float64), 4)
+    assert_close(native, expected, backend=backend32)
+    assert_close(portable, expected, backend=backend32)
+
+
+def test_scatter_add_of_integers_is_exact(backend):
+    indices = RNG.integers(0, 6, size=80)
+    values = RNG.integers(-50, 50, size=(80, 2))
+    native, portable = run_both(backend, scatter_add, tinyml.asarray(indices),
+                                tinyml.asarray(values), 6)
+    expected = loop_scatter_add(indices, values, 6)
+    np.testing.assert_array_equal(to_numpy(native), expected)
+    np.testing.assert_array_equal(to_numpy(portable), expected)
+
+
+def test_scatter_add_of_no_rows_is_zeros(backend):
+    indices = backend.asarray(np.zeros(0, dtype=np.int64))
+    values = tinyml.asarray(np.zeros((0, 3)))
+    check_both(backend, np.zeros((4, 3)), scatter_add, indices, values, 4)
+
+
+def test_scatter_add_keeps_an_infinite_row_to_itself(backend):
+    """A non-finite value stays in its own row on both paths (no 0 * inf leaks elsewhere)."""
+    indices = np.array([2, 0, 2, 1, 0])
+    values = np.array([[1.0], [np.inf], [2.0], [3.0], [4.0]])
+    native, portable = run_both(backend, scatter_add, tinyml.asarray(indices),
+                                tinyml.asarray(values), 4)
+    for out in (native, portable):
+        np.testing.assert_array_equal(to_numpy(out), [[np.inf], [3.0], [3.0], [0.0]])
+
+
+@pytest.mark.parametrize(
+    ("indices", "values", "num_rows", "error", "match"),
+    [(np.array([0.0, 1.0]), np.ones((2, 3)), 2, TypeError,
+      r"integer indices; got dtype \S*float64\. Cast them"),
+     (np.zeros((2, 2), dtype=np.int64), np.ones((4, 3)), 2, ValueError,
+      r"indices of shape \(N,\); got shape \(2, 2\)\. Flatten"),
+     (np.zeros(3, dtype=np.int64), np.ones((2, 3)), 2, ValueError,
+      r"values of shape \(N, \.\.\.\) with N = 3, one row per index; got shape \(2, 3\)"),
+     (np.zeros(2, dtype=np.int64), np.ones((2,)), 0, ValueError,
+      "num_rows must be a positive int; got 0"),
+     (np.zeros(2, dtype=np.int64), np.ones((2,)), 2.0, TypeError,
+      "num_rows must be an int; got 2.0"),
+     (np.zeros(2, dtype=np.int64), np.ones((2,)), True, TypeError,
+      "num_rows must be an int; got True")],
+)
+def test_scatter_add_refuses_bad_input(backend, indices, values, num_rows, error, match):
+    with pytest.raises(error, match=match):
+        scatter_add(backend.asarray(indices), tinyml.asarray(values), num_rows)
+
+
+def test_scatter_add_refuses_two_libraries():
+    strict = tinyml.backend.make_backend("array_api_strict", dtype="float64")
+    with pytest.raises(TypeError, match="scatter_add: values lives on array_api_strict"):
+        scatter_add(np.zeros(2, dtype=np.int64), strict.asarray(np.ones(2)), 2)
+
+
+# ---------------------------------------------------------------------------- windows
+def laid_out(backend, x, layout):
+    """`x` on the backend as a contiguous array, a transposed view (odd strides), or a view
+    that starts inside a larger array (an offset), for the strided natives."""
+    if layout == "transposed":
+        swapped = backend.asarray(np.ascontiguousarray(np.swapaxes(x, 2, 3)))
+        return backend.xp.permute_dims(swapped, (0, 1, 3, 2))
+    if layout == "offset":
+        larger = np.zeros((x.shape[0] + 1, x.shape[1] + 1, x.shape[2] + 1, x.shape[3] + 2))
+        larger[1:, 1:, 1:, 2:] = x
+        return backend.asarray(larger)[1:, 1:, 1:, 2:]
+    return backend.asarray(x)
+
+
+@pytest.mark.parametrize(
+    ("shape", "kh", "kw", "stride", "dilation", "spare"),
+    [((2, 3, 5, 5), 3, 3, 1, 1, 0), ((1, 2, 6, 7), 2, 3, 2, 1, 0), ((2, 1, 7, 6), 3, 2, 2, 2, 0),
+     ((1, 1, 4, 4), 1, 1, 3, 1, 0), ((2, 2, 9, 8), 3, 2, 2, 1, 2)],
+)
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "offset"])
+def test_im2col_both_paths(backend, shape, kh, kw, stride, dilation, spare, layout):
+    """`spare` rows and columns lie beyond the windows' reach and must be left out."""
+    x = RNG.standard_normal(shape)
+    out_h = (shape[2] - spare - dilation * (kh - 1) - 1) // stride + 1
+    out_w = (shape[3] - spare - dilation * (kw - 1) - 1) // stride + 1
+    data = laid_out(backend, x, layout)
+    check_both(backend, reference.im2col(x, kh, kw, stride, dilation, out_h, out_w), im2col,
+               data, kh, kw, stride=stride, dilation=dilation, out_h=out_h, out_w=out_w,
+               xp=backend.xp)
+
+
+def test_im2col_of_integers_and_a_copy_not_a_view(backend):
+    """Integer images take the same path numbers; a 1x1 kernel still returns a new array."""
+    x = RNG.integers(-9, 9, size=(2, 3, 4, 4))
+    data = backend.asarray(x)
+    native, portable = run_both(backend, im2col, data, 1, 1, stride=1, dilation=1, out_h=4,
+                                out_w=4)
+    data[...] = 0
+    for cols in (native, portable):
+        np.testing.assert_array_equal(to_numpy(cols), x.reshape(2, 3, 16))
+
+
+@pytest.mark.parametrize(
+    ("g_shape", "b", "kh", "kw", "stride", "dilation", "extra"),
+    [((2, 3, 3, 3), 2, 3, 3, 1, 1, 0), ((1, 2, 2, 3), 3, 2, 3, 2, 1, 1),
+     ((2, 1, 3, 2), 2, 2, 2, 2, 2, 2), ((2, 4, 5, 5), 3, 1, 1, 1, 1, 0)],
+)
+def test_col2im_matmul_both_paths(backend, g_shape, b, kh, kw, stride, dilation, extra):
+    n, a, h, w = g_shape
+    g, weight = RNG.standard_normal(g_shape), RNG.standard_normal((a, b, kh, kw))
+    full = reference.conv_transpose2d(g, weight, np.zeros(b), stride, 0, dilation)
+    expected = np.zeros((n, b, full.shape[2] + extra, full.shape[3] + 2 * extra))
+    expected[:, :, :full.shape[2], :full.shape[3]] = full
+    check_both(backend, expected, col2im_matmul, tinyml.asarray(g), tinyml.asarray(weight),
+               stride=stride, dilation=dilation, out_shape=expected.shape)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [(lambda x: im2col(x, 3, 3, stride=1, dilation=1, out_h=4, out_w=3),
+      r"im2col: 4x3 windows of a 3x3 kernel \(stride 1, dilation 1\) need an image \(N, C, H, "
+      r"W\) with H, W >= \(6, 5\); got shape \(1, 2, 5, 5\)\. Pad the image"),
+     (lambda x: im2col(x[0, ...], 3, 3, stride=1, dilation=1, out_h=3, out_w=3),
+      r"need an image \(N, C, H, W\).*got shape \(2, 5, 5\)"),
+     (lambda x: col2im_matmul(x, x, stride=1, dilation=1, out_shape=(1, 2, 9, 9)),
+      r"col2im_matmul expects g \(N, A, h, w\) and weight \(A, B, kh, kw\); got shapes "
+      r"\(1, 2, 5, 5\) and \(1, 2, 5, 5\)"),
+     (lambda x: col2im_matmul(x[:, :1, ...], x, stride=2, dilation=1, out_shape=(1, 2, 12, 13)),
+      r"out_shape must be \(1, 2, H, W\) with H, W >= \(13, 13\) for 5x5 windows of a 5x5 "
+      r"kernel \(stride 2, dilation 1\); got \(1, 2, 12, 13\)")],
+)
+def test_window_operations_refuse_shapes_that_do_not_fit(backend, call, match):
+    with pytest.raises(ValueError, match=match):
+        call(tinyml.asarray(np.ones((1, 2, 5, 5))))
+
+
+def test_an_operation_refuses_a_non_array():
+    with pytest.raises(TypeError, match=r"im2col expects an array as its first argument; got "
+                                        r"list\. Put data on the backend with tinyml.asarray"):
+        im2col([[1.0]], 1, 1, stride=1, dilation=1, out_h=1, out_w=1)
+
+
+# ---------------------------------------------------------------------------- the switch
+def test_portable_ops_holds_inside_the_block_and_nests():
+    x = np.ones(3)
+    assert scatter_add.implementation_for(x) == "numpy"
+    with portable_ops():
+        assert scatter_add.implementation_for(x) == "portable"
+        with portable_ops(False):
+            assert scatter_add.implementation_for(x) == "numpy"
+        assert scatter_add.implementation_for("numpy") == "portable"
+    assert scatter_add.implementation_for(x) == "numpy"
+    assert col2im_matmul.implementation_for(x) == "portable"  # no NumPy native
+
+
+def test_portable_ops_is_per_thread():
+    """One thread inside portable_ops() does not change what another thread runs."""
+    inside, checked = threading.Event(), threading.Event()
+    seen = {}
+
+    def forcing():
+        with portable_ops():
+            inside.set()
+            checked.wait(timeout=10)
+            seen["forcing thread"] = scatter_add.implementation_for("numpy")
+
+    thread = threading.Thread(target=forcing)
+    thread.start()
+    assert inside.wait(timeout=10)
+    seen["other thread"] = scatter_add.implementation_for("numpy")
+    checked.set()
+    thread.join(timeout=10)
+    assert seen == {"forcing thread": "portable", "other thread": "numpy"}
+
+
+@pytest.fixture
+def fresh_env(monkeypatch):
+    """Forget the cached $TINYML_PORTABLE_OPS, so the next operation reads it again."""
+    monkeypatch.setattr(_registry, "_env", {})
+    return monkeypatch
+
+
+def test_environment_variable_forces_portable_and_is_read_once(fresh_env):
+    fresh_env.setenv("TINYML_PORTABLE_OPS", "1")
+    assert scatter_add.implementation_for("numpy") == "portable"
+    fresh_env.setenv("TINYML_PORTABLE_OPS", "0")
+    assert scatter_add.implementation_for("numpy") == "portable"  # read once, at first use
+    with portable_ops(False):
+        assert scatter_add.implementation_for("numpy") == "numpy"
+
+
+def test_environment_variable_zero_or_unset_keeps_natives(fresh_env):
+    fresh_env.setenv("TINYML_PORTABLE_OPS", "0")
+    assert im2col.implementation_for("torch") == "torch"
+
+
+def test_bad_environment_variable_says_what_to_set(fresh_env):
+    fresh_env.setenv("TINYML_PORTABLE_OPS", "yes")
+    with pytest.raises(ValueError, match=r"TINYML_PORTABLE_OPS='yes': expected 1 .* or 0\. "
+                                         "Set it to 1 or 0, or unset it"):
+        scatter_add(np.zeros(1, dtype=np.int64), np.ones(1), 1)
+
+
+# ---------------------------------------------------------------------------- the mechanism
+def test_an_operation_checks_then_dispatches_and_hands_down_xp():
+    calls = []
+
+    def portable(x, *, scale, xp):
+        calls.append(("portable", xp))
+        return x * scale
+
+    def check(x, *, scale, xp=None):
+        if scale < 0:
+            raise ValueError("scale must be >= 0")
+
+    double = _registry.Operation("double", portable, check=check)
+
+    @double.register("numpy")
+    def native(x, *, scale, xp):
+        calls.append(("numpy", xp))
+        return x * scale
+
+    strict = tinyml.backend.make_backend("array_api_strict")
+    np.testing.assert_array_equal(double(np.ones(2), scale=2), [2.0, 2.0])
+    double(strict.asarray(np.ones(2)), scale=2, xp=None)
+    assert [name for name, _ in calls] == ["numpy", "portable"]
+    assert calls[1][1] is strict.xp
+    with pytest.raises(ValueError, match="scale must be >= 0"):
+        double(np.ones(2), scale=-1)
+    assert len(calls) == 2
+    assert repr(double) == "<backend operation 'double'; natives: numpy>"
+    assert double.__doc__ is None and scatter_add.__doc__.startswith("Sum ``values[i]``")
+
+
+# ---------------------------------------------------------------------------- CuPy stand-in
+class _StandInDevice:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class _StandInArray(np.ndarray):
+    """A NumPy array with CuPy's ``.device`` (a context manager), for the stand-in below."""
+
+    @property
+    def device(self):
+        return _StandInDevice()
+
+
+@pytest.fixture
+def numpy_as_cupy(monkeypatch):
+    """NumPy under the module names the CuPy natives import, so their code runs without a GPU.
+    It checks the natives' own logic (arguments, shapes, strides, dtype choices); the real CuPy
+    runs in the cupy backend fixture's tests, on a machine with a GPU."""
+    import types
+
+    cupy = types.ModuleType("cupy")
+    cupy.zeros, cupy.array = np.zeros, np.array
+    stride_tricks = types.ModuleType("cupy.lib.stride_tricks")
+    stride_tricks.as_strided = np.lib.stride_tricks.as_strided
+    cupyx = types.ModuleType("cupyx")
+
+    def scatter_add_like_cupy(out, indices, values):
+        if values.dtype == np.int64:
+            raise TypeError("scatter_add only supports int32, float16, float32, float64, ...")
+        np.add.at(out, indices, values)
+
+    cupyx.scatter_add = scatter_add_like_cupy
+    for name, module in [("cupy", cupy), ("cupy.lib", types.ModuleType("cupy.lib")),
+                         ("cupy.lib.stride_tricks", stride_tricks), ("cupyx", cupyx)]:
+        monkeypatch.setitem(sys.modules, name, module)
+    return lambda x: np.asarray(x).view(_StandInArray)
+
+
+def test_cupy_natives_with_numpy_standing_in(numpy_as_cupy):
+    x = RNG.standard_normal((2, 3, 7, 6))
+    cols = im2col.natives["cupy"](numpy_as_cupy(x), 3, 2, stride=2, dilation=1, out_h=3,
+                                  out_w=3, xp=np)
+    np.testing.assert_array_equal(cols, reference.im2col(x, 3, 2, 2, 1, 3, 3))
+    indices = RNG.integers(0, 5, size=40)
+    for dtype in (np.float32, np.float64, np.int64):  # int64: no atomicAdd, the portable path
+        values = RNG.integers(-9, 9, size=(40, 2)).astype(dtype)
+        out = scatter_add.natives["cupy"](indices, numpy_as_cupy(values), 5, xp=np)
+        np.testing.assert_array_equal(out, loop_scatter_add(indices, values, 5))
+        assert out.dtype == dtype
