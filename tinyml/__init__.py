@@ -13,6 +13,7 @@ from .backend import (
     set_backend,
     to_numpy,
     use_backend,
+    use_seed,
 )
 from .learner import Learner
 from .net import Net
@@ -39,4 +40,5 @@ __all__ = [
     "set_backend",
     "to_numpy",
     "use_backend",
+    "use_seed",
 ]

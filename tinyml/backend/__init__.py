@@ -2,33 +2,43 @@
 
 It chooses the array library and device (``set_backend``, ``use_backend``, ``TINYML_BACKEND``),
 creates arrays there, owns the seeded random numbers, and moves data to and from the host.
+The backend and the random streams are current per context (``contextvars``); ``snapshot`` and
+``restore`` save and put them back.
 Everything else in tinyml takes its namespace from its arrays with :func:`array_namespace`.
 """
 
 from ._backend import FLOAT_DTYPES, Backend
 from ._host import device_of, is_floating, is_integral, namespace_name, to_numpy
 from ._namespace import array_namespace, backend_of
-from ._random import seed
 from ._registry import KNOWN_BACKENDS, make_backend
+from ._snapshot import Snapshot, reset, restore, snapshot
 from ._state import ENV_VAR, asarray, get_backend, resolve_backend, set_backend, use_backend
+from ._streams import Streams, current_streams, seed, use_seed
 
 __all__ = [
     "ENV_VAR",
     "FLOAT_DTYPES",
     "KNOWN_BACKENDS",
     "Backend",
+    "Snapshot",
+    "Streams",
     "array_namespace",
     "asarray",
     "backend_of",
+    "current_streams",
     "device_of",
     "get_backend",
     "is_floating",
     "is_integral",
     "make_backend",
     "namespace_name",
+    "reset",
     "resolve_backend",
+    "restore",
     "seed",
     "set_backend",
+    "snapshot",
     "to_numpy",
     "use_backend",
+    "use_seed",
 ]
