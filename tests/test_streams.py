@@ -7,7 +7,7 @@ import pytest
 
 import tinyml
 from tinyml.backend import Backend, current_streams, make_backend, to_numpy
-from tinyml.backend._random import HostRandom
+from tinyml.backend._random import HostRandom, device_seed
 
 NUMPY64 = make_backend("numpy", dtype="float64")
 
@@ -111,3 +111,13 @@ def test_a_second_gpu_draws_its_own_stream():
     np.testing.assert_array_equal(orders["cuda:0"], orders["cpu"])
     spawned = np.random.default_rng(np.random.SeedSequence(5, spawn_key=(0, 1)))
     np.testing.assert_array_equal(orders["cuda:1"], spawned.permutation(20))
+
+
+def test_cupy_seeds_gpu_0_at_rank_0_with_the_seed_itself():
+    """What cupy.random.RandomState gets (checked without a GPU): the seed on GPU 0 at rank 0,
+    as before ranks; 64 derived bits for other devices, ranks, and seeds too big for it."""
+    assert device_seed(np.random.SeedSequence(7)) == 7
+    others = {device_seed(np.random.SeedSequence(7, spawn_key=key)) for key in ((0, 1), (1, 0))}
+    others.add(device_seed(np.random.SeedSequence(2**70)))
+    assert len(others) == 3 and 7 not in others
+    assert all(0 <= value < 2**64 for value in others)
