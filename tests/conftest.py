@@ -15,7 +15,6 @@ import os
 import pytest
 
 import tinyml
-from tinyml.backend import _random, _state
 from tinyml.backend._registry import _cuda_devices
 
 ALL_BACKENDS = ("numpy", "array_api_strict", "torch", "cupy")
@@ -91,9 +90,7 @@ def backend32(backend):
 
 @pytest.fixture(autouse=True)
 def _restore_global_state():
-    """Tests may call set_backend or seed; put the globals back afterwards."""
-    saved_backend = _state._current["backend"]
-    saved_seed = _random._state["seed"]
+    """Tests may call set_backend or seed; put the backend and the random streams back."""
+    saved = tinyml.backend.snapshot()
     yield
-    _state._current["backend"] = saved_backend
-    tinyml.seed(saved_seed)
+    tinyml.backend.restore(saved)

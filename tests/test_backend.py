@@ -7,26 +7,26 @@ import numpy as np
 import pytest
 
 import tinyml
-from tinyml.backend import _state, array_namespace, backend_of, make_backend, to_numpy
+from tinyml.backend import array_namespace, backend_of, make_backend, to_numpy
 from tinyml.testing import assert_close
 
 
 def test_default_is_numpy_float32(monkeypatch):
     monkeypatch.delenv("TINYML_BACKEND", raising=False)
-    monkeypatch.setitem(_state._current, "backend", None)
+    tinyml.backend.reset()  # as in a new process: the next get_backend reads the variable
     backend = tinyml.get_backend()
     assert (backend.name, backend.dtype_name, backend.device) == ("numpy", "float32", "cpu")
 
 
 def test_environment_variable_picks_the_default(monkeypatch):
     monkeypatch.setenv("TINYML_BACKEND", "array_api_strict")
-    monkeypatch.setitem(_state._current, "backend", None)
+    tinyml.backend.reset()  # as in a new process: the next get_backend reads the variable
     assert tinyml.get_backend().name == "array_api_strict"
 
 
 def test_bad_environment_variable_names_it(monkeypatch):
     monkeypatch.setenv("TINYML_BACKEND", "tensorflow")
-    monkeypatch.setitem(_state._current, "backend", None)
+    tinyml.backend.reset()  # as in a new process: the next get_backend reads the variable
     with pytest.raises(ValueError, match="TINYML_BACKEND='tensorflow'.*known backends: numpy"):
         tinyml.get_backend()
 

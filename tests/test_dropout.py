@@ -59,7 +59,7 @@ def test_backward_uses_the_forward_mask(backend):
 
 
 def test_backward_matches_finite_differences(backend):
-    # check_layer_gradients reseeds before every forward, so each pass draws the same mask
+    # check_layer_gradients draws every forward under use_seed(0): each pass, the same mask
     grads = check_layer_gradients(Dropout("drop", 0.5), X[:2], backend=backend)
     assert (grads["input"] == 0).any() and (grads["input"] != 0).any()
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import tinyml
-from tinyml.layers import Layer, Linear
+from tinyml.layers import Dropout, Layer, Linear
 from tinyml.testing import assert_close, check_layer_gradients
 
 
@@ -64,6 +64,22 @@ def test_parameter_gradients_are_checked(backend):
     layer.backward = forgets_the_bias
     with pytest.raises(AssertionError, match="for bias"):
         check_layer_gradients(layer, X, backend=backend)
+
+
+def test_gradient_checks_leave_the_callers_random_streams(backend):
+    """Each forward draws under use_seed(random_seed): the mask seed(0) gives, and afterwards
+    the caller's streams go on as if no check had run."""
+    layer = Dropout("drop", 0.5)
+    tinyml.seed(0)
+    mask = tinyml.to_numpy(layer.forward(backend.asarray(np.ones(X.shape)))) != 0
+    tinyml.seed(3)
+    first = tinyml.to_numpy(backend.uniform((4,)))
+    grads = check_layer_gradients(layer, X, backend=backend)
+    second = tinyml.to_numpy(backend.uniform((4,)))
+    tinyml.seed(3)
+    np.testing.assert_array_equal(np.concatenate([first, second]),
+                                  tinyml.to_numpy(backend.uniform((8,))))
+    np.testing.assert_array_equal(grads["input"] != 0, mask)
 
 
 def test_assert_close_checks_where_before_what(backend):

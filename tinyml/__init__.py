@@ -13,6 +13,7 @@ from .backend import (
     set_backend,
     to_numpy,
     use_backend,
+    use_seed,
 )
 from .core import Buffer, Layer, Net, Parameter, no_grad
 from .train import Learner
@@ -43,4 +44,5 @@ __all__ = [
     "to_numpy",
     "train",
     "use_backend",
+    "use_seed",
 ]

@@ -8,8 +8,8 @@
 
 import numpy as np
 
-from .backend import get_backend, seed, to_numpy
-from .backend._host import device_of, lookup
+from .backend import device_of, get_backend, to_numpy, use_seed
+from .backend._host import lookup
 
 TOLERANCES = {"float32": (1e-4, 1e-5), "float64": (1e-7, 1e-9)}
 
@@ -75,9 +75,10 @@ def check_layer_gradients(layer, x, *, backend=None, rtol=1e-5, atol=1e-7, eps=1
                           random_seed=0):
     """Check ``layer.backward`` against central finite differences, for input and parameters.
 
-    The scalar checked is ``L = sum(forward(x) * R)`` for a fixed random R, so dL/dy = R. The
-    backend's generator is reseeded before every forward, so a random layer such as Dropout
-    draws the same mask each time. Needs a float64 backend. Each analytic gradient must also
+    The scalar checked is ``L = sum(forward(x) * R)`` for a fixed random R, so dL/dy = R. Every
+    forward draws from fresh streams seeded `random_seed` (rank 0), so a random layer such as
+    Dropout draws the same mask each time; the caller's random streams are left as they were
+    (``tinyml.use_seed``). Needs a float64 backend. Each analytic gradient must also
     live on `backend` with its dtype and the right shape (checked with :func:`assert_close`).
 
     Returns the analytic gradients as host arrays (copies): ``{"input": ..., "<param>": ...}``.
@@ -90,8 +91,8 @@ def check_layer_gradients(layer, x, *, backend=None, rtol=1e-5, atol=1e-7, eps=1
     params = layer.named_parameters()
 
     def forward(x_values):
-        seed(random_seed)
-        return layer.forward(backend.asarray(x_values))
+        with use_seed(random_seed, rank=0):
+            return layer.forward(backend.asarray(x_values))
 
     projection = np.random.default_rng(random_seed + 1).standard_normal(
         tuple(forward(x_host).shape))

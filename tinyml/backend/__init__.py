@@ -2,6 +2,8 @@
 
 It chooses the array library and device (``set_backend``, ``use_backend``, ``TINYML_BACKEND``),
 creates arrays there, owns the seeded random numbers, and moves data to and from the host.
+The backend and the random streams are current per context (``contextvars``); ``snapshot`` and
+``restore`` save and put them back.
 Everything else in tinyml takes its namespace from its arrays with :func:`array_namespace`.
 The backend operations (:mod:`tinyml.backend.ops`: scatter-add, the window transforms) have a
 portable path and natives per library; ``portable_ops()`` or ``TINYML_PORTABLE_OPS=1`` forces
@@ -12,9 +14,10 @@ from . import ops
 from ._backend import FLOAT_DTYPES, Backend
 from ._host import device_of, dtype_kind, is_floating, is_integral, namespace_name, to_numpy
 from ._namespace import array_namespace, backend_of
-from ._random import seed
 from ._registry import KNOWN_BACKENDS, make_backend
+from ._snapshot import Snapshot, reset, restore, snapshot
 from ._state import ENV_VAR, asarray, get_backend, resolve_backend, set_backend, use_backend
+from ._streams import Streams, current_streams, seed, use_seed
 from .ops import PORTABLE_ENV_VAR, portable_ops
 
 __all__ = [
@@ -23,9 +26,12 @@ __all__ = [
     "KNOWN_BACKENDS",
     "PORTABLE_ENV_VAR",
     "Backend",
+    "Snapshot",
+    "Streams",
     "array_namespace",
     "asarray",
     "backend_of",
+    "current_streams",
     "device_of",
     "dtype_kind",
     "get_backend",
@@ -35,9 +41,13 @@ __all__ = [
     "namespace_name",
     "ops",
     "portable_ops",
+    "reset",
     "resolve_backend",
+    "restore",
     "seed",
     "set_backend",
+    "snapshot",
     "to_numpy",
     "use_backend",
+    "use_seed",
 ]

@@ -88,8 +88,8 @@ class Backend:
     # ---------------------------------------------------------------- randomness
     @property
     def random(self):
-        """The seeded random source shared by every backend object on this library and device."""
-        from ._random import generator_for
+        """The current streams' generator of this library and device (see ``tinyml.seed``)."""
+        from ._streams import generator_for
 
         return generator_for(self)
 

@@ -86,8 +86,18 @@ def to_numpy(x):
     if name == "torch":
         return x.detach().cpu().numpy()
     if name == "array_api_strict":
-        import array_api_strict
-
-        return np.asarray(x.to_device(array_api_strict.Device("CPU_DEVICE")))
+        return _strict_to_numpy(x)
     # Any other standard library: DLPack is the standard's way across.
     return np.from_dlpack(x)
+
+
+def _strict_to_numpy(x):
+    """array_api_strict's array on the host. Not ``x.to_device(...)``: array_api_strict (every
+    release to 2.6) copies across devices with ``np.asarray(..., copy=True)``, which NumPy 1.26
+    lacks; its own ``asarray`` onto the CPU device works on both NumPy 1.26 and 2.x."""
+    import array_api_strict
+
+    cpu = array_api_strict.Device("CPU_DEVICE")
+    if device_of(x) == cpu:
+        return np.asarray(x)
+    return np.asarray(array_api_strict.asarray(x, device=cpu, copy=True))

@@ -1,38 +1,12 @@
-"""Seeded random numbers, which the Array API standard does not have.
+"""Seeded random generators, which the Array API standard does not have.
 
-One random source per (library, device), created from the global seed on first use.
-`tinyml.seed(n)` sets the seed and starts every source afresh, so the same seed gives the same
-weights, dropout masks and shuffles on the same backend.
+Each generator serves one (library, device) and starts from the SeedSequence that
+:mod:`._streams` derives from the seed, the process rank and the device.
 """
 
+import copy
+
 import numpy as np
-
-_state = {"seed": None, "sources": {}}
-
-
-def seed(n):
-    """Seed every backend's random source: weight init, dropout masks and shuffling.
-
-    Parameters
-    ----------
-    n : int >= 0, or None for fresh entropy.
-    """
-    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer))):
-        raise TypeError(f"seed must be a non-negative int or None; got {n!r}")
-    if n is not None and n < 0:
-        raise ValueError(f"seed must be a non-negative int or None; got {n}")
-    _state["seed"] = None if n is None else int(n)
-    _state["sources"].clear()
-
-
-def generator_for(backend):
-    """The random source of `backend`'s library and device (created on first use)."""
-    key = (backend.name, str(backend.device))
-    source = _state["sources"].get(key)
-    if source is None:
-        source = backend._random_factory(_state["seed"], backend)
-        _state["sources"][key] = source
-    return source
 
 
 def _float_name(backend, dtype):
@@ -51,11 +25,18 @@ class HostRandom:
     """Draws with NumPy's PCG64 on the host, then moves the result to the backend.
 
     Used where the host is the device (numpy, array_api_strict, torch on the CPU): one seed gives
-    the very same numbers on all three, which the tests use to compare backends.
+    the very same numbers on all three, which the tests use to compare backends. The root
+    SeedSequence of a seed gives exactly ``numpy.random.default_rng(seed)``.
     """
 
-    def __init__(self, seed, backend):
-        self._host = np.random.default_rng(seed)
+    def __init__(self, seed_sequence, backend):
+        self._host = np.random.default_rng(seed_sequence)
+
+    def copy(self):
+        """A generator that goes on from exactly where this one is."""
+        twin = copy.copy(self)
+        twin._host = copy.deepcopy(self._host)
+        return twin
 
     def uniform(self, backend, shape, low, high, dtype):
         name = _float_name(backend, dtype)
@@ -76,15 +57,16 @@ class HostRandom:
 class CupyRandom(HostRandom):
     """Draws on the GPU with cupy.random, so dropout masks never cross the bus.
 
-    Permutations (for shuffling host data) still come from the host generator.
+    Permutations (for shuffling host data) still come from the host generator. ``copy()``
+    shares the GPU generator: curand exports no state to copy.
     """
 
-    def __init__(self, seed, backend):
-        super().__init__(seed, backend)
+    def __init__(self, seed_sequence, backend):
+        super().__init__(seed_sequence, backend)
         import cupy
 
         with backend.device:
-            self._device_rng = cupy.random.RandomState(seed)
+            self._device_rng = cupy.random.RandomState(device_seed(seed_sequence))
 
     def uniform(self, backend, shape, low, high, dtype):
         name = _float_name(backend, dtype)
@@ -96,3 +78,15 @@ class CupyRandom(HostRandom):
         name = _float_name(backend, dtype)
         with backend.device:
             return self._device_rng.standard_normal(shape, dtype=name) * std + mean
+
+
+def device_seed(seed_sequence):
+    """The 64-bit seed of cupy.random.RandomState for `seed_sequence`.
+
+    The root sequence of a seed that fits gives the seed itself (the stream tinyml drew on GPU 0
+    before ranks); any other gives 64 bits derived from the sequence.
+    """
+    entropy = seed_sequence.entropy
+    if not seed_sequence.spawn_key and isinstance(entropy, int) and entropy < 2**64:
+        return entropy
+    return int(seed_sequence.generate_state(1, np.uint64)[0])

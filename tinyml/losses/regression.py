@@ -27,4 +27,4 @@ def mse(predicted, ground_truth):
     count = 1
     for extent in predicted.shape:
         count *= extent
-    return xp.sum(difference * difference) / count, difference * (2.0 / count)
+    return xp.sum(difference * difference / count), difference * (2.0 / count)

@@ -1,0 +1,185 @@
+"""Which random streams are current: per context, keyed by seed, device and process rank.
+
+A :class:`Streams` holds a seed, a rank and one generator per (library, device), made on first
+use. ``tinyml.seed(n)`` installs new Streams as the process default (what a thread or context
+that never chose draws from) and as this context's; ``use_seed(n)`` installs new Streams for a
+block only and then puts the caller's back untouched. The current Streams live in a
+``contextvars.ContextVar``, so threads and asyncio tasks that call ``use_seed`` do not change
+each other's.
+
+How seed, rank and device map to a stream
+-----------------------------------------
+The generator of a device starts from ``numpy.random.SeedSequence(seed, spawn_key=(rank,
+index))``, where `index` is the GPU number (CuPy, torch on CUDA) and 0 for the host (numpy,
+every array_api_strict device, torch on the CPU). The first device at rank 0 starts from the
+seed itself: ``numpy.random.default_rng(seed)`` on the host and ``cupy.random.RandomState(seed)``
+on GPU 0, the streams tinyml always drew. So every host backend draws the same numbers from one
+seed, while a second GPU, or another data-parallel process, draws its own.
+"""
+
+import contextlib
+import contextvars
+import threading
+
+import numpy as np
+
+
+class Streams:
+    """The random generators of one seed and rank, one per (library, device), made on first use.
+
+    Attributes
+    ----------
+    seed : int or None
+        The seed they were made from (None: fresh entropy, drawn once for all devices).
+    rank : int
+        The data-parallel process rank, which offsets every device's stream (0: no offset).
+    """
+
+    def __init__(self, seed=None, rank=0):
+        self.seed = seed
+        self.rank = rank
+        self._entropy = np.random.SeedSequence(seed).entropy
+        self._generators = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self):
+        return f"Streams(seed={self.seed!r}, rank={self.rank})"
+
+    def generator_for(self, backend):
+        """The generator of `backend`'s library and device, made on first use."""
+        key = (backend.name, str(backend.device))
+        found = self._generators.get(key)
+        if found is None:
+            with self._lock:  # two threads drawing first from shared Streams make one generator
+                found = self._generators.get(key)
+                if found is None:
+                    sequence = self.seed_sequence(device_index(backend))
+                    found = self._generators[key] = backend._random_factory(sequence, backend)
+        return found
+
+    def seed_sequence(self, index):
+        """The SeedSequence a device with GPU number `index` (0 for the host) starts from."""
+        spawn_key = () if (self.rank, index) == (0, 0) else (self.rank, index)
+        return np.random.SeedSequence(self._entropy, spawn_key=spawn_key)
+
+    def copy(self):
+        """Streams that go on from exactly here: host generators are copied; a CuPy generator
+        cannot be (curand exports no state), so the copy shares it."""
+        twin = Streams.__new__(Streams)
+        twin.seed, twin.rank, twin._entropy = self.seed, self.rank, self._entropy
+        twin._generators = {key: found.copy() for key, found in self._generators.items()}
+        twin._lock = threading.Lock()
+        return twin
+
+
+def device_index(backend):
+    """The physical device `backend` draws for: its GPU number, or 0 for the host."""
+    if backend.name == "cupy":
+        return backend.device.id
+    if backend.name == "torch" and backend.device.type != "cpu":
+        return backend.device.index or 0
+    return 0
+
+
+_process = {"streams": Streams()}
+_current = contextvars.ContextVar("tinyml_streams", default=None)
+
+
+def current_streams():
+    """This context's Streams, else the process default."""
+    streams = _current.get()
+    return _process["streams"] if streams is None else streams
+
+
+def generator_for(backend):
+    """The current random source of `backend`'s library and device (made on first use)."""
+    return current_streams().generator_for(backend)
+
+
+def seed(n, *, rank=None):
+    """Seed every backend's random numbers: weight init, dropout masks and shuffling.
+
+    Sets the process default (what threads and contexts that never chose draw from) and this
+    context's streams, as ``set_backend`` does for the backend.
+
+    Parameters
+    ----------
+    n : int >= 0, or None for fresh entropy.
+    rank : int >= 0, optional
+        The data-parallel process rank: rank r > 0 draws streams of its own, so replicas draw
+        different dropout masks and shuffles (and weights: seed with rank 0 to build the net,
+        or broadcast rank 0's weights, then ``seed(n, rank=r)`` to train). None keeps the
+        current rank (0 in a fresh process). tinyml reads no launcher's environment variable
+        for it: pass it from your launcher, e.g. ``rank=int(os.environ["RANK"])``.
+
+    Examples
+    --------
+    >>> import tinyml
+    >>> tinyml.seed(0)
+    >>> tinyml.seed(0, rank=3)   # process 3 of a data-parallel run
+    """
+    streams = Streams(_checked_seed(n), _checked_rank(rank))
+    _process["streams"] = streams
+    _current.set(streams)
+
+
+@contextlib.contextmanager
+def use_seed(n, *, rank=None):
+    """``with tinyml.use_seed(0):`` draws from fresh streams seeded `n` inside the block only.
+
+    Afterwards the caller's streams are back exactly as they were: no draw inside the block
+    advances them. `n` and `rank` as in :func:`seed`.
+    """
+    token = _current.set(Streams(_checked_seed(n), _checked_rank(rank)))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def _checked_seed(n):
+    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer))):
+        raise TypeError(f"seed must be a non-negative int or None; got {n!r}")
+    if n is not None and n < 0:
+        raise ValueError(f"seed must be a non-negative int or None; got {n}")
+    return None if n is None else int(n)
+
+
+def _checked_rank(rank):
+    if rank is None:
+        return current_streams().rank
+    if isinstance(rank, bool) or not isinstance(rank, (int, np.integer)):
+        raise TypeError(f"rank must be a non-negative int (the process rank) or None to keep "
+                        f"the current one; got {rank!r}")
+    if rank < 0:
+        raise ValueError(f"rank must be a non-negative int (the process rank); got {rank}. "
+                         "Ranks count from 0.")
+    return int(rank)
+
+
+def saved():
+    """(process default, this context's) Streams as copies, for a snapshot."""
+    default, mine = _process["streams"], _current.get()
+    return _copied(default, mine)
+
+
+def put_back(streams):
+    """Install what :func:`saved` returned (copied again, so a snapshot can be restored twice)."""
+    default, mine = _copied(*streams)
+    _process["streams"] = default
+    _current.set(mine)
+
+
+def fresh():
+    """Unseeded streams at rank 0 everywhere in this context, as in a new process."""
+    _process["streams"] = Streams()
+    _current.set(None)
+
+
+def _copied(default, mine):
+    """Copies of both; one copy when they are one object, so they stay shared."""
+    default_copy = default.copy()
+    if mine is None or mine is default:
+        return default_copy, (None if mine is None else default_copy)
+    return default_copy, mine.copy()
+
