@@ -37,10 +37,11 @@ class Case(NamedTuple):
 LAYERS = {
     "Linear": Case(lambda: Linear("layer", 4, 3), (2, 4),
                    lambda x, p: reference.linear(x, p["weight"], p["bias"])),
-    "Conv2D": Case(lambda: Conv2D("layer", (1, 4, 4), 2, 3, 3, 1, 1), (2, 1, 4, 4),
-                   lambda x, p: reference.conv2d(x, p["weight"], p["bias"], 1, 1)),
-    "Deconv2D": Case(lambda: Deconv2D("layer", (1, 4, 4), 2, 2, 2, 2), (2, 1, 4, 4),
-                     lambda x, p: reference.conv_transpose2d(x, p["weight"], p["bias"], 2)),
+    "Conv2D": Case(lambda: Conv2D("layer", (1, 4, 4), 2, 3, 2, 2, 1), (2, 1, 4, 4),
+                   lambda x, p: reference.conv2d(x, p["weight"], p["bias"], 2, 1)),
+    "Deconv2D": Case(lambda: Deconv2D("layer", (1, 4, 4), 2, 2, 2, 2, dilation=2, padding=1),
+                     (2, 1, 4, 4), lambda x, p: reference.conv_transpose2d(
+                         x, p["weight"], p["bias"], stride=2, padding=1, dilation=2)),
     "MaxPool2D": Case(lambda: MaxPool2D("layer", (1, 4, 4), 2, 2), (2, 1, 4, 4),
                       lambda x, p: reference.max_pool2d(x, 2, 2, 2)[0]),
     "Dropout": Case(lambda: Dropout("layer", 0.5), (2, 4)),
