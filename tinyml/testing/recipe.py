@@ -16,7 +16,7 @@ from .gradients import (
 )
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)  # arrays have no single truth value
 class LayerCheck:
     """What :func:`check_layer` computed, as host float64 NumPy arrays.
 
