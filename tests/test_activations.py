@@ -1,5 +1,5 @@
-"""ReLu and Softmax: forward against loop references, backward against finite differences and
-the closed forms, numerical stability, and errors."""
+"""ReLu and Softmax: check_layer with loop references, the closed forms of backward, numerical
+stability, and errors (float32 and the rest of the contract: test_layer_contract.py)."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ import reference
 
 import tinyml
 from tinyml.layers import ReLU, ReLu, Softmax
-from tinyml.testing import assert_close, check_layer_gradients
+from tinyml.testing import assert_close, check_layer
 
 RNG = np.random.default_rng(0)
 MIXED = np.array([[-2.0, -0.5, 0.25, 3.0], [1.5, -1e-3, 2e-3, -7.0]])
@@ -24,10 +24,9 @@ def test_relu_alias():
     assert ReLU is ReLu
 
 
-@pytest.mark.parametrize("shape", [(2, 4), (1, 2, 3, 3)])
-def test_relu_forward_matches_reference(backend, shape):
-    x = away_from_zero(shape)
-    assert_close(ReLu("relu").forward(tinyml.asarray(x)), reference.relu(x), backend=backend)
+@pytest.mark.parametrize("shape", [(2, 4), (1, 2, 3, 3), (2, 3, 2)])
+def test_relu_check_layer(backend, shape):
+    check_layer(ReLu("relu"), away_from_zero(shape), reference=lambda x, p: reference.relu(x))
 
 
 def test_relu_gradient_is_one_for_positive_and_zero_otherwise(backend):
@@ -39,24 +38,15 @@ def test_relu_gradient_is_one_for_positive_and_zero_otherwise(backend):
     assert_close(dx, np.array([[0.0, 0.0, 0.0, 5.0, -5.0]]), backend=backend)  # 0 at x = 0
 
 
-def test_relu_backward_matches_finite_differences(backend):
-    check_layer_gradients(ReLu("relu"), away_from_zero((2, 3, 2)), backend=backend)
-
-
-def test_relu_float32_stays_float32(backend32):
-    layer = ReLu("relu")
-    assert_close(layer.forward(tinyml.asarray(MIXED)), reference.relu(MIXED), backend=backend32)
-    assert layer.backward(tinyml.asarray(np.ones(MIXED.shape))).dtype == backend32.dtype
-
-
 # ---------------------------------------------------------------- Softmax
 @pytest.mark.parametrize(("shape", "axis"), [((3, 5), 1), ((1, 4), -1), ((2, 3, 4), 0),
-                                             ((2, 3, 4), 1), ((2, 3, 4), -1)])
-def test_softmax_forward_matches_reference(backend, shape, axis):
-    x = RNG.standard_normal(shape) * 3
-    y = Softmax("softmax", axis=axis).forward(tinyml.asarray(x))
-    assert_close(y, reference.softmax(x, axis), backend=backend)
-    np.testing.assert_allclose(tinyml.to_numpy(y).sum(axis=axis), 1.0, rtol=1e-12)
+                                             ((2, 3, 4), 1), ((2, 3, 4), -1), ((3, 4), 1),
+                                             ((2, 3, 2), 0), ((2, 2, 3), -1)])
+def test_softmax_check_layer(backend, shape, axis):
+    x = np.random.default_rng(0).standard_normal(shape) * 3
+    result = check_layer(Softmax("softmax", axis=axis), x,
+                         reference=lambda x, params: reference.softmax(x, axis))
+    np.testing.assert_allclose(result.output.sum(axis=axis), 1.0, rtol=1e-12)
 
 
 def test_softmax_rows_sum_to_one_and_default_name(backend):
@@ -78,12 +68,6 @@ def test_softmax_stays_finite_for_huge_logits(backend):
     assert np.isfinite(dx).all()
 
 
-@pytest.mark.parametrize(("shape", "axis"), [((3, 4), 1), ((2, 3, 2), 0), ((2, 2, 3), -1)])
-def test_softmax_backward_matches_finite_differences(backend, shape, axis):
-    check_layer_gradients(Softmax("softmax", axis=axis), RNG.standard_normal(shape),
-                          backend=backend)
-
-
 def test_softmax_backward_is_the_jacobian_product(backend):
     x, g = RNG.standard_normal((2, 3)), RNG.standard_normal((2, 3))
     layer = Softmax("softmax")
@@ -92,13 +76,6 @@ def test_softmax_backward_is_the_jacobian_product(backend):
     jacobians = [np.diag(row) - np.outer(row, row) for row in p]  # dp_k/dx_j
     expected = np.stack([jac.T @ gi for jac, gi in zip(jacobians, g, strict=True)])
     assert_close(layer.backward(tinyml.asarray(g)), expected, backend=backend)
-
-
-def test_softmax_float32_stays_float32(backend32):
-    layer = Softmax("softmax")
-    assert_close(layer.forward(tinyml.asarray(MIXED)), reference.softmax(MIXED),
-                 backend=backend32)
-    assert layer.backward(tinyml.asarray(np.ones(MIXED.shape))).dtype == backend32.dtype
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
-"""Conv2D: forward against the direct-definition loop, backward against finite differences and
-PyTorch, a property test over small random configurations, and every documented error."""
+"""Conv2D: check_layer with the direct-definition loop as reference, forward and gradients
+against PyTorch, a property test over small random configurations, and every documented error
+(float32 and the rest of the contract: test_layer_contract.py)."""
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from torch_reference import assert_matches_torch
 
 import tinyml
 from tinyml.layers import Conv2D
-from tinyml.testing import assert_close, check_layer_gradients
+from tinyml.testing import assert_close, check_layer
 
 # (N, C, H, W, F, kh, kw, stride, padding)
 CONFIGS = {
@@ -40,11 +41,14 @@ def expected(config, x, weight, bias):
     return reference.conv2d(x, weight, bias, stride=config[7], padding=config[8])
 
 
-@pytest.mark.parametrize("config", CONFIGS.values(), ids=list(CONFIGS))
-def test_forward_matches_reference(backend, config):
-    layer, x, weight, bias = make_conv(config)
-    assert_close(layer.forward(tinyml.asarray(x)), expected(config, x, weight, bias),
-                 backend=backend)
+@pytest.mark.parametrize("name", [*SMALL, *CONFIGS])
+def test_check_layer(backend, name):
+    """Finite differences element by element for the small configurations, along random
+    directions for the others; the forward against the loop for all."""
+    config = {**CONFIGS, **SMALL}[name]
+    layer, x, _, _ = make_conv(config)
+    check_layer(layer, x, reference=lambda x, p: expected(config, x, p["weight"], p["bias"]),
+                mode="full" if name in SMALL else "random")
 
 
 @st.composite
@@ -66,12 +70,6 @@ def test_forward_property_random_configs(backend, config, seed):
                  backend=backend, err_msg=str(config))
 
 
-@pytest.mark.parametrize("config", SMALL.values(), ids=list(SMALL))
-def test_backward_matches_finite_differences(backend, config):
-    layer, x, _, _ = make_conv(config)
-    check_layer_gradients(layer, x, backend=backend)
-
-
 @pytest.mark.parametrize("config", CONFIGS.values(), ids=list(CONFIGS))
 def test_forward_and_gradients_match_torch(backend, config):
     layer, x, _, _ = make_conv(config)
@@ -83,15 +81,6 @@ def test_forward_and_gradients_match_torch(backend, config):
         return torch.nn.functional.conv2d(xt, wt, bt, stride=stride, padding=padding)
 
     assert_matches_torch(layer, x, conv2d, backend)
-
-
-def test_float32_stays_float32(backend32):
-    config = CONFIGS["batch1-nonsquare-stride2-pad1"]
-    layer, x, weight, bias = make_conv(config)
-    y = layer.forward(tinyml.asarray(x))
-    assert_close(y, expected(config, x, weight, bias), backend=backend32)
-    dx = layer.backward(tinyml.asarray(np.ones(tuple(y.shape))))
-    assert dx.dtype == layer.weight.grad.dtype == layer.bias.grad.dtype == backend32.dtype
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
-"""Deconv2D (transposed convolution): forward against a kernel-scatter loop, backward against
-finite differences and PyTorch's conv_transpose2d, adjointness with Conv2D, and errors."""
+"""Deconv2D (transposed convolution): check_layer with a kernel-scatter loop as reference,
+PyTorch's conv_transpose2d, adjointness with Conv2D, and errors (float32 and the rest of the
+contract: test_layer_contract.py)."""
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from torch_reference import assert_matches_torch
 
 import tinyml
 from tinyml.layers import Conv2D, Deconv2D
-from tinyml.testing import assert_close, check_layer_gradients
+from tinyml.testing import assert_close, check_layer
 
 # (N, C, H, W, F, kh, kw, stride, dilation, padding)
 CONFIGS = {
@@ -41,11 +42,14 @@ def expected(config, x, weight, bias):
     return reference.conv_transpose2d(x, weight, bias, stride, padding, dilation)
 
 
-@pytest.mark.parametrize("config", CONFIGS.values(), ids=list(CONFIGS))
-def test_forward_matches_reference(backend, config):
-    layer, x, weight, bias = make_deconv(config)
-    assert_close(layer.forward(tinyml.asarray(x)), expected(config, x, weight, bias),
-                 backend=backend)
+@pytest.mark.parametrize("name", [*SMALL, *CONFIGS])
+def test_check_layer(backend, name):
+    """Finite differences element by element for the small configurations, along random
+    directions for the others; the forward against the loop for all."""
+    config = {**CONFIGS, **SMALL}[name]
+    layer, x, _, _ = make_deconv(config)
+    check_layer(layer, x, reference=lambda x, p: expected(config, x, p["weight"], p["bias"]),
+                mode="full" if name in SMALL else "random")
 
 
 @st.composite
@@ -66,12 +70,6 @@ def test_forward_property_random_configs(backend, config, seed):
     layer, x, weight, bias = make_deconv(config, seed)
     assert_close(layer.forward(tinyml.asarray(x)), expected(config, x, weight, bias),
                  backend=backend, err_msg=str(config))
-
-
-@pytest.mark.parametrize("config", SMALL.values(), ids=list(SMALL))
-def test_backward_matches_finite_differences(backend, config):
-    layer, x, _, _ = make_deconv(config)
-    check_layer_gradients(layer, x, backend=backend)
 
 
 @pytest.mark.parametrize("config", CONFIGS.values(), ids=list(CONFIGS))
@@ -99,15 +97,6 @@ def test_is_the_adjoint_of_conv2d(backend):
     forward = float(np.sum(tinyml.to_numpy(conv.forward(tinyml.asarray(x))) * y))
     adjoint = float(np.sum(x * tinyml.to_numpy(deconv.forward(tinyml.asarray(y)))))
     assert abs(forward - adjoint) < 1e-9 * max(1.0, abs(forward))
-
-
-def test_float32_stays_float32(backend32):
-    config = CONFIGS["dilation2-pad1"]
-    layer, x, weight, bias = make_deconv(config)
-    y = layer.forward(tinyml.asarray(x))
-    assert_close(y, expected(config, x, weight, bias), backend=backend32)
-    dx = layer.backward(tinyml.asarray(np.ones(tuple(y.shape))))
-    assert dx.dtype == layer.weight.grad.dtype == layer.bias.grad.dtype == backend32.dtype
 
 
 @pytest.mark.parametrize(

@@ -1,60 +1,109 @@
-"""What every layer promises, checked on all eight at once."""
+"""What every layer promises, checked on every layer tinyml.layers exports.
+
+LAYERS says how to build each exported layer class, the shape of a sample input and, for the
+deterministic ones, a plain NumPy reference of its forward (tests/reference.py). A class that
+is exported without an entry fails the first test, so a new layer cannot skip the contract.
+"""
 
 import re
+from typing import NamedTuple
 
 import numpy as np
 import pytest
+import reference
 
 import tinyml
+from tinyml import layers
 from tinyml.layers import (
     Conv2D,
     Deconv2D,
     Dropout,
     Flatten,
+    Layer,
     Linear,
     MaxPool2D,
     ReLu,
     Softmax,
 )
-from tinyml.testing import assert_close
+from tinyml.testing import assert_close, check_layer
+
+
+class Case(NamedTuple):
+    make: object  # () -> a fresh layer named "layer"
+    shape: tuple  # a sample input's shape, batch first
+    reference: object = None  # (x, params) -> the expected forward, as check_layer takes it
+
 
 LAYERS = {
-    "Linear": (lambda: Linear("layer", 4, 3), (2, 4)),
-    "Conv2D": (lambda: Conv2D("layer", (1, 4, 4), 2, 3, 3, 1, 1), (2, 1, 4, 4)),
-    "Deconv2D": (lambda: Deconv2D("layer", (1, 4, 4), 2, 2, 2, 2), (2, 1, 4, 4)),
-    "MaxPool2D": (lambda: MaxPool2D("layer", (1, 4, 4), 2, 2), (2, 1, 4, 4)),
-    "Dropout": (lambda: Dropout("layer", 0.5), (2, 4)),
-    "Flatten": (lambda: Flatten("layer"), (2, 1, 4, 4)),
-    "ReLu": (lambda: ReLu("layer"), (2, 4)),
-    "Softmax": (lambda: Softmax("layer"), (2, 4)),
+    "Linear": Case(lambda: Linear("layer", 4, 3), (2, 4),
+                   lambda x, p: reference.linear(x, p["weight"], p["bias"])),
+    "Conv2D": Case(lambda: Conv2D("layer", (1, 4, 4), 2, 3, 2, 2, 1), (2, 1, 4, 4),
+                   lambda x, p: reference.conv2d(x, p["weight"], p["bias"], 2, 1)),
+    "Deconv2D": Case(lambda: Deconv2D("layer", (1, 4, 4), 2, 2, 2, 2, dilation=2, padding=1),
+                     (2, 1, 4, 4), lambda x, p: reference.conv_transpose2d(
+                         x, p["weight"], p["bias"], stride=2, padding=1, dilation=2)),
+    "MaxPool2D": Case(lambda: MaxPool2D("layer", (1, 4, 4), 2, 2), (2, 1, 4, 4),
+                      lambda x, p: reference.max_pool2d(x, 2, 2, 2)[0]),
+    "Dropout": Case(lambda: Dropout("layer", 0.5), (2, 4)),
+    "Flatten": Case(lambda: Flatten("layer"), (2, 1, 4, 4), lambda x, p: reference.flatten(x)),
+    "ReLu": Case(lambda: ReLu("layer"), (2, 4), lambda x, p: reference.relu(x)),
+    "Softmax": Case(lambda: Softmax("layer"), (2, 4), lambda x, p: reference.softmax(x)),
 }
+
+
+def exported_layer_classes():
+    """{class name: class} of every Layer subclass in tinyml.layers.__all__ (aliases once)."""
+    exported = (getattr(layers, name) for name in layers.__all__)
+    return {cls.__name__: cls for cls in exported
+            if isinstance(cls, type) and issubclass(cls, Layer) and cls is not Layer}
+
+
+def test_every_exported_layer_has_an_entry():
+    missing = sorted(set(exported_layer_classes()) - set(LAYERS))
+    assert not missing, (f"tinyml.layers exports {missing} with no entry in LAYERS of "
+                         "tests/test_layer_contract.py: add how to build one and a sample "
+                         "input shape")
+    stale = sorted(set(LAYERS) - set(exported_layer_classes()))
+    assert not stale, f"LAYERS has entries for {stale}, which tinyml.layers does not export"
+    for kind, case in LAYERS.items():
+        assert type(case.make()) is exported_layer_classes()[kind], f"LAYERS[{kind!r}]"
+
+
+def sample(shape, batch=None):
+    """Standard-normal host input of `shape` (with `batch` rows instead, when given)."""
+    shape = shape if batch is None else (batch, *shape[1:])
+    return np.random.default_rng(0).standard_normal(shape)
+
+
+@pytest.mark.parametrize("mode", ["full", "random"])
+@pytest.mark.parametrize("kind", LAYERS)
+def test_check_layer(backend, kind, mode):
+    case = LAYERS[kind]
+    check_layer(case.make(), sample(case.shape), reference=case.reference, mode=mode)
 
 
 @pytest.mark.parametrize("kind", LAYERS)
 def test_integer_input_is_refused_with_the_layer_named(backend, kind):
-    make, shape = LAYERS[kind]
+    case = LAYERS[kind]
     with pytest.raises(TypeError, match=rf"{kind} 'layer' expects floating-point input; got "):
-        make().forward(tinyml.asarray(np.ones(shape, dtype=np.int64)))
+        case.make().forward(tinyml.asarray(np.ones(case.shape, dtype=np.int64)))
 
 
 @pytest.mark.parametrize("kind", LAYERS)
 def test_backward_before_forward(backend, kind):
-    make, _ = LAYERS[kind]
     with pytest.raises(RuntimeError, match=rf"{kind} 'layer': backward\(\) called before"):
-        make().backward(tinyml.asarray(np.ones((2, 3))))
+        LAYERS[kind].make().backward(tinyml.asarray(np.ones((2, 3))))
 
 
 def forward_once(kind, batch=2):
-    """(layer, its output) after one forward on standard-normal input."""
-    make, shape = LAYERS[kind]
-    layer = make()
-    x = tinyml.asarray(np.random.default_rng(0).standard_normal((batch, *shape[1:])))
-    return layer, layer.forward(x)
+    """(layer, host input, output) after one forward on standard-normal input."""
+    layer, x = LAYERS[kind].make(), sample(LAYERS[kind].shape, batch)
+    return layer, x, layer.forward(tinyml.asarray(x))
 
 
 @pytest.mark.parametrize("kind", LAYERS)
 def test_a_gradient_of_the_wrong_shape_is_refused(backend, kind):
-    layer, output = forward_once(kind)
+    layer, _, output = forward_once(kind)
     wrong = (3, *output.shape[1:])
     with pytest.raises(ValueError, match=rf"{kind} 'layer': in_gradient has shape "
                                          rf"{re.escape(str(wrong))} but the last forward "
@@ -64,16 +113,15 @@ def test_a_gradient_of_the_wrong_shape_is_refused(backend, kind):
 
 def forward_twice(kind):
     """(layer, its output) after two forwards of the same input: two records for backward."""
-    make, shape = LAYERS[kind]
-    layer = make()
-    x = tinyml.asarray(np.random.default_rng(0).standard_normal(shape))
+    layer = LAYERS[kind].make()
+    x = tinyml.asarray(sample(LAYERS[kind].shape))
     for _ in range(2):
         tinyml.seed(1)  # the same dropout mask both times
         output = layer.forward(x)
     return layer, output
 
 
-@pytest.mark.parametrize("kind", [k for k in LAYERS if LAYERS[k][0]().parameters()])
+@pytest.mark.parametrize("kind", [k for k in LAYERS if LAYERS[k].make().parameters()])
 def test_backward_adds_into_grad(backend, kind):
     layer, output = forward_twice(kind)
     g = tinyml.asarray(np.random.default_rng(2).standard_normal(tuple(output.shape)))
@@ -87,7 +135,10 @@ def test_backward_adds_into_grad(backend, kind):
 
 @pytest.mark.parametrize("kind", LAYERS)
 def test_float32_stays_float32_through_backward(backend32, kind):
-    layer, output = forward_once(kind)
+    layer, x, output = forward_once(kind)
+    if LAYERS[kind].reference:  # to float32's tolerance
+        params = {key: tinyml.to_numpy(value) for key, value in layer.state_dict().items()}
+        assert_close(output, LAYERS[kind].reference(x, params), backend=backend32)
     grad_in = layer.backward(tinyml.asarray(np.ones(tuple(output.shape))))
     assert output.dtype == grad_in.dtype == backend32.dtype
     assert all(p.grad.dtype == p.data.dtype == backend32.dtype for p in layer.parameters())
@@ -107,11 +158,9 @@ def test_a_dot_in_a_name_would_break_state_dict_keys():
 @pytest.mark.parametrize("kind", LAYERS)
 @pytest.mark.parametrize("batch", [1, 2])
 def test_input_gradient_false_adds_what_backward_adds(backend, kind, batch):
-    make, shape = LAYERS[kind]
-    shape = (batch, *shape[1:])
     tinyml.seed(0)
-    full, only = make(), make()
-    x = tinyml.asarray(np.random.default_rng(0).standard_normal(shape))
+    full, only = LAYERS[kind].make(), LAYERS[kind].make()
+    x = tinyml.asarray(sample(LAYERS[kind].shape, batch))
     for layer in (full, only):
         tinyml.seed(1)  # the same dropout mask for both
         output = layer.forward(x)

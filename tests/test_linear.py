@@ -1,4 +1,5 @@
-"""Linear: forward against a loop reference, backward against finite differences, errors."""
+"""Linear: check_layer with a loop reference, the closed-form backward, and errors
+(float32, accumulation and the rest of the contract: test_layer_contract.py)."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,7 @@ import reference
 
 import tinyml
 from tinyml.layers import Linear
-from tinyml.testing import assert_close, check_layer_gradients
+from tinyml.testing import check_layer
 
 
 def make_linear(batch, input_dim, output_dim, seed=0, name="fc"):
@@ -20,38 +21,19 @@ def make_linear(batch, input_dim, output_dim, seed=0, name="fc"):
     return layer, rng.standard_normal((batch, input_dim)), weight, bias
 
 
-@pytest.mark.parametrize(("batch", "input_dim", "output_dim"), [(4, 5, 3), (1, 7, 2), (3, 1, 1)])
-def test_forward_matches_reference(backend, batch, input_dim, output_dim):
-    layer, x, weight, bias = make_linear(batch, input_dim, output_dim)
-    assert_close(layer.forward(tinyml.asarray(x)), reference.linear(x, weight, bias),
-                 backend=backend)
+def linear_reference(x, params):
+    return reference.linear(x, params["weight"], params["bias"])
 
 
-@pytest.mark.parametrize(("batch", "input_dim", "output_dim"), [(3, 4, 2), (1, 3, 3)])
-def test_backward_matches_finite_differences(backend, batch, input_dim, output_dim):
-    layer, x, _, _ = make_linear(batch, input_dim, output_dim)
-    grads = check_layer_gradients(layer, x, backend=backend)
-    assert set(grads) == {"input", "weight", "bias"}
-
-
-def test_backward_formulas_and_accumulation(backend):
-    layer, x, weight, _ = make_linear(3, 4, 2)
-    g = np.random.default_rng(1).standard_normal((3, 2))
-    layer.forward(tinyml.asarray(x))
-    layer.forward(tinyml.asarray(x))
-    dx = layer.backward(tinyml.asarray(g))
-    assert_close(dx, g @ weight, backend=backend)
-    layer.backward(tinyml.asarray(g))  # a second backward ADDS: the gradients double
-    assert_close(layer.weight.grad, 2 * g.T @ x, backend=backend)
-    assert_close(layer.bias.grad, 2 * g.sum(axis=0), backend=backend)
-
-
-def test_float32_stays_float32(backend32):
-    layer, x, weight, bias = make_linear(3, 4, 2)
-    y = layer.forward(tinyml.asarray(x))
-    assert_close(y, reference.linear(x, weight, bias), backend=backend32)
-    dx = layer.backward(tinyml.asarray(np.ones((3, 2))))
-    assert dx.dtype == layer.weight.grad.dtype == layer.bias.grad.dtype == backend32.dtype
+@pytest.mark.parametrize(("batch", "input_dim", "output_dim"),
+                         [(4, 5, 3), (1, 7, 2), (3, 1, 1), (3, 4, 2), (1, 3, 3)])
+def test_check_layer_and_the_backward_formulas(backend, batch, input_dim, output_dim):
+    layer, x, weight, _ = make_linear(batch, input_dim, output_dim)
+    result = check_layer(layer, x, reference=linear_reference)
+    g = result.in_gradient  # besides finite differences, the closed forms
+    np.testing.assert_allclose(result.gradients["input"], g @ weight, rtol=1e-10)
+    np.testing.assert_allclose(result.gradients["weight"], g.T @ x, rtol=1e-10)
+    np.testing.assert_allclose(result.gradients["bias"], g.sum(axis=0), rtol=1e-10)
 
 
 @pytest.mark.parametrize(

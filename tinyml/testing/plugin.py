@@ -1,0 +1,105 @@
+"""A pytest plugin: run your layer tests on every backend tinyml supports.
+
+Enable it with ``pytest -p tinyml.testing.plugin`` or, in your root ``conftest.py``,
+``pytest_plugins = ["tinyml.testing.plugin"]``. A test that takes ``backend`` (or
+``backend32``) then runs once per backend:
+
+- ``numpy``;
+- ``array_api_strict`` on ``"device1"`` (not its default device), so an array created without
+  ``device=`` fails loudly and anything outside the standard raises;
+- ``torch`` on the CPU, skipped (with the reason) where torch is not installed;
+- ``cupy``, marked ``gpu`` and skipped with the reason when CuPy or a CUDA device is missing.
+
+``TINYML_TEST_BACKENDS=numpy,array_api_strict`` narrows the set; an unknown name is a usage
+error. ``-m "not gpu"`` deselects the GPU runs.
+"""
+
+import importlib.util
+import os
+
+import pytest
+
+import tinyml
+from tinyml.backend._registry import _cuda_devices
+
+ALL_BACKENDS = ("numpy", "array_api_strict", "torch", "cupy")
+TEST_DEVICES = {"array_api_strict": "device1"}
+ENV_VAR = "TINYML_TEST_BACKENDS"
+
+
+def requested_backends():
+    """The backends named by $TINYML_TEST_BACKENDS (all of them when unset or empty)."""
+    raw = os.environ.get(ENV_VAR, "").strip()
+    if not raw:
+        return ALL_BACKENDS
+    names = tuple(name.strip() for name in raw.split(",") if name.strip())
+    unknown = sorted(set(names) - set(ALL_BACKENDS))
+    if unknown:
+        raise pytest.UsageError(f"{ENV_VAR} names unknown backends {unknown}; known: "
+                                f"{ALL_BACKENDS}")
+    return names
+
+
+def backend_params():
+    """One ``pytest.param`` per requested backend, with its ``gpu`` mark and skip reason."""
+    params = []
+    for name in requested_backends():
+        marks = []
+        if name == "torch" and importlib.util.find_spec("torch") is None:
+            marks.append(pytest.mark.skip(reason="torch is not installed (optional backend)"))
+        if name == "cupy":
+            marks.append(pytest.mark.gpu)
+            reason = _cupy_skip_reason()
+            if reason:
+                marks.append(pytest.mark.skip(reason=reason))
+        params.append(pytest.param(name, marks=marks, id=name))
+    return params
+
+
+def _cupy_skip_reason():
+    if importlib.util.find_spec("cupy") is None:
+        return 'CuPy is not installed (pip install "tinyml-xp[cuda12]")'
+    import cupy
+
+    count, reason = _cuda_devices(cupy)
+    return None if count else f"no CUDA device visible to CuPy ({reason})"
+
+
+# ---------------------------------------------------------------------------- pytest hooks
+def pytest_configure(config):
+    config.addinivalue_line("markers", "gpu: needs a CUDA device (CuPy backend)")
+    requested_backends()  # an unknown name stops the run here, before anything is collected
+
+
+def pytest_generate_tests(metafunc):
+    """Parametrize every test that uses ``backend`` (directly or through ``backend32``) over
+    the requested backends, read when the tests are collected. A test that parametrizes
+    ``backend`` itself keeps its own values."""
+    own = any("backend" in _argnames(mark) for mark in metafunc.definition.iter_markers(
+        "parametrize"))
+    if "backend" in metafunc.fixturenames and not own:
+        metafunc.parametrize("backend", backend_params(), indirect=True)
+
+
+def _argnames(mark):
+    names = mark.args[0] if mark.args else mark.kwargs.get("argnames", ())
+    return [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
+
+
+# ---------------------------------------------------------------------------- fixtures
+@pytest.fixture
+def backend(request):
+    """The backend under test, current in the test and in float64 (the precision gradient
+    checks need), drawing from fresh streams of seed 0 (``tinyml.use_seed(0)``: the suite's
+    own streams are put back after the test)."""
+    name = request.param
+    with tinyml.use_backend(name, device=TEST_DEVICES.get(name), dtype="float64") as active:
+        with tinyml.use_seed(0):
+            yield active
+
+
+@pytest.fixture
+def backend32(backend):
+    """The same backend in float32, tinyml's default dtype."""
+    with tinyml.use_backend(backend, dtype="float32") as active:
+        yield active
