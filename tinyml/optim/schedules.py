@@ -12,8 +12,10 @@ Each formula below is written in that `step` :math:`t`, and what a schedule name
 that very step: Noam's peak and the end of Cosine's warm-up are at ``step == warmup_steps``,
 Cosine reaches ``min_lr`` at ``step == total_steps``, and a staircase drops at ``step ==
 stage_length``. ``step == 0`` (before any update) is allowed and gives the formula's value
-there, as each class says. Compared with PyTorch: ``learning_rate(t)`` equals the rate a
-``torch.optim.lr_scheduler`` holds after `t` calls of its ``step()``.
+there, as each class says. Compared with PyTorch: ``learning_rate(t)`` equals the rate its
+counterpart (``StepLR``, ``CosineAnnealingLR``, ``ExponentialLR`` for a smooth exponential
+with ``stage_length=1``) holds after `t` calls of its ``step()``, that is, PyTorch's rate one
+update later than where a loop that steps the scheduler after each update uses it.
 
 The loss
 --------
@@ -317,7 +319,7 @@ class CosineScheduler(Scheduler):
 
 class ReduceOnPlateau(Scheduler):
     r"""Multiply the rate by `factor` when the reported loss stops improving (PyTorch's
-    ``ReduceLROnPlateau`` in mode ``"min"``, relative threshold, no cooldown).
+    ``ReduceLROnPlateau`` in mode ``"min"``, relative threshold, no cooldown, no ``eps``).
 
     Stateful: each call with a `cur_loss` is one report (typically the epoch's validation
     loss); ``cur_loss=None`` reads the current rate and changes nothing; `step` is ignored.
