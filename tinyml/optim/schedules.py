@@ -14,8 +14,9 @@ Cosine reaches ``min_lr`` at ``step == total_steps``, and a staircase drops at `
 stage_length``. ``step == 0`` (before any update) is allowed and gives the formula's value
 there, as each class says. Compared with PyTorch: ``learning_rate(t)`` equals the rate its
 counterpart (``StepLR``, ``CosineAnnealingLR``, ``ExponentialLR`` for a smooth exponential
-with ``stage_length=1``) holds after `t` calls of its ``step()``, that is, PyTorch's rate one
-update later than where a loop that steps the scheduler after each update uses it.
+with ``stage_length=1``) holds after `t` calls of its ``step()``. The usual PyTorch loop
+(``optimizer.step(); scheduler.step()``) runs its update t at the rate after t - 1 calls,
+which is ``learning_rate(t - 1)`` here.
 
 The loss
 --------
