@@ -69,8 +69,8 @@ def test_bad_constructor_arguments(args, error, match):
 
 
 def test_unknown_initializer():
-    with pytest.raises(ValueError, match="unknown initializer 'zeros'"):
-        Linear("fc", 4, 3, init="zeros")
+    with pytest.raises(ValueError, match="unknown initializer 'uniform'"):
+        Linear("fc", 4, 3, init="uniform")
 
 
 def test_mixed_backends_and_devices_are_refused():
