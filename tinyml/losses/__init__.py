@@ -9,7 +9,8 @@ cross-entropies) are the mean over every element; the class losses (the cross-en
 A loss with options is configured by calling it with keywords only: ``huber(delta=2.0)`` and
 ``cross_entropy_with_logits(label_smoothing=0.1)`` return the configured loss, which keeps the
 ``(predicted, ground_truth)`` call; ``huber(predicted, ground_truth)`` computes with the
-defaults. Configured losses compare equal when their function and options are equal.
+defaults. Configured losses compare equal when their function and options are equal. Write
+your own with the :func:`configurable` decorator.
 
 Labels for the class losses are either class indices, an integer array of shape (N,), or
 one-hot (or soft) targets of shape (N, C). Checking that indices lie in [0, C), or that
@@ -18,7 +19,7 @@ do not; ``Learner.fit`` checks class indices once, on the host. Shapes and dtype
 on every call.
 """
 
-from ._configurable import Loss, LossFamilies
+from ._configurable import Loss, LossFamilies, configurable
 from .binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from .classification import cross_entropy, cross_entropy_with_logits, nll
 from .divergence import kl_divergence
@@ -37,6 +38,7 @@ __all__ = [
     "Loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "configurable",
     "cross_entropy",
     "cross_entropy_with_logits",
     "find_fusion",
