@@ -188,3 +188,24 @@ def test_the_cases_cross_every_branch():
     for threshold in (0.5, 1.0, 2.0):
         assert (abs(OFFSETS) < threshold - 0.1).any() and (abs(OFFSETS) > threshold + 0.1).any()
     assert (TARGET_P == 0).any()
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_no_loss_reads_the_device(monkeypatch, case):
+    """A float()/bool()/item() of a device array makes a GPU wait: count them on torch, whose
+    tensors let us watch. A loss must make none (its labels are checked by shape and dtype)."""
+    torch = pytest.importorskip("torch")
+    reads = []
+    for method in ("__float__", "__bool__", "__int__", "__index__", "item", "numpy", "tolist"):
+        original = getattr(torch.Tensor, method)
+
+        def counting(self, *args, _original=original, _method=method, **kwargs):
+            reads.append(_method)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, method, counting)
+    with tinyml.use_backend("torch", dtype="float64"):
+        loss_fn, _, _, on_device, truth_on_device = inputs(case)
+        reads.clear()
+        loss_fn(on_device, truth_on_device)
+    assert reads == []
