@@ -5,7 +5,7 @@ import pytest
 
 import tinyml
 from tinyml.layers import Softmax
-from tinyml.losses import cross_entropy, cross_entropy_with_logits, mse
+from tinyml.losses import cross_entropy, cross_entropy_with_logits, hinge, mse, nll
 from tinyml.testing import assert_close, check_loss_gradient
 
 RNG = np.random.default_rng(0)
@@ -41,9 +41,17 @@ def test_soft_targets_gradient(backend):
     check_loss_gradient(cross_entropy, softmax_reference(LOGITS), tinyml.asarray(soft))
 
 
-@pytest.mark.parametrize("loss_fn", [cross_entropy, cross_entropy_with_logits])
+# Every class loss, plain and configured: they share the label checks.
+CLASS_LOSSES = [cross_entropy, cross_entropy_with_logits, nll, hinge,
+                cross_entropy(label_smoothing=0.1), cross_entropy_with_logits(label_smoothing=0.2)]
+CLASS_IDS = ["cross_entropy", "cross_entropy_with_logits", "nll", "hinge",
+             "cross_entropy_smoothed", "cross_entropy_with_logits_smoothed"]
+
+
+@pytest.mark.parametrize("loss_fn", CLASS_LOSSES, ids=CLASS_IDS)
 def test_indices_and_one_hot_agree(backend, loss_fn):
-    inputs = tinyml.asarray(softmax_reference(LOGITS) if loss_fn is cross_entropy else LOGITS)
+    on_probabilities = getattr(loss_fn, "family", None) is cross_entropy.family
+    inputs = tinyml.asarray(softmax_reference(LOGITS) if on_probabilities else LOGITS)
     by_index = loss_fn(inputs, tinyml.asarray(LABELS))
     by_one_hot = loss_fn(inputs, tinyml.asarray(ONE_HOT))
     for a, b in zip(by_index, by_one_hot, strict=True):
@@ -90,7 +98,7 @@ def test_softmax_backward_of_cross_entropy_equals_logits_gradient(backend):
     assert_close(softmax.backward(grad_p), tinyml.to_numpy(grad_z), backend=backend)
 
 
-@pytest.mark.parametrize("loss_fn", [cross_entropy, cross_entropy_with_logits])
+@pytest.mark.parametrize("loss_fn", CLASS_LOSSES, ids=CLASS_IDS)
 @pytest.mark.parametrize(
     ("predicted", "labels", "error", "match"),
     [
@@ -98,12 +106,21 @@ def test_softmax_backward_of_cross_entropy_equals_logits_gradient(backend):
         (np.ones((5, 4)), LABELS[:3], ValueError, "3 labels for 5 predictions"),
         (np.ones((5, 4)), LABELS.astype(float), TypeError, "class-index labels must be integers"),
         (np.ones((5, 4)), np.ones((5, 3)), ValueError, r"one-hot of shape \(5, 4\)"),
+        (np.ones((5, 4)), np.ones((5, 4, 1)), ValueError, r"class indices of shape \(5,\)"),
         (np.ones((5, 4), dtype=np.int64), LABELS, TypeError, "predicted must be floating"),
     ],
 )
-def test_cross_entropy_errors(backend, loss_fn, predicted, labels, error, match):
-    with pytest.raises(error, match=match):
+def test_class_loss_label_errors(backend, loss_fn, predicted, labels, error, match):
+    with pytest.raises(error, match=rf"{loss_fn.__name__}: .*{match}"):
         loss_fn(tinyml.asarray(predicted), tinyml.asarray(labels))
+
+
+@pytest.mark.parametrize("loss_fn", CLASS_LOSSES, ids=CLASS_IDS)
+def test_class_losses_refuse_complex_one_hot_labels(backend, loss_fn):
+    labels = backend.xp.asarray(ONE_HOT.astype(complex), device=backend.device)
+    with pytest.raises(TypeError, match=rf"{loss_fn.__name__}: one-hot labels must hold real "
+                                        r"numbers; got dtype .*complex"):
+        loss_fn(tinyml.asarray(LOGITS), labels)
 
 
 def test_mse_refuses_shape_mismatch(backend):

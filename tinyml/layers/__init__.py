@@ -8,12 +8,14 @@
 ``Dropout``             inverted dropout (off in eval mode)
 ``Flatten``             (batch, ...) -> (batch, features)
 ``ReLu`` / ``ReLU``     rectified linear unit
+``Sigmoid``             the logistic function, stable for large ``|x|``
 ``Softmax``             softmax with its true backward
+``LogSoftmax``          log-softmax (pairs with the ``nll`` loss)
 ======================  =========================================================
 """
 
 from ..core import Layer
-from .activation import ReLU, ReLu, Softmax
+from .activation import LogSoftmax, ReLU, ReLu, Sigmoid, Softmax
 from .conv import Conv2D, Deconv2D
 from .dropout import Dropout
 from .linear import Linear
@@ -27,8 +29,10 @@ __all__ = [
     "Flatten",
     "Layer",
     "Linear",
+    "LogSoftmax",
     "MaxPool2D",
     "ReLU",
     "ReLu",
+    "Sigmoid",
     "Softmax",
 ]

@@ -1,6 +1,33 @@
-"""Activations: ReLu and Softmax."""
+"""Activations: ReLu, Sigmoid, Softmax and LogSoftmax.
+
+The stable formulas live in two functions, :func:`sigmoid` and :func:`log_softmax`, which the
+losses on logits (:mod:`tinyml.losses`) compute with too.
+"""
 
 from ..core import Layer
+
+
+def sigmoid(x, xp):
+    r"""The logistic function, without overflow for any finite `x`.
+
+    .. math::
+        \sigma(x) = \frac{1}{1 + e^{-x}} = \frac{e^{x}}{1 + e^{x}}
+
+    With :math:`e = e^{-|x|} \in (0, 1]` both forms are taken where they cannot overflow:
+    :math:`1/(1 + e)` for :math:`x \ge 0` and :math:`e/(1 + e)` for :math:`x < 0`.
+    """
+    e = xp.exp(-xp.abs(x))
+    positive = xp.astype(x >= 0, x.dtype)  # a mask multiply: no inf meets the zero branch
+    return (positive + (1.0 - positive) * e) / (1.0 + e)
+
+
+def log_softmax(x, axis, xp):
+    r"""Log-probabilities along `axis`, with the maximum subtracted so nothing overflows.
+
+    .. math:: \log p_k = (x_k - m) - \log \sum_j e^{x_j - m}, \qquad m = \max_j x_j
+    """
+    shifted = x - xp.max(x, axis=axis, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
 class ReLu(Layer):
@@ -31,7 +58,23 @@ class ReLu(Layer):
 ReLU = ReLu
 
 
-class Softmax(Layer):
+class _AlongAxis(Layer):
+    """A layer that normalizes along one axis: its name and the checked axis."""
+
+    def __init__(self, name, axis):
+        super().__init__(name)
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise TypeError(f"{self.describe()}: axis must be an int; got {axis!r}")
+        self.axis = axis
+
+    def output_shape(self, input_shape):
+        if not -len(input_shape) <= self.axis < len(input_shape):
+            raise ValueError(f"{self.describe()}: axis {self.axis} is out of range for an input "
+                             f"of shape {tuple(input_shape)}")
+        return tuple(input_shape)
+
+
+class Softmax(_AlongAxis):
     r"""Softmax along ``axis``: non-negative outputs that sum to one.
 
     Parameters
@@ -58,16 +101,7 @@ class Softmax(Layer):
     """
 
     def __init__(self, name="softmax", axis=1):
-        super().__init__(name)
-        if isinstance(axis, bool) or not isinstance(axis, int):
-            raise TypeError(f"{self.describe()}: axis must be an int; got {axis!r}")
-        self.axis = axis
-
-    def output_shape(self, input_shape):
-        if not -len(input_shape) <= self.axis < len(input_shape):
-            raise ValueError(f"{self.describe()}: axis {self.axis} is out of range for an input "
-                             f"of shape {tuple(input_shape)}")
-        return tuple(input_shape)
+        super().__init__(name, axis)
 
     def forward(self, input):
         xp = self._input_namespace(input)
@@ -84,3 +118,73 @@ class Softmax(Layer):
             return None
         dot = xp.sum(in_gradient * output, axis=self.axis, keepdims=True)
         return output * (in_gradient - dot)
+
+
+class LogSoftmax(_AlongAxis):
+    r"""Log-softmax along ``axis``: log-probabilities, for :func:`tinyml.losses.nll`.
+
+    Parameters
+    ----------
+    name : str
+    axis : int
+        The class axis (1 for (batch, classes) logits).
+
+    Notes
+    -----
+    Forward, with the maximum subtracted (:func:`log_softmax`), finite for logits of any size:
+
+    .. math:: y_k = (x_k - m) - \log \sum_j e^{x_j - m}, \qquad m = \max_j x_j
+
+    Backward: :math:`\partial y_k / \partial x_j = \delta_{kj} - p_j` with
+    :math:`p = e^{y}` the softmax, so
+
+    .. math:: \partial L/\partial x = g - e^{y} \textstyle\sum_k g_k
+
+    When a net ends in LogSoftmax over the class axis and is trained with ``nll``, the
+    training step skips this layer and computes ``cross_entropy_with_logits`` on its input:
+    a row of the fusion table, :mod:`tinyml.losses.fusions`.
+    """
+
+    def __init__(self, name="log_softmax", axis=1):
+        super().__init__(name, axis)
+
+    def forward(self, input):
+        xp = self._input_namespace(input)
+        output_shape = self.output_shape(tuple(input.shape))
+        output = log_softmax(input, self.axis, xp)
+        self._remember(output, output_shape=output_shape)
+        return output
+
+    def backward(self, in_gradient, *, input_gradient=True):
+        xp, output = self._recall(in_gradient)
+        if not input_gradient:
+            return None
+        total = xp.sum(in_gradient, axis=self.axis, keepdims=True)
+        return in_gradient - xp.exp(output) * total
+
+
+class Sigmoid(Layer):
+    r"""The logistic function elementwise, ``y = 1 / (1 + exp(-x))``, values in (0, 1).
+
+    Notes
+    -----
+    Forward (:func:`sigmoid`): :math:`y = 1/(1 + e^{-x})` for :math:`x \ge 0` and
+    :math:`e^{x}/(1 + e^{x})` for :math:`x < 0`, so no exponential overflows for large
+    :math:`|x|`.
+
+    Backward: :math:`\partial L/\partial x = g \, y (1 - y)`.
+
+    When a net ends in Sigmoid and is trained with ``binary_cross_entropy``, the training step
+    skips this layer and computes ``binary_cross_entropy_with_logits`` on its input (gradient
+    :math:`(\sigma(x) - t)/M`): a row of the fusion table, :mod:`tinyml.losses.fusions`.
+    """
+
+    def forward(self, input):
+        xp = self._input_namespace(input)
+        output = sigmoid(input, xp)
+        self._remember(output, output_shape=input.shape)
+        return output
+
+    def backward(self, in_gradient, *, input_gradient=True):
+        xp, output = self._recall(in_gradient)
+        return in_gradient * output * (1.0 - output) if input_gradient else None

@@ -8,18 +8,28 @@ Each row names a layer class, a loss, and the fused loss that takes the layer's 
 of its output. When a net's last layer and the Learner's loss match a row, the training step
 runs the net without that layer (``net.forward(x, skip_last=True)``), calls the fused loss on
 what reaches it, and backpropagates from there. The training loop knows no layer or loss by
-name: new pairs (LogSoftmax + nll, Sigmoid + binary cross-entropy) are new rows.
+name: each pair is a row.
+
+Configured losses (:mod:`tinyml.losses._configurable`) match by family. A row whose loss is at
+its defaults (``cross_entropy``) matches every configuration of it, and hands the options that
+differ from the defaults to its fused loss: ``cross_entropy(label_smoothing=0.1)`` after a
+Softmax trains through ``cross_entropy_with_logits(label_smoothing=0.1)``. If the fused loss
+cannot take those options, the row does not match and the step runs unfused. A row whose loss
+is configured (``huber(delta=2.0)``) matches that configuration only.
 
 The fused loss must compute the same loss as the pair; its outputs (the last layer's inputs,
 such as logits) are what the Learner's metrics see, so for classification their argmax must
 be the argmax of the pair's output.
 """
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..layers import Softmax
-from .classification import cross_entropy, cross_entropy_with_logits
+from ..layers import LogSoftmax, Sigmoid, Softmax
+from ._configurable import Loss, changed_options_of, family_of, is_default
+from .binary import binary_cross_entropy, binary_cross_entropy_with_logits
+from .classification import cross_entropy, cross_entropy_with_logits, nll
 
 
 @dataclass(frozen=True)
@@ -36,19 +46,47 @@ class Fusion:
     applies: Callable = lambda layer: True
 
     def matches(self, layer, loss):
-        return isinstance(layer, self.layer_type) and loss is self.loss and self.applies(layer)
+        return self.bind(layer, loss) is not None
+
+    def bind(self, layer, loss):
+        """This row as it applies to (`layer`, `loss`), or None when it does not.
+
+        The row itself when `loss` is the row's loss (equal: the same function with the same
+        options); a copy whose loss is `loss` and whose fused loss carries `loss`'s options when
+        `loss` is another configuration of a row loss that is at its defaults.
+        """
+        if not isinstance(layer, self.layer_type) or not self.applies(layer):
+            return None
+        if loss is self.loss or loss == self.loss:
+            return self
+        if family_of(loss) is not family_of(self.loss) or not is_default(self.loss):
+            return None
+        options = changed_options_of(loss)
+        fused = self.fused_loss
+        if not isinstance(fused, Loss) or not set(options) <= set(fused.defaults):
+            return None
+        return dataclasses.replace(self, loss=loss, fused_loss=fused.configure(**options))
+
+
+def _over_classes(layer):
+    return layer.axis in (1, -1)
 
 
 FUSIONS = [
-    Fusion(Softmax, cross_entropy, cross_entropy_with_logits,
-           applies=lambda softmax: softmax.axis in (1, -1)),
+    Fusion(Softmax, cross_entropy, cross_entropy_with_logits, applies=_over_classes),
+    Fusion(LogSoftmax, nll, cross_entropy_with_logits, applies=_over_classes),
+    Fusion(Sigmoid, binary_cross_entropy, binary_cross_entropy_with_logits),
 ]
 
 
 def find_fusion(layer, loss):
     """The first row of :data:`FUSIONS` that `layer` (a net's last layer) and `loss` match,
-    or None."""
-    return next((row for row in FUSIONS if row.matches(layer, loss)), None)
+    bound to them (see :meth:`Fusion.bind`), or None."""
+    for row in FUSIONS:
+        bound = row.bind(layer, loss)
+        if bound is not None:
+            return bound
+    return None
 
 
 def register_fusion(layer_type, loss, fused_loss, *, applies=None):
