@@ -21,8 +21,10 @@ from tinyml.layers import (
     Flatten,
     Layer,
     Linear,
+    LogSoftmax,
     MaxPool2D,
     ReLu,
+    Sigmoid,
     Softmax,
 )
 from tinyml.testing import assert_close, check_layer
@@ -48,6 +50,9 @@ LAYERS = {
     "Flatten": Case(lambda: Flatten("layer"), (2, 1, 4, 4), lambda x, p: reference.flatten(x)),
     "ReLu": Case(lambda: ReLu("layer"), (2, 4), lambda x, p: reference.relu(x)),
     "Softmax": Case(lambda: Softmax("layer"), (2, 4), lambda x, p: reference.softmax(x)),
+    "LogSoftmax": Case(lambda: LogSoftmax("layer"), (2, 4),
+                       lambda x, p: np.log(reference.softmax(x))),
+    "Sigmoid": Case(lambda: Sigmoid("layer"), (2, 4), lambda x, p: 1.0 / (1.0 + np.exp(-x))),
 }
 
 
