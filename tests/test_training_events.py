@@ -138,3 +138,21 @@ def test_softmax_and_cross_entropy_is_the_first_row():
     assert fusions.find_fusion(tinyml.layers.Softmax("s", axis=0),
                                tinyml.losses.cross_entropy) is None
     assert fusions.find_fusion(ReLu("relu"), tinyml.losses.cross_entropy) is None
+
+
+def test_layers_hear_the_end_of_each_epoch_before_the_callbacks(backend):
+    order = []
+
+    class Counting(ReLu):
+        def on_epoch_end(self, epoch):
+            order.append(("layer", self.name, epoch))
+
+    class Listener(callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            order.append(("callback", epoch))
+
+    block = Net([Counting("inner")], name="block")
+    learner = make_learner([Linear("fc", 3, 2), block, tinyml.layers.Softmax("softmax")])
+    learner.fit(X, Y, epochs=2, verbose=0, callbacks=[Listener()])
+    assert order == [("layer", "inner", 0), ("callback", 0), ("layer", "inner", 1),
+                     ("callback", 1)]

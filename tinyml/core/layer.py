@@ -44,6 +44,12 @@ class Layer:
     def backward(self, in_gradient, *, input_gradient=True):
         raise NotImplementedError(f"{self.describe()} does not implement backward()")
 
+    def on_epoch_end(self, epoch):
+        """Called by ``Learner.fit`` after each training epoch, for every layer of the net
+        (sub-layers included), before the callbacks' ``on_epoch_end``. Does nothing here; a
+        layer that changes itself between epochs (SparseEvolution rewires its mask) overrides
+        it. `epoch` counts from 0."""
+
     def output_shape(self, input_shape):
         """The output shape for `input_shape` (batch first); raises ValueError if it does not fit.
 

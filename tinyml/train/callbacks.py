@@ -16,8 +16,9 @@ batch. Epoch logs hold Python floats (``loss``, ``accuracy``, ``val_loss``, ...)
 epoch. A callback stops training with ``self.learner.stop_training = True``: the loop stops
 after the current batch, and still ends the epoch and the training with their events.
 
-The history and the per-epoch printing are callbacks too (:class:`History`,
-:class:`EpochPrinter`), which ``fit`` puts first.
+The layers' own epoch hook (:class:`LayerHooks`, calling ``layer.on_epoch_end(epoch)``), the
+history and the per-epoch printing are callbacks too (:class:`History`, :class:`EpochPrinter`),
+which ``fit`` puts first, in that order.
 """
 
 import time
@@ -91,6 +92,16 @@ class CallbackList:
     def on_train_end(self, logs):
         for callback in self.callbacks:
             callback.on_train_end(logs)
+
+
+class LayerHooks(Callback):
+    """Calls ``layer.on_epoch_end(epoch)`` on every layer of the net after each epoch (the
+    hook a layer implements to change itself between epochs). ``fit`` puts it first."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        net = self.learner.net
+        for layer in (net, *net.named_layers().values()):
+            layer.on_epoch_end(epoch)
 
 
 class History(Callback):

@@ -5,7 +5,7 @@ from ..backend import seed as seed_backends
 from ..core import Net, check_positive_int, no_grad
 from ..data.batches import batches, check_labels, check_pair, is_class_indices, prepare
 from ..losses import CLASSIFICATION_LOSSES, find_fusion
-from .callbacks import CallbackList, EpochPrinter, History
+from .callbacks import CallbackList, EpochPrinter, History, LayerHooks
 from .totals import RunningTotals
 
 
@@ -129,7 +129,7 @@ class Learner:
             validation = self._checked(*_pair(validation_data), backend, "fit (validation_data)")
         history = History()
         printer = [EpochPrinter()] if verbose else []
-        events = CallbackList([history, *printer, *(callbacks or ())], self,
+        events = CallbackList([LayerHooks(), history, *printer, *(callbacks or ())], self,
                               {"epochs": epochs, "samples": x.shape[0],
                                "batch_size": self.batch_size, "verbose": verbose})
         self.stop_training = False

@@ -1,0 +1,47 @@
+"""``act_fn=``: an activation given by name (``"relu"``) or as a layer, for layers that end in
+one (FullyConnected, Add, SparseEvolution, ...).
+
+Activation layers register here under a lowercase name; ``make_activation`` builds the layer a
+name stands for, named after its owner so its keys and messages say whose it is.
+"""
+
+from ..core import Layer
+from .activation import LogSoftmax, ReLu, Sigmoid, Softmax
+
+ACTIVATIONS = {
+    "relu": ReLu,
+    "sigmoid": Sigmoid,
+    "softmax": Softmax,
+    "log_softmax": LogSoftmax,
+}
+
+
+def register_activation(name, layer_class):
+    """Make ``act_fn=name`` build ``layer_class(name)``; returns the class (usable as a
+    decorator's target)."""
+    if not isinstance(name, str) or name != name.lower() or not name:
+        raise ValueError(f"an activation's name must be a non-empty lowercase string; got "
+                         f"{name!r}")
+    if not (isinstance(layer_class, type) and issubclass(layer_class, Layer)):
+        raise TypeError(f"register_activation takes a Layer class; got {layer_class!r}")
+    ACTIVATIONS[name] = layer_class
+    return layer_class
+
+
+def make_activation(act_fn, owner):
+    """The activation layer `act_fn` stands for, or None for ``act_fn=None``.
+
+    Parameters
+    ----------
+    act_fn : None, str or Layer
+        A name from :data:`ACTIVATIONS` (built as ``"{owner.name}_{act_fn}"``), or a layer,
+        used as given.
+    owner : Layer
+        The layer the activation belongs to, for its name and for error messages.
+    """
+    if act_fn is None or isinstance(act_fn, Layer):
+        return act_fn
+    if isinstance(act_fn, str) and act_fn.lower() in ACTIVATIONS:
+        return ACTIVATIONS[act_fn.lower()](f"{owner.name}_{act_fn.lower()}")
+    raise ValueError(f"{owner.describe()}: unknown act_fn {act_fn!r}; choose one of "
+                     f"{', '.join(sorted(ACTIVATIONS))}, pass an activation layer, or None")
