@@ -152,6 +152,13 @@ def test_saving_into_a_missing_folder_names_the_path_not_a_temporary_file(tmp_pa
     assert caught.value.filename == str(path)
 
 
+def test_saving_to_a_folder_says_to_name_a_file_in_it(tmp_path):
+    with pytest.raises(ValueError, match=r"cannot save to .*: it is a folder; name a file in "
+                                         r"it, for example .*weights\.npz"):
+        make_net().save(tmp_path)
+    assert os.listdir(tmp_path) == []
+
+
 def test_a_temporary_file_left_by_a_killed_save_is_removed_by_the_next_save(tmp_path):
     # What a SIGKILL mid-write leaves (tests/test_io_kill.py kills real saves).
     stale = tmp_path / f".weights.npz.0123abcd{io.TEMPORARY_SUFFIX}"

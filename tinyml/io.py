@@ -38,7 +38,8 @@ Errors
   damaged zip, a member that is not ``.npy``, a damaged header, a dtype that is not a real
   number (object, string, complex), a header that claims more data than the member holds,
   more than `max_bytes` in total, or keys and shapes that do not match `expected`.
-- ``ValueError`` from :func:`save_state` for an array that is not of real numbers.
+- ``ValueError`` from :func:`save_state` for an array that is not of real numbers, or a
+  folder as the path.
 """
 
 import errno
@@ -80,6 +81,7 @@ def save_state(state, path):
     ------
     ValueError
         If an array is not of real numbers (bool, integer or float): it could not be loaded.
+        If `path` is a folder.
     FileNotFoundError
         If the folder to save into does not exist.
     """
@@ -93,6 +95,9 @@ def save_state(state, path):
                              "only ones a weights file holds. Convert it with astype first.")
         arrays[name] = array
     target = os.path.realpath(path)  # through symbolic links: the link stays a link
+    if os.path.isdir(target):
+        raise ValueError(f"cannot save to {path}: it is a folder; name a file in it, for "
+                         f"example {os.path.join(path, 'weights.npz')}")
     directory, base = os.path.split(target)
     _remove_stale_temporaries(directory, base)
     descriptor, temporary = _create_temporary(path, directory, base)
