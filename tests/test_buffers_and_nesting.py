@@ -112,6 +112,23 @@ def test_buffers_load_all_or_nothing_and_keep_their_dtype(backend):
     assert_close(net["shift"].mean.data, np.arange(4) + 1.0, backend=backend)
 
 
+@pytest.mark.parametrize("bad_key", ["head.bias", "shift.seen"])  # last parameter, last buffer
+@pytest.mark.parametrize("bad", [np.array([1 + 2j]), np.array(["a"])], ids=["complex", "string"])
+def test_a_non_numeric_array_in_a_later_key_leaves_every_earlier_key_unchanged(backend, bad_key,
+                                                                                bad):
+    net = nested_net()
+    before = {k: tinyml.to_numpy(v).copy() for k, v in net.state_dict().items()}
+    state = {k: v + 1 for k, v in before.items()}  # every key loadable and different...
+    shape = before[bad_key].shape
+    state[bad_key] = np.resize(bad, shape)  # ...but one, of the right shape, late in the order
+    assert list(state).index(bad_key) > 0
+    with pytest.raises(ValueError, match=rf"changed nothing.*not real numbers: "
+                                         rf"{bad_key.replace('.', '[.]')}: dtype kind"):
+        net.load_state_dict(state)
+    for key, value in net.state_dict().items():
+        assert_close(value, before[key], backend=backend, rtol=0, atol=0, err_msg=key)
+
+
 def test_to_moves_buffers_and_casts_only_floating_ones(backend):
     net = nested_net()
     net.to(backend, dtype="float32")

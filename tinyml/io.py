@@ -1,55 +1,418 @@
 """Weights on disk: a plain ``.npz`` of host arrays keyed like ``state_dict``.
 
-Written to a temporary file in the same directory and renamed over the target, so a crash
-mid-write never leaves a half-written checkpoint; read with ``allow_pickle=False``, so loading
-a file cannot run code. The keys (``"fc1.weight"``) and layouts follow PyTorch.
+The file format
+---------------
+An uncompressed zip archive with one ``KEY.npy`` member per array (``fc1.weight.npy``), each a
+``.npy`` file (format version 1.0 or 2.0) of real numbers: bool, signed or unsigned integers
+of up to 64 bits, float16, float32 or float64. It is what ``np.savez(path, **state)`` writes
+for such arrays, and ``np.load(path)`` reads it. The keys (``"fc1.weight"``) and layouts follow
+PyTorch. Compressed archives (``np.savez_compressed``), Fortran-order and big-endian members
+load too; nothing else does: no object arrays, no pickles.
+
+Saving
+------
+:func:`save_state` writes to a temporary file beside the target (``.NAME.XXXXXXXX.tinyml-tmp``,
+``XXXXXXXX`` random hex), flushes it to disk and renames it over the target, then syncs the
+folder where the OS allows it. So a crash or a SIGKILL mid-write leaves the previous checkpoint
+(or none) under the target's name, never a half-written one. A temporary file left by a killed
+save is removed by the next save of the same target; one being written by another live process
+is left alone (it holds a lock on it). A new file gets the permissions the umask allows
+(``0o666 & ~umask``, as ``open`` gives); a file being replaced keeps its permissions. Saving
+through a symbolic link writes to the file the link points to, and the link stays.
+
+Loading and its limits
+----------------------
+:func:`load_state` reads the zip's directory and every ``.npy`` header before it reads any
+array data, and checks them first: each member's name, dtype (real numbers only), shape
+(against `expected`, when given) and size (its header's claim against the member's size in
+the archive), and the total (at most `max_bytes`, :data:`MAX_BYTES` = 4 GiB by default). A
+damaged or hostile file is refused with nothing allocated for its data; a header claiming
+shape (10**12,) costs nothing. :meth:`tinyml.Net.load` passes the net's own keys and shapes,
+so a file that does not fit the net is refused before its data is read, whatever its size.
+
+Errors
+------
+- ``FileNotFoundError`` (naming the path): no such file, or no folder to save into.
+- ``ValueError`` naming the file and what is wrong with it: a directory, an empty file (what a
+  plain ``np.savez`` killed mid-write leaves), a text file, a single ``.npy``, a truncated or
+  damaged zip, a member that is not ``.npy``, a damaged header, a dtype that is not a real
+  number (object, string, complex), a header that claims more data than the member holds,
+  more than `max_bytes` in total, or keys and shapes that do not match `expected`.
+- ``ValueError`` from :func:`save_state` for an array that is not of real numbers, or a
+  folder as the path.
 """
 
+import errno
+import math
 import os
-import tempfile
+import secrets
 import zipfile
+from collections import namedtuple
+from io import BytesIO
 
 import numpy as np
 
 from .backend import to_numpy
 
+try:
+    import fcntl
+except ImportError:  # Windows: an open file cannot be removed there, which is lock enough
+    fcntl = None
 
+MAX_BYTES = 4 * 2**30
+"""The default limit on the array data :func:`load_state` reads from one file (4 GiB)."""
+
+TEMPORARY_SUFFIX = ".tinyml-tmp"
+"""How the name of a save's temporary file ends: ``.NAME.XXXXXXXX.tinyml-tmp``."""
+
+_MAGIC = b"\x93NUMPY"
+_HEADER_BYTES = 1 << 16  # more than the 10,000 characters NumPy reads in a header
+_CHUNK = 1 << 20
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
+               RuntimeError, NotImplementedError)  # RuntimeError: an encrypted member
+_Header = namedtuple("_Header", ["shape", "fortran_order", "dtype", "offset", "nbytes"])
+
+
+# ---------------------------------------------------------------- saving
 def save_state(state, path):
-    """Write {name: array} (any backend) to `path` as an uncompressed ``.npz``, atomically."""
+    """Write {name: array} (any backend) to `path` as an uncompressed ``.npz``, atomically.
+
+    Raises
+    ------
+    ValueError
+        If an array is not of real numbers (bool, integer or float): it could not be loaded.
+        If `path` is a folder.
+    FileNotFoundError
+        If the folder to save into does not exist.
+    """
     path = os.fspath(path)
-    arrays = {name: np.ascontiguousarray(to_numpy(value)) for name, value in state.items()}
-    directory = os.path.dirname(os.path.abspath(path))
-    descriptor, temporary = tempfile.mkstemp(prefix=".tinyml-", suffix=".npz.tmp",
-                                             dir=directory)
+    arrays = {}
+    for name, value in state.items():
+        array = np.ascontiguousarray(to_numpy(value))
+        if not _is_real(array.dtype):
+            raise ValueError(f"cannot save {name!r} to {path}: its dtype {array.dtype} is not a "
+                             "real number type (bool, integer or float of up to 64 bits), the "
+                             "only ones a weights file holds. Convert it with astype first.")
+        arrays[name] = array
+    target = os.path.realpath(path)  # through symbolic links: the link stays a link
+    if os.path.isdir(target):
+        raise ValueError(f"cannot save to {path}: it is a folder; name a file in it, for "
+                         f"example {os.path.join(path, 'weights.npz')}")
+    directory, base = os.path.split(target)
+    _remove_stale_temporaries(directory, base)
+    descriptor, temporary = _create_temporary(path, directory, base)
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            np.savez(handle, **arrays)
+            _keep_mode(target, handle.fileno())
+            _write_npz(handle, arrays)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, path)
+            if fcntl is not None:  # renamed while locked, so no cleanup can take it first
+                os.replace(temporary, target)
+        if fcntl is None:  # Windows renames only closed files
+            os.replace(temporary, target)
     except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        _unlink_if_there(temporary)
         raise
+    _sync_folder(directory)
 
 
-def load_state(path):
-    """{name: host NumPy array} from a file written by :func:`save_state` (no pickle)."""
-    path = os.fspath(path)
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except (ValueError, OSError, zipfile.BadZipFile) as error:
-        raise _not_weights(path, error) from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise _not_weights(path, "it holds one unnamed array, not an .npz of named weights")
-    with archive:
+def _write_npz(handle, arrays):
+    """What ``np.savez`` writes, without its pickling and its reserved keyword names."""
+    with zipfile.ZipFile(handle, mode="w", compression=zipfile.ZIP_STORED,
+                         allowZip64=True) as archive:
+        for name, array in arrays.items():
+            with archive.open(name + ".npy", mode="w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
+
+
+def _create_temporary(path, directory, base):
+    """(descriptor, name) of a new, locked file beside the target, created with mode 0o666 so
+    the umask decides, as ``open`` does."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    for _ in range(100):  # a clash of 32 random bits is rare; 100 in a row means something else
+        temporary = os.path.join(directory, f".{base}.{secrets.token_hex(4)}{TEMPORARY_SUFFIX}")
         try:
-            return {name: archive[name] for name in archive.files}
-        except (ValueError, zipfile.BadZipFile, OSError) as error:
-            raise _not_weights(path, error) from None
+            descriptor = os.open(temporary, flags, 0o666)
+        except FileExistsError:
+            continue
+        except (FileNotFoundError, NotADirectoryError):
+            raise FileNotFoundError(errno.ENOENT, f"cannot save to {path}: there is no folder "
+                                    f"{directory}; create it first", path) from None
+        if fcntl is None:
+            return descriptor, temporary
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # waits only for a cleanup that got in first
+        if _same_file(descriptor, temporary):
+            return descriptor, temporary
+        os.close(descriptor)  # a cleanup removed it between the open and the lock
+    raise FileExistsError(errno.EEXIST, f"cannot save to {path}: found no free temporary name "
+                          f"in {directory} in 100 tries", path)
 
 
-def _not_weights(path, reason):
-    return ValueError(f"{path} is not a tinyml weights file (an .npz of numeric arrays): {reason}")
+def _remove_stale_temporaries(directory, base):
+    """Remove what saves of this target killed mid-write left; a live save's file is locked."""
+    prefix = f".{base}."
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return  # creating the temporary file reports a missing folder, naming the target
+    for name in names:
+        token = name[len(prefix):-len(TEMPORARY_SUFFIX)]
+        if (name.startswith(prefix) and name.endswith(TEMPORARY_SUFFIX) and len(token) == 8
+                and all(character in "0123456789abcdef" for character in token)):
+            _remove_if_unlocked(os.path.join(directory, name))
+
+
+def _remove_if_unlocked(temporary):
+    if fcntl is None:
+        try:
+            os.unlink(temporary)  # refused while a save has it open
+        except OSError:
+            pass
+        return
+    try:
+        descriptor = os.open(temporary, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(descriptor)  # a save in progress holds it
+        return
+    try:
+        _unlink_if_there(temporary)
+    finally:
+        os.close(descriptor)
+
+
+def _same_file(descriptor, name):
+    try:
+        return os.path.samestat(os.fstat(descriptor), os.stat(name))
+    except FileNotFoundError:
+        return False
+
+
+def _keep_mode(target, descriptor):
+    """A replaced file keeps its permissions, as it would when rewritten in place."""
+    if not hasattr(os, "fchmod"):
+        return
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return
+    os.fchmod(descriptor, mode & 0o7777)
+
+
+def _unlink_if_there(name):
+    try:
+        os.unlink(name)
+    except FileNotFoundError:
+        pass
+
+
+def _sync_folder(directory):
+    """Make the rename durable: fsync the folder, where the OS has folder descriptors."""
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    try:
+        descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some filesystems cannot sync a folder; the rename itself has happened
+    finally:
+        os.close(descriptor)
+
+
+# ---------------------------------------------------------------- loading
+def load_state(path, *, expected=None, strict=True, max_bytes=MAX_BYTES):
+    """{name: host NumPy array} from a file written by :func:`save_state`, checked before read.
+
+    Never unpickles. The zip's directory and every ``.npy`` header are read and checked before
+    any array data, so a damaged or hostile file costs no memory for its data.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    expected : dict {name: shape}, optional
+        The names and shapes the caller will load (:meth:`tinyml.Net.load` passes its own).
+        Mis-shaped arrays are an error; with ``strict`` missing and unexpected names are too.
+    strict : bool
+        With `expected`: ``False`` reads only the names in both, leaving unexpected ones
+        unread and missing ones out of the result.
+    max_bytes : int or None
+        The most array data (from the headers, over the names read) the file may hold:
+        :data:`MAX_BYTES` (4 GiB) by default; None for no limit, when `expected` already
+        bounds it.
+
+    Returns
+    -------
+    dict {name: numpy.ndarray}
+        C-contiguous, native byte order, in the file's order.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at `path`.
+    ValueError
+        If the file is not a weights file, is damaged, holds anything but real numbers, holds
+        more than `max_bytes`, or does not match `expected`; the message names the file and
+        what is wrong. Nothing is read then.
+    """
+    path = os.fspath(path)
+    if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes < 0):
+        raise ValueError(f"max_bytes must be a non-negative int or None; got {max_bytes!r}")
+    if os.path.isdir(path):
+        raise ValueError(f"{path} is a folder, not a weights file: pass the path of the .npz "
+                         "file that net.save wrote")
+    with open(path, "rb") as handle:  # FileNotFoundError names the path
+        start = handle.read(len(_MAGIC))
+        if not start:
+            raise _damaged(path, "it is empty (0 bytes)", "A save killed mid-write with a plain "
+                           "np.savez leaves such a file (net.save never does): save the "
+                           "weights again, or load an older copy.")
+        if start == _MAGIC:
+            raise _damaged(path, "it holds one unnamed .npy array, not an .npz of named arrays",
+                           "Save named weights with net.save(path) or np.savez(path, **state).")
+        if not start.startswith(b"PK"):
+            raise _damaged(path, f"it is not an .npz (zip) archive; it starts with {start!r}",
+                           "Pass the .npz file that net.save wrote.")
+        handle.seek(0)
+        try:
+            archive = zipfile.ZipFile(handle)
+        except _ZIP_ERRORS as error:
+            raise _damaged(path, f"it is a truncated or damaged zip archive "
+                           f"({_detail(error)})") from None
+        with archive:
+            return _load_archive(path, archive, expected, strict, max_bytes)
+
+
+def _load_archive(path, archive, expected, strict, max_bytes):
+    members = _members(path, archive)
+    if expected is None:
+        missing, unexpected, wanted = [], [], list(members)
+    else:
+        expected = {name: tuple(int(size) for size in shape) for name, shape in expected.items()}
+        missing = [name for name in expected if name not in members]
+        unexpected = [name for name in members if name not in expected]
+        wanted = [name for name in members if name in expected]
+    headers = {name: _read_header(path, archive, members[name]) for name in wanted}
+    problems = []
+    if strict and missing:
+        problems.append(f"missing keys: {', '.join(missing)}")
+    if strict and unexpected:
+        problems.append(f"unexpected keys: {', '.join(unexpected)}")
+    misshaped = [f"{name}: checkpoint {headers[name].shape}, expected {expected[name]}"
+                 for name in wanted if expected is not None
+                 and headers[name].shape != expected[name]]
+    if misshaped:
+        problems.append(f"mis-shaped: {'; '.join(misshaped)}")
+    if problems:
+        raise ValueError(f"{path} does not fit, so nothing was read: " + " | ".join(problems)
+                         + ". Build the net with the architecture the weights came from.")
+    total = sum(header.nbytes for header in headers.values())
+    if max_bytes is not None and total > max_bytes:
+        raise ValueError(f"{path} holds {total:,} bytes of arrays, more than max_bytes="
+                         f"{max_bytes:,}, so nothing was read. If you trust the file, pass a "
+                         "larger max_bytes (or None); net.load(path) checks the shapes against "
+                         "the net instead.")
+    return {name: _read_data(path, archive, members[name], headers[name]) for name in wanted}
+
+
+def _members(path, archive):
+    """{name: ZipInfo} of the ``NAME.npy`` members; anything else in the archive is an error."""
+    members = {}
+    for info in archive.infolist():
+        if not info.filename.endswith(".npy"):
+            raise _damaged(path, f"member {info.filename!r} is not a .npy array (an .npz holds "
+                           "only NAME.npy members)")
+        name = info.filename[:-len(".npy")]
+        if name in members:
+            raise _damaged(path, f"it holds {info.filename!r} twice")
+        members[name] = info
+    return members
+
+
+def _read_header(path, archive, info):
+    """The member's shape, order, dtype and data offset, checked; reads at most 64 KiB."""
+    where = f"member {info.filename!r}"
+    try:
+        with archive.open(info) as stream:
+            prefix = stream.read(min(info.file_size, _HEADER_BYTES))
+    except _ZIP_ERRORS as error:
+        raise _damaged(path, f"{where} cannot be read ({_detail(error)})") from None
+    if not prefix.startswith(_MAGIC):
+        raise _damaged(path, f"{where} is not a .npy array (it does not start with the .npy "
+                       "magic bytes)")
+    buffer = BytesIO(prefix)
+    try:
+        version = np.lib.format.read_magic(buffer)
+        if version == (1, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(buffer)
+        elif version == (2, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(buffer)
+    except Exception as error:  # NumPy's parser meets untrusted text: any failure is damage
+        raise _damaged(path, f"{where} has a damaged .npy header ({_detail(error)})") from None
+    if version not in ((1, 0), (2, 0)):
+        raise _damaged(path, f"{where} is .npy format version {version[0]}.{version[1]}; "
+                       "arrays of real numbers use 1.0 or 2.0")
+    if not _is_real(dtype):
+        raise _damaged(path, f"{where} holds dtype {dtype}, not real numbers (bool, integer "
+                       "or float of up to 64 bits)", "A tinyml weights file never holds other "
+                       "data: load only files that net.save wrote.")
+    if any(size < 0 for size in shape):
+        raise _damaged(path, f"{where} claims the impossible shape {shape}")
+    offset = buffer.tell()
+    nbytes = math.prod(shape) * dtype.itemsize
+    if offset + nbytes != info.file_size:
+        raise _damaged(path, f"{where} claims shape {shape} of {dtype} ({nbytes:,} bytes) but "
+                       f"holds {info.file_size - offset:,} bytes of data")
+    return _Header(shape, fortran_order, dtype, offset, nbytes)
+
+
+def _read_data(path, archive, info, header):
+    """The member's array, read in chunks into memory sized by its checked header."""
+    data = np.empty(header.nbytes, dtype=np.uint8)
+    view = memoryview(data)
+    filled = 0
+    try:
+        with archive.open(info) as stream:
+            stream.read(header.offset)
+            while filled < header.nbytes:  # each pass reads a byte or more, or stops
+                got = stream.readinto(view[filled:filled + _CHUNK])
+                if not got:
+                    break
+                filled += got  # zipfile checks the CRC when the member's last byte is read
+    except _ZIP_ERRORS as error:
+        raise _damaged(path, f"member {info.filename!r} cannot be read "
+                       f"({_detail(error)})") from None
+    if filled != header.nbytes:  # the zip's directory overstates what its data holds
+        raise _damaged(path, f"member {info.filename!r} holds {filled:,} bytes of data where "
+                       f"its header says {header.nbytes:,}")
+    array = data.view(header.dtype)
+    if header.fortran_order:
+        array = array.reshape(header.shape[::-1]).transpose()
+    else:
+        array = array.reshape(header.shape)
+    return np.ascontiguousarray(array, dtype=header.dtype.newbyteorder("="))
+
+
+def _is_real(dtype):
+    return dtype.kind in "biuf" and dtype.itemsize <= 8 and dtype.fields is None
+
+
+def _detail(error):
+    """An error's text for a message, never NumPy's advice to load unsafely."""
+    text = str(error) or type(error).__name__
+    if "pickle" in text.lower():
+        return "the header is larger than NumPy reads safely"
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
+def _damaged(path, reason, fix="The file is damaged (a truncated copy or download?): save or "
+             "copy it again."):
+    return ValueError(f"{path} is not a tinyml weights file (an .npz of named arrays of real "
+                      f"numbers): {reason}. {fix}")

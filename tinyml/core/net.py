@@ -106,12 +106,27 @@ class Net(Layer):
     # ---------------------------------------------------------------- checkpoints
     def save(self, path):
         """Write parameters and buffers to `path` as ``.npz`` (atomically; loads without
-        pickle)."""
+        pickle). See :mod:`tinyml.io` for the format."""
         io.save_state(self.state_dict(), path)
 
     def load(self, path, strict=True):
-        """Read a file written by :meth:`save` onto this net's backend; returns the net."""
-        self.load_state_dict(io.load_state(path), strict=strict)
+        """Read a file written by :meth:`save` onto this net's backend; returns the net.
+
+        The file's keys, dtypes and shapes are checked against the net's from its headers
+        before any array is read, so a file that does not fit costs nothing (no size limit is
+        needed: the net's shapes bound what is read). Nothing changes unless all of it loads.
+
+        Raises
+        ------
+        FileNotFoundError
+            If there is no file at `path`.
+        ValueError
+            If the file is damaged, not a weights file, or does not fit the net (missing or,
+            with ``strict=True``, unexpected keys; mis-shaped arrays), naming what is wrong.
+        """
+        expected = {key: tuple(value.shape) for key, value in self.state_dict().items()}
+        state = io.load_state(path, expected=expected, strict=strict, max_bytes=None)
+        self.load_state_dict(state, strict=strict)
         return self
 
     # ---------------------------------------------------------------- shapes
