@@ -520,13 +520,10 @@ def _check_keys(where, what, mapping, known, required):
 
 
 def _scalar(value):
-    """A Python scalar from a 0-d host array (what an ``.npz`` gives back) or a scalar; a tuple
-    of Python scalars from a 1-d one (a pair such as Adam's betas comes back that way)."""
-    shape = getattr(value, "shape", None)
-    if shape == () and hasattr(value, "item"):
+    """A Python scalar from a 0-d host array (what an ``.npz`` gives back) or a scalar. A pair
+    such as Adam's betas comes back as a 1-d array, which the optimizer's own check takes."""
+    if getattr(value, "shape", None) == () and hasattr(value, "item"):
         return value.item()
-    if shape is not None and len(shape) == 1 and hasattr(value, "tolist"):
-        return tuple(value.tolist())
     return value
 
 
