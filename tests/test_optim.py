@@ -561,3 +561,10 @@ def test_numpy_scalars_become_python_floats():
     assert type(optimizer.lr) is float and type(optimizer.momentum) is float
     assert "lr=0.1" in repr(optimizer)
     assert repr(SGD(lr=0.1)) == "SGD(lr=0.1, momentum=0.0, nesterov=False, weight_decay=0.0)"
+
+
+def test_sgd_keeps_its_positional_arguments_and_takes_the_options_by_keyword():
+    optimizer = SGD(0.1, 0.9, True, 0.01, clip_norm=1.0)
+    assert optimizer.hyperparameters == SETTLED and optimizer.clip_norm == 1.0
+    with pytest.raises(TypeError):
+        SGD(0.1, 0.9, True, 0.01, 1.0)

@@ -448,16 +448,13 @@ class Optimizer:
         names = self.hyperparameter_names[1:]
         _check_keys(where, "hyperparameters", hyperparameters, names, names)
         lr = _scalar(state_dict["lr"])
-        settings = {"lr": lr}
-        settings.update({name: _scalar(hyperparameters[name]) for name in names})
-        scheduled_zero = self._scheduler is not None and lr == 0.0 and \
-            not isinstance(lr, bool)
-        if scheduled_zero:
-            settings["lr"] = 1.0  # a placeholder while the others are checked
-        if lr == 0.0 and not isinstance(lr, bool) and not scheduled_zero:
+        scheduled_zero = lr == 0.0 and not isinstance(lr, bool)  # where a schedule ended
+        if scheduled_zero and self._scheduler is None:
             raise ValueError(f"{where}: the saved lr is 0.0, a schedule's value; build this "
                              f"{self._name} with scheduler=... (the one it was saved with) to "
                              "load it")
+        settings = {"lr": 1.0 if scheduled_zero else lr}  # 1.0: a stand-in while checking
+        settings.update({name: _scalar(hyperparameters[name]) for name in names})
         try:
             checked = type(self)(**settings)  # validates them all, cross-checks included
         except (TypeError, ValueError) as error:
