@@ -422,6 +422,10 @@ BAD_STATE = [
      r"state\['w'\] has unknown keys \['exp_avg'\]"),
     ("state step", _delete("state", "w", "step"), ValueError,
      r"state\['w'\] has missing keys \['step'\]"),
+    ("no momentum buffer", _delete("state", "w", "momentum_buffer"), ValueError,
+     r"state\['w'\] has missing keys \['momentum_buffer'\]"),
+    ("a buffer without momentum", _set(["hyperparameters", "momentum"], 0.0), ValueError,
+     r"state\['w'\] has unknown keys \['momentum_buffer'\]"),
     ("negative state step", _set(["state", "w", "step"], -3), ValueError,
      r"state\['w'\]\['step'\] must be an int >= 0"),
     ("strings", _set(["state", "w", "momentum_buffer"], np.asarray(["a", "b"])), TypeError,
@@ -540,6 +544,11 @@ def test_the_base_alone_has_no_update(backend):
         ({"lr": 0.1, "weight_decay": -1e-4}, ValueError, "invalid weight_decay"),
         ({"lr": 0.1, "nesterov": True}, ValueError, "nesterov=True needs momentum > 0"),
         ({"lr": 0.1, "momentum": 0.9, "nesterov": 1}, TypeError, "nesterov must be True or"),
+        ({"lr": 0.1, "clip_norm": 0.0}, ValueError, r"invalid clip_norm 0.0; it must be > 0"),
+        ({"lr": 0.1, "clip_norm": True}, TypeError, r"clip_norm must be a Python number"),
+        ({"lr": 0.1, "decay_filter": 1}, TypeError, r"decay_filter must be a function"),
+        ({"lr": 0.1, "scheduler": "cosine"}, TypeError, r"scheduler must have a method "
+                                                        r"learning_rate"),
     ],
 )
 def test_bad_hyperparameters(kwargs, error, match):
@@ -552,3 +561,10 @@ def test_numpy_scalars_become_python_floats():
     assert type(optimizer.lr) is float and type(optimizer.momentum) is float
     assert "lr=0.1" in repr(optimizer)
     assert repr(SGD(lr=0.1)) == "SGD(lr=0.1, momentum=0.0, nesterov=False, weight_decay=0.0)"
+
+
+def test_sgd_keeps_its_positional_arguments_and_takes_the_options_by_keyword():
+    optimizer = SGD(0.1, 0.9, True, 0.01, clip_norm=1.0)
+    assert optimizer.hyperparameters == SETTLED and optimizer.clip_norm == 1.0
+    with pytest.raises(TypeError):
+        SGD(0.1, 0.9, True, 0.01, 1.0)

@@ -2,7 +2,10 @@
 
 A subclass declares its hyperparameters and one update of one parameter; the base walks the
 parameters, skips frozen ones, keeps each parameter's state next to it (and moves it when the
-parameter moves), counts steps, validates hyperparameters, and saves and loads the state.
+parameter moves), counts steps, validates hyperparameters, and saves and loads the state. It
+also owns the three options every optimizer takes as keywords: ``clip_norm`` (global gradient
+clipping), ``decay_filter`` (which parameters get weight decay) and ``scheduler`` (the learning
+rate per step).
 
 Writing an optimizer::
 
@@ -15,11 +18,13 @@ Writing an optimizer::
             self.momentum = self._real("momentum", momentum, low=0.0, high=1.0)
             ...
 
-        def update(self, data, grad, state, *, xp):   # in place, one parameter
+        def update(self, data, grad, state, *, xp, weight_decay):  # in place, one parameter
             ...                                   # the pure function of arrays does the math
 
 ``init_state(data, *, xp)`` may return the arrays to start from (Adam's zeros); by default a
-parameter's state starts as ``{"step": 0}`` and ``update`` adds what it keeps.
+parameter's state starts as ``{"step": 0}`` and ``update`` adds what it keeps. An optimizer
+with a ``"weight_decay"`` hyperparameter receives ``weight_decay=`` in ``update``: its own
+value, or 0.0 for a parameter that ``decay_filter`` exempts; others are called without it.
 """
 
 import math
@@ -36,12 +41,13 @@ from ..backend import (
     resolve_backend,
     to_numpy,
 )
+from .clip import clip_factor
 
 STATE_DICT_KEYS = ("type", "step", "lr", "hyperparameters", "state")
 
 
 class Optimizer:
-    """Base class: per-parameter state keyed by parameter name, a step count, ``state_dict``.
+    r"""Base class: per-parameter state keyed by parameter name, a step count, ``state_dict``.
 
     Attributes
     ----------
@@ -54,6 +60,41 @@ class Optimizer:
         has had, and the arrays in :attr:`state_keys` on the parameter's backend, device and
         dtype. Created on a parameter's first update; frozen parameters get none.
 
+    Options (keyword-only on every optimizer; settable later, validated)
+    --------------------------------------------------------------------
+    clip_norm : float > 0 or None
+        Before each update, scale all the trainable parameters' gradients by one factor so
+        that their global L2 norm is at most `clip_norm`, as
+        ``torch.nn.utils.clip_grad_norm_(parameters, clip_norm)``:
+
+        .. math::
+            n = \sqrt{\textstyle\sum_p \lVert g_p \rVert_2^2}, \qquad
+            g_p \leftarrow g_p \cdot \min\!\left(1, \frac{c}{n + 10^{-6}}\right)
+
+        The factor is a 0-d array computed on the device and multiplied in; nothing is read
+        back. Unlike PyTorch, ``parameter.grad`` is NOT changed in place: the update uses a
+        scaled copy, so the gradients a callback sees after the step are the unclipped ones.
+        A NaN or inf norm gives NaN gradients, as in PyTorch (which does not check by default).
+    decay_filter : callable ``(name, parameter) -> bool`` or None
+        Which parameters get weight decay: True decays the parameter, False updates it with
+        ``weight_decay=0``. None decays all of them. :func:`no_decay_for_bias_and_norm` is the
+        usual choice (no decay for biases and normalization weights). Called for every
+        trainable parameter at every step, before any parameter is updated; only optimizers
+        with a ``weight_decay`` hyperparameter accept it.
+    scheduler : object with ``learning_rate(step, cur_loss=None) -> float``, or None
+        Before each step the optimizer sets ``lr = scheduler.learning_rate(step,
+        cur_loss=...)``, where `step` is 1-BASED: the number of updates made once this one is
+        done (1 at the first step, ``step_count + 1`` in general; the same count as each
+        parameter's ``state["step"]`` and Adam's bias correction). `cur_loss` is the value
+        given to :meth:`report_loss`, passed at the first step after each report and None at
+        the others, so a schedule that counts reports (ReduceOnPlateau, King) counts epochs,
+        not steps. A schedule may return 0.0 (the end of a
+        cosine, the start of a warm-up); a value set by hand on ``lr`` is overridden at the next
+        step.
+
+    The three options are not part of :meth:`state_dict`: build the resumed optimizer with the
+    same ones (the step count it loads keeps a schedule where it was).
+
     Subclasses set :attr:`hyperparameter_names` (the constructor's keyword arguments, ``"lr"``
     first) and :attr:`state_keys`, and implement :meth:`update`. Every state array has its
     parameter's shape.
@@ -62,10 +103,15 @@ class Optimizer:
     hyperparameter_names = ("lr",)
     state_keys = ()
 
-    def __init__(self, lr):
+    def __init__(self, lr, *, clip_norm=None, decay_filter=None, scheduler=None):
         self.lr = lr
+        self.clip_norm = clip_norm
+        self.decay_filter = decay_filter
+        self.scheduler = scheduler
         self.step_count = 0
         self.state = {}
+        self.reported_loss = None  # the last report_loss value
+        self._unseen_loss = None  # ... until the scheduler has been handed it once
         self._placed = {}  # name -> (data, grad, xp) as last checked: the per-step fast path
         self._loaded = ()  # names load_state_dict brought, checked against the next step's
 
@@ -77,6 +123,57 @@ class Optimizer:
     @lr.setter
     def lr(self, value):
         self._lr = self._real("lr", value, low=0.0, low_open=True)
+
+    @property
+    def clip_norm(self):
+        return self._clip_norm
+
+    @clip_norm.setter
+    def clip_norm(self, value):
+        self._clip_norm = None if value is None else \
+            self._real("clip_norm", value, low=0.0, low_open=True)
+
+    @property
+    def decay_filter(self):
+        return self._decay_filter
+
+    @decay_filter.setter
+    def decay_filter(self, value):
+        if value is not None:
+            if not callable(value):
+                raise TypeError(f"{self._name}: decay_filter must be a function (name, "
+                                f"parameter) -> bool, such as tinyml.optim."
+                                f"no_decay_for_bias_and_norm; got {value!r}")
+            if "weight_decay" not in self.hyperparameter_names:
+                raise ValueError(f"{self._name}: decay_filter chooses which parameters get "
+                                 f"weight decay, but {self._name} has no weight_decay; leave "
+                                 "decay_filter out")
+        self._decay_filter = value
+
+    @property
+    def scheduler(self):
+        return self._scheduler
+
+    @scheduler.setter
+    def scheduler(self, value):
+        if value is not None and not callable(getattr(value, "learning_rate", None)):
+            raise TypeError(f"{self._name}: scheduler must have a method learning_rate(step, "
+                            f"cur_loss=None) -> float, as the classes of tinyml.optim.schedules"
+                            f"; got {value!r}")
+        self._scheduler = value
+
+    def report_loss(self, loss):
+        """Hand `loss` (a Python number) to the scheduler as `cur_loss` at the next step.
+
+        A training loop calls it once per epoch (:meth:`tinyml.Learner.fit` does, with the
+        epoch's mean training loss), so schedules that watch the loss (ReduceOnPlateau, King)
+        see it. A host number only: a device array here would make the loop wait for it.
+        """
+        if isinstance(loss, bool) or not isinstance(loss, numbers.Real):
+            raise TypeError(f"{self._name}.report_loss takes the loss as a Python number; got "
+                            f"{type(loss).__name__}. Pass float(loss) once per epoch, not the "
+                            "device array of every batch.")
+        self.reported_loss = self._unseen_loss = float(loss)
 
     @property
     def hyperparameters(self):
@@ -99,6 +196,19 @@ class Optimizer:
             raise ValueError(f"{self._name}: invalid {name} {value}; it must be {bounds}")
         return value
 
+    def _reals(self, name, value, *, length, low, high=None):
+        """`value` (a sequence, or a 1-d host array as an ``.npz`` gives back) as a tuple of
+        `length` Python floats each in [low, high), or an error naming this class and `name`."""
+        try:
+            items = tuple(value)
+        except TypeError:
+            items = None
+        if items is None or len(items) != length or isinstance(value, str):
+            raise TypeError(f"{self._name}: {name} must be a tuple of {length} Python numbers; "
+                            f"got {value!r}")
+        return tuple(self._real(f"{name}[{index}]", item, low=low, high=high)
+                     for index, item in enumerate(items))
+
     def _flag(self, name, value):
         """`value` if it is True or False, else a TypeError naming this class and `name`."""
         if not isinstance(value, bool):
@@ -114,10 +224,18 @@ class Optimizer:
         """The arrays a parameter's state starts with (made with `xp` next to `data`)."""
         return {}
 
-    def update(self, data, grad, state, *, xp):
+    def expected_state_keys(self):
+        """The keys (besides "step") that a parameter's state holds after an update, with these
+        hyperparameters (Adam's amsgrad adds one); :meth:`load_state_dict` requires exactly
+        these. Default: all of :attr:`state_keys`."""
+        return self.state_keys
+
+    def update(self, data, grad, state, *, xp, weight_decay=None):
         """Update one parameter's `data` in place from `grad`, keeping arrays in `state`.
 
-        ``state["step"]`` already counts this update (1 on the first).
+        ``state["step"]`` already counts this update (1 on the first). `grad` is
+        ``parameter.grad``, or a scaled copy of it under ``clip_norm``: never write into it.
+        `weight_decay` is passed only to optimizers that have that hyperparameter.
         """
         raise NotImplementedError(f"{self._name} must implement update(data, grad, state, xp=)")
 
@@ -133,7 +251,8 @@ class Optimizer:
 
         A parameter that moved (``net.to(...)``: another library, device or dtype) since its
         state was made takes its state along here. Nothing is updated unless every parameter
-        can be.
+        can be: the scheduler's lr, the decay filter's answers and the clipping factor are all
+        settled first.
         """
         named = self._named(parameters)
         if self._loaded:
@@ -144,11 +263,56 @@ class Optimizer:
             if trainable is None:
                 raise TypeError(self._not_a_parameter(parameter, name))
             if trainable:
-                ready.append((parameter, self._place(name, parameter)))
-        for parameter, (state, xp) in ready:
+                ready.append((name, parameter, *self._place(name, parameter)))
+        if self._scheduler is not None:
+            self._lr = self._scheduled_lr(self.step_count + 1)
+        decays = self._decays(ready)
+        factor = self._clip_factor(ready) if self._clip_norm is not None and ready else None
+        for (_, parameter, state, xp), weight_decay in zip(ready, decays, strict=True):
             state["step"] += 1
-            self.update(parameter.data, parameter.grad, state, xp=xp)
+            grad = parameter.grad if factor is None else parameter.grad * factor
+            if weight_decay is None:
+                self.update(parameter.data, grad, state, xp=xp)
+            else:
+                self.update(parameter.data, grad, state, xp=xp, weight_decay=weight_decay)
         self.step_count += 1
+
+    def _scheduled_lr(self, step):
+        """The scheduler's lr for update number `step` (1-based), checked: a float >= 0."""
+        loss, self._unseen_loss = self._unseen_loss, None  # each report reaches it once
+        value = self._scheduler.learning_rate(step, cur_loss=loss)
+        where = (f"{self._name}: the scheduler {type(self._scheduler).__name__} returned "
+                 f"{value!r} for step {step}")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{where}; learning_rate(step, cur_loss) must return a Python float "
+                            "(a device array would make every step wait for the device)")
+        value = float(value)
+        if not math.isfinite(value) or value < 0.0:
+            raise ValueError(f"{where}; a learning rate must be a finite float >= 0. Check the "
+                             "schedule's settings.")
+        return value
+
+    def _decays(self, ready):
+        """The weight decay each ready parameter gets (None: the optimizer has none)."""
+        if "weight_decay" not in self.hyperparameter_names:
+            return [None] * len(ready)
+        if self._decay_filter is None:
+            return [self.weight_decay] * len(ready)
+        decays = []
+        for name, parameter, _, _ in ready:
+            decide = self._decay_filter(name, parameter)
+            if not isinstance(decide, bool):
+                raise TypeError(f"{self._name}: decay_filter returned {decide!r} for parameter "
+                                f"{name!r}; it must return True (decay it) or False (skip it)")
+            decays.append(self.weight_decay if decide else 0.0)
+        return decays
+
+    def _clip_factor(self, ready):
+        """min(1, clip_norm / (global norm + 1e-6)) as a 0-d array on the gradients' device."""
+        grads = [parameter.grad for _, parameter, _, _ in ready]
+        xp = array_namespace(*grads, names=lambda: [f"grad of {name!r}" for name, *_ in ready],
+                             where=f"{self._name} (clip_norm)")
+        return clip_factor(grads, self._clip_norm, xp=xp)
 
     def _named(self, parameters):
         if isinstance(parameters, Mapping):
@@ -262,7 +426,9 @@ class Optimizer:
         """Take over what :meth:`state_dict` returned (from any backend, or an ``.npz``).
 
         Everything is checked before anything changes. The hyperparameters (lr too) become the
-        saved ones; the arrays move next to each parameter at the next step.
+        saved ones; the arrays move next to each parameter at the next step. The options
+        (``clip_norm``, ``decay_filter``, ``scheduler``) stay this optimizer's. A saved lr of
+        0.0 (a schedule's value) loads only into an optimizer with a scheduler.
 
         Raises
         ------
@@ -285,30 +451,40 @@ class Optimizer:
         hyperparameters = state_dict["hyperparameters"]
         names = self.hyperparameter_names[1:]
         _check_keys(where, "hyperparameters", hyperparameters, names, names)
-        settings = {"lr": _scalar(state_dict["lr"])}
+        lr = _scalar(state_dict["lr"])
+        scheduled_zero = lr == 0.0 and not isinstance(lr, bool)  # where a schedule ended
+        if scheduled_zero and self._scheduler is None:
+            raise ValueError(f"{where}: the saved lr is 0.0, a schedule's value; build this "
+                             f"{self._name} with scheduler=... (the one it was saved with) to "
+                             "load it")
+        settings = {"lr": 1.0 if scheduled_zero else lr}  # 1.0: a stand-in while checking
         settings.update({name: _scalar(hyperparameters[name]) for name in names})
         try:
             checked = type(self)(**settings)  # validates them all, cross-checks included
         except (TypeError, ValueError) as error:
             raise type(error)(f"{where}: the saved hyperparameters do not hold: {error}") from None
+        required = checked.expected_state_keys()
         per_parameter = state_dict["state"]
         if not isinstance(per_parameter, Mapping):
             raise TypeError(f"{where}: 'state' must map parameter names to dicts; got "
                             f"{type(per_parameter).__name__}")
-        state = {str(name): self._loaded_state(where, name, entry)
+        state = {str(name): self._loaded_state(where, name, entry, required)
                  for name, entry in per_parameter.items()}
         for name in self.hyperparameter_names:
             setattr(self, name, getattr(checked, name))
+        if scheduled_zero:
+            self._lr = 0.0
         self.step_count = step
         self.state = state
         self._placed = {}
         self._loaded = tuple(state)
 
-    def _loaded_state(self, where, name, entry):
+    def _loaded_state(self, where, name, entry, required):
         label = f"state[{name!r}]"
         if not isinstance(entry, Mapping):
             raise TypeError(f"{where}: {label} must be a dict; got {type(entry).__name__}")
-        _check_keys(where, label, entry, ("step", *self.state_keys), ("step",))
+        expected = ("step", *required)
+        _check_keys(where, label, entry, expected, expected)
         loaded = {"step": _count(where, f"{label}['step']", entry["step"])}
         for key, value in entry.items():
             if key == "step":
@@ -325,8 +501,11 @@ class Optimizer:
         return loaded
 
     def __repr__(self):
-        settings = ", ".join(f"{name}={value}" for name, value in self.hyperparameters.items())
-        return f"{self._name}({settings})"
+        settings = [f"{name}={value}" for name, value in self.hyperparameters.items()]
+        settings += [f"{name}={value!r}" for name, value in (
+            ("clip_norm", self._clip_norm), ("decay_filter", self._decay_filter),
+            ("scheduler", self._scheduler)) if value is not None]
+        return f"{self._name}({', '.join(settings)})"
 
 
 def _check_keys(where, what, mapping, known, required):
@@ -342,7 +521,8 @@ def _check_keys(where, what, mapping, known, required):
 
 
 def _scalar(value):
-    """A Python scalar from a 0-d host array (what an ``.npz`` gives back) or a scalar."""
+    """A Python scalar from a 0-d host array (what an ``.npz`` gives back) or a scalar. A pair
+    such as Adam's betas comes back as a 1-d array, which the optimizer's own check takes."""
     if getattr(value, "shape", None) == () and hasattr(value, "item"):
         return value.item()
     return value

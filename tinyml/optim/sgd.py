@@ -45,6 +45,9 @@ class SGD(Optimizer):
         Nesterov momentum (needs momentum > 0).
     weight_decay : float >= 0
         L2 penalty added to the gradient.
+    clip_norm, decay_filter, scheduler : keyword-only, optional
+        Global gradient clipping, which parameters get weight decay, and a learning-rate
+        schedule: see :class:`tinyml.optim.Optimizer`.
 
     With momentum, ``state[name]["momentum_buffer"]`` is created on a parameter's first
     update next to it (same backend, device and dtype) and follows it when the net moves.
@@ -53,18 +56,22 @@ class SGD(Optimizer):
     hyperparameter_names = ("lr", "momentum", "nesterov", "weight_decay")
     state_keys = ("momentum_buffer",)
 
-    def __init__(self, lr, momentum=0.0, nesterov=False, weight_decay=0.0):
-        super().__init__(lr)
+    def __init__(self, lr, momentum=0.0, nesterov=False, weight_decay=0.0, *, clip_norm=None,
+                 decay_filter=None, scheduler=None):
+        super().__init__(lr, clip_norm=clip_norm, decay_filter=decay_filter, scheduler=scheduler)
         self.momentum = self._real("momentum", momentum, low=0.0, high=1.0)
         self.weight_decay = self._real("weight_decay", weight_decay, low=0.0)
         self.nesterov = self._flag("nesterov", nesterov)
         if nesterov and self.momentum == 0.0:
             raise ValueError("SGD: nesterov=True needs momentum > 0")
 
-    def update(self, data, grad, state, *, xp):
+    def expected_state_keys(self):
+        return ("momentum_buffer",) if self.momentum else ()
+
+    def update(self, data, grad, state, *, xp, weight_decay):
         buffer = sgd_update(
             data, grad, state.get("momentum_buffer"), lr=self.lr, momentum=self.momentum,
-            nesterov=self.nesterov, weight_decay=self.weight_decay, xp=xp,
+            nesterov=self.nesterov, weight_decay=weight_decay, xp=xp,
         )
         if buffer is not None:
             state["momentum_buffer"] = buffer

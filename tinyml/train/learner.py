@@ -115,6 +115,10 @@ class Learner:
             Called at each event (see :mod:`tinyml.callbacks`), after the history and the
             printer; any of them may set ``learner.stop_training = True``.
 
+        At each epoch's end, before ``on_epoch_end``, an optimizer that has ``report_loss``
+        (every :class:`tinyml.optim.Optimizer`) is given the epoch's mean training loss as a
+        Python float, the ``cur_loss`` its scheduler sees from then on (ReduceOnPlateau, King).
+
         Returns
         -------
         history : dict of lists of Python floats
@@ -153,6 +157,8 @@ class Learner:
             if validation is not None:
                 scores = self._evaluate(*validation, backend)
                 logs.update({f"val_{key}": value for key, value in scores.items()})
+            if callable(getattr(self.optimizer, "report_loss", None)):
+                self.optimizer.report_loss(logs["loss"])
             events.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
