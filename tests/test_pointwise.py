@@ -1,7 +1,7 @@
 """The pointwise activations (tinyml/layers/pointwise.py): forward against math-module
 references, backward against finite differences and the closed forms (PyTorch's subgradients
-at the kinks), PyTorch itself, float32, large inputs, bad arguments. The rest of the Layer
-contract: test_layer_contract.py."""
+at the kinks), PyTorch itself, float32, large inputs, bad arguments, and act_fn by name.
+The rest of the Layer contract: test_layer_contract.py."""
 
 import math
 import warnings
@@ -21,9 +21,11 @@ from tinyml.layers import (
     HardSigmoid,
     Identity,
     LeakyReLU,
+    ReLu,
     SoftPlus,
     Tanh,
 )
+from tinyml.layers.act_fn import ACTIVATIONS, make_activation
 from tinyml.testing import assert_close, check_layer
 
 
@@ -283,3 +285,20 @@ def test_a_gradient_from_another_backend_is_refused(kind):
     with pytest.raises(TypeError, match=rf"{type(layer).__name__} 'act': .* lives on "
                                         r"array_api_strict .* but in_gradient lives on numpy"):
         layer.backward(np.ones(AT_KINKS.shape))
+
+
+# ---------------------------------------------------------------- act_fn by name
+NAMES = {"tanh": Tanh, "leaky_relu": LeakyReLU, "elu": ELU, "selu": SELU, "gelu": GELU,
+         "softplus": SoftPlus, "hard_sigmoid": HardSigmoid, "exponential": Exponential,
+         "identity": Identity, "affine": Affine}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_act_fn_builds_each_by_name_with_its_defaults(backend, name):
+    assert ACTIVATIONS[name] is NAMES[name]
+    owner = ReLu("owner")
+    act = make_activation(name.upper(), owner)
+    assert type(act) is NAMES[name] and act.name == f"owner_{name}"
+    y, _ = forward_backward(act, AT_KINKS)
+    default = next(case for case in CASES.values() if type(case.make()) is NAMES[name])
+    assert_close(y, R.elementwise(default.f)(AT_KINKS), backend=backend)
