@@ -9,6 +9,7 @@ import re
 from typing import NamedTuple
 
 import numpy as np
+import pointwise_reference
 import pytest
 import reference
 
@@ -53,6 +54,24 @@ LAYERS = {
     "LogSoftmax": Case(lambda: LogSoftmax("layer"), (2, 4),
                        lambda x, p: np.log(reference.softmax(x))),
     "Sigmoid": Case(lambda: Sigmoid("layer"), (2, 4), lambda x, p: 1.0 / (1.0 + np.exp(-x))),
+    "Tanh": Case(lambda: layers.Tanh("layer"), (2, 4),
+                 pointwise_reference.elementwise(pointwise_reference.tanh)),
+    "LeakyReLU": Case(lambda: layers.LeakyReLU("layer", alpha=0.1), (2, 4),
+                      pointwise_reference.elementwise(pointwise_reference.leaky_relu(0.1))),
+    "ELU": Case(lambda: layers.ELU("layer", alpha=0.7), (2, 4),
+                pointwise_reference.elementwise(pointwise_reference.elu(0.7))),
+    "SELU": Case(lambda: layers.SELU("layer"), (2, 4), pointwise_reference.elementwise(
+        pointwise_reference.elu(pointwise_reference.SELU_ALPHA, pointwise_reference.SELU_SCALE))),
+    "GELU": Case(lambda: layers.GELU("layer"), (2, 4),
+                 pointwise_reference.elementwise(pointwise_reference.gelu)),
+    "SoftPlus": Case(lambda: layers.SoftPlus("layer"), (2, 4),
+                     pointwise_reference.elementwise(pointwise_reference.softplus)),
+    "HardSigmoid": Case(lambda: layers.HardSigmoid("layer"), (2, 4),
+                        pointwise_reference.elementwise(pointwise_reference.hard_sigmoid)),
+    "Exponential": Case(lambda: layers.Exponential("layer"), (2, 4), lambda x, p: np.exp(x)),
+    "Identity": Case(lambda: layers.Identity("layer"), (2, 4), lambda x, p: x),
+    "Affine": Case(lambda: layers.Affine("layer", slope=-2.0, intercept=0.5), (2, 4),
+                   lambda x, p: -2.0 * x + 0.5),
 }
 
 

@@ -11,6 +11,15 @@
 ``Sigmoid``             the logistic function, stable for large ``|x|``
 ``Softmax``             softmax with its true backward
 ``LogSoftmax``          log-softmax (pairs with the ``nll`` loss)
+``Tanh``                hyperbolic tangent
+``LeakyReLU``           ``x`` for ``x > 0``, ``alpha * x`` otherwise (alpha=0.3)
+``ELU`` / ``SELU``      exponential linear unit / its scaled form (PyTorch's constants)
+``GELU``                ``x * Phi(x)``, exact (erf) or the tanh approximation
+``SoftPlus``            ``log(1 + exp(x))``, stable for large ``|x|``
+``HardSigmoid``         numpy-ml's ``clip(0.2 x + 0.5, 0, 1)``
+``Exponential``         ``exp(x)``
+``Identity``            ``x``
+``Affine``              ``slope * x + intercept``, fixed numbers
 ======================  =========================================================
 """
 
@@ -19,20 +28,42 @@ from .activation import LogSoftmax, ReLU, ReLu, Sigmoid, Softmax
 from .conv import Conv2D, Deconv2D
 from .dropout import Dropout
 from .linear import Linear
+from .pointwise import (
+    ELU,
+    GELU,
+    SELU,
+    Affine,
+    Exponential,
+    HardSigmoid,
+    Identity,
+    LeakyReLU,
+    SoftPlus,
+    Tanh,
+)
 from .pooling import MaxPool2D
 from .reshape import Flatten
 
 __all__ = [
+    "Affine",
     "Conv2D",
     "Deconv2D",
     "Dropout",
+    "ELU",
+    "Exponential",
     "Flatten",
+    "GELU",
+    "HardSigmoid",
+    "Identity",
     "Layer",
+    "LeakyReLU",
     "Linear",
     "LogSoftmax",
     "MaxPool2D",
     "ReLU",
     "ReLu",
+    "SELU",
     "Sigmoid",
+    "SoftPlus",
     "Softmax",
+    "Tanh",
 ]

@@ -7,12 +7,34 @@ name stands for, named after its owner so its keys and messages say whose it is.
 
 from ..core import Layer
 from .activation import LogSoftmax, ReLu, Sigmoid, Softmax
+from .pointwise import (
+    ELU,
+    GELU,
+    SELU,
+    Affine,
+    Exponential,
+    HardSigmoid,
+    Identity,
+    LeakyReLU,
+    SoftPlus,
+    Tanh,
+)
 
 ACTIVATIONS = {
     "relu": ReLu,
     "sigmoid": Sigmoid,
     "softmax": Softmax,
     "log_softmax": LogSoftmax,
+    "tanh": Tanh,
+    "leaky_relu": LeakyReLU,
+    "elu": ELU,
+    "selu": SELU,
+    "gelu": GELU,
+    "softplus": SoftPlus,
+    "hard_sigmoid": HardSigmoid,
+    "exponential": Exponential,
+    "identity": Identity,
+    "affine": Affine,
 }
 
 

@@ -1,0 +1,304 @@
+"""The pointwise activations (tinyml/layers/pointwise.py): forward against math-module
+references, backward against finite differences and the closed forms (PyTorch's subgradients
+at the kinks), PyTorch itself, float32, large inputs, bad arguments, and act_fn by name.
+The rest of the Layer contract: test_layer_contract.py."""
+
+import math
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+import pointwise_reference as R
+import pytest
+
+import tinyml
+from tinyml.layers import (
+    ELU,
+    GELU,
+    SELU,
+    Affine,
+    Exponential,
+    HardSigmoid,
+    Identity,
+    LeakyReLU,
+    ReLu,
+    SoftPlus,
+    Tanh,
+)
+from tinyml.layers.act_fn import ACTIVATIONS, make_activation
+from tinyml.testing import assert_close, check_layer
+
+
+class Act(NamedTuple):
+    make: object  # () -> a fresh layer named "act"
+    f: object  # f(v) for one Python float
+    slope: object  # f'(v), PyTorch's subgradient at a kink
+    kinks: tuple = ()  # where f' jumps; finite differences stay away from them
+    torch: object = None  # (torch, tensor) -> the same function in torch, where it has it
+
+
+CASES = {
+    "Tanh": Act(lambda: Tanh("act"), R.tanh, R.tanh_slope, torch=lambda torch, t: t.tanh()),
+    "LeakyReLU": Act(lambda: LeakyReLU("act"), R.leaky_relu(0.3), R.leaky_relu_slope(0.3),
+                     (0.0,), lambda torch, t: torch.nn.functional.leaky_relu(t, 0.3)),
+    "LeakyReLU-0.05": Act(lambda: LeakyReLU("act", alpha=0.05), R.leaky_relu(0.05),
+                          R.leaky_relu_slope(0.05), (0.0,),
+                          lambda torch, t: torch.nn.functional.leaky_relu(t, 0.05)),
+    "ELU": Act(lambda: ELU("act"), R.elu(1.0), R.elu_slope(1.0), (0.0,),
+               lambda torch, t: torch.nn.functional.elu(t)),
+    "ELU-0.5": Act(lambda: ELU("act", alpha=0.5), R.elu(0.5), R.elu_slope(0.5), (0.0,),
+                   lambda torch, t: torch.nn.functional.elu(t, alpha=0.5)),
+    "SELU": Act(lambda: SELU("act"), R.elu(R.SELU_ALPHA, R.SELU_SCALE),
+                R.elu_slope(R.SELU_ALPHA, R.SELU_SCALE), (0.0,),
+                lambda torch, t: torch.nn.functional.selu(t)),
+    "GELU": Act(lambda: GELU("act"), R.gelu, R.gelu_slope,
+                torch=lambda torch, t: torch.nn.functional.gelu(t)),
+    "GELU-tanh": Act(lambda: GELU("act", approximate=True), R.gelu_tanh, R.gelu_tanh_slope,
+                     torch=lambda torch, t: torch.nn.functional.gelu(t, approximate="tanh")),
+    "SoftPlus": Act(lambda: SoftPlus("act"), R.softplus, R.logistic,
+                    torch=lambda torch, t: torch.nn.functional.softplus(t)),
+    # PyTorch's hardsigmoid is clip(x/6 + 1/2, 0, 1): numpy-ml's is that of 1.2 x.
+    "HardSigmoid": Act(lambda: HardSigmoid("act"), R.hard_sigmoid, R.hard_sigmoid_slope,
+                       (-2.5, 2.5), lambda torch, t: torch.nn.functional.hardsigmoid(1.2 * t)),
+    "Exponential": Act(lambda: Exponential("act"), math.exp, math.exp,
+                       torch=lambda torch, t: t.exp()),
+    "Identity": Act(lambda: Identity("act"), R.affine(1.0, 0.0), R.constant(1.0)),
+    "Affine": Act(lambda: Affine("act"), R.affine(1.0, 0.0), R.constant(1.0)),
+    "Affine-2": Act(lambda: Affine("act", slope=-1.5, intercept=0.25), R.affine(-1.5, 0.25),
+                    R.constant(-1.5)),
+}
+WITH_TORCH = [kind for kind, case in CASES.items() if case.torch]
+BOUNDED = [kind for kind in CASES if kind != "Exponential"]  # finite for any finite input
+# Both sides of, and exactly on, every kink; the ends of erf's intervals (0.46875 and 4 / sqrt 2
+# for GELU's argument x / sqrt 2, i.e. 0.6629 and 5.657).
+AT_KINKS = np.array([[-6.0, -5.657, -3.0, -2.5 - 1e-9, -2.5, -2.5 + 1e-9, -1.0, -0.6629],
+                     [-1e-9, 0.0, 1e-9, 0.6629, 1.0, 2.5 - 1e-9, 2.5, 2.5 + 1e-9],
+                     [3.0, 5.657, 6.0, 12.0, -12.0, 19.5, -19.5, 0.25]])
+LARGE = np.array([[-1e300, -1e4, -800.0, -40.0, -20.0], [0.0, 20.0, 40.0, 800.0, 1e300]])
+LARGE32 = np.array([[-1e38, -1e4, -100.0, -40.0, -20.0], [0.0, 20.0, 40.0, 100.0, 1e38]])
+
+
+def smooth_sample(shape, kinks=(), seed=0):
+    """Uniform values in [-4, 4], none within 0.05 of a kink (where f' jumps)."""
+    x = np.random.default_rng(seed).uniform(-4.0, 4.0, shape)
+    for kink in kinks:
+        x = np.where(np.abs(x - kink) < 0.05, x + 0.1, x)
+    return x
+
+
+@pytest.fixture
+def numpy64():
+    """NumPy in float64, for the tests that compare one backend's numbers with torch's."""
+    with tinyml.use_backend("numpy", dtype="float64"):
+        yield
+
+
+def forward_backward(layer, x, g=None):
+    """(host output, host input gradient) of one training forward and backward."""
+    y = layer.forward(tinyml.asarray(x))
+    dx = layer.backward(tinyml.asarray(np.ones(x.shape) if g is None else g))
+    return y, dx
+
+
+# ---------------------------------------------------------------- forward and backward
+@pytest.mark.parametrize("shape", [(3, 5), (2, 3, 2, 2)])
+@pytest.mark.parametrize("kind", CASES)
+def test_check_layer(backend, kind, shape):
+    case = CASES[kind]
+    check_layer(case.make(), smooth_sample(shape, case.kinks),
+                reference=R.elementwise(case.f))
+
+
+@pytest.mark.parametrize("kind", CASES)
+def test_backward_is_g_times_the_slope_with_pytorchs_value_at_kinks(backend, kind):
+    case = CASES[kind]
+    g = np.random.default_rng(1).standard_normal(AT_KINKS.shape)
+    y, dx = forward_backward(case.make(), AT_KINKS, g)
+    assert_close(y, R.elementwise(case.f)(AT_KINKS), backend=backend, err_msg="output")
+    assert_close(dx, g * R.elementwise(case.slope)(AT_KINKS), backend=backend,
+                 err_msg="input gradient")
+
+
+@pytest.mark.parametrize("kind", WITH_TORCH)
+def test_matches_torch_forward_and_gradient(backend, kind):
+    """Kinks included: tinyml's subgradients there are PyTorch's."""
+    torch = pytest.importorskip("torch")
+    g = np.random.default_rng(2).standard_normal(AT_KINKS.shape)
+    y, dx = forward_backward(CASES[kind].make(), AT_KINKS, g)
+    t = torch.tensor(AT_KINKS, requires_grad=True)
+    CASES[kind].torch(torch, t).backward(torch.tensor(g))
+    expected = CASES[kind].torch(torch, torch.tensor(AT_KINKS)).numpy()
+    assert_close(y, expected, backend=backend, err_msg="output")
+    # rtol: torch's hardsigmoid backward multiplies by 1/6 rounded to float32 (3e-8 off)
+    assert_close(dx, t.grad.numpy(), backend=backend, rtol=1e-7, err_msg="input gradient")
+
+
+def test_softplus_differs_from_torch_above_its_threshold_as_documented(numpy64):
+    """torch's softplus(threshold=20) returns x with slope 1 for x > 20; tinyml stays exact."""
+    torch = pytest.importorskip("torch")
+    x = np.array([[20.5, 25.0, 30.0, 40.0]])
+    t = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.softplus(t).backward(torch.ones(x.shape, dtype=torch.float64))
+    assert np.array_equal(t.grad.numpy(), np.ones(x.shape))
+    y, dx = forward_backward(SoftPlus("act"), x)
+    np.testing.assert_allclose(y, R.elementwise(R.softplus)(x), rtol=1e-15)
+    np.testing.assert_allclose(dx, R.elementwise(R.logistic)(x), rtol=1e-15)
+    assert 0 < np.max(y - x) < 2.1e-9 and 0 < np.max(1.0 - dx) < 2.1e-9
+
+
+def test_hard_sigmoid_is_numpy_mls_not_pytorchs(numpy64):
+    torch = pytest.importorskip("torch")
+    x = np.array([[-2.8, -1.0, 2.0, 2.8]])
+    y, _ = forward_backward(HardSigmoid("act"), x)
+    np.testing.assert_allclose(y, [[0.0, 0.3, 0.9, 1.0]], atol=1e-15)
+    assert not np.allclose(y, torch.nn.functional.hardsigmoid(torch.tensor(x)).numpy())
+
+
+@pytest.mark.parametrize("kind", CASES)
+def test_float32_stays_float32(backend32, kind):
+    case = CASES[kind]
+    y, dx = forward_backward(case.make(), AT_KINKS)
+    x = AT_KINKS.astype(np.float32).astype(np.float64)
+    assert_close(y, R.elementwise(case.f)(x), backend=backend32, err_msg="output")
+    assert_close(dx, R.elementwise(case.slope)(x), backend=backend32, err_msg="input gradient")
+
+
+# ---------------------------------------------------------------- large inputs
+@pytest.mark.parametrize("kind", BOUNDED)
+def test_large_inputs_stay_finite_and_right(backend, kind):
+    case = CASES[kind]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow inside would warn on NumPy
+        y, dx = forward_backward(case.make(), LARGE)
+    assert np.isfinite(tinyml.to_numpy(y)).all() and np.isfinite(tinyml.to_numpy(dx)).all()
+    assert_close(y, R.elementwise(case.f)(LARGE), backend=backend, err_msg="output")
+    assert_close(dx, R.elementwise(case.slope)(LARGE), backend=backend, err_msg="gradient")
+
+
+@pytest.mark.parametrize("kind", BOUNDED)
+def test_large_float32_inputs_stay_finite_and_right(backend32, kind):
+    case = CASES[kind]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y, dx = forward_backward(case.make(), LARGE32)
+    x = LARGE32.astype(np.float32).astype(np.float64)
+    assert np.isfinite(tinyml.to_numpy(y)).all() and np.isfinite(tinyml.to_numpy(dx)).all()
+    assert_close(y, R.elementwise(case.f)(x), backend=backend32, err_msg="output")
+    assert_close(dx, R.elementwise(case.slope)(x), backend=backend32, err_msg="gradient")
+
+
+@pytest.mark.parametrize(("dtype", "last_finite", "first_inf"), [("float64", 709.0, 710.0),
+                                                                 ("float32", 88.0, 89.0)])
+def test_exponential_overflows_to_inf_as_exp_does(dtype, last_finite, first_inf):
+    with tinyml.use_backend("numpy", dtype=dtype):
+        x = np.array([[-800.0, 0.0, last_finite, first_inf]])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # NumPy: overflow encountered in exp
+            y, dx = forward_backward(Exponential("act"), x)
+    for values in (tinyml.to_numpy(y), tinyml.to_numpy(dx)):
+        assert values.dtype == np.dtype(dtype)
+        assert values[0, 0] == 0.0 and values[0, 1] == 1.0 and np.isfinite(values[0, 2])
+        assert values[0, 3] == np.inf
+
+
+# ---------------------------------------------------------------- each layer's own behaviour
+def test_identity_passes_the_arrays_themselves(backend):
+    layer, x, g = Identity("act"), tinyml.asarray(AT_KINKS), tinyml.asarray(AT_KINKS + 1.0)
+    assert layer.forward(x) is x
+    assert layer.backward(g) is g
+    assert layer.pending_records == 0
+
+
+def test_options_are_python_floats_and_defaults_are_the_documented_ones():
+    assert LeakyReLU("a").alpha == 0.3 and ELU("a").alpha == 1.0
+    assert GELU("a").approximate is False and GELU("a", approximate=True).approximate is True
+    affine = Affine("a", slope=np.float32(2.0), intercept=3)
+    assert (affine.slope, affine.intercept) == (2.0, 3.0)
+    assert type(affine.slope) is float and type(affine.intercept) is float
+    assert type(LeakyReLU("a", alpha=np.float64(0.1)).alpha) is float
+    assert LeakyReLU("a", alpha=0).alpha == 0.0  # 0 makes it a ReLU
+
+
+def test_selu_constants_are_pytorchs(numpy64):
+    torch = pytest.importorskip("torch")
+    x = torch.tensor([-1e3, 1.0], dtype=torch.float64)  # -scale * alpha and scale
+    y = torch.nn.functional.selu(x).numpy()
+    y_ours, _ = forward_backward(SELU("act"), x.numpy())
+    np.testing.assert_allclose(y_ours, y, rtol=1e-15)
+    np.testing.assert_allclose(y_ours, [-R.SELU_SCALE * R.SELU_ALPHA, R.SELU_SCALE], rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda: LeakyReLU("lr", alpha="0.3"), TypeError,
+         r"LeakyReLU 'lr': alpha must be a real number \(a Python float\); got '0\.3'"),
+        (lambda: LeakyReLU("lr", alpha=True), TypeError, r"alpha must be a real number.*True"),
+        (lambda: LeakyReLU("lr", alpha=None), TypeError, r"alpha must be a real number.*None"),
+        (lambda: LeakyReLU("lr", alpha=np.array(0.3)), TypeError,
+         r"alpha must be a real number.*Pass float\(alpha\) for a 0-d array"),
+        (lambda: LeakyReLU("lr", alpha=-0.1), ValueError,
+         r"LeakyReLU 'lr': alpha must be >= 0\.0 \(the slope for x <= 0\); got -0\.1"),
+        (lambda: LeakyReLU("lr", alpha=math.nan), ValueError,
+         r"LeakyReLU 'lr': alpha must be finite; got nan"),
+        (lambda: LeakyReLU("lr", alpha=math.inf), ValueError, r"alpha must be finite; got inf"),
+        (lambda: LeakyReLU("lr", 0.1), TypeError, r"positional"),  # alpha is keyword-only
+        (lambda: ELU("elu", alpha="1"), TypeError, r"ELU 'elu': alpha must be a real number"),
+        (lambda: ELU("elu", alpha=False), TypeError, r"alpha must be a real number.*False"),
+        (lambda: ELU("elu", alpha=-1.0), ValueError,
+         r"ELU 'elu': alpha must be >= 0\.0 \(the saturation value is -alpha\); got -1\.0"),
+        (lambda: ELU("elu", alpha=-math.inf), ValueError, r"alpha must be finite; got -inf"),
+        (lambda: Affine("aff", slope="2"), TypeError,
+         r"Affine 'aff': slope must be a real number"),
+        (lambda: Affine("aff", slope=True), TypeError, r"slope must be a real number.*True"),
+        (lambda: Affine("aff", slope=math.inf), ValueError, r"slope must be finite; got inf"),
+        (lambda: Affine("aff", intercept=None), TypeError, r"intercept must be a real number"),
+        (lambda: Affine("aff", intercept=math.nan), ValueError,
+         r"Affine 'aff': intercept must be finite; got nan"),
+        (lambda: Affine("aff", 2.0), TypeError, r"positional"),
+        (lambda: GELU("g", approximate="tanh"), TypeError,
+         r"GELU 'g': approximate must be True \(the tanh form\) or False \(the exact erf "
+         r"form\); got 'tanh'"),
+        (lambda: GELU("g", approximate=1), TypeError, r"approximate must be True .*got 1"),
+        (lambda: GELU("g", approximate=None), TypeError, r"approximate must be True"),
+    ],
+)
+def test_bad_arguments(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+@pytest.mark.parametrize("cls", [Tanh, LeakyReLU, ELU, SELU, GELU, SoftPlus, HardSigmoid,
+                                 Exponential, Identity, Affine])
+def test_a_name_is_required(cls):
+    with pytest.raises(TypeError, match="a layer's name must be a non-empty string"):
+        cls("")
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'name'"):
+        cls()
+
+
+@pytest.mark.parametrize("kind", CASES)
+def test_a_gradient_from_another_backend_is_refused(kind):
+    layer = CASES[kind].make()
+    with tinyml.use_backend("array_api_strict", device="device1", dtype="float64"):
+        layer.forward(tinyml.asarray(AT_KINKS))
+    with pytest.raises(TypeError, match=rf"{type(layer).__name__} 'act': .* lives on "
+                                        r"array_api_strict .* but in_gradient lives on numpy"):
+        layer.backward(np.ones(AT_KINKS.shape))
+
+
+# ---------------------------------------------------------------- act_fn by name
+NAMES = {"tanh": Tanh, "leaky_relu": LeakyReLU, "elu": ELU, "selu": SELU, "gelu": GELU,
+         "softplus": SoftPlus, "hard_sigmoid": HardSigmoid, "exponential": Exponential,
+         "identity": Identity, "affine": Affine}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_act_fn_builds_each_by_name_with_its_defaults(backend, name):
+    assert ACTIVATIONS[name] is NAMES[name]
+    owner = ReLu("owner")
+    act = make_activation(name.upper(), owner)
+    assert type(act) is NAMES[name] and act.name == f"owner_{name}"
+    y, _ = forward_backward(act, AT_KINKS)
+    default = next(case for case in CASES.values() if type(case.make()) is NAMES[name])
+    assert_close(y, R.elementwise(default.f)(AT_KINKS), backend=backend)

@@ -1,0 +1,363 @@
+r"""Pointwise activations: Tanh, LeakyReLU, ELU, SELU, GELU, SoftPlus, HardSigmoid, Exponential,
+Identity and Affine (ReLu and Sigmoid are in :mod:`tinyml.layers.activation`).
+
+Each is a layer with no parameters: forward computes :math:`y = f(x)` elementwise and keeps
+what its backward needs; backward returns :math:`\partial L/\partial x = g \odot f'(x)`.
+Every formula is taken in a form that does not overflow for large finite :math:`|x|`, except
+where :math:`f` itself does (Exponential; Affine and LeakyReLU scale :math:`x`).
+At a kink each layer uses the subgradient PyTorch's backward gives there, named in its
+docstring. Options are Python floats, so float32 work stays float32.
+"""
+
+import math
+import numbers
+
+from ..core import Layer
+from ._special import erfc
+from .activation import sigmoid
+
+# |x| beyond which GELU's x-dependent terms are exactly 0 or 1 in float64 and float32 alike
+# (exp(-x^2 / 2) and exp(-2u) underflow); clipping there keeps x^2 and x^3 finite.
+_GELU_CLIP = 40.0
+_SQRT_HALF = 0.7071067811865476  # 1 / sqrt(2)
+_INV_SQRT_2PI = 0.3989422804014327  # 1 / sqrt(2 pi)
+_SQRT_2_OVER_PI = 0.7978845608028654  # sqrt(2 / pi)
+_GELU_CUBIC = 0.044715
+# PyTorch's SELU constants (Klambauer et al. 2017), to double precision.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def sigmoid_slope(z, xp):
+    r""":math:`\sigma'(z) = \sigma(z)(1 - \sigma(z)) = e/(1 + e)^2` with :math:`e = e^{-|z|}`:
+    accurate in both tails (no :math:`1 - \sigma` cancellation) and finite for any `z`."""
+    e = xp.exp(-xp.abs(z))
+    return e / ((1.0 + e) * (1.0 + e))
+
+
+def softplus(x, xp):
+    r""":math:`\log(1 + e^{x}) = \max(x, 0) + \log(1 + e^{-|x|})`, finite for all finite `x`."""
+    return xp.clip(x, min=0.0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def elu(x, alpha, xp):
+    r""":math:`x` for :math:`x > 0`, :math:`\alpha(e^{x} - 1)` otherwise: ``expm1`` of
+    :math:`\min(x, 0)`, so large positive `x` never reach the exponential."""
+    return xp.clip(x, min=0.0) + alpha * xp.expm1(xp.clip(x, max=0.0))
+
+
+def elu_slope(x, alpha, xp):
+    r""":math:`1` for :math:`x > 0`, :math:`\alpha e^{x}` for :math:`x \le 0` (PyTorch's value
+    :math:`\alpha` at 0)."""
+    positive = xp.astype(x > 0, x.dtype)
+    return positive + (1.0 - positive) * (alpha * xp.exp(xp.clip(x, max=0.0)))
+
+
+def _real_option(layer, argument, value, *, minimum=None, why=""):
+    """`value` as a finite Python float, or the TypeError/ValueError naming layer and argument."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{layer.describe()}: {argument} must be a real number (a Python "
+                        f"float); got {value!r}. Pass float({argument}) for a 0-d array.")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{layer.describe()}: {argument} must be finite; got {value}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{layer.describe()}: {argument} must be >= {minimum}{why}; got "
+                         f"{value}")
+    return value
+
+
+class _Pointwise(Layer):
+    """An elementwise activation: a subclass gives ``_value(x, xp)`` (the forward) and
+    ``_slope(x, y, xp)`` (f' from the input `x` and the output `y`)."""
+
+    def forward(self, input):
+        xp = self._input_namespace(input)
+        output = self._value(input, xp)
+        self._remember(input, output, output_shape=input.shape)
+        return output
+
+    def backward(self, in_gradient, *, input_gradient=True):
+        xp, input, output = self._recall(in_gradient)
+        return in_gradient * self._slope(input, output, xp) if input_gradient else None
+
+
+class Tanh(_Pointwise):
+    r"""Hyperbolic tangent, ``y = tanh(x)``, values in (-1, 1).
+
+    Notes
+    -----
+    Forward: :math:`y = \tanh x` (the library's ``tanh``, finite for every :math:`x`).
+    Backward: :math:`\partial L/\partial x = g\,(1 - y^2)`.
+    """
+
+    def _value(self, x, xp):
+        return xp.tanh(x)
+
+    def _slope(self, x, y, xp):
+        return 1.0 - y * y
+
+
+class LeakyReLU(_Pointwise):
+    r"""Leaky rectifier: ``y = x`` for ``x > 0`` and ``alpha * x`` otherwise.
+
+    Parameters
+    ----------
+    name : str
+    alpha : float >= 0, default 0.3
+        The slope for :math:`x \le 0` (numpy-ml's and Keras' default 0.3; PyTorch's
+        ``negative_slope`` defaults to 0.01). A negative slope would make the function
+        non-monotonic and is refused.
+
+    Notes
+    -----
+    Forward: :math:`y = \max(x, 0) + \alpha \min(x, 0)` (two clips: no mask meets an
+    infinite :math:`x`).
+    Backward: :math:`\partial L/\partial x = g\,(\alpha + (1 - \alpha)[x > 0])`: the slope
+    :math:`\alpha` at :math:`x = 0`, as PyTorch's ``leaky_relu``.
+    """
+
+    def __init__(self, name, *, alpha=0.3):
+        super().__init__(name)
+        self.alpha = _real_option(self, "alpha", alpha, minimum=0.0,
+                                  why=" (the slope for x <= 0)")
+
+    def _value(self, x, xp):
+        return xp.clip(x, min=0.0) + self.alpha * xp.clip(x, max=0.0)
+
+    def _slope(self, x, y, xp):
+        return self.alpha + (1.0 - self.alpha) * xp.astype(x > 0, x.dtype)
+
+
+class ELU(_Pointwise):
+    r"""Exponential linear unit: ``y = x`` for ``x > 0`` and ``alpha * (exp(x) - 1)`` otherwise.
+
+    Parameters
+    ----------
+    name : str
+    alpha : float >= 0, default 1.0
+        The saturation value :math:`-\alpha` for :math:`x \to -\infty` (0 gives ReLU).
+
+    Notes
+    -----
+    Forward (:func:`elu`): :math:`y = \max(x, 0) + \alpha\,\mathrm{expm1}(\min(x, 0))`, so no
+    exponential of a large positive :math:`x` is taken: finite for every finite :math:`x`
+    (:math:`-\alpha` below about -37 in float64).
+    Backward (:func:`elu_slope`): :math:`\partial L/\partial x = g` for :math:`x > 0` and
+    :math:`g\,\alpha e^{x}` for :math:`x \le 0`: the slope :math:`\alpha` at :math:`x = 0`, as
+    PyTorch's ``elu``.
+    """
+
+    def __init__(self, name, *, alpha=1.0):
+        super().__init__(name)
+        self.alpha = _real_option(self, "alpha", alpha, minimum=0.0,
+                                  why=" (the saturation value is -alpha)")
+
+    def _value(self, x, xp):
+        return elu(x, self.alpha, xp)
+
+    def _slope(self, x, y, xp):
+        return elu_slope(x, self.alpha, xp)
+
+
+class SELU(_Pointwise):
+    r"""Scaled ELU (Klambauer et al. 2017): ``y = scale * elu(x, alpha)`` with PyTorch's
+    constants ``alpha = 1.6732632423543772``, ``scale = 1.0507009873554805``
+    (:data:`SELU_ALPHA`, :data:`SELU_SCALE`).
+
+    Notes
+    -----
+    Forward: :math:`y = \lambda x` for :math:`x > 0` and :math:`\lambda\alpha(e^{x} - 1)`
+    otherwise (the stable :func:`elu`), finite unless :math:`\lambda x` itself overflows
+    (:math:`x` above the dtype's largest value over :math:`\lambda`).
+    Backward: :math:`\partial L/\partial x = g\,\lambda` for :math:`x > 0` and
+    :math:`g\,\lambda\alpha e^{x}` for :math:`x \le 0`: the slope :math:`\lambda\alpha` at
+    :math:`x = 0`, as PyTorch's ``selu``.
+    """
+
+    def _value(self, x, xp):
+        return SELU_SCALE * elu(x, SELU_ALPHA, xp)
+
+    def _slope(self, x, y, xp):
+        return SELU_SCALE * elu_slope(x, SELU_ALPHA, xp)
+
+
+class GELU(Layer):
+    r"""Gaussian error linear unit, ``y = x * Phi(x)`` with ``Phi`` the standard normal CDF.
+
+    Parameters
+    ----------
+    name : str
+    approximate : bool, default False
+        False: the exact form through erf. True: the tanh approximation (PyTorch's
+        ``approximate="tanh"``).
+
+    Notes
+    -----
+    Exact: :math:`\Phi(x) = \tfrac12\operatorname{erfc}(-x/\sqrt2)`, with Cody's erfc in
+    standard calls (:mod:`tinyml.layers._special`, accurate to about 1e-15), so
+    :math:`y = x\,\Phi(x)` keeps its relative accuracy for negative :math:`x` too.
+    Backward: :math:`\partial L/\partial x = g\,(\Phi(x) + x\,\varphi(x))`,
+    :math:`\varphi(x) = e^{-x^2/2}/\sqrt{2\pi}`.
+
+    Tanh form: :math:`u = \sqrt{2/\pi}\,(x + 0.044715\,x^3)` and
+    :math:`y = \tfrac12 x(1 + \tanh u) = x\,\sigma(2u)`, the sigmoid form avoiding the
+    cancellation of :math:`1 + \tanh u` for negative :math:`x`.
+    Backward: :math:`\partial L/\partial x = g\,\big(\sigma(2u) + 2x\,\sigma'(2u)\,
+    \sqrt{2/\pi}\,(1 + 3 \cdot 0.044715\,x^2)\big)`.
+
+    Inside :math:`\varphi`, :math:`u` and their factors :math:`x` is clipped to
+    :math:`[-40, 40]`, where those terms are already exactly 0 or 1 in float32 and float64, so
+    :math:`x^2` and :math:`x^3` cannot overflow and every finite :math:`x` gives finite
+    values.
+    """
+
+    def __init__(self, name, *, approximate=False):
+        super().__init__(name)
+        if not isinstance(approximate, bool):
+            raise TypeError(f"{self.describe()}: approximate must be True (the tanh form) or "
+                            f"False (the exact erf form); got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, input):
+        xp = self._input_namespace(input)
+        weight = self._weight(input, xp)  # Phi(x), or sigma(2u): backward needs it again
+        self._remember(input, weight, output_shape=input.shape)
+        return input * weight
+
+    def backward(self, in_gradient, *, input_gradient=True):
+        xp, x, weight = self._recall(in_gradient)
+        if not input_gradient:
+            return None
+        near = xp.clip(x, min=-_GELU_CLIP, max=_GELU_CLIP)
+        if self.approximate:
+            growth = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_CUBIC * near * near)
+            rest = 2.0 * near * sigmoid_slope(2.0 * _tanh_argument(near), xp) * growth
+        else:
+            rest = near * (_INV_SQRT_2PI * xp.exp(-0.5 * near * near))
+        return in_gradient * (weight + rest)
+
+    def _weight(self, x, xp):
+        """The factor y / x: Phi(x) exactly, or sigma(2u) in the tanh form."""
+        if self.approximate:
+            near = xp.clip(x, min=-_GELU_CLIP, max=_GELU_CLIP)
+            return sigmoid(2.0 * _tanh_argument(near), xp)
+        return 0.5 * erfc(-_SQRT_HALF * x, xp)
+
+
+def _tanh_argument(x):
+    """GELU's u = sqrt(2/pi) (x + 0.044715 x^3), for `x` already clipped to [-40, 40]."""
+    return _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x)
+
+
+class SoftPlus(_Pointwise):
+    r"""Smooth rectifier, ``y = log(1 + exp(x))``, values in (0, inf).
+
+    Notes
+    -----
+    Forward (:func:`softplus`): :math:`y = \max(x, 0) + \log(1 + e^{-|x|})`, finite for every
+    finite :math:`x` (about :math:`x` for large :math:`x`, about :math:`e^{x}` for very negative
+    ones, 0 below about -745).
+    Backward: :math:`\partial L/\partial x = g\,\sigma(x)` (the stable :func:`sigmoid`).
+
+    PyTorch's ``softplus(x, beta=1, threshold=20)`` computes the same below its threshold but
+    returns :math:`x` itself, with slope exactly 1, for :math:`x > 20`; tinyml keeps the exact
+    form there, which differs from PyTorch's by :math:`\log(1 + e^{-x}) < 2.1 \cdot 10^{-9}`
+    in the value and by :math:`1 - \sigma(x) < 2.1 \cdot 10^{-9}` in the slope.
+    """
+
+    def _value(self, x, xp):
+        return softplus(x, xp)
+
+    def _slope(self, x, y, xp):
+        return sigmoid(x, xp)
+
+
+class HardSigmoid(_Pointwise):
+    r"""numpy-ml's piecewise-linear sigmoid, ``y = clip(0.2 x + 0.5, 0, 1)``.
+
+    Notes
+    -----
+    Forward: :math:`y = \min(1, \max(0, 0.2x + 0.5))`: 0 for :math:`x \le -2.5`, 1 for
+    :math:`x \ge 2.5`.
+    Backward: :math:`\partial L/\partial x = 0.2\,g\,[-2.5 < x < 2.5]`: slope 0 at the kinks
+    :math:`x = \pm 2.5`, as numpy-ml and as PyTorch at its own kinks.
+
+    PyTorch's ``hardsigmoid`` is a different function, :math:`\mathrm{clip}(x/6 + 1/2, 0, 1)`,
+    with kinks at :math:`\pm 3`; this one is ``torch.nn.functional.hardsigmoid(1.2 * x)``.
+    """
+
+    def _value(self, x, xp):
+        return xp.clip(0.2 * x + 0.5, min=0.0, max=1.0)
+
+    def _slope(self, x, y, xp):
+        return 0.2 * xp.astype((x > -2.5) & (x < 2.5), x.dtype)
+
+
+class Exponential(_Pointwise):
+    r"""The exponential, ``y = exp(x)``.
+
+    Notes
+    -----
+    Forward: :math:`y = e^{x}`. Backward: :math:`\partial L/\partial x = g\,y`.
+
+    It overflows by definition: above :math:`x \approx 709.78` in float64 (88.72 in float32)
+    :math:`y` is ``inf`` (NumPy also warns "overflow encountered in exp"), and so is the
+    gradient wherever :math:`g \ne 0` (NaN where :math:`g = 0`). Below about -745 it is 0.
+    """
+
+    def _value(self, x, xp):
+        return xp.exp(x)
+
+    def _slope(self, x, y, xp):
+        return y
+
+
+class Identity(Layer):
+    r"""The identity, ``y = x`` (numpy-ml's default activation).
+
+    Notes
+    -----
+    Forward: :math:`y = x`, the input array itself (no copy). Backward:
+    :math:`\partial L/\partial x = g`, the in_gradient itself.
+    """
+
+    def forward(self, input):
+        self._input_namespace(input)
+        self._remember(input, output_shape=input.shape)  # so backward checks where g lives
+        return input
+
+    def backward(self, in_gradient, *, input_gradient=True):
+        self._recall(in_gradient)
+        return in_gradient if input_gradient else None
+
+
+class Affine(Layer):
+    r"""A fixed affine map, ``y = slope * x + intercept`` (numpy-ml's Affine activation).
+
+    Parameters
+    ----------
+    name : str
+    slope, intercept : float, default 1.0 and 0.0
+        Fixed numbers, not trained parameters.
+
+    Notes
+    -----
+    Forward: :math:`y = a x + b`. Backward: :math:`\partial L/\partial x = a\,g`.
+    Like any scaling it overflows where :math:`|a x|` exceeds the dtype's largest value.
+    """
+
+    def __init__(self, name, *, slope=1.0, intercept=0.0):
+        super().__init__(name)
+        self.slope = _real_option(self, "slope", slope)
+        self.intercept = _real_option(self, "intercept", intercept)
+
+    def forward(self, input):
+        self._input_namespace(input)
+        output = self.slope * input + self.intercept
+        self._remember(output, output_shape=input.shape)  # so backward checks where g lives
+        return output
+
+    def backward(self, in_gradient, *, input_gradient=True):
+        self._recall(in_gradient)
+        return self.slope * in_gradient if input_gradient else None
