@@ -15,7 +15,7 @@ from .backend import (
     use_backend,
     use_seed,
 )
-from .core import Buffer, Layer, Net, Parameter, no_grad
+from .core import Buffer, Layer, Net, Parameter, no_grad, register_layer
 from .train import Learner
 
 __version__ = "0.1.0"
@@ -39,6 +39,7 @@ __all__ = [
     "models",
     "no_grad",
     "optim",
+    "register_layer",
     "seed",
     "set_backend",
     "to_numpy",

@@ -1,7 +1,9 @@
 """The core every layer stands on: Parameter and Buffer, the Layer contract (recursive
-discovery, per-call records, modes, moves), Net, and ``no_grad``."""
+discovery, per-call records, modes, moves, hyperparameters and configs), Net, and
+``no_grad``."""
 
 from .checks import check_input_dim, check_positive_int, format_shape, shape_error
+from .config import register_layer, registered_layers
 from .layer import Layer
 from .loading import LoadResult
 from .net import Net
@@ -19,5 +21,7 @@ __all__ = [
     "format_shape",
     "grad_enabled",
     "no_grad",
+    "register_layer",
+    "registered_layers",
     "shape_error",
 ]

@@ -3,6 +3,7 @@
 from .. import io
 from ..backend import backend_of, get_backend
 from .checks import format_shape
+from .config import register_layer
 from .layer import Layer
 
 
@@ -103,6 +104,13 @@ class Net(Layer):
         owned = self.parameters() or self.buffers()
         return backend_of(owned[0].data) if owned else get_backend()
 
+    def _config_arguments(self):
+        """The layers the net holds now (``add`` changes them after construction). A subclass
+        with a constructor of its own is described by that constructor's arguments."""
+        if type(self).__init__ is not Net.__init__:
+            return super()._config_arguments()
+        return {"layers": list(self.layers), "name": self.name}
+
     # ---------------------------------------------------------------- checkpoints
     def save(self, path):
         """Write parameters and buffers to `path` as ``.npz`` (atomically; loads without
@@ -175,6 +183,9 @@ class Net(Layer):
         inner = ", ".join(repr(layer) for layer in self.layers)
         named = "" if self.name is None else f", name={self.name!r}"
         return f"Net([{inner}]{named})"
+
+
+register_layer(Net)
 
 
 def _trains(layer):
