@@ -222,6 +222,12 @@ class Layer:
         for parameter in self.parameters():
             parameter.zero_grad()
 
+    def flush_gradients(self):
+        """Zero every gradient and drop every record kept for backward, sub-layers' included;
+        returns self (numpy-ml's name for ``zero_grad()`` plus ``clear_records()``)."""
+        self.zero_grad()
+        return self.clear_records()
+
     # ---------------------------------------------------------------- architecture as JSON
     @property
     def hyperparameters(self):
@@ -272,6 +278,37 @@ class Layer:
         from .config import from_config
 
         return from_config(config, expected=cls)
+
+    def summary(self):
+        """numpy-ml's summary, a dict: ``class``, ``name``, ``hyperparameters``,
+        ``parameters`` and ``buffers`` ({dotted key: a copy of the array}) and ``shapes``
+        ({key: list of ints}). :meth:`set_params` takes it back."""
+        from .summary import summary_of
+
+        return summary_of(self)
+
+    def set_params(self, summary_dict):
+        """Set parameters, buffers and hyperparameters from a dict like :meth:`summary`'s;
+        returns the layer.
+
+        Entries left out keep their values; arrays may be any backend's or nested lists and
+        land on each parameter's own backend and dtype. A changed hyperparameter rebuilds the
+        layer in place (the same object, so nets holding it see the change; its sub-layers
+        passed in stay, its Parameter objects are new: optimizers key their state by name), which
+        is allowed only where every parameter and buffer keeps its key and shape, and not for
+        the name or arguments that hold layers. Nothing changes unless all of it can.
+
+        Raises
+        ------
+        ValueError
+            For another class or name, unknown keys, mis-shaped arrays, or a hyperparameter
+            that cannot change in place (the message says to build a new layer).
+        TypeError
+            For values of the wrong type.
+        """
+        from .summary import set_params
+
+        return set_params(self, summary_dict)
 
     def to(self, backend, *, device=None, dtype=None):
         """Move every parameter, gradient and buffer to `backend` (a name or Backend).

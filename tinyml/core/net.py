@@ -136,7 +136,9 @@ class Net(Layer):
 
     def summary(self, input_shape=None, print_fn=print):
         """Print a table of layers (nested nets expanded, dotted names), output shapes and
-        parameter counts.
+        parameter counts; with ``print_fn=None`` return the dict every layer's ``summary()``
+        returns instead (class, name, hyperparameters, arrays, shapes; see
+        :meth:`Layer.summary`), which :meth:`set_params` takes.
 
         Parameters
         ----------
@@ -144,9 +146,11 @@ class Net(Layer):
             One sample's shape (without the batch axis). By default the first layer that
             declares an input size (Linear, Conv2D, ...) starts the shape inference; shapes
             before it show as "?".
-        print_fn : callable
-            Receives the table as one string.
+        print_fn : callable or None
+            Receives the table as one string; None: print nothing, return the summary dict.
         """
+        if print_fn is None:
+            return super().summary()
         shape = None if input_shape is None else (None, *input_shape)
         rows = [("Layer (type)", "Output shape", "Params")]
         _summary_rows(self, "", shape, rows)
