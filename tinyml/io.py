@@ -3,8 +3,13 @@
 Written to a temporary file in the same directory and renamed over the target, so a crash
 mid-write never leaves a half-written checkpoint; read with ``allow_pickle=False``, so loading
 a file cannot run code. The keys (``"fc1.weight"``) and layouts follow PyTorch.
+
+``net.save`` adds the net's architecture as one more member: its config as UTF-8 JSON bytes,
+a 1-D uint8 array under :data:`CONFIG_KEY` (:func:`encode_config`, :func:`decode_config`). A
+reader that wants the weights only skips that key.
 """
 
+import json
 import os
 import tempfile
 import zipfile
@@ -49,6 +54,38 @@ def load_state(path):
             return {name: archive[name] for name in archive.files}
         except (ValueError, zipfile.BadZipFile, OSError) as error:
             raise _not_weights(path, error) from None
+
+
+CONFIG_KEY = "__config__"
+"""The key of the architecture member; no state_dict key can be it (keys are dotted paths of
+named layers, and a top-level Net holds no arrays of its own)."""
+
+
+def encode_config(config):
+    """The JSON-serializable `config` as a 1-D uint8 array of its UTF-8 JSON, to store under
+    :data:`CONFIG_KEY`."""
+    text = json.dumps(config, ensure_ascii=False)
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8).copy()
+
+
+def decode_config(array, path="the file"):
+    """The config dict back from :func:`encode_config`'s array; a ValueError naming `path`
+    when the member is not UTF-8 JSON of a dict (parsing JSON runs no code)."""
+    array = np.asarray(array)
+    fix = ("The stored architecture is damaged; build the net in code and load the weights "
+           f"with net.load({str(path)!r}).")
+    if array.dtype != np.uint8 or array.ndim != 1:
+        raise ValueError(f"{path}: the {CONFIG_KEY!r} member should be a 1-D uint8 array of "
+                         f"UTF-8 JSON; it is {array.dtype} of shape {array.shape}. {fix}")
+    try:
+        config = json.loads(array.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise ValueError(f"{path}: the {CONFIG_KEY!r} member is not UTF-8 JSON ({error}). "
+                         f"{fix}") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: the {CONFIG_KEY!r} member should hold a JSON object (the "
+                         f"net's config); it holds a {type(config).__name__}. {fix}")
+    return config
 
 
 def _not_weights(path, reason):

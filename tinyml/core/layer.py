@@ -29,6 +29,7 @@ import inspect
 
 from ..backend import array_namespace, get_backend, resolve_backend
 from ..init import get_initializer
+from ..io import CONFIG_KEY
 from .checks import format_shape
 from .parameter import Buffer, Parameter
 from .records import grad_enabled
@@ -129,7 +130,9 @@ class Layer:
 
         Each array lands on the backend, device and dtype of the one it replaces. Nothing is
         changed unless every key can load. With ``strict=True`` missing or unexpected keys are
-        an error; mis-shaped or non-numeric arrays always are.
+        an error; mis-shaped or non-numeric arrays always are. The key ``"__config__"``
+        (``tinyml.io.CONFIG_KEY``, the architecture ``net.save`` stores) is skipped, so
+        ``net.load_state_dict(dict(np.load(path)))`` works on any saved file.
 
         Returns
         -------
@@ -138,6 +141,8 @@ class Layer:
         from .loading import load_into  # the checks are long; they live in their own module
 
         owned = {**self.named_parameters(), **self.named_buffers()}
+        if CONFIG_KEY in state:  # the architecture net.save stores beside the weights
+            state = {key: value for key, value in state.items() if key != CONFIG_KEY}
         return load_into(owned, state, strict=strict)
 
     # ---------------------------------------------------------------- records
