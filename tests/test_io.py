@@ -33,10 +33,9 @@ def test_file_is_a_plain_npz_keyed_like_the_state_dict(tmp_path):
     path = tmp_path / "weights.npz"
     make_net().save(str(path))
     with np.load(path, allow_pickle=False) as archive:
-        weights = sorted(key for key in archive.files if key != io.CONFIG_KEY)
-        assert weights == ["fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight"]
+        assert sorted(set(archive.files) - {io.CONFIG_KEY}) == ["fc1.bias", "fc1.weight",
+                                                                "fc2.bias", "fc2.weight"]
         assert archive["fc1.weight"].shape == (4, 6)
-        assert archive[io.CONFIG_KEY].dtype == np.uint8  # the architecture, as JSON bytes
 
 
 def test_save_leaves_no_temporary_file_and_replaces_the_old_one(tmp_path):

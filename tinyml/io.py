@@ -3,13 +3,8 @@
 Written to a temporary file in the same directory and renamed over the target, so a crash
 mid-write never leaves a half-written checkpoint; read with ``allow_pickle=False``, so loading
 a file cannot run code. The keys (``"fc1.weight"``) and layouts follow PyTorch.
-
-``net.save`` adds the net's architecture as one more member: its config as UTF-8 JSON bytes,
-a 1-D uint8 array under :data:`CONFIG_KEY` (:func:`encode_config`, :func:`decode_config`). A
-reader that wants the weights only skips that key.
 """
 
-import json
 import os
 import tempfile
 import zipfile
@@ -56,14 +51,22 @@ def load_state(path):
             raise _not_weights(path, error) from None
 
 
+def _not_weights(path, reason):
+    return ValueError(f"{path} is not a tinyml weights file (an .npz of numeric arrays): {reason}")
+
+
+# ---------------------------------------------------------------- the architecture member
 CONFIG_KEY = "__config__"
-"""The key of the architecture member; no state_dict key can be it (keys are dotted paths of
-named layers, and a top-level Net holds no arrays of its own)."""
+"""The key under which ``net.save`` stores the net's architecture, its config as a 1-D uint8
+array of UTF-8 JSON, beside the weights; a reader that wants the weights only skips it. No
+state_dict key can be it (keys are dotted paths of named layers and public attributes)."""
 
 
 def encode_config(config):
     """The JSON-serializable `config` as a 1-D uint8 array of its UTF-8 JSON, to store under
     :data:`CONFIG_KEY`."""
+    import json  # here, so that this pair stays apart from the rest of the module
+
     text = json.dumps(config, ensure_ascii=False)
     return np.frombuffer(text.encode("utf-8"), dtype=np.uint8).copy()
 
@@ -71,6 +74,8 @@ def encode_config(config):
 def decode_config(array, path="the file"):
     """The config dict back from :func:`encode_config`'s array; a ValueError naming `path`
     when the member is not UTF-8 JSON of a dict (parsing JSON runs no code)."""
+    import json
+
     array = np.asarray(array)
     fix = ("The stored architecture is damaged; build the net in code and load the weights "
            f"with net.load({str(path)!r}).")
@@ -86,7 +91,3 @@ def decode_config(array, path="the file"):
         raise ValueError(f"{path}: the {CONFIG_KEY!r} member should hold a JSON object (the "
                          f"net's config); it holds a {type(config).__name__}. {fix}")
     return config
-
-
-def _not_weights(path, reason):
-    return ValueError(f"{path} is not a tinyml weights file (an .npz of numeric arrays): {reason}")

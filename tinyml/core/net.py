@@ -121,7 +121,10 @@ class Net(Layer):
 
         The arrays are keyed as ``state_dict``; :meth:`config` is stored beside them as one
         more array, UTF-8 JSON bytes under the key ``tinyml.io.CONFIG_KEY`` (``"__config__"``),
-        so :func:`tinyml.load_net` can rebuild the net from the file alone.
+        so :func:`tinyml.load_net` can rebuild the net from the file alone. :meth:`load` and
+        ``load_state_dict`` skip that key: a net you build decides its architecture, and the
+        stored one is not compared with it (weights trained with Dropout(0.5) load into the
+        same net built with Dropout(0.0)).
 
         Parameters
         ----------
@@ -148,16 +151,8 @@ class Net(Layer):
         io.save_state(state, path)
 
     def load(self, path, strict=True):
-        """Read a file written by :meth:`save` onto this net's backend; returns the net.
-
-        The file's weights must fit the net (keys and shapes, as ``load_state_dict``). An
-        architecture stored beside them is ignored, not compared: the net you built decides
-        (weights trained with Dropout(0.5) load into the same net built with Dropout(0.0)).
-        To get the stored architecture, use :func:`tinyml.load_net`.
-        """
-        state = io.load_state(path)
-        state.pop(io.CONFIG_KEY, None)
-        self.load_state_dict(state, strict=strict)
+        """Read a file written by :meth:`save` onto this net's backend; returns the net."""
+        self.load_state_dict(io.load_state(path), strict=strict)
         return self
 
     # ---------------------------------------------------------------- shapes
