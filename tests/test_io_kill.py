@@ -70,7 +70,7 @@ for line in sys.stdin:  # one round a line: "kill DELAY" or "die" (a save that k
 
             np.lib.format.write_array = write_and_die
         for step in range(1_000_000):  # killed long before the end
-            nets[step % 2].save(path)
+            nets[step % 2].save(path, config=False)
         os._exit(0)
     if command[0] == "kill":
         time.sleep(float(command[1]))  # the random moment of the kill

@@ -15,7 +15,7 @@ from .backend import (
     use_backend,
     use_seed,
 )
-from .core import Buffer, Layer, Net, Parameter, no_grad
+from .core import Buffer, Layer, Net, Parameter, load_net, no_grad, register_layer
 from .train import Learner
 
 __version__ = "0.1.0"
@@ -34,11 +34,13 @@ __all__ = [
     "get_backend",
     "init",
     "layers",
+    "load_net",
     "losses",
     "metrics",
     "models",
     "no_grad",
     "optim",
+    "register_layer",
     "seed",
     "set_backend",
     "to_numpy",

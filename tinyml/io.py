@@ -9,6 +9,11 @@ for such arrays, and ``np.load(path)`` reads it. The keys (``"fc1.weight"``) and
 PyTorch. Compressed archives (``np.savez_compressed``), Fortran-order and big-endian members
 load too; nothing else does: no object arrays, no pickles.
 
+``net.save`` adds one more member, :data:`CONFIG_KEY` (``"__config__"``): the net's
+architecture as a 1-D uint8 array of UTF-8 JSON (:func:`encode_config`), which
+:func:`tinyml.load_net` rebuilds the net from. Reading it parses JSON, which runs no code;
+with `expected` given (``net.load``) it is skipped unread.
+
 Saving
 ------
 :func:`save_state` writes to a temporary file beside the target (``.NAME.XXXXXXXX.tinyml-tmp``,
@@ -297,7 +302,8 @@ def _load_archive(path, archive, expected, strict, max_bytes):
     else:
         expected = {name: tuple(int(size) for size in shape) for name, shape in expected.items()}
         missing = [name for name in expected if name not in members]
-        unexpected = [name for name in members if name not in expected]
+        # The architecture net.save stores beside the weights is not a weight: never read here.
+        unexpected = [name for name in members if name not in expected and name != CONFIG_KEY]
         wanted = [name for name in members if name in expected]
     headers = {name: _read_header(path, archive, members[name]) for name in wanted}
     problems = []
@@ -416,3 +422,41 @@ def _damaged(path, reason, fix="The file is damaged (a truncated copy or downloa
              "copy it again."):
     return ValueError(f"{path} is not a tinyml weights file (an .npz of named arrays of real "
                       f"numbers): {reason}. {fix}")
+
+
+# ---------------------------------------------------------------- the architecture
+CONFIG_KEY = "__config__"
+"""The key under which ``net.save`` stores the net's architecture, its config as a 1-D uint8
+array of UTF-8 JSON, beside the weights; a reader that wants the weights only skips it. No
+state_dict key can be it (keys are dotted paths of named layers and public attributes)."""
+
+
+def encode_config(config):
+    """The JSON-serializable `config` as a 1-D uint8 array of its UTF-8 JSON, to store under
+    :data:`CONFIG_KEY`."""
+    import json  # here, so that this pair stays apart from the rest of the module
+
+    text = json.dumps(config, ensure_ascii=False)
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8).copy()
+
+
+def decode_config(array, path="the file"):
+    """The config dict back from :func:`encode_config`'s array; a ValueError naming `path`
+    when the member is not UTF-8 JSON of a dict (parsing JSON runs no code)."""
+    import json
+
+    array = np.asarray(array)
+    fix = ("The stored architecture is damaged; build the net in code and load the weights "
+           f"with net.load({str(path)!r}).")
+    if array.dtype != np.uint8 or array.ndim != 1:
+        raise ValueError(f"{path}: the {CONFIG_KEY!r} member should be a 1-D uint8 array of "
+                         f"UTF-8 JSON; it is {array.dtype} of shape {array.shape}. {fix}")
+    try:
+        config = json.loads(array.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise ValueError(f"{path}: the {CONFIG_KEY!r} member is not UTF-8 JSON ({error}). "
+                         f"{fix}") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: the {CONFIG_KEY!r} member should hold a JSON object (the "
+                         f"net's config); it holds a {type(config).__name__}. {fix}")
+    return config

@@ -1,10 +1,12 @@
 """The core every layer stands on: Parameter and Buffer, the Layer contract (recursive
-discovery, per-call records, modes, moves), Net, and ``no_grad``."""
+discovery, per-call records, modes, moves, hyperparameters and configs), Net, ``load_net``
+and ``no_grad``."""
 
 from .checks import check_input_dim, check_positive_int, format_shape, shape_error
+from .config import register_layer, registered_layers
 from .layer import Layer
 from .loading import LoadResult
-from .net import Net
+from .net import Net, load_net
 from .parameter import Buffer, Parameter
 from .records import grad_enabled, no_grad
 
@@ -18,6 +20,9 @@ __all__ = [
     "check_positive_int",
     "format_shape",
     "grad_enabled",
+    "load_net",
     "no_grad",
+    "register_layer",
+    "registered_layers",
     "shape_error",
 ]

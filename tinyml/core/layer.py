@@ -19,10 +19,17 @@
   weights) is listed once, under the first key that reaches it.
 - ``output_shape(input_shape)`` checks an input shape (batch first; None for unknown) and says
   what comes out, without computing anything.
+- The constructor's arguments are recorded (the outermost call, defaults applied) and are the
+  layer's ``hyperparameters``; ``config()`` / ``from_config()`` describe and rebuild it as
+  JSON. A layer author writes nothing for this; :mod:`tinyml.core.config` says when to.
 """
+
+import functools
+import inspect
 
 from ..backend import array_namespace, get_backend, resolve_backend
 from ..init import get_initializer
+from ..io import CONFIG_KEY
 from .checks import format_shape
 from .parameter import Buffer, Parameter
 from .records import grad_enabled
@@ -32,10 +39,18 @@ class Layer:
     """Base class of all layers: a name, found parameters/buffers/sub-layers, records, modes."""
 
     def __init__(self, name):
+        if "_init_arguments" not in vars(self):  # a subclass without a constructor of its own
+            self._init_arguments = {"name": name}
         self._check_name(name)
         self.name = name
         self.training = True
         self._records = []
+
+    def __init_subclass__(cls, **kwargs):
+        """Each subclass's constructor records its arguments (see ``hyperparameters``)."""
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _recording_arguments(cls.__dict__["__init__"])
 
     # ---------------------------------------------------------------- the contract
     def forward(self, input):
@@ -115,7 +130,9 @@ class Layer:
 
         Each array lands on the backend, device and dtype of the one it replaces. Nothing is
         changed unless every key can load. With ``strict=True`` missing or unexpected keys are
-        an error; mis-shaped or non-numeric arrays always are.
+        an error; mis-shaped or non-numeric arrays always are. The key ``"__config__"``
+        (``tinyml.io.CONFIG_KEY``, the architecture ``net.save`` stores) is skipped, so
+        ``net.load_state_dict(dict(np.load(path)))`` works on any saved file.
 
         Returns
         -------
@@ -124,6 +141,8 @@ class Layer:
         from .loading import load_into  # the checks are long; they live in their own module
 
         owned = {**self.named_parameters(), **self.named_buffers()}
+        if CONFIG_KEY in state:  # the architecture net.save stores beside the weights
+            state = {key: value for key, value in state.items() if key != CONFIG_KEY}
         return load_into(owned, state, strict=strict)
 
     # ---------------------------------------------------------------- records
@@ -208,6 +227,94 @@ class Layer:
         for parameter in self.parameters():
             parameter.zero_grad()
 
+    def flush_gradients(self):
+        """Zero every gradient and drop every record kept for backward, sub-layers' included;
+        returns self (numpy-ml's name for ``zero_grad()`` plus ``clear_records()``)."""
+        self.zero_grad()
+        return self.clear_records()
+
+    # ---------------------------------------------------------------- architecture as JSON
+    @property
+    def hyperparameters(self):
+        """The constructor's arguments as a JSON-serializable dict, defaults included.
+
+        ``Linear("fc", 4, 3).hyperparameters == {"name": "fc", "input_dim": 4,
+        "output_dim": 3, "init": "he_uniform"}``. Tuples become lists, a sub-layer its nested
+        config, a layer already described earlier a reference ``{"ref": path}``, a registered
+        initializer function its name (:mod:`tinyml.core.config`).
+
+        Raises
+        ------
+        TypeError
+            If an argument cannot be JSON (an array, an unregistered function or class),
+            naming it and the fix.
+        """
+        from .config import hyperparameters_of
+
+        return hyperparameters_of(self)
+
+    def _config_arguments(self):
+        """{argument: value} that would build this layer as it is now: by default what the
+        outermost constructor call got. Override it if the layer changes after construction."""
+        return dict(self._init_arguments)
+
+    def config(self):
+        """``{"version", "class", "name", "hyperparameters"}``, JSON-serializable: what
+        :meth:`from_config` needs to build this layer (and everything it holds) again.
+
+        Raises TypeError if a class is not registered (:func:`tinyml.register_layer`) or an
+        argument cannot be JSON.
+        """
+        from .config import config_of
+
+        return config_of(self)
+
+    @classmethod
+    def from_config(cls, config):
+        """Build the layer `config` describes, on the current backend, with fresh weights
+        from the current random streams (``tinyml.load_net`` brings trained ones).
+
+        Raises
+        ------
+        ValueError
+            For an unknown class, a malformed config or a reference to nothing, and when the
+            layer built is not a `cls` (``Net.from_config`` of a Linear's config).
+        """
+        from .config import from_config
+
+        return from_config(config, expected=cls)
+
+    def summary(self):
+        """numpy-ml's summary, a dict: ``class``, ``name``, ``hyperparameters``,
+        ``parameters`` and ``buffers`` ({dotted key: a copy of the array}) and ``shapes``
+        ({key: list of ints}). :meth:`set_params` takes it back."""
+        from .summary import summary_of
+
+        return summary_of(self)
+
+    def set_params(self, summary_dict):
+        """Set parameters, buffers and hyperparameters from a dict like :meth:`summary`'s;
+        returns the layer.
+
+        Entries left out keep their values; arrays may be any backend's or nested lists and
+        land on each parameter's own backend and dtype. A changed hyperparameter rebuilds the
+        layer in place (the same object, so nets holding it see the change; its sub-layers
+        passed in stay, its Parameter objects are new: optimizers key their state by name), which
+        is allowed only where every parameter and buffer keeps its key and shape, and not for
+        the name or arguments that hold layers. Nothing changes unless all of it can.
+
+        Raises
+        ------
+        ValueError
+            For another class or name, unknown keys, mis-shaped arrays, or a hyperparameter
+            that cannot change in place (the message says to build a new layer).
+        TypeError
+            For values of the wrong type.
+        """
+        from .summary import set_params
+
+        return set_params(self, summary_dict)
+
     def to(self, backend, *, device=None, dtype=None):
         """Move every parameter, gradient and buffer to `backend` (a name or Backend).
 
@@ -273,6 +380,27 @@ class Layer:
         if "." in name:
             raise ValueError(f"layer name {name!r} must not contain '.': it separates "
                              "layer and parameter in state_dict keys")
+
+
+def _recording_arguments(init):
+    """`init`, wrapped so that the outermost constructor call keeps its bound arguments."""
+    signature = inspect.signature(init)
+    first = next(iter(signature.parameters))
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        if "_init_arguments" not in vars(self):  # inner super().__init__ calls keep the outer
+            try:
+                bound = signature.bind(self, *args, **kwargs)
+            except TypeError:
+                pass  # the constructor itself raises the TypeError that says what is wrong
+            else:
+                bound.apply_defaults()
+                vars(self)["_init_arguments"] = {key: value for key, value in
+                                                 bound.arguments.items() if key != first}
+        init(self, *args, **kwargs)
+
+    return __init__
 
 
 # Values that hold no parameters, skipped at once: most of a layer's attributes are these.

@@ -1,8 +1,12 @@
 """Net: layers in a row. A Net is itself a layer, so a Net can hold a Net."""
 
+import contextlib
+import warnings
+
 from .. import io
-from ..backend import backend_of, get_backend
+from ..backend import backend_of, get_backend, use_backend, use_seed
 from .checks import format_shape
+from .config import register_layer
 from .layer import Layer
 
 
@@ -103,11 +107,48 @@ class Net(Layer):
         owned = self.parameters() or self.buffers()
         return backend_of(owned[0].data) if owned else get_backend()
 
+    def _config_arguments(self):
+        """The layers the net holds now (``add`` changes them after construction). A subclass
+        with a constructor of its own is described by that constructor's arguments."""
+        if type(self).__init__ is not Net.__init__:
+            return super()._config_arguments()
+        return {"layers": list(self.layers), "name": self.name}
+
     # ---------------------------------------------------------------- checkpoints
-    def save(self, path):
-        """Write parameters and buffers to `path` as ``.npz`` (atomically; loads without
-        pickle). See :mod:`tinyml.io` for the format."""
-        io.save_state(self.state_dict(), path)
+    def save(self, path, *, config=None):
+        """Write parameters and buffers to `path` as ``.npz``, with the net's architecture
+        (atomically; loads without pickle).
+
+        The arrays are keyed as ``state_dict``; :meth:`config` is stored beside them as one
+        more array, UTF-8 JSON bytes under the key ``tinyml.io.CONFIG_KEY`` (``"__config__"``),
+        so :func:`tinyml.load_net` can rebuild the net from the file alone (see :mod:`tinyml.io`
+        for the format). :meth:`load` and ``load_state_dict`` skip that key: a net you build
+        decides its architecture, and the stored one is not compared with it (weights trained
+        with Dropout(0.5) load into the same net built with Dropout(0.0)).
+
+        Parameters
+        ----------
+        config : bool or None
+            None (the default): store the config when the net can describe itself, otherwise
+            save the weights only and warn why (an unregistered layer class, a function as a
+            hyperparameter). True: the config is required (its TypeError or ValueError is
+            raised). False: weights only.
+        """
+        state = self.state_dict()
+        if config is None:
+            try:
+                described = self.config()
+            except (TypeError, ValueError) as error:
+                warnings.warn(f"{path}: saved the weights only, without the architecture, "
+                              f"because {error} net.load reads the file; tinyml.load_net cannot. "
+                              "Pass config=False to save weights only without this warning.",
+                              stacklevel=2)
+                described = None
+        else:
+            described = self.config() if config else None
+        if described is not None:
+            state[io.CONFIG_KEY] = io.encode_config(described)
+        io.save_state(state, path)
 
     def load(self, path, strict=True):
         """Read a file written by :meth:`save` onto this net's backend; returns the net.
@@ -143,7 +184,9 @@ class Net(Layer):
 
     def summary(self, input_shape=None, print_fn=print):
         """Print a table of layers (nested nets expanded, dotted names), output shapes and
-        parameter counts.
+        parameter counts; with ``print_fn=None`` return the dict every layer's ``summary()``
+        returns instead (class, name, hyperparameters, arrays, shapes; see
+        :meth:`Layer.summary`), which :meth:`set_params` takes.
 
         Parameters
         ----------
@@ -151,9 +194,11 @@ class Net(Layer):
             One sample's shape (without the batch axis). By default the first layer that
             declares an input size (Linear, Conv2D, ...) starts the shape inference; shapes
             before it show as "?".
-        print_fn : callable
-            Receives the table as one string.
+        print_fn : callable or None
+            Receives the table as one string; None: print nothing, return the summary dict.
         """
+        if print_fn is None:
+            return super().summary()
         shape = None if input_shape is None else (None, *input_shape)
         rows = [("Layer (type)", "Output shape", "Params")]
         _summary_rows(self, "", shape, rows)
@@ -190,6 +235,46 @@ class Net(Layer):
         inner = ", ".join(repr(layer) for layer in self.layers)
         named = "" if self.name is None else f", name={self.name!r}"
         return f"Net([{inner}]{named})"
+
+
+register_layer(Net)
+
+
+def load_net(path, *, backend=None):
+    """The net saved at `path` by ``net.save``, rebuilt from the file alone, trained weights in.
+
+    The architecture comes from the config stored in the file (see :meth:`Net.save`); the
+    layers' classes must be tinyml's or registered (:func:`tinyml.register_layer`). Building
+    draws no random numbers from the caller's streams. The net comes back in training mode,
+    as a newly built one; call ``eval()`` to predict.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    backend : str or Backend, optional
+        Where the net lives, as ``tinyml.use_backend(backend)`` would make it current (a name
+        such as ``"cupy"``, or a Backend); the current backend by default.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at `path`.
+    ValueError
+        If the file holds weights only (build the net in code and call ``net.load(path)``),
+        its config is damaged or names an unknown class, or it is not a weights file.
+    """
+    state = io.load_state(path)
+    if io.CONFIG_KEY not in state:
+        raise ValueError(f"{path} holds weights only, no architecture (saved with "
+                         "config=False, by an older tinyml or by another program), so "
+                         "load_net cannot rebuild the net. Build the net in code and call "
+                         f"net.load({str(path)!r}).")
+    config = io.decode_config(state.pop(io.CONFIG_KEY), path)
+    place = contextlib.nullcontext() if backend is None else use_backend(backend)
+    with place, use_seed(0):
+        net = Net.from_config(config)
+    net.load_state_dict(state, strict=True)
+    return net
 
 
 def _trains(layer):

@@ -24,6 +24,7 @@
 """
 
 from ..core import Layer
+from ..core.config import register_exported
 from .activation import LogSoftmax, ReLU, ReLu, Sigmoid, Softmax
 from .conv import Conv2D, Deconv2D
 from .dropout import Dropout
@@ -67,3 +68,6 @@ __all__ = [
     "Softmax",
     "Tanh",
 ]
+
+# Configs (net.config(), tinyml.load_net) may name every layer class exported here.
+register_exported(globals(), __all__)
