@@ -19,6 +19,7 @@ from tinyml.layers import (
     Deconv2D,
     Dropout,
     Flatten,
+    FullyConnected,
     Layer,
     Linear,
     LogSoftmax,
@@ -34,6 +35,16 @@ class Case(NamedTuple):
     make: object  # () -> a fresh layer named "layer"
     shape: tuple  # a sample input's shape, batch first
     reference: object = None  # (x, params) -> the expected forward, as check_layer takes it
+
+
+def alike(build):
+    """`build` drawing from fresh streams of seed 0, so each call makes the same layer: two
+    layers whose parameter gradients depend on their weights (an activation after a linear map)
+    must be equal for test_input_gradient_false_adds_what_backward_adds to compare them."""
+    def make():
+        with tinyml.use_seed(0):
+            return build()
+    return make
 
 
 LAYERS = {
@@ -53,6 +64,9 @@ LAYERS = {
     "LogSoftmax": Case(lambda: LogSoftmax("layer"), (2, 4),
                        lambda x, p: np.log(reference.softmax(x))),
     "Sigmoid": Case(lambda: Sigmoid("layer"), (2, 4), lambda x, p: 1.0 / (1.0 + np.exp(-x))),
+    "FullyConnected": Case(alike(lambda: FullyConnected("layer", 4, 3, act_fn="sigmoid")), (2, 4),
+                           lambda x, p: 1.0 / (1.0 + np.exp(-reference.linear(
+                               x, p["weight"], p["bias"])))),
 }
 
 

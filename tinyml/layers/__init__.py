@@ -11,12 +11,14 @@
 ``Sigmoid``             the logistic function, stable for large ``|x|``
 ``Softmax``             softmax with its true backward
 ``LogSoftmax``          log-softmax (pairs with the ``nll`` loss)
+``FullyConnected``      Linear then an activation, ``y = f(x W^T + b)``
 ======================  =========================================================
 """
 
 from ..core import Layer
 from .activation import LogSoftmax, ReLU, ReLu, Sigmoid, Softmax
 from .conv import Conv2D, Deconv2D
+from .dense import FullyConnected
 from .dropout import Dropout
 from .linear import Linear
 from .pooling import MaxPool2D
@@ -27,6 +29,7 @@ __all__ = [
     "Deconv2D",
     "Dropout",
     "Flatten",
+    "FullyConnected",
     "Layer",
     "Linear",
     "LogSoftmax",
