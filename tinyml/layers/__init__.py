@@ -12,6 +12,7 @@
 ``Softmax``             softmax with its true backward
 ``LogSoftmax``          log-softmax (pairs with the ``nll`` loss)
 ``FullyConnected``      Linear then an activation, ``y = f(x W^T + b)``
+``RBM``                 restricted Boltzmann machine (CD-K); a feature layer
 ======================  =========================================================
 """
 
@@ -22,6 +23,7 @@ from .dense import FullyConnected
 from .dropout import Dropout
 from .linear import Linear
 from .pooling import MaxPool2D
+from .rbm import RBM
 from .reshape import Flatten
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MaxPool2D",
+    "RBM",
     "ReLU",
     "ReLu",
     "Sigmoid",
