@@ -28,6 +28,7 @@ from tinyml.layers import (
     ReLu,
     Sigmoid,
     Softmax,
+    SparseEvolution,
 )
 from tinyml.testing import assert_close, check_layer
 
@@ -70,6 +71,8 @@ LAYERS = {
                                x, p["weight"], p["bias"])))),
     "RBM": Case(alike(lambda: RBM("layer", 4, 3)), (2, 4), lambda x, p: 1.0 / (1.0 + np.exp(
         -reference.linear(x, p["weight"], p["bias_hidden"])))),
+    "SparseEvolution": Case(alike(lambda: SparseEvolution("layer", 4, 3, epsilon=0.5)), (2, 4),
+                            lambda x, p: reference.linear(x, p["weight"] * p["mask"], p["bias"])),
 }
 
 # Parameters a layer's forward does not use, so its backward leaves their grad at zero: an

@@ -13,6 +13,7 @@
 ``LogSoftmax``          log-softmax (pairs with the ``nll`` loss)
 ``FullyConnected``      Linear then an activation, ``y = f(x W^T + b)``
 ``RBM``                 restricted Boltzmann machine (CD-K); a feature layer
+``SparseEvolution``     sparse fully connected whose mask evolves (SET)
 ======================  =========================================================
 """
 
@@ -25,6 +26,7 @@ from .linear import Linear
 from .pooling import MaxPool2D
 from .rbm import RBM
 from .reshape import Flatten
+from .sparse import SparseEvolution
 
 __all__ = [
     "Conv2D",
@@ -41,4 +43,5 @@ __all__ = [
     "ReLu",
     "Sigmoid",
     "Softmax",
+    "SparseEvolution",
 ]
