@@ -1,7 +1,5 @@
 """train_rbm: the contrastive-divergence loop that trains an RBM without labels."""
 
-import numpy as np
-
 from ..backend import backend_of, to_numpy
 from ..core import check_positive_int
 from ..data.batches import batches, prepare
@@ -79,7 +77,7 @@ def train_rbm(rbm, x, optimizer, epochs, batch_size=32, *, shuffle=True):
 
 def _check_unit_interval(x):
     """ValueError unless every value is a probability (NaN included): one read of `x`."""
-    host = np.asarray(to_numpy(x))
+    host = to_numpy(x)  # a host copy (or x itself, when it is host data): min/max there
     low, high = float(host.min()), float(host.max())
     if not (0.0 <= low and high <= 1.0):
         raise ValueError(f"train_rbm: visible values must lie in [0, 1] (binary data or "
