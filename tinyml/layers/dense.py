@@ -65,6 +65,7 @@ class FullyConnected(Layer):
         self.input_dim = check_positive_int(self.describe(), "input_dim", input_dim)
         self.output_dim = check_positive_int(self.describe(), "output_dim", output_dim)
         self.init = init
+        self.act_fn = act_fn  # as given (a name, a layer or None); the layer built from it:
         self.activation = make_activation(act_fn, self)
         self.weight = self._new_parameter((self.output_dim, self.input_dim), self.input_dim,
                                           self.output_dim, init)
