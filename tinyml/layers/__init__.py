@@ -20,6 +20,9 @@
 ``Exponential``         ``exp(x)``
 ``Identity``            ``x``
 ``Affine``              ``slope * x + intercept``, fixed numbers
+``FullyConnected``      Linear then an activation, ``y = f(x W^T + b)``
+``RBM``                 restricted Boltzmann machine (CD-K); a feature layer
+``SparseEvolution``     sparse fully connected whose mask evolves (SET)
 ======================  =========================================================
 """
 
@@ -27,6 +30,7 @@ from ..core import Layer
 from ..core.config import register_exported
 from .activation import LogSoftmax, ReLU, ReLu, Sigmoid, Softmax
 from .conv import Conv2D, Deconv2D
+from .dense import FullyConnected
 from .dropout import Dropout
 from .linear import Linear
 from .pointwise import (
@@ -42,7 +46,9 @@ from .pointwise import (
     Tanh,
 )
 from .pooling import MaxPool2D
+from .rbm import RBM
 from .reshape import Flatten
+from .sparse import SparseEvolution
 
 __all__ = [
     "Affine",
@@ -52,6 +58,7 @@ __all__ = [
     "ELU",
     "Exponential",
     "Flatten",
+    "FullyConnected",
     "GELU",
     "HardSigmoid",
     "Identity",
@@ -60,12 +67,14 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MaxPool2D",
+    "RBM",
     "ReLU",
     "ReLu",
     "SELU",
     "Sigmoid",
-    "SoftPlus",
     "Softmax",
+    "SoftPlus",
+    "SparseEvolution",
     "Tanh",
 ]
 

@@ -2,5 +2,6 @@
 
 from . import callbacks
 from .learner import Learner
+from .rbm import train_rbm
 
-__all__ = ["Learner", "callbacks"]
+__all__ = ["Learner", "callbacks", "train_rbm"]
