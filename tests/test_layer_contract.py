@@ -8,6 +8,7 @@ is exported without an entry fails the first test, so a new layer cannot skip th
 import re
 from typing import NamedTuple
 
+import normalization_reference
 import numpy as np
 import pytest
 import reference
@@ -15,11 +16,15 @@ import reference
 import tinyml
 from tinyml import layers
 from tinyml.layers import (
+    BatchNorm1D,
+    BatchNorm2D,
     Conv2D,
     Deconv2D,
     Dropout,
     Flatten,
     Layer,
+    LayerNorm1D,
+    LayerNorm2D,
     Linear,
     LogSoftmax,
     MaxPool2D,
@@ -34,6 +39,7 @@ class Case(NamedTuple):
     make: object  # () -> a fresh layer named "layer"
     shape: tuple  # a sample input's shape, batch first
     reference: object = None  # (x, params) -> the expected forward, as check_layer takes it
+    trains_on_one: bool = True  # False: a training batch of one sample is a ValueError
 
 
 LAYERS = {
@@ -53,6 +59,16 @@ LAYERS = {
     "LogSoftmax": Case(lambda: LogSoftmax("layer"), (2, 4),
                        lambda x, p: np.log(reference.softmax(x))),
     "Sigmoid": Case(lambda: Sigmoid("layer"), (2, 4), lambda x, p: 1.0 / (1.0 + np.exp(-x))),
+    "BatchNorm1D": Case(lambda: BatchNorm1D("layer", 4), (3, 4), lambda x, p:
+                        normalization_reference.batch_norm(x, p["weight"], p["bias"]),
+                        trains_on_one=False),
+    "BatchNorm2D": Case(lambda: BatchNorm2D("layer", 2), (2, 2, 3, 3), lambda x, p:
+                        normalization_reference.batch_norm(x, p["weight"], p["bias"]),
+                        trains_on_one=False),
+    "LayerNorm1D": Case(lambda: LayerNorm1D("layer", 4), (2, 3, 4), lambda x, p:
+                        normalization_reference.layer_norm(x, p["weight"], p["bias"])),
+    "LayerNorm2D": Case(lambda: LayerNorm2D("layer", (2, 3, 3)), (2, 2, 3, 3), lambda x, p:
+                        normalization_reference.group_norm_one_group(x, p["weight"], p["bias"])),
 }
 
 
@@ -163,6 +179,10 @@ def test_a_dot_in_a_name_would_break_state_dict_keys():
 @pytest.mark.parametrize("kind", LAYERS)
 @pytest.mark.parametrize("batch", [1, 2])
 def test_input_gradient_false_adds_what_backward_adds(backend, kind, batch):
+    if batch == 1 and not LAYERS[kind].trains_on_one:  # BatchNorm: no batch statistics
+        with pytest.raises(ValueError, match=rf"{kind} 'layer': a training batch of one sample"):
+            LAYERS[kind].make().forward(tinyml.asarray(sample(LAYERS[kind].shape, batch)))
+        return
     tinyml.seed(0)
     full, only = LAYERS[kind].make(), LAYERS[kind].make()
     x = tinyml.asarray(sample(LAYERS[kind].shape, batch))
