@@ -163,6 +163,32 @@ def test_the_batch_gradient_sums_to_zero_through_the_mean(backend):
     assert np.abs(dx - g / np.sqrt(x.var(axis=0) + 1e-5)).max() > 0.1
 
 
+@pytest.mark.parametrize(("make", "shape"), [
+    (lambda: BatchNorm1D("bn", 3), (4, 3)), (lambda: BatchNorm2D("bn", 3), (4, 3, 2, 2)),
+    (lambda: LayerNorm1D("ln", 3), (4, 2, 3)), (lambda: LayerNorm2D("ln", (3, 2, 2)), (4, 3, 2, 2)),
+])
+def test_no_forward_or_backward_reads_the_device(monkeypatch, make, shape):
+    """A float()/bool()/item() of a device array makes a GPU wait: count them on torch, in
+    training forward and backward and in eval forward."""
+    torch = pytest.importorskip("torch")
+    reads = []
+    for method in ("__float__", "__bool__", "__int__", "__index__", "item", "numpy", "tolist"):
+        original = getattr(torch.Tensor, method)
+
+        def counting(self, *args, _original=original, _method=method, **kwargs):
+            reads.append(_method)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, method, counting)
+    with tinyml.use_backend("torch", dtype="float64"):
+        layer = make()
+        x = tinyml.asarray(RNG.standard_normal(shape))
+        reads.clear()
+        layer.backward(layer.forward(x))
+        layer.eval().forward(x)
+    assert reads == []
+
+
 # ---------------------------------------------------------------- against PyTorch
 def torch_tensors(torch, *arrays):
     return [torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in arrays]
