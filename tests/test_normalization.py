@@ -352,7 +352,7 @@ def test_a_training_batch_of_one_sample_is_an_error(backend, kind):
     ((3,), {"epsilon": 0.0}, ValueError, r"epsilon must be a positive finite float .*got 0\.0"),
     ((3,), {"epsilon": -1e-5}, ValueError, r"epsilon must be a positive finite float"),
     ((3,), {"epsilon": math.inf}, ValueError, r"epsilon must be a positive finite float"),
-    ((3,), {"epsilon": True}, TypeError, r"epsilon must be a float a positive float; got True"),
+    ((3,), {"epsilon": True}, TypeError, r"epsilon must be a float > 0; got True"),
 ])
 def test_bad_batch_norm_arguments(args, kwargs, error, match):
     with pytest.raises(error, match=match):
@@ -378,7 +378,7 @@ def test_momentum_at_the_ends_of_its_range(backend):
     (lambda: LayerNorm1D("ln", 3, epsilon=0), ValueError,
      r"LayerNorm1D 'ln': epsilon must be a positive finite float"),
     (lambda: LayerNorm1D("ln", 3, epsilon="small"), TypeError,
-     r"LayerNorm1D 'ln': epsilon must be a float a positive float; got 'small'"),
+     r"LayerNorm1D 'ln': epsilon must be a float > 0; got 'small'"),
     (lambda: LayerNorm2D("ln", (3, 8)), TypeError,
      r"LayerNorm2D 'ln': input_dim must be \(C, H, W\); got \(3, 8\)"),
     (lambda: LayerNorm2D("ln", 3), TypeError, r"input_dim must be \(C, H, W\); got 3"),

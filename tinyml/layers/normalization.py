@@ -47,7 +47,7 @@ class _Normalization(Layer):
     (zeros) of shape (features,)."""
 
     def _setup(self, features, epsilon):
-        self.epsilon = _check_real(self, "epsilon", epsilon, "a positive float")
+        self.epsilon = _check_real(self, "epsilon", epsilon, "> 0")
         if not 0.0 < self.epsilon < math.inf:
             raise ValueError(f"{self.describe()}: epsilon must be a positive finite float (it "
                              f"keeps 1/sqrt(var + epsilon) finite); got {self.epsilon}")
