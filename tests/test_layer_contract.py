@@ -8,6 +8,7 @@ is exported without an entry fails the first test, so a new layer cannot skip th
 import re
 from typing import NamedTuple
 
+import normalization_reference
 import numpy as np
 import pointwise_reference
 import pytest
@@ -17,12 +18,16 @@ import tinyml
 from tinyml import layers
 from tinyml.layers import (
     RBM,
+    BatchNorm1D,
+    BatchNorm2D,
     Conv2D,
     Deconv2D,
     Dropout,
     Flatten,
     FullyConnected,
     Layer,
+    LayerNorm1D,
+    LayerNorm2D,
     Linear,
     LogSoftmax,
     MaxPool2D,
@@ -38,6 +43,7 @@ class Case(NamedTuple):
     make: object  # () -> a fresh layer named "layer"
     shape: tuple  # a sample input's shape, batch first
     reference: object = None  # (x, params) -> the expected forward, as check_layer takes it
+    trains_on_one: bool = True  # False: a training batch of one sample is a ValueError
 
 
 def alike(build):
@@ -92,6 +98,16 @@ LAYERS = {
         -reference.linear(x, p["weight"], p["bias_hidden"])))),
     "SparseEvolution": Case(alike(lambda: SparseEvolution("layer", 4, 3, epsilon=0.5)), (2, 4),
                             lambda x, p: reference.linear(x, p["weight"] * p["mask"], p["bias"])),
+    "BatchNorm1D": Case(lambda: BatchNorm1D("layer", 4), (3, 4), lambda x, p:
+                        normalization_reference.batch_norm(x, p["weight"], p["bias"]),
+                        trains_on_one=False),
+    "BatchNorm2D": Case(lambda: BatchNorm2D("layer", 2), (2, 2, 3, 3), lambda x, p:
+                        normalization_reference.batch_norm(x, p["weight"], p["bias"]),
+                        trains_on_one=False),
+    "LayerNorm1D": Case(lambda: LayerNorm1D("layer", 4), (2, 3, 4), lambda x, p:
+                        normalization_reference.layer_norm(x, p["weight"], p["bias"])),
+    "LayerNorm2D": Case(lambda: LayerNorm2D("layer", (2, 3, 3)), (2, 2, 3, 3), lambda x, p:
+                        normalization_reference.group_norm_one_group(x, p["weight"], p["bias"])),
 }
 
 # Parameters a layer's forward does not use, so its backward leaves their grad at zero: an
@@ -207,6 +223,10 @@ def test_a_dot_in_a_name_would_break_state_dict_keys():
 @pytest.mark.parametrize("kind", LAYERS)
 @pytest.mark.parametrize("batch", [1, 2])
 def test_input_gradient_false_adds_what_backward_adds(backend, kind, batch):
+    if batch == 1 and not LAYERS[kind].trains_on_one:  # BatchNorm: no batch statistics
+        with pytest.raises(ValueError, match=rf"{kind} 'layer': a training batch of one sample"):
+            LAYERS[kind].make().forward(tinyml.asarray(sample(LAYERS[kind].shape, batch)))
+        return
     tinyml.seed(0)
     full, only = LAYERS[kind].make(), LAYERS[kind].make()
     x = tinyml.asarray(sample(LAYERS[kind].shape, batch))

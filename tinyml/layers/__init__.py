@@ -6,6 +6,10 @@
 ``Deconv2D``            transposed convolution
 ``MaxPool2D``           max pooling
 ``Dropout``             inverted dropout (off in eval mode)
+``BatchNorm1D``         batch norm of (N, F); running statistics in eval mode
+``BatchNorm2D``         batch norm of (N, C, H, W) images, per channel
+``LayerNorm1D``         layer norm over the last axis of (N, F) or (N, T, F)
+``LayerNorm2D``         layer norm of each (C, H, W) sample (group norm, 1 group)
 ``Flatten``             (batch, ...) -> (batch, features)
 ``ReLu`` / ``ReLU``     rectified linear unit
 ``Sigmoid``             the logistic function, stable for large ``|x|``
@@ -33,6 +37,7 @@ from .conv import Conv2D, Deconv2D
 from .dense import FullyConnected
 from .dropout import Dropout
 from .linear import Linear
+from .normalization import BatchNorm1D, BatchNorm2D, LayerNorm1D, LayerNorm2D
 from .pointwise import (
     ELU,
     GELU,
@@ -52,6 +57,8 @@ from .sparse import SparseEvolution
 
 __all__ = [
     "Affine",
+    "BatchNorm1D",
+    "BatchNorm2D",
     "Conv2D",
     "Deconv2D",
     "Dropout",
@@ -63,6 +70,8 @@ __all__ = [
     "HardSigmoid",
     "Identity",
     "Layer",
+    "LayerNorm1D",
+    "LayerNorm2D",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",

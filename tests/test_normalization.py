@@ -1,0 +1,454 @@
+"""BatchNorm1D, BatchNorm2D, LayerNorm1D and LayerNorm2D: check_layer against loop references
+and finite differences, PyTorch (forward, every gradient, the running buffers), eval mode, the
+buffers as state, every error, and a CNN with BatchNorm2D learning digits."""
+
+import math
+
+import normalization_reference as ref
+import numpy as np
+import pytest
+
+import tinyml
+from tinyml import Net
+from tinyml.data import load_digits
+from tinyml.layers import (
+    BatchNorm1D,
+    BatchNorm2D,
+    Conv2D,
+    Flatten,
+    LayerNorm1D,
+    LayerNorm2D,
+    Linear,
+    MaxPool2D,
+    ReLu,
+    Softmax,
+)
+from tinyml.losses import cross_entropy
+from tinyml.optim import SGD
+from tinyml.testing import assert_close, check_layer
+
+RNG = np.random.default_rng(7)
+EPSILON = 1e-3  # not the default: a test that passed epsilon nowhere would fail
+
+
+def randomized(layer, seed=0):
+    """`layer` with random weight and bias (and running statistics, for batch norm): the
+    defaults (ones, zeros) would hide a swapped or missing affine term."""
+    rng = np.random.default_rng(seed)
+    features = layer.weight.shape[0]
+    layer.weight.data = tinyml.asarray(rng.uniform(0.5, 2.0, features))
+    layer.bias.data = tinyml.asarray(rng.standard_normal(features))
+    if hasattr(layer, "running_mean"):
+        layer.running_mean.data = tinyml.asarray(rng.standard_normal(features))
+        layer.running_var.data = tinyml.asarray(rng.uniform(0.5, 2.0, features))
+    return layer
+
+
+def batch_norm_reference(x, p):
+    return ref.batch_norm(x, p["weight"], p["bias"], EPSILON)
+
+
+# ---------------------------------------------------------------- check_layer, every backend
+@pytest.mark.parametrize(("kind", "shape"), [
+    (BatchNorm1D, (4, 3)), (BatchNorm1D, (2, 5)),
+    (BatchNorm2D, (3, 2, 3, 3)), (BatchNorm2D, (2, 3, 1, 1)), (BatchNorm2D, (2, 1, 4, 2)),
+])
+def test_batch_norm_check_layer(backend, kind, shape):
+    layer = randomized(kind("bn", shape[1], momentum=0.8, epsilon=EPSILON))
+    x = RNG.standard_normal(shape) * 2.0 + 0.5
+    result = check_layer(layer, x, reference=batch_norm_reference)
+    axes = (0, *range(2, len(shape)))  # besides finite differences, the closed forms
+    g, x_hat = result.in_gradient, ref.batch_norm(x, np.ones(shape[1]), np.zeros(shape[1]), EPSILON)
+    np.testing.assert_allclose(result.gradients["bias"], g.sum(axis=axes), rtol=1e-10)
+    np.testing.assert_allclose(result.gradients["weight"], (g * x_hat).sum(axis=axes),
+                               rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (2, 4, 5), (1, 5), (1, 1, 5)])
+def test_layer_norm_1d_check_layer(backend, shape):
+    layer = randomized(LayerNorm1D("ln", 5, epsilon=EPSILON))
+    check_layer(layer, RNG.standard_normal(shape) * 3.0 - 1.0,
+                reference=lambda x, p: ref.layer_norm(x, p["weight"], p["bias"], EPSILON))
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 2, 2), (1, 2, 3, 4), (3, 1, 2, 2)])
+def test_layer_norm_2d_check_layer(backend, shape):
+    layer = randomized(LayerNorm2D("ln", shape[1:], epsilon=EPSILON))
+    check_layer(layer, RNG.standard_normal(shape) * 3.0 - 1.0,
+                reference=lambda x, p: ref.group_norm_one_group(x, p["weight"], p["bias"],
+                                                                EPSILON))
+
+
+def test_layer_norm_1d_normalizes_each_time_step_alone(backend):
+    """A (N, T, F) sequence gives what its (N T, F) rows give one by one."""
+    layer = randomized(LayerNorm1D("ln", 4))
+    x = RNG.standard_normal((2, 3, 4))
+    whole = tinyml.to_numpy(layer.forward(tinyml.asarray(x)))
+    rows = tinyml.to_numpy(layer.forward(tinyml.asarray(x.reshape(6, 4))))
+    np.testing.assert_allclose(whole.reshape(6, 4), rows, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- statistics and eval mode
+@pytest.mark.parametrize(("kind", "shape"), [(BatchNorm1D, (6, 3)), (BatchNorm2D, (4, 3, 2, 5))])
+def test_running_statistics_follow_the_momentum_rule(backend, kind, shape):
+    layer = randomized(kind("bn", 3, momentum=0.75))
+    mean = tinyml.to_numpy(layer.running_mean.data).copy()
+    var = tinyml.to_numpy(layer.running_var.data).copy()
+    for step in range(3):
+        x = RNG.standard_normal(shape) * (step + 1) + step
+        layer.forward(tinyml.asarray(x))
+        batch_mean, batch_var = ref.batch_statistics(x)
+        mean, var = 0.75 * mean + 0.25 * batch_mean, 0.75 * var + 0.25 * batch_var
+        assert_close(layer.running_mean.data, mean, backend=backend, err_msg="running_mean")
+        assert_close(layer.running_var.data, var, backend=backend, err_msg="running_var")
+    assert layer.pending_records == 3
+
+
+@pytest.mark.parametrize(("kind", "shape"), [(BatchNorm1D, (5, 3)), (BatchNorm2D, (3, 3, 2, 2))])
+def test_eval_uses_the_running_statistics(backend, kind, shape):
+    layer = randomized(kind("bn", 3, epsilon=EPSILON)).eval()
+    params = {key: tinyml.to_numpy(value).copy() for key, value in layer.state_dict().items()}
+    x = RNG.standard_normal(shape)
+    y = layer.forward(tinyml.asarray(x))
+    expected = ref.batch_norm_eval(x, params["weight"], params["bias"], params["running_mean"],
+                                   params["running_var"], EPSILON)
+    assert_close(y, expected, backend=backend)
+    alone = layer.forward(tinyml.asarray(x[:1]))  # a batch of one is fine in eval mode
+    assert_close(alone, expected[:1], backend=backend)
+    assert not np.allclose(expected, ref.batch_norm(x, params["weight"], params["bias"],
+                                                    EPSILON)), "eval must not use batch stats"
+    for key in ("running_mean", "running_var"):
+        assert_close(layer.state_dict()[key], params[key], backend=backend, rtol=0, atol=0)
+
+
+def test_the_buffers_move_in_training_mode_under_no_grad_too(backend):
+    """As PyTorch: no_grad stops records, not the running statistics of a training forward."""
+    layer = BatchNorm1D("bn", 2)
+    with tinyml.no_grad():
+        layer.forward(tinyml.asarray(np.array([[1.0, 2.0], [3.0, 6.0]])))
+    assert layer.pending_records == 0
+    assert_close(layer.running_mean.data, [0.2, 0.4], backend=backend)
+    assert_close(layer.running_var.data, [0.9 + 0.1 * 2.0, 0.9 + 0.1 * 8.0], backend=backend)
+
+
+def test_reset_running_stats(backend):
+    layer = randomized(BatchNorm2D("bn", 3))
+    assert layer.reset_running_stats() is layer
+    assert_close(layer.running_mean.data, np.zeros(3), backend=backend, rtol=0, atol=0)
+    assert_close(layer.running_var.data, np.ones(3), backend=backend, rtol=0, atol=0)
+
+
+def test_backward_takes_the_records_last_in_first_out(backend):
+    """Two different batches, backpropagated in reverse order, each by its own statistics."""
+    x1, x2 = RNG.standard_normal((4, 3)), RNG.standard_normal((4, 3)) * 3.0 + 1.0
+    g1, g2 = RNG.standard_normal((4, 3)), RNG.standard_normal((4, 3))
+    shared, single = randomized(BatchNorm1D("bn", 3)), randomized(BatchNorm1D("bn", 3))
+    shared.forward(tinyml.asarray(x1))
+    shared.forward(tinyml.asarray(x2))
+    dx2, dx1 = shared.backward(tinyml.asarray(g2)), shared.backward(tinyml.asarray(g1))
+    for x, g, dx in ((x1, g1, dx1), (x2, g2, dx2)):
+        single.forward(tinyml.asarray(x))
+        assert_close(dx, tinyml.to_numpy(single.backward(tinyml.asarray(g))), backend=backend)
+
+
+def test_the_batch_gradient_sums_to_zero_through_the_mean(backend):
+    """The full backward: shifting a feature over the whole batch changes nothing, so its input
+    gradient sums to zero over the batch (the one a frozen-statistics backward would give
+    does not)."""
+    layer = BatchNorm1D("bn", 3)
+    x, g = RNG.standard_normal((6, 3)), RNG.standard_normal((6, 3))
+    layer.forward(tinyml.asarray(x))
+    dx = tinyml.to_numpy(layer.backward(tinyml.asarray(g)))
+    np.testing.assert_allclose(dx.sum(axis=0), 0.0, atol=1e-12)
+    assert np.abs(dx - g / np.sqrt(x.var(axis=0) + 1e-5)).max() > 0.1
+
+
+@pytest.mark.parametrize(("make", "shape"), [
+    (lambda: BatchNorm1D("bn", 3), (4, 3)), (lambda: BatchNorm2D("bn", 3), (4, 3, 2, 2)),
+    (lambda: LayerNorm1D("ln", 3), (4, 2, 3)), (lambda: LayerNorm2D("ln", (3, 2, 2)), (4, 3, 2, 2)),
+])
+def test_no_forward_or_backward_reads_the_device(monkeypatch, make, shape):
+    """A float()/bool()/item() of a device array makes a GPU wait: count them on torch, in
+    training forward and backward and in eval forward."""
+    torch = pytest.importorskip("torch")
+    reads = []
+    for method in ("__float__", "__bool__", "__int__", "__index__", "item", "numpy", "tolist"):
+        original = getattr(torch.Tensor, method)
+
+        def counting(self, *args, _original=original, _method=method, **kwargs):
+            reads.append(_method)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, method, counting)
+    with tinyml.use_backend("torch", dtype="float64"):
+        layer = make()
+        x = tinyml.asarray(RNG.standard_normal(shape))
+        reads.clear()
+        layer.backward(layer.forward(x))
+        layer.eval().forward(x)
+    assert reads == []
+
+
+# ---------------------------------------------------------------- against PyTorch
+def torch_tensors(torch, *arrays):
+    return [torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in arrays]
+
+
+def assert_matches_torch(layer, x, torch_function, backend, rtol=None, atol=None):
+    """Forward and the input, weight and bias gradients of `layer` against `torch_function`."""
+    torch = pytest.importorskip("torch")
+    weight, bias = (tinyml.to_numpy(p.data).copy() for p in (layer.weight, layer.bias))
+    y = layer.forward(tinyml.asarray(x))
+    g = np.random.default_rng(1).standard_normal(tuple(y.shape))
+    dx = layer.backward(tinyml.asarray(g))
+    xt, wt, bt = torch_tensors(torch, x, weight, bias)
+    yt = torch_function(xt, wt, bt)
+    yt.backward(torch.tensor(g))
+    for name, ours, theirs in (("output", y, yt), ("input gradient", dx, xt.grad),
+                               ("weight gradient", layer.weight.grad, wt.grad),
+                               ("bias gradient", layer.bias.grad, bt.grad)):
+        assert_close(ours, theirs.detach().numpy(), backend=backend, rtol=rtol, atol=atol,
+                     err_msg=name)
+
+
+@pytest.mark.parametrize(("kind", "shape"), [(BatchNorm1D, (5, 4)), (BatchNorm2D, (3, 4, 3, 2))])
+def test_batch_norm_matches_torch_over_several_training_steps(backend, kind, shape):
+    torch = pytest.importorskip("torch")
+    layer = randomized(kind("bn", 4, momentum=0.7, epsilon=EPSILON))
+    running_mean = torch.tensor(tinyml.to_numpy(layer.running_mean.data).copy())
+    running_var = torch.tensor(tinyml.to_numpy(layer.running_var.data).copy())
+
+    def torch_batch_norm(x, w, b, training=True):
+        return torch.nn.functional.batch_norm(x, running_mean, running_var, w, b,
+                                              training=training, momentum=1 - 0.7, eps=EPSILON)
+
+    for step in range(4):
+        x = RNG.standard_normal(shape) * (1 + step) - step
+        assert_matches_torch(layer, x, torch_batch_norm, backend)
+        layer.zero_grad()
+        assert_close(layer.running_mean.data, running_mean.numpy(), backend=backend,
+                     err_msg=f"running_mean after step {step + 1}")
+        assert_close(layer.running_var.data, running_var.numpy(), backend=backend,
+                     err_msg=f"running_var after step {step + 1}")
+    layer.eval()
+    x = RNG.standard_normal(shape)
+    w, b = (torch.tensor(tinyml.to_numpy(p.data)) for p in (layer.weight, layer.bias))
+    assert_close(layer.forward(tinyml.asarray(x)),
+                 torch_batch_norm(torch.tensor(x), w, b, training=False).numpy(),
+                 backend=backend, err_msg="eval output")
+
+
+def test_weights_exchange_with_torch_batch_norm_modules(backend):
+    """A state_dict of torch.nn.BatchNorm2d (trained a few steps) loads into BatchNorm2D, and
+    both give the same eval outputs."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    theirs = torch.nn.BatchNorm2d(3, eps=EPSILON, dtype=torch.float64)
+    torch.nn.init.uniform_(theirs.weight, 0.5, 2.0)
+    for _ in range(3):
+        theirs(torch.randn(4, 3, 2, 2, dtype=torch.float64) * 2 + 1)
+    ours = BatchNorm2D("bn", 3, epsilon=EPSILON)
+    state = {key: value.detach().numpy() for key, value in theirs.state_dict().items()
+             if key != "num_batches_tracked"}
+    ours.load_state_dict(state)
+    theirs.eval(), ours.eval()
+    x = RNG.standard_normal((2, 3, 2, 2))
+    assert_close(ours.forward(tinyml.asarray(x)),
+                 theirs(torch.tensor(x)).detach().numpy(), backend=backend)
+
+
+@pytest.mark.parametrize("shape", [(4, 6), (2, 3, 6), (1, 6)])
+def test_layer_norm_1d_matches_torch(backend, shape):
+    torch = pytest.importorskip("torch")
+    layer = randomized(LayerNorm1D("ln", 6, epsilon=EPSILON))
+    assert_matches_torch(layer, RNG.standard_normal(shape) * 2.0, lambda x, w, b:
+                         torch.nn.functional.layer_norm(x, (6,), w, b, eps=EPSILON), backend)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4, 5), (1, 2, 3, 3)])
+def test_layer_norm_2d_matches_torch_group_norm(backend, shape):
+    torch = pytest.importorskip("torch")
+    layer = randomized(LayerNorm2D("ln", shape[1:], epsilon=EPSILON))
+    assert_matches_torch(layer, RNG.standard_normal(shape) * 2.0, lambda x, w, b:
+                         torch.nn.functional.group_norm(x, 1, w, b, eps=EPSILON), backend)
+
+
+# ---------------------------------------------------------------- buffers are state
+def bn_net():
+    return Net([Linear("fc", 3, 4), BatchNorm1D("bn", 4), ReLu("relu"), Linear("head", 4, 2),
+                Softmax("softmax")])
+
+
+def test_state_dict_keys_and_parameters(backend):
+    net = bn_net()
+    assert list(net.state_dict()) == ["fc.weight", "fc.bias", "bn.weight", "bn.bias",
+                                      "head.weight", "head.bias", "bn.running_mean",
+                                      "bn.running_var"]
+    assert list(net.named_buffers()) == ["bn.running_mean", "bn.running_var"]
+    assert "bn.running_mean" not in net.named_parameters()
+    assert list(LayerNorm2D("ln", (2, 3, 3)).state_dict()) == ["weight", "bias"]
+
+
+def test_training_moves_the_buffers_and_only_forward_does(backend):
+    """A Learner's epoch changes the running statistics; an optimizer step alone does not."""
+    net = bn_net()
+    x, y = RNG.standard_normal((16, 3)) * 2.0 + 3.0, RNG.integers(0, 2, 16)
+    tinyml.Learner(net, cross_entropy, SGD(lr=0.1), batch_size=8).fit(x, y, epochs=2,
+                                                                      verbose=0)
+    bn = net["bn"]
+    assert np.abs(tinyml.to_numpy(bn.running_mean.data)).max() > 0.1
+    before = {key: tinyml.to_numpy(b.data).copy() for key, b in net.named_buffers().items()}
+    for parameter in net.parameters():
+        parameter.grad = parameter.grad + 1.0
+    SGD(lr=1.0).step(net.named_parameters())
+    for key, buffer in net.named_buffers().items():
+        assert_close(buffer.data, before[key], backend=backend, rtol=0, atol=0, err_msg=key)
+
+
+def test_buffers_are_saved_loaded_and_moved(backend, tmp_path):
+    net = bn_net()
+    net["bn"].running_mean.data = tinyml.asarray(RNG.standard_normal(4))
+    net["bn"].running_var.data = tinyml.asarray(RNG.uniform(0.5, 2.0, 4))
+    net.save(tmp_path / "bn.npz")
+    twin = bn_net()
+    twin.load(tmp_path / "bn.npz")
+    for key in ("bn.running_mean", "bn.running_var"):
+        assert_close(twin.state_dict()[key], tinyml.to_numpy(net.state_dict()[key]),
+                     backend=backend, rtol=0, atol=0, err_msg=key)
+    probe = RNG.standard_normal((5, 3))
+    net.eval(), twin.eval()
+    expected = tinyml.to_numpy(net.forward(tinyml.asarray(probe)))
+    assert_close(twin.forward(tinyml.asarray(probe)), expected, backend=backend)
+    with tinyml.use_backend("array_api_strict", device="device1", dtype="float32") as strict:
+        twin.to(strict)
+        for buffer in twin["bn"].buffers():
+            tinyml.testing.assert_on_backend(buffer.data, strict, err_msg=buffer.name)
+        assert_close(twin.forward(tinyml.asarray(probe)), expected, backend=strict)
+
+
+# ---------------------------------------------------------------- errors
+@pytest.mark.parametrize("kind", [BatchNorm1D, BatchNorm2D])
+def test_a_training_batch_of_one_sample_is_an_error(backend, kind):
+    layer = kind("bn", 3)
+    x = tinyml.asarray(np.ones((1, 3) if kind is BatchNorm1D else (1, 3, 4, 4)))
+    with pytest.raises(ValueError, match=rf"{kind.__name__} 'bn': a training batch of one "
+                                         r"sample has no batch statistics; .*call eval\(\)"):
+        layer.forward(x)
+    assert layer.pending_records == 0
+    assert_close(layer.running_mean.data, np.zeros(3), backend=backend, rtol=0, atol=0)
+    layer.eval().forward(x)  # fine with the running statistics
+
+
+@pytest.mark.parametrize(("args", "kwargs", "error", "match"), [
+    ((0,), {}, ValueError, r"BatchNorm1D 'bn': num_features must be >= 1; got 0"),
+    ((2.5,), {}, TypeError, r"num_features must be an int; got 2\.5"),
+    ((True,), {}, TypeError, r"num_features must be an int; got True"),
+    ((3,), {"momentum": 1.5}, ValueError, r"momentum must be in \[0, 1\] .*PyTorch's "
+                                          r"momentum=0\.1 is 0\.9 here\); got 1\.5"),
+    ((3,), {"momentum": -0.1}, ValueError, r"momentum must be in \[0, 1\]"),
+    ((3,), {"momentum": math.nan}, ValueError, r"momentum must be in \[0, 1\]"),
+    ((3,), {"momentum": None}, TypeError, r"momentum must be a float in \[0, 1\]; got None"),
+    ((3,), {"momentum": "0.9"}, TypeError, r"momentum must be a float in \[0, 1\]; got '0.9'"),
+    ((3,), {"epsilon": 0.0}, ValueError, r"epsilon must be a positive finite float .*got 0\.0"),
+    ((3,), {"epsilon": -1e-5}, ValueError, r"epsilon must be a positive finite float"),
+    ((3,), {"epsilon": math.inf}, ValueError, r"epsilon must be a positive finite float"),
+    ((3,), {"epsilon": True}, TypeError, r"epsilon must be a float > 0; got True"),
+])
+def test_bad_batch_norm_arguments(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        BatchNorm1D("bn", *args, **kwargs)
+
+
+def test_momentum_at_the_ends_of_its_range(backend):
+    """momentum=1 keeps the running statistics, momentum=0 takes the last batch's."""
+    x = RNG.standard_normal((4, 2))
+    mean, var = ref.batch_statistics(x)
+    keep, take = BatchNorm1D("keep", 2, momentum=1), BatchNorm1D("take", 2, momentum=0)
+    assert isinstance(keep.momentum, float) and isinstance(keep.epsilon, float)
+    for layer in (keep, take):
+        layer.forward(tinyml.asarray(x))
+    assert_close(keep.running_mean.data, np.zeros(2), backend=backend, rtol=0, atol=0)
+    assert_close(take.running_mean.data, mean, backend=backend)
+    assert_close(take.running_var.data, var, backend=backend)
+
+
+@pytest.mark.parametrize(("make", "error", "match"), [
+    (lambda: LayerNorm1D("ln", 0), ValueError,
+     r"LayerNorm1D 'ln': num_features must be >= 1; got 0"),
+    (lambda: LayerNorm1D("ln", 3, epsilon=0), ValueError,
+     r"LayerNorm1D 'ln': epsilon must be a positive finite float"),
+    (lambda: LayerNorm1D("ln", 3, epsilon="small"), TypeError,
+     r"LayerNorm1D 'ln': epsilon must be a float > 0; got 'small'"),
+    (lambda: LayerNorm2D("ln", (3, 8)), TypeError,
+     r"LayerNorm2D 'ln': input_dim must be \(C, H, W\); got \(3, 8\)"),
+    (lambda: LayerNorm2D("ln", 3), TypeError, r"input_dim must be \(C, H, W\); got 3"),
+    (lambda: LayerNorm2D("ln", (0, 8, 8)), ValueError, r"input_dim must be >= 1; got 0"),
+    (lambda: LayerNorm2D("ln", (3, 8, 8), epsilon=-1.0), ValueError,
+     r"LayerNorm2D 'ln': epsilon must be a positive finite float"),
+    (lambda: BatchNorm2D("bn", "3"), TypeError, r"BatchNorm2D 'bn': num_features must be an int"),
+    (lambda: BatchNorm2D("bn", 3, momentum=2), ValueError,
+     r"BatchNorm2D 'bn': momentum must be in \[0, 1\]"),
+])
+def test_bad_constructor_arguments(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+@pytest.mark.parametrize(("make", "shape", "match"), [
+    (lambda: BatchNorm1D("bn", 4), (2, 3),
+     r"BatchNorm1D 'bn' expects input of shape \(batch, 4\); got \(2, 3\)\.$"),
+    (lambda: BatchNorm1D("bn", 4), (2, 4, 3, 3),
+     r"expects input of shape \(batch, 4\); got \(2, 4, 3, 3\)\. Images take BatchNorm2D\."),
+    (lambda: BatchNorm2D("bn", 4), (2, 3, 5, 5),
+     r"BatchNorm2D 'bn' expects input of shape \(batch, 4, H, W\); got \(2, 3, 5, 5\)\.$"),
+    (lambda: BatchNorm2D("bn", 4), (2, 4),
+     r"\(batch, 4, H, W\); got \(2, 4\)\. Feature vectors take BatchNorm1D\."),
+    (lambda: LayerNorm1D("ln", 4), (2, 5),
+     r"LayerNorm1D 'ln' expects input of shape \(batch, 4\) or \(batch, T, 4\); got \(2, 5\)"),
+    (lambda: LayerNorm1D("ln", 4), (2, 1, 3, 4), r"got \(2, 1, 3, 4\)\. Images take "
+                                                 r"LayerNorm2D\."),
+    (lambda: LayerNorm1D("ln", 4), (4,), r"got \(4,\)\.$"),
+    (lambda: LayerNorm2D("ln", (3, 4, 4)), (2, 3, 4, 5),
+     r"LayerNorm2D 'ln' expects input of shape \(batch, 3, 4, 4\); got \(2, 3, 4, 5\)\.$"),
+])
+def test_wrong_input_shapes_name_the_layer_and_the_fix(backend, make, shape, match):
+    layer = make()
+    with pytest.raises(ValueError, match=match):
+        layer.forward(tinyml.asarray(np.ones(shape)))
+    with pytest.raises(ValueError, match=match):
+        layer.eval().forward(tinyml.asarray(np.ones(shape)))
+
+
+def test_output_shape_and_declared_input_shape():
+    assert BatchNorm1D("bn", 4).output_shape((None, 4)) == (None, 4)
+    assert BatchNorm1D("bn", 4).declared_input_shape() == (None, 4)
+    assert BatchNorm2D("bn", 4).output_shape((None, 4, 7, 9)) == (None, 4, 7, 9)
+    assert BatchNorm2D("bn", 4).declared_input_shape() is None  # any H and W
+    assert LayerNorm1D("ln", 4).output_shape((2, 5, 4)) == (2, 5, 4)
+    assert LayerNorm2D("ln", (3, 4, 4)).declared_input_shape() == (None, 3, 4, 4)
+
+
+# ---------------------------------------------------------------- end to end
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits(flat=False, seed=0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["numpy", "array_api_strict"], indirect=True)
+def test_a_cnn_with_batch_norm_learns_digits(backend32, digits):
+    """Conv2D -> BatchNorm2D -> ReLu -> MaxPool2D -> Linear -> BatchNorm1D -> ReLu -> Linear,
+    evaluated in eval mode (so on the running statistics)."""
+    tinyml.seed(0)
+    net = Net([Conv2D("conv1", (1, 8, 8), 16, 3, 3, 1, 1), BatchNorm2D("bn1", 16), ReLu("relu1"),
+               MaxPool2D("pool1", (16, 8, 8), 2, 2), Flatten("flatten"),
+               Linear("fc1", 16 * 4 * 4, 32), BatchNorm1D("bn2", 32), ReLu("relu2"),
+               Linear("fc2", 32, 10), Softmax("softmax")])
+    x_train, y_train, x_test, y_test = digits
+    learner = tinyml.Learner(net, cross_entropy, SGD(lr=0.05, momentum=0.9), batch_size=32,
+                             seed=0)
+    learner.fit(x_train, y_train, epochs=8, verbose=0)
+    for bn in (net["bn1"], net["bn2"]):
+        assert not np.allclose(tinyml.to_numpy(bn.running_mean.data), 0.0), "running stats"
+    accuracy = learner.evaluate(x_test, y_test)["accuracy"]  # eval mode: running statistics
+    assert accuracy >= 0.97, f"CNN + BatchNorm2D test accuracy {accuracy:.3f} on {backend32.name}"

@@ -1,0 +1,406 @@
+"""Normalization: BatchNorm1D and BatchNorm2D (statistics over the batch, running averages for
+evaluation), LayerNorm1D and LayerNorm2D (statistics per sample).
+
+The four share the math of two functions: :func:`normalize` (the forward, over some axes) and
+:func:`normalize_backward` (the gradient through the mean and the variance).
+"""
+
+import math
+import numbers
+
+from ..backend import array_namespace, get_backend
+from ..core import Buffer, Layer, Parameter, check_input_dim, check_positive_int, shape_error
+
+
+def normalize(x, axes, epsilon, xp):
+    r"""Standardize `x` over `axes`: ``(x_hat, inv_std, mean, var)``, all but x_hat keepdims.
+
+    .. math::
+        \mu = \frac1m \sum x, \qquad \sigma^2 = \frac1m \sum (x - \mu)^2, \qquad
+        \hat x = (x - \mu)\, / \sqrt{\sigma^2 + \epsilon}
+
+    with the sums over `axes` (m values each). The variance is the biased one, computed in two
+    passes (the mean first), so a large mean does not cancel it away.
+    """
+    mean = xp.mean(x, axis=axes, keepdims=True)
+    centered = x - mean
+    var = xp.mean(centered * centered, axis=axes, keepdims=True)
+    inv_std = 1.0 / xp.sqrt(var + epsilon)
+    return centered * inv_std, inv_std, mean, var
+
+
+def normalize_backward(g_hat, x_hat, inv_std, axes, xp):
+    r"""dL/dx from :math:`\hat g = \partial L/\partial \hat x`, through the mean and variance.
+
+    .. math::
+        \partial L/\partial x = \frac{1}{\sqrt{\sigma^2 + \epsilon}}
+        \Big(\hat g - \overline{\hat g} - \hat x\, \overline{\hat g\, \hat x}\Big)
+
+    where the bars are means over `axes`, the axes :func:`normalize` reduced.
+    """
+    return inv_std * (g_hat - xp.mean(g_hat, axis=axes, keepdims=True)
+                      - x_hat * xp.mean(g_hat * x_hat, axis=axes, keepdims=True))
+
+
+class _Normalization(Layer):
+    """What the four layers share: the epsilon check, and ``weight`` (ones) and ``bias``
+    (zeros) of shape (features,)."""
+
+    def _setup(self, features, epsilon):
+        self.epsilon = _check_real(self, "epsilon", epsilon, "> 0")
+        if not 0.0 < self.epsilon < math.inf:
+            raise ValueError(f"{self.describe()}: epsilon must be a positive finite float (it "
+                             f"keeps 1/sqrt(var + epsilon) finite); got {self.epsilon}")
+        self.weight = Parameter(_ones(get_backend(), (features,)))
+        self.bias = self._zeros_parameter((features,))
+
+
+class _BatchNorm(_Normalization):
+    """BatchNorm1D and BatchNorm2D: a subclass says the input rank and how to spell it."""
+
+    _rank = None  # 2 for (N, F), 4 for (N, C, H, W)
+    _spelling = None  # the input shape as the error message names it, "{}" the features
+
+    def __init__(self, name, num_features, *, momentum=0.9, epsilon=1e-5):
+        super().__init__(name)
+        self.num_features = check_positive_int(self.describe(), "num_features", num_features)
+        self.momentum = _check_real(self, "momentum", momentum, "in [0, 1]")
+        if not 0.0 <= self.momentum <= 1.0:
+            raise ValueError(
+                f"{self.describe()}: momentum must be in [0, 1] (the weight of the old running "
+                f"value, numpy-ml's convention: PyTorch's momentum=0.1 is 0.9 here); got "
+                f"{self.momentum}")
+        self._setup(self.num_features, epsilon)
+        backend = get_backend()
+        self.running_mean = Buffer(backend.zeros((self.num_features,)))
+        self.running_var = Buffer(_ones(backend, (self.num_features,)))
+
+    def reset_running_stats(self):
+        """Running mean back to zeros and running variance to ones (in their dtype and device);
+        returns self."""
+        for buffer, fill in ((self.running_mean, 0.0), (self.running_var, 1.0)):
+            buffer.data = array_namespace(buffer.data).full_like(buffer.data, fill)
+        return self
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != self._rank or input_shape[1] != self.num_features:
+            raise shape_error(self, self._spelling.format(self.num_features), input_shape,
+                              self._fix(input_shape))
+        return tuple(input_shape)
+
+    def _fix(self, input_shape):
+        return ""
+
+    def forward(self, input):
+        xp = self._input_namespace(input)
+        output_shape = self.output_shape(tuple(input.shape))
+        axes = (0, *range(2, self._rank))  # every axis but the feature/channel one
+        shape = (1, self.num_features) + (1,) * (self._rank - 2)
+        weight, bias = xp.reshape(self.weight.data, shape), xp.reshape(self.bias.data, shape)
+        if not self.training:
+            mean = xp.reshape(self.running_mean.data, shape)
+            scale = weight / xp.sqrt(xp.reshape(self.running_var.data, shape) + self.epsilon)
+            return (input - mean) * scale + bias
+        if input.shape[0] < 2:
+            raise self._one_sample_error(input.shape[0])
+        x_hat, inv_std, mean, var = normalize(input, axes, self.epsilon, xp)
+        count = math.prod(input.shape[axis] for axis in axes)
+        self._update_running(mean, var * (count / (count - 1)), xp)
+        self._remember(x_hat, inv_std, output_shape=output_shape)
+        return weight * x_hat + bias
+
+    def _one_sample_error(self, n):
+        size = "one sample" if n == 1 else f"{n} samples"
+        return ValueError(
+            f"{self.describe()}: a training batch of {size} has no batch statistics; train on "
+            "batches of at least 2 samples (the last batch of an epoch holds len(x) % "
+            "batch_size of them: pick another batch_size), or call eval() to normalize with "
+            "the running statistics")
+
+    def _update_running(self, mean, unbiased_var, xp):
+        """running = momentum running + (1 - momentum) batch, in the buffers' own dtype."""
+        keep = self.momentum
+        for buffer, batch in ((self.running_mean, mean), (self.running_var, unbiased_var)):
+            batch = xp.astype(xp.reshape(batch, (self.num_features,)), buffer.data.dtype,
+                              copy=False)
+            buffer.data = keep * buffer.data + (1.0 - keep) * batch
+
+    def backward(self, in_gradient, *, input_gradient=True):
+        xp, x_hat, inv_std = self._recall(in_gradient)
+        axes = (0, *range(2, self._rank))
+        shape = inv_std.shape
+        bias_grad = xp.sum(in_gradient, axis=axes)
+        weight_grad = xp.sum(in_gradient * x_hat, axis=axes)
+        self.bias.grad += bias_grad
+        self.weight.grad += weight_grad
+        if not input_gradient:
+            return None
+        # normalize_backward with g_hat = weight * g, whose two means over the batch axes are
+        # weight * bias_grad / m and weight * weight_grad / m: reductions already done above.
+        count = math.prod(in_gradient.shape[axis] for axis in axes)
+        scale = xp.reshape(self.weight.data, shape) * inv_std
+        return scale * (in_gradient - xp.reshape(bias_grad, shape) / count
+                        - x_hat * (xp.reshape(weight_grad, shape) / count))
+
+
+_BATCH_NORM_NOTES = r"""
+    Notes
+    -----
+    Training, with statistics per feature over the :math:`m` values of the batch (every axis
+    but the feature one):
+
+    .. math::
+        \mu = \frac1m \sum x, \quad \sigma^2 = \frac1m \sum (x - \mu)^2, \quad
+        \hat x = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}, \quad y = \gamma \hat x + \beta
+
+    and the running statistics move towards the batch's, with the unbiased variance as in
+    PyTorch (so running buffers and weights exchange with it):
+
+    .. math::
+        r_\mu \leftarrow \rho\, r_\mu + (1 - \rho)\, \mu, \qquad
+        r_{\sigma^2} \leftarrow \rho\, r_{\sigma^2} + (1 - \rho)\, \tfrac{m}{m - 1}\, \sigma^2
+
+    with :math:`\rho` = ``momentum`` (numpy-ml's convention; PyTorch's ``momentum`` is
+    :math:`1 - \rho`). They move in every training-mode forward, inside ``tinyml.no_grad()``
+    too (as PyTorch), and never in eval mode. Backward, given :math:`g = \partial L/\partial y`
+    and the full dependence of :math:`\mu` and :math:`\sigma^2` on every x of the batch:
+
+    .. math::
+        \partial L/\partial \beta \mathrel{+}= \sum g, \qquad
+        \partial L/\partial \gamma \mathrel{+}= \sum g \hat x, \qquad
+        \partial L/\partial x = \frac{\gamma}{\sqrt{\sigma^2 + \epsilon}} \Big(g -
+        \frac1m \sum g - \hat x\, \frac1m \sum g \hat x\Big)
+
+    Eval mode normalizes with the running statistics instead, a fixed affine map of x:
+    :math:`y = \gamma (x - r_\mu) / \sqrt{r_{\sigma^2} + \epsilon} + \beta` (it keeps no
+    record, as every layer in eval mode).
+
+    A training batch of one sample has no statistics to speak of (and PyTorch's unbiased
+    variance divides by zero): it raises ValueError, here for images too, where PyTorch would
+    use the pixels of the one image.
+
+    Raises
+    ------
+    TypeError
+        A non-integer num_features, a non-real momentum or epsilon, non-floating input.
+    ValueError
+        num_features < 1, momentum outside [0, 1], epsilon not positive and finite, input of
+        another shape, a training batch of one sample.
+"""
+
+
+class BatchNorm1D(_BatchNorm):
+    __doc__ = r"""Batch normalization of (N, F) features, with running statistics for eval.
+
+    Parameters
+    ----------
+    name : str
+    num_features : int
+        F.
+    momentum : float in [0, 1], keyword-only
+        The weight of the old running value in each update (0.9; PyTorch's 0.1).
+    epsilon : float > 0, keyword-only
+        Added to the variance.
+
+    Shape
+    -----
+    input (N, F) -> output (N, F). ``weight`` (ones) and ``bias`` (zeros) are (F,), buffers
+    ``running_mean`` (zeros) and ``running_var`` (ones) too, as PyTorch's ``BatchNorm1d(F)``.
+    """ + _BATCH_NORM_NOTES
+
+    _rank = 2
+    _spelling = "(batch, {})"
+
+    def _fix(self, input_shape):
+        return "Images take BatchNorm2D." if len(input_shape) == 4 else ""
+
+    def declared_input_shape(self):
+        return (None, self.num_features)
+
+
+class BatchNorm2D(_BatchNorm):
+    __doc__ = r"""Batch normalization of (N, C, H, W) images per channel, with running
+    statistics for eval.
+
+    Parameters
+    ----------
+    name : str
+    num_features : int
+        C, the channels.
+    momentum : float in [0, 1], keyword-only
+        The weight of the old running value in each update (0.9; PyTorch's 0.1).
+    epsilon : float > 0, keyword-only
+        Added to the variance.
+
+    Shape
+    -----
+    input (N, C, H, W), any H and W -> output of the same shape; the statistics of a channel
+    are over N, H and W (m = N H W). ``weight`` (ones), ``bias`` (zeros) and the buffers
+    ``running_mean`` (zeros) and ``running_var`` (ones) are (C,), as PyTorch's
+    ``BatchNorm2d(C)``.
+    """ + _BATCH_NORM_NOTES
+
+    _rank = 4
+    _spelling = "(batch, {}, H, W)"
+
+    def _fix(self, input_shape):
+        return "Feature vectors take BatchNorm1D." if len(input_shape) == 2 else ""
+
+
+class LayerNorm1D(_Normalization):
+    r"""Layer normalization over the features (the last axis) of (N, F) or (N, T, F).
+
+    Parameters
+    ----------
+    name : str
+    num_features : int
+        F.
+    epsilon : float > 0, keyword-only
+        Added to the variance.
+
+    Shape
+    -----
+    input (N, F) or (N, T, F) -> output of the same shape. ``weight`` (ones) and ``bias``
+    (zeros) are (F,), as PyTorch's ``LayerNorm(F)``. Each sample (each time step) is
+    normalized alone, so training and eval compute the same and a batch of one is fine.
+
+    Notes
+    -----
+    With the mean and biased variance over the F features of each row:
+
+    .. math::
+        \hat x = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad y = \gamma \odot \hat x + \beta
+
+    Backward, given :math:`g = \partial L/\partial y` and :math:`\hat g = \gamma \odot g`, with
+    means over the features of a row:
+
+    .. math::
+        \partial L/\partial \beta \mathrel{+}= \sum_{rows} g, \qquad
+        \partial L/\partial \gamma \mathrel{+}= \sum_{rows} g \odot \hat x, \qquad
+        \partial L/\partial x = \frac{1}{\sqrt{\sigma^2 + \epsilon}}
+        \big(\hat g - \overline{\hat g} - \hat x\, \overline{\hat g \odot \hat x}\big)
+
+    Raises
+    ------
+    TypeError
+        A non-integer num_features, a non-real epsilon, non-floating input.
+    ValueError
+        num_features < 1, epsilon not positive and finite, input of another shape.
+    """
+
+    def __init__(self, name, num_features, *, epsilon=1e-5):
+        super().__init__(name)
+        self.num_features = check_positive_int(self.describe(), "num_features", num_features)
+        self._setup(self.num_features, epsilon)
+
+    def output_shape(self, input_shape):
+        if len(input_shape) not in (2, 3) or input_shape[-1] != self.num_features:
+            f = self.num_features
+            fix = "Images take LayerNorm2D." if len(input_shape) == 4 else ""
+            raise shape_error(self, f"(batch, {f}) or (batch, T, {f})", input_shape, fix)
+        return tuple(input_shape)
+
+    def forward(self, input):
+        xp = self._input_namespace(input)
+        output_shape = self.output_shape(tuple(input.shape))
+        x_hat, inv_std, _, _ = normalize(input, -1, self.epsilon, xp)
+        self._remember(x_hat, inv_std, output_shape=output_shape)
+        return x_hat * self.weight.data + self.bias.data
+
+    def backward(self, in_gradient, *, input_gradient=True):
+        xp, x_hat, inv_std = self._recall(in_gradient)
+        rows = tuple(range(in_gradient.ndim - 1))
+        self.bias.grad += xp.sum(in_gradient, axis=rows)
+        self.weight.grad += xp.sum(in_gradient * x_hat, axis=rows)
+        if not input_gradient:
+            return None
+        return normalize_backward(in_gradient * self.weight.data, x_hat, inv_std, -1, xp)
+
+
+class LayerNorm2D(_Normalization):
+    r"""Layer normalization of each (C, H, W) image as a whole, with a scale and shift per
+    channel (PyTorch's ``group_norm`` with one group).
+
+    Parameters
+    ----------
+    name : str
+    input_dim : (C, H, W)
+    epsilon : float > 0, keyword-only
+        Added to the variance.
+
+    Shape
+    -----
+    input (N, C, H, W) -> output of the same shape. ``weight`` (ones) and ``bias`` (zeros) are
+    (C,), as ``torch.nn.GroupNorm(1, C)``. Each sample is normalized alone, so training and
+    eval compute the same and a batch of one is fine.
+
+    Notes
+    -----
+    With the mean and biased variance of each sample over its m = C H W values:
+
+    .. math::
+        \hat x_{n,c,h,w} = \frac{x_{n,c,h,w} - \mu_n}{\sqrt{\sigma_n^2 + \epsilon}}, \qquad
+        y_{n,c,h,w} = \gamma_c \hat x_{n,c,h,w} + \beta_c
+
+    Backward, given :math:`g = \partial L/\partial y` and :math:`\hat g = \gamma_c g`, with
+    means over the C, H and W of a sample:
+
+    .. math::
+        \partial L/\partial \beta_c \mathrel{+}= \sum_{n,h,w} g, \qquad
+        \partial L/\partial \gamma_c \mathrel{+}= \sum_{n,h,w} g \hat x, \qquad
+        \partial L/\partial x = \frac{1}{\sqrt{\sigma_n^2 + \epsilon}}
+        \big(\hat g - \overline{\hat g} - \hat x\, \overline{\hat g \hat x}\big)
+
+    Raises
+    ------
+    TypeError
+        input_dim not three ints, a non-real epsilon, non-floating input.
+    ValueError
+        an extent of input_dim < 1, epsilon not positive and finite, input of another shape.
+    """
+
+    def __init__(self, name, input_dim, *, epsilon=1e-5):
+        super().__init__(name)
+        self.input_dim = check_input_dim(self.describe(), input_dim, 3)
+        self._setup(self.input_dim[0], epsilon)
+
+    def declared_input_shape(self):
+        return (None, *self.input_dim)
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 4 or tuple(input_shape[1:]) != self.input_dim:
+            c, h, w = self.input_dim
+            raise shape_error(self, f"(batch, {c}, {h}, {w})", input_shape)
+        return tuple(input_shape)
+
+    def forward(self, input):
+        xp = self._input_namespace(input)
+        output_shape = self.output_shape(tuple(input.shape))
+        x_hat, inv_std, _, _ = normalize(input, (1, 2, 3), self.epsilon, xp)
+        self._remember(x_hat, inv_std, output_shape=output_shape)
+        return x_hat * self._per_channel(self.weight.data, xp) + \
+            self._per_channel(self.bias.data, xp)
+
+    def backward(self, in_gradient, *, input_gradient=True):
+        xp, x_hat, inv_std = self._recall(in_gradient)
+        self.bias.grad += xp.sum(in_gradient, axis=(0, 2, 3))
+        self.weight.grad += xp.sum(in_gradient * x_hat, axis=(0, 2, 3))
+        if not input_gradient:
+            return None
+        g_hat = in_gradient * self._per_channel(self.weight.data, xp)
+        return normalize_backward(g_hat, x_hat, inv_std, (1, 2, 3), xp)
+
+    def _per_channel(self, values, xp):
+        return xp.reshape(values, (self.input_dim[0], 1, 1))
+
+
+def _ones(backend, shape):
+    return backend.xp.ones(shape, dtype=backend.dtype, device=backend.device)
+
+
+def _check_real(layer, argument, value, rule):
+    """`value` as a Python float, or a TypeError naming the layer and the argument."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{layer.describe()}: {argument} must be a float {rule}; got "
+                        f"{value!r}")
+    return float(value)
