@@ -126,8 +126,8 @@ def torch_step(model, optimizer, x, y):
 def agreement(tiny, ref):
     """(|loss difference|, max |weight difference| after one step) from identical starts.
 
-    Dropout is switched off for this one step: the two libraries draw different masks. (By
-    rate, not by eval(): tinyml's eval mode keeps no records, so it cannot backpropagate.)
+    Dropout is switched off for this one step (by rate): the two libraries draw different
+    masks.
     """
     learner, model = tiny[0], ref[0]
     dropouts = [layer for layer in learner.net.named_layers().values()

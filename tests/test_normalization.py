@@ -452,3 +452,36 @@ def test_a_cnn_with_batch_norm_learns_digits(backend32, digits):
         assert not np.allclose(tinyml.to_numpy(bn.running_mean.data), 0.0), "running stats"
     accuracy = learner.evaluate(x_test, y_test)["accuracy"]  # eval mode: running statistics
     assert accuracy >= 0.97, f"CNN + BatchNorm2D test accuracy {accuracy:.3f} on {backend32.name}"
+
+
+def test_eval_mode_backward_treats_the_running_statistics_as_constants(backend):
+    """Fine-tuning with frozen statistics: in eval mode BatchNorm is an affine map, and its
+    backward is that map's, checked by central differences."""
+    from tinyml.testing import numerical_gradient
+
+    layer = BatchNorm2D("bn", 2)
+    rng = np.random.default_rng(3)
+    for _ in range(3):  # running statistics away from their start
+        layer.forward(tinyml.asarray(rng.standard_normal((4, 2, 3, 3)) * 2.0 + 1.0))
+    layer.clear_records()
+    layer.eval()
+    x = rng.standard_normal((2, 2, 3, 3))
+    projection = rng.standard_normal((2, 2, 3, 3))
+
+    def loss(values):
+        with tinyml.no_grad():
+            return float(np.sum(tinyml.to_numpy(layer.forward(tinyml.asarray(values)))
+                                * projection))
+
+    layer.forward(tinyml.asarray(x))
+    dx = layer.backward(tinyml.asarray(projection))
+    assert_close(dx, numerical_gradient(loss, x), backend=backend, rtol=1e-6, atol=1e-8)
+    weight = np.array(tinyml.to_numpy(layer.weight.data))
+
+    def loss_of_weight(values):
+        layer.weight.data = tinyml.asarray(values)
+        return loss(x)
+
+    expected = numerical_gradient(loss_of_weight, weight)
+    layer.weight.data = tinyml.asarray(weight)
+    assert_close(layer.weight.grad, expected, backend=backend, rtol=1e-6, atol=1e-8)

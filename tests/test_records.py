@@ -68,20 +68,29 @@ def test_a_refused_gradient_consumes_no_record(backend):
     fc.backward(tinyml.asarray(np.ones((1, 2))))
 
 
-@pytest.mark.parametrize("quiet", ["eval", "no_grad"])
-def test_eval_mode_and_no_grad_keep_nothing(backend, quiet):
+def test_no_grad_keeps_nothing(backend):
     conv = Conv2D("conv", (1, 4, 4), 2, 3, 3, 1, 1)
     x = tinyml.asarray(RNG.standard_normal((2, 1, 4, 4)))
-    if quiet == "eval":
-        conv.eval()
+    with tinyml.no_grad():
         outputs = [conv.forward(x) for _ in range(5)]
-    else:
-        with tinyml.no_grad():
-            outputs = [conv.forward(x) for _ in range(5)]
-        assert tinyml.core.grad_enabled(), "no_grad must switch recording back on"
+    assert tinyml.core.grad_enabled(), "no_grad must switch recording back on"
     assert conv.pending_records == 0
-    with pytest.raises(RuntimeError, match="keeps none in eval mode or inside tinyml.no_grad"):
+    with pytest.raises(RuntimeError, match="keeps none inside tinyml.no_grad"):
         conv.backward(tinyml.asarray(np.ones(tuple(outputs[0].shape))))
+
+
+def test_eval_mode_still_backpropagates(backend):
+    """Eval changes what a layer computes, not whether it can be backpropagated: a net in
+    eval mode (dropout off, frozen statistics) gives the gradients of what it computed."""
+    net = tinyml.Net([Linear("fc", 3, 2), tinyml.layers.Dropout("drop", 0.5), ReLu("relu")])
+    twin = tinyml.Net([Linear("fc", 3, 2), ReLu("relu")])
+    twin.load_state_dict({k: tinyml.to_numpy(v) for k, v in net.state_dict().items()})
+    x = tinyml.asarray(RNG.standard_normal((4, 3)))
+    g = tinyml.asarray(RNG.standard_normal((4, 2)))
+    net.eval()
+    assert_close(net.forward(x), tinyml.to_numpy(twin.forward(x)), backend=backend)
+    assert_close(net.backward(g), tinyml.to_numpy(twin.backward(g)), backend=backend)
+    assert_close(net["fc"].weight.grad, tinyml.to_numpy(twin["fc"].weight.grad), backend=backend)
 
 
 def test_predict_keeps_no_records(backend):

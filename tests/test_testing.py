@@ -190,7 +190,7 @@ def test_check_layer_leaves_the_layer_as_it_found_it(backend):
     layer = Affine().eval()
     buffer = layer.running_mean.data
     check_layer(layer, XA)
-    assert not layer.training and layer.pending_records == 0
+    assert not layer.training and layer.pending_records == 0  # its records dropped
     assert layer.running_mean.data is buffer
     assert_close(buffer, np.zeros(3), backend=backend)  # the training forwards updated it
     assert_close(layer.weight.grad, np.zeros(3), backend=backend)

@@ -1,8 +1,12 @@
 """The Layer contract every layer follows, and what the base class finds for it.
 
-- ``forward(input)`` computes the output. In training mode (and outside ``tinyml.no_grad()``)
-  it keeps what ``backward`` needs as one record; in eval mode or under ``no_grad`` it keeps
-  nothing.
+- ``forward(input)`` computes the output and keeps what ``backward`` needs as one record,
+  in training and in eval mode alike (eval changes what a layer computes: Dropout passes
+  everything, BatchNorm uses its running statistics; backpropagating through it is fine, as
+  when fine-tuning with frozen statistics). Inside ``with tinyml.no_grad():`` forward keeps
+  nothing; ``Learner.predict`` and ``evaluate`` run there, so no memory grows while
+  predicting. A forward without its backward leaves its record until ``clear_records()``
+  (which each training step calls first) or ``flush_gradients()``.
 - ``backward(in_gradient, *, input_gradient=True)`` takes dL/d(output) for the LATEST record
   not yet consumed (last in, first out), ADDS each parameter's gradient into its ``grad``, and
   returns dL/d(input), or None with ``input_gradient=False`` (then it skips that work).
@@ -149,9 +153,9 @@ class Layer:
     def _remember(self, *values, output_shape):
         """Keep `values` for backward, with the shape backward's gradient must have.
 
-        Nothing is kept in eval mode or under ``tinyml.no_grad()``.
+        Nothing is kept under ``tinyml.no_grad()``.
         """
-        if self.training and grad_enabled():
+        if grad_enabled():
             self._records.append((values, tuple(output_shape)))
 
     def _recall(self, in_gradient):
@@ -164,8 +168,8 @@ class Layer:
         if not self._records:
             raise RuntimeError(
                 f"{self.describe()}: backward() called before forward(), or more often than "
-                "it: each backward consumes the record of one training-mode forward (last in, "
-                "first out), and forward keeps none in eval mode or inside tinyml.no_grad()."
+                "it: each backward consumes the record of one forward (last in, first out), "
+                "and forward keeps none inside tinyml.no_grad()."
             )
         values, output_shape = self._records[-1]
         # The kept arrays too: a layer without parameters (ReLu, MaxPool2D) would otherwise
@@ -208,7 +212,8 @@ class Layer:
         return self
 
     def eval(self):
-        """Evaluation mode: Dropout passes everything through, forward keeps no records."""
+        """Evaluation mode: Dropout passes everything through, BatchNorm uses its running
+        statistics. Forward still keeps records (``tinyml.no_grad()`` stops that)."""
         return self.train(False)
 
     def freeze(self):

@@ -97,16 +97,18 @@ class _BatchNorm(_Normalization):
         axes = (0, *range(2, self._rank))  # every axis but the feature/channel one
         shape = (1, self.num_features) + (1,) * (self._rank - 2)
         weight, bias = xp.reshape(self.weight.data, shape), xp.reshape(self.bias.data, shape)
-        if not self.training:
+        if not self.training:  # a fixed affine map of the running statistics
             mean = xp.reshape(self.running_mean.data, shape)
-            scale = weight / xp.sqrt(xp.reshape(self.running_var.data, shape) + self.epsilon)
-            return (input - mean) * scale + bias
+            inv_std = 1.0 / xp.sqrt(xp.reshape(self.running_var.data, shape) + self.epsilon)
+            x_hat = (input - mean) * inv_std
+            self._remember(x_hat, inv_std, True, output_shape=output_shape)
+            return weight * x_hat + bias
         if input.shape[0] < 2:
             raise self._one_sample_error(input.shape[0])
         x_hat, inv_std, mean, var = normalize(input, axes, self.epsilon, xp)
         count = math.prod(input.shape[axis] for axis in axes)
         self._update_running(mean, var * (count / (count - 1)), xp)
-        self._remember(x_hat, inv_std, output_shape=output_shape)
+        self._remember(x_hat, inv_std, False, output_shape=output_shape)
         return weight * x_hat + bias
 
     def _one_sample_error(self, n):
@@ -126,7 +128,7 @@ class _BatchNorm(_Normalization):
             buffer.data = keep * buffer.data + (1.0 - keep) * batch
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, x_hat, inv_std = self._recall(in_gradient)
+        xp, x_hat, inv_std, frozen = self._recall(in_gradient)
         axes = (0, *range(2, self._rank))
         shape = inv_std.shape
         bias_grad = xp.sum(in_gradient, axis=axes)
@@ -135,6 +137,8 @@ class _BatchNorm(_Normalization):
         self.weight.grad += weight_grad
         if not input_gradient:
             return None
+        if frozen:  # eval mode: the statistics are constants, dx = gamma g / sqrt(var + eps)
+            return in_gradient * (xp.reshape(self.weight.data, shape) * inv_std)
         # normalize_backward with g_hat = weight * g, whose two means over the batch axes are
         # weight * bias_grad / m and weight * weight_grad / m: reductions already done above.
         count = math.prod(in_gradient.shape[axis] for axis in axes)
@@ -172,8 +176,10 @@ _BATCH_NORM_NOTES = r"""
         \frac1m \sum g - \hat x\, \frac1m \sum g \hat x\Big)
 
     Eval mode normalizes with the running statistics instead, a fixed affine map of x:
-    :math:`y = \gamma (x - r_\mu) / \sqrt{r_{\sigma^2} + \epsilon} + \beta` (it keeps no
-    record, as every layer in eval mode).
+    :math:`y = \gamma (x - r_\mu) / \sqrt{r_{\sigma^2} + \epsilon} + \beta`, whose backward
+    treats the statistics as constants (fine-tuning with frozen statistics):
+    :math:`\partial L/\partial x = \gamma g / \sqrt{r_{\sigma^2} + \epsilon}`, and the same
+    :math:`\beta` and :math:`\gamma` gradients with this :math:`\hat x`.
 
     A training batch of one sample has no statistics to speak of (and PyTorch's unbiased
     variance divides by zero): it raises ValueError, here for images too, where PyTorch would

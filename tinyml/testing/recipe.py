@@ -48,7 +48,7 @@ def check_layer(layer, x, *, reference=None, backend=None, mode="full", directio
        (``mode="random"``, Chainer's check_backward, for layers with many weights);
     4. ``backward(R, input_gradient=False)`` returns None, consumes its record, and ADDS the
        same gradient into every trainable parameter;
-    5. in eval mode, forward keeps no record and changes no buffer.
+    5. in eval mode, forward changes no buffer; under ``tinyml.no_grad()`` it keeps no record.
 
     Every forward runs inside ``tinyml.use_seed(random_seed)``, so a random layer (Dropout)
     draws the same numbers each time, and the caller's random streams are untouched.
@@ -164,9 +164,12 @@ def _check_eval(run, x_host):
     output = run(x_host)
     assert_on_backend(output, run.backend, shape=layer.output_shape(x_host.shape),
                       err_msg=f"{who}: the output of forward in eval mode")
+    layer.clear_records()  # eval mode keeps records as training does; no_grad keeps none
+    run(x_host, record=False)
     kept = _pending(layer)
     if kept:
-        _fail(f"{who}: forward in eval mode must keep no record for backward; it kept {kept}")
+        _fail(f"{who}: forward inside tinyml.no_grad() must keep no record for backward; it "
+              f"kept {kept}")
     for key, buffer in layer.named_buffers().items():
         after = to_numpy(buffer.data)
         if after.shape != before[key].shape or not np.array_equal(after, before[key],
