@@ -15,6 +15,7 @@ import reference
 import tinyml
 from tinyml import layers
 from tinyml.layers import (
+    Conv1D,
     Conv2D,
     Deconv2D,
     Dropout,
@@ -53,6 +54,8 @@ LAYERS = {
     "LogSoftmax": Case(lambda: LogSoftmax("layer"), (2, 4),
                        lambda x, p: np.log(reference.softmax(x))),
     "Sigmoid": Case(lambda: Sigmoid("layer"), (2, 4), lambda x, p: 1.0 / (1.0 + np.exp(-x))),
+    "Conv1D": Case(lambda: Conv1D("layer", (2, 6), 3, 4, padding="same"), (2, 2, 6),
+                   lambda x, p: reference.conv1d(x, p["weight"], p["bias"], pads=(1, 2))),
 }
 
 

@@ -2,6 +2,7 @@
 
 ======================  =========================================================
 ``Linear``              fully connected, ``y = x W^T + b``
+``Conv1D``              1-D convolution over (N, C, L) sequences
 ``Conv2D``              2-D convolution over NCHW images
 ``Deconv2D``            transposed convolution
 ``MaxPool2D``           max pooling
@@ -17,12 +18,14 @@
 from ..core import Layer
 from .activation import LogSoftmax, ReLU, ReLu, Sigmoid, Softmax
 from .conv import Conv2D, Deconv2D
+from .conv1d import Conv1D
 from .dropout import Dropout
 from .linear import Linear
 from .pooling import MaxPool2D
 from .reshape import Flatten
 
 __all__ = [
+    "Conv1D",
     "Conv2D",
     "Deconv2D",
     "Dropout",
