@@ -80,7 +80,7 @@ def torch_twin(net):
     twins = {
         L.Linear: lambda m: nn.Linear(m.input_dim, m.output_dim),
         L.Conv2D: lambda m: nn.Conv2d(m.input_dim[0], m.n_filters, (m.h_filter, m.w_filter),
-                                      m.stride, m.padding),
+                                      m.stride, m.padding, dilation=m.dilation),
         L.Deconv2D: lambda m: nn.ConvTranspose2d(m.input_dim[0], m.n_filters,
                                                  (m.h_filter, m.w_filter), m.stride,
                                                  m.padding, dilation=m.dilation),

@@ -7,6 +7,7 @@ from test_layer_contract import LAYERS, sample
 
 import tinyml
 from tinyml import Layer, Parameter
+from tinyml.layers import MaxPool2D, MaxUnpool2D
 
 
 @tinyml.register_layer
@@ -77,7 +78,15 @@ def contract_input(kind):
 # The layers of the contract table that cannot stand alone in a net of their own, because they
 # use another layer of the net (MaxUnpool2D needs its pool's last forward), map to a function
 # () -> (a net that holds one, an input for it on the backend). The others need nothing here.
-NETS = {}
+def _unpool_net():
+    """MaxUnpool2D needs its pool in the same net, before it: pool then unpool."""
+    pool = MaxPool2D("pool", (1, 4, 4), 2, 2)
+    net = tinyml.Net([pool, MaxUnpool2D("unpool", pool)])
+    x = np.random.default_rng(0).standard_normal((2, 1, 4, 4))
+    return net, tinyml.asarray(x)
+
+
+NETS = {"MaxUnpool2D": _unpool_net}
 
 
 def net_around(kind):

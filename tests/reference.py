@@ -154,3 +154,114 @@ def flatten(x):
     for b in range(n):
         rows.append([x[(b, *index)] for index in np.ndindex(x.shape[1:])])
     return np.array(rows, dtype=np.float64).reshape(n, -1)
+
+
+def pad_sides(x, top, bottom, left, right):
+    """`x` (N, C, H, W) with the given zeros on each side of H and W."""
+    n, c, h, w = x.shape
+    padded = np.zeros((n, c, h + top + bottom, w + left + right))
+    padded[:, :, top:top + h, left:left + w] = x
+    return padded
+
+
+def same_pads(size, kernel, stride, dilation=1):
+    """(before, after) for "same": the least total padding whose placements number
+    ceil(size / stride), found by trying totals in turn; the odd zero goes after."""
+    wanted = -(-size // stride)
+    total = 0
+    while output_size(size + total, kernel, stride, 0, dilation) < wanted:
+        total += 1
+    return total // 2, total - total // 2
+
+
+def correlate2d(x, weight, bias, stride=1, pads=(0, 0, 0, 0), dilation=1):
+    """Dilated cross-correlation by definition, padded (top, bottom, left, right):
+    y[n,f,p,q] = b[f] + sum W[f,c,i,j] x~[n,c,ps+id,qs+jd]."""
+    n, c, _, _ = x.shape
+    f, _, kh, kw = weight.shape
+    xp = pad_sides(x, *pads)
+    oh = output_size(xp.shape[2], kh, stride, 0, dilation)
+    ow = output_size(xp.shape[3], kw, stride, 0, dilation)
+    y = np.zeros((n, f, oh, ow))
+    for b in range(n):
+        for k in range(f):
+            for p in range(oh):
+                for q in range(ow):
+                    total = bias[k]
+                    for ch in range(c):
+                        for i in range(kh):
+                            for j in range(kw):
+                                total += weight[k, ch, i, j] * xp[b, ch, p * stride + i * dilation,
+                                                                  q * stride + j * dilation]
+                    y[b, k, p, q] = total
+    return y
+
+
+def conv1d(x, weight, bias, stride=1, pads=(0, 0), dilation=1):
+    """y[n,f,t] = b[f] + sum_{c,k} W[f,c,k] x~[n,c,ts+kd], x~ padded by (left, right) zeros."""
+    n, c, length = x.shape
+    f, _, k = weight.shape
+    padded = np.zeros((n, c, pads[0] + length + pads[1]))
+    padded[:, :, pads[0]:pads[0] + length] = x
+    out = output_size(padded.shape[2], k, stride, 0, dilation)
+    y = np.zeros((n, f, out))
+    for b in range(n):
+        for o in range(f):
+            for t in range(out):
+                y[b, o, t] = bias[o] + sum(
+                    weight[o, ch, tap] * padded[b, ch, t * stride + tap * dilation]
+                    for ch in range(c) for tap in range(k))
+    return y
+
+
+def avg_pool2d(x, kh, kw, stride):
+    """The mean of each window, one window at a time."""
+    n, c, h, w = x.shape
+    oh, ow = output_size(h, kh, stride), output_size(w, kw, stride)
+    y = np.zeros((n, c, oh, ow))
+    for b in range(n):
+        for ch in range(c):
+            for p in range(oh):
+                for q in range(ow):
+                    window = [x[b, ch, p * stride + i, q * stride + j]
+                              for i in range(kh) for j in range(kw)]
+                    y[b, ch, p, q] = sum(window) / len(window)
+    return y
+
+
+def avg_pool2d_backward(x_shape, g, kh, kw, stride):
+    """Each output gradient spread evenly over its window; overlaps add up."""
+    dx = np.zeros(x_shape)
+    for b, ch, p, q in np.ndindex(g.shape):
+        for i in range(kh):
+            for j in range(kw):
+                dx[b, ch, p * stride + i, q * stride + j] += g[b, ch, p, q] / (kh * kw)
+    return dx
+
+
+def global_avg_pool2d(x):
+    """(N, C, H, W) -> (N, C): the mean of each plane."""
+    n, c = x.shape[:2]
+    return np.array([[np.sum(x[b, ch]) / x[b, ch].size for ch in range(c)] for b in range(n)])
+
+
+def max_unpool2d(z, pooled_input, kh, kw, stride):
+    """Zeros of the pool input's shape; each z[n, c, p, q] added at its window's first maximum
+    (where max_pool2d's indices point)."""
+    _, indices = max_pool2d(pooled_input, kh, kw, stride)
+    n, c, h, w = pooled_input.shape
+    out = np.zeros((n, c, h * w))
+    for b, ch, p, q in np.ndindex(z.shape):
+        out[b, ch, indices[b, ch, p, q]] += z[b, ch, p, q]
+    return out.reshape(pooled_input.shape)
+
+
+def max_unpool2d_backward(g, pooled_input, kh, kw, stride):
+    """Each window reads g at its first maximum."""
+    _, indices = max_pool2d(pooled_input, kh, kw, stride)
+    n, c, h, w = pooled_input.shape
+    flat = g.reshape(n, c, h * w)
+    dz = np.zeros(indices.shape)
+    for b, ch, p, q in np.ndindex(indices.shape):
+        dz[b, ch, p, q] = flat[b, ch, indices[b, ch, p, q]]
+    return dz

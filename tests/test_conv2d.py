@@ -1,6 +1,9 @@
 """Conv2D: check_layer with the direct-definition loop as reference, forward and gradients
 against PyTorch, a property test over small random configurations, and every documented error
-(float32 and the rest of the contract: test_layer_contract.py)."""
+(float32 and the rest of the contract: test_layer_contract.py). Dilation and padding="same"
+at the end."""
+
+import math
 
 import numpy as np
 import pytest
@@ -118,6 +121,19 @@ GOOD = {"input_dim": (3, 5, 5), "n_filter": 4, "h_filter": 3, "w_filter": 3, "st
         ({"input_dim": (3, 0, 5)}, ValueError, r"input_dim must be >= 1; got 0"),
         ({"h_filter": 6}, ValueError, r"a 6x3 kernel with stride 1 and padding 0 leaves no output"),
         ({"w_filter": 4, "stride": 2, "input_dim": (3, 5, 3)}, ValueError, "leaves no output"),
+        ({"dilation": 0}, ValueError, r"Conv2D 'conv': dilation must be >= 1; got 0"),
+        ({"dilation": 1.5}, TypeError, r"dilation must be an int; got 1\.5"),
+        ({"dilation": 3}, ValueError, r"a 3x3 kernel with stride 1, dilation 3 and padding 0 "
+                                      r"leaves no output for input \(3, 5, 5\); use a smaller "
+                                      r"kernel, dilation or padding"),
+        ({"padding": "full"}, ValueError, r"Conv2D 'conv': padding must be an int or 'same'; "
+                                          r"got 'full'$"),
+        ({"padding": "valid"}, ValueError, r"got 'valid' \('valid' is padding=0\)"),
+        ({"padding": 1.5}, TypeError, r"padding must be an int or 'same'; got 1\.5"),
+        ({"padding": None}, TypeError, r"padding must be an int or 'same'; got None"),
+        ({"padding": True}, TypeError, r"padding must be an int or 'same'; got True"),
+        ({"padding": (1, 1)}, TypeError, r"padding must be an int or 'same'; got \(1, 1\)"),
+        ({"padding": "causal"}, ValueError, r"padding must be an int or 'same'; got 'causal'"),
     ],
 )
 def test_bad_constructor_arguments(changes, error, match):
@@ -135,3 +151,110 @@ def test_mixed_backends_and_devices_are_refused():
         x_elsewhere = tinyml.asarray(x)
     with pytest.raises(ValueError, match=r"lives on array_api_strict .*device1.* net\.to"):
         layer.forward(x_elsewhere)
+
+
+# ---------------------------------------------------------------------------- dilation, "same"
+# (N, C, H, W, F, kh, kw, stride, padding, dilation)
+DILATED = {
+    "dilation2-pad2": (2, 2, 7, 6, 3, 3, 3, 1, 2, 2),
+    "dilation3-nonsquare-stride2": (1, 2, 9, 8, 2, 2, 3, 2, 1, 3),
+    "same-3x3": (2, 2, 5, 5, 3, 3, 3, 1, "same", 1),
+    "same-even-nonsquare": (1, 2, 5, 6, 2, 2, 4, 1, "same", 1),
+    "same-dilated": (1, 1, 7, 6, 2, 3, 2, 1, "same", 2),
+    "same-stride2": (2, 2, 7, 6, 2, 3, 3, 2, "same", 1),
+    "same-stride3-dilated": (1, 2, 8, 7, 2, 2, 3, 3, "same", 2),
+}
+DILATED_SMALL = {"same-even-nonsquare", "same-stride2"}
+
+
+def pads_of(config):
+    """(top, bottom, left, right) by the definitions, independently of the layer."""
+    _, _, h, w, _, kh, kw, stride, padding, dilation = config
+    if padding == "same":
+        return (*reference.same_pads(h, kh, stride, dilation),
+                *reference.same_pads(w, kw, stride, dilation))
+    return (padding,) * 4
+
+
+def make_dilated(config, seed=0):
+    n, c, h, w, f, kh, kw, stride, padding, dilation = config
+    rng = np.random.default_rng(seed)
+    layer = Conv2D("conv", (c, h, w), f, kh, kw, stride, padding, dilation=dilation)
+    layer.weight.data = tinyml.asarray(rng.standard_normal((f, c, kh, kw)))
+    layer.bias.data = tinyml.asarray(rng.standard_normal(f))
+    return layer, rng.standard_normal((n, c, h, w))
+
+
+def expected_dilated(config, x, params):
+    return reference.correlate2d(x, params["weight"], params["bias"], stride=config[7],
+                                 pads=pads_of(config), dilation=config[9])
+
+
+@pytest.mark.parametrize("name", DILATED)
+def test_check_layer_dilated_and_same(backend, name):
+    config = DILATED[name]
+    layer, x = make_dilated(config)
+    check_layer(layer, x, reference=lambda x, p: expected_dilated(config, x, p),
+                mode="full" if name in DILATED_SMALL else "random")
+
+
+@pytest.mark.parametrize("name", DILATED)
+def test_same_pads_put_the_odd_zero_bottom_and_right(name):
+    config = DILATED[name]
+    layer, _ = make_dilated(config)
+    assert layer.pads == pads_of(config)
+    if config[8] == "same":
+        assert (layer.out_h, layer.out_w) == (math.ceil(config[2] / config[7]),
+                                              math.ceil(config[3] / config[7]))
+
+
+def test_same_with_an_even_kernel_pads_one_more_after():
+    layer = Conv2D("conv", (1, 6, 6), 1, 4, 2, 1, "same")
+    assert layer.pads == (1, 2, 0, 1) and layer.padding == "same"
+
+
+@st.composite
+def dilated_configs(draw):
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride, dilation = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    padding = draw(st.one_of(st.integers(0, 2), st.just("same")))
+    low_h = 1 if padding == "same" else max(1, dilation * (kh - 1) + 1 - 2 * padding)
+    low_w = 1 if padding == "same" else max(1, dilation * (kw - 1) + 1 - 2 * padding)
+    return (draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(low_h, 8)),
+            draw(st.integers(low_w, 8)), draw(st.integers(1, 2)), kh, kw, stride, padding,
+            dilation)
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(config=dilated_configs(), seed=st.integers(0, 2**16))
+def test_output_size_and_forward_random_dilated_configs(backend, config, seed):
+    layer, x = make_dilated(config, seed)
+    params = {key: tinyml.to_numpy(value) for key, value in layer.state_dict().items()}
+    want = expected_dilated(config, x, params)
+    assert layer.output_shape((None, *config[1:4])) == (None, config[4], *want.shape[2:])
+    if config[8] == "same":
+        assert want.shape[2:] == (math.ceil(config[2] / config[7]),
+                                  math.ceil(config[3] / config[7])), config
+    assert_close(layer.forward(tinyml.asarray(x)), want, backend=backend, err_msg=str(config))
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")
+@pytest.mark.parametrize("name", DILATED)
+def test_dilated_and_same_match_torch(backend, name):
+    config = DILATED[name]
+    layer, x = make_dilated(config)
+    stride, padding, dilation = config[7:]
+    top, bottom, left, right = pads_of(config)
+
+    def conv2d(xt, wt, bt):
+        from torch.nn.functional import conv2d, pad
+
+        if padding == "same" and stride == 1:  # PyTorch's own "same"
+            return conv2d(xt, wt, bt, padding="same", dilation=dilation)
+        if padding == "same":  # PyTorch allows "same" only with stride 1: pad explicitly
+            return conv2d(pad(xt, (left, right, top, bottom)), wt, bt, stride=stride,
+                          dilation=dilation)
+        return conv2d(xt, wt, bt, stride=stride, padding=padding, dilation=dilation)
+
+    assert_matches_torch(layer, x, conv2d, backend)

@@ -18,19 +18,24 @@ import tinyml
 from tinyml import layers
 from tinyml.layers import (
     RBM,
+    AvgPool2D,
     BatchNorm1D,
     BatchNorm2D,
+    Conv1D,
     Conv2D,
     Deconv2D,
     Dropout,
     Flatten,
     FullyConnected,
+    GlobalAvgPool2D,
     Layer,
     LayerNorm1D,
     LayerNorm2D,
     Linear,
     LogSoftmax,
     MaxPool2D,
+    MaxUnpool2D,
+    Pool2D,
     ReLu,
     Sigmoid,
     Softmax,
@@ -44,6 +49,7 @@ class Case(NamedTuple):
     shape: tuple  # a sample input's shape, batch first
     reference: object = None  # (x, params) -> the expected forward, as check_layer takes it
     trains_on_one: bool = True  # False: a training batch of one sample is a ValueError
+    setup: object = None  # (layer, host x) -> None, run before the layer first sees x
 
 
 def alike(build):
@@ -108,11 +114,37 @@ LAYERS = {
                         normalization_reference.layer_norm(x, p["weight"], p["bias"])),
     "LayerNorm2D": Case(lambda: LayerNorm2D("layer", (2, 3, 3)), (2, 2, 3, 3), lambda x, p:
                         normalization_reference.group_norm_one_group(x, p["weight"], p["bias"])),
+    "Conv1D": Case(lambda: Conv1D("layer", (2, 6), 3, 4, padding="same"), (2, 2, 6),
+                   lambda x, p: reference.conv1d(x, p["weight"], p["bias"], pads=(1, 2))),
+    "AvgPool2D": Case(lambda: AvgPool2D("layer", (1, 4, 4), 2, 2), (2, 1, 4, 4),
+                      lambda x, p: reference.avg_pool2d(x, 2, 2, 2)),
+    "Pool2D": Case(lambda: Pool2D("layer", (1, 5, 4), (3, 2), 1, mode="average"), (2, 1, 5, 4),
+                   lambda x, p: reference.avg_pool2d(x, 3, 2, 1)),
+    "GlobalAvgPool2D": Case(lambda: GlobalAvgPool2D("layer"), (2, 3, 2, 3),
+                            lambda x, p: reference.global_avg_pool2d(x)),
+    # its pool must have pooled a batch of x's size first: the setup runs it on pooled(batch)
+    "MaxUnpool2D": Case(lambda: MaxUnpool2D("layer", MaxPool2D("pool", (1, 4, 4), 2, 2)),
+                        (2, 1, 2, 2),
+                        lambda x, p: reference.max_unpool2d(x, pooled(len(x)), 2, 2, 2),
+                        setup=lambda layer, x: layer.pool.forward(tinyml.asarray(pooled(len(x))))),
 }
 
 # Parameters a layer's forward does not use, so its backward leaves their grad at zero: an
 # RBM's visible bias enters only contrastive_divergence.
 UNUSED_BY_FORWARD = {"RBM": {"bias_visible"}}
+
+
+def pooled(batch):
+    """The input MaxUnpool2D's pool pools before the unpool runs (the same for each batch)."""
+    return np.random.default_rng(7).standard_normal((batch, 1, 4, 4))
+
+
+def build(kind, x):
+    """A fresh layer of `kind`, its case's setup run for the host input `x`."""
+    layer = LAYERS[kind].make()
+    if LAYERS[kind].setup is not None:
+        LAYERS[kind].setup(layer, x)
+    return layer
 
 
 def exported_layer_classes():
@@ -142,8 +174,8 @@ def sample(shape, batch=None):
 @pytest.mark.parametrize("mode", ["full", "random"])
 @pytest.mark.parametrize("kind", LAYERS)
 def test_check_layer(backend, kind, mode):
-    case = LAYERS[kind]
-    check_layer(case.make(), sample(case.shape), reference=case.reference, mode=mode)
+    case, x = LAYERS[kind], sample(LAYERS[kind].shape)
+    check_layer(build(kind, x), x, reference=case.reference, mode=mode)
 
 
 @pytest.mark.parametrize("kind", LAYERS)
@@ -161,7 +193,8 @@ def test_backward_before_forward(backend, kind):
 
 def forward_once(kind, batch=2):
     """(layer, host input, output) after one forward on standard-normal input."""
-    layer, x = LAYERS[kind].make(), sample(LAYERS[kind].shape, batch)
+    x = sample(LAYERS[kind].shape, batch)
+    layer = build(kind, x)
     return layer, x, layer.forward(tinyml.asarray(x))
 
 
@@ -177,7 +210,7 @@ def test_a_gradient_of_the_wrong_shape_is_refused(backend, kind):
 
 def forward_twice(kind):
     """(layer, its output) after two forwards of the same input: two records for backward."""
-    layer = LAYERS[kind].make()
+    layer = build(kind, sample(LAYERS[kind].shape))
     x = tinyml.asarray(sample(LAYERS[kind].shape))
     for _ in range(2):
         tinyml.seed(1)  # the same dropout mask both times
@@ -228,8 +261,9 @@ def test_input_gradient_false_adds_what_backward_adds(backend, kind, batch):
             LAYERS[kind].make().forward(tinyml.asarray(sample(LAYERS[kind].shape, batch)))
         return
     tinyml.seed(0)
-    full, only = LAYERS[kind].make(), LAYERS[kind].make()
-    x = tinyml.asarray(sample(LAYERS[kind].shape, batch))
+    x = sample(LAYERS[kind].shape, batch)
+    full, only = build(kind, x), build(kind, x)
+    x = tinyml.asarray(x)
     for layer in (full, only):
         tinyml.seed(1)  # the same dropout mask for both
         output = layer.forward(x)

@@ -12,8 +12,11 @@ from tinyml.layers._windows import (
     conv_output_size,
     correlate_columns,
     crop2d,
+    gather_from_maxima,
     im2col,
     pad2d,
+    route_to_maxima,
+    same_padding,
     window_slices,
 )
 from tinyml.testing import assert_close
@@ -69,6 +72,24 @@ def test_pad2d_and_crop2d(backend, padding):
     assert_close(crop2d(padded, padding), x, backend=backend)
 
 
+@pytest.mark.parametrize("sides", [(0, 1, 0, 1), (2, 0, 1, 3), (0, 0, 0, 0)])
+def test_pad2d_and_crop2d_per_side(backend, sides):
+    x = RNG.standard_normal((2, 3, 4, 5))
+    padded = pad2d(tinyml.asarray(x), sides, xp=backend.xp)
+    assert_close(padded, reference.pad_sides(x, *sides), backend=backend)
+    assert_close(crop2d(padded, sides), x, backend=backend)
+
+
+@given(size=st.integers(1, 12), kernel=st.integers(1, 5), stride=st.integers(1, 4),
+       dilation=st.integers(1, 3))
+def test_same_padding_is_the_least_that_gives_ceil_size_over_stride(size, kernel, stride,
+                                                                     dilation):
+    before, after = same_padding(size, kernel, stride=stride, dilation=dilation)
+    assert (before, after) == reference.same_pads(size, kernel, stride, dilation)
+    assert conv_output_size(size + before + after, kernel, stride=stride,
+                            dilation=dilation) == -(-size // stride)
+
+
 def test_pad2d_keeps_float32(backend32):
     padded = pad2d(tinyml.asarray(np.ones((1, 1, 2, 2))), 1, xp=backend32.xp)
     assert_close(padded, reference.pad(np.ones((1, 1, 2, 2)), 1), backend=backend32)
@@ -122,3 +143,20 @@ def test_the_window_transforms_are_the_backend_operations():
 
     assert _windows.im2col is ops.im2col and _windows.col2im_matmul is ops.col2im_matmul
     assert _windows.window_slices is ops.window_slices
+
+
+@pytest.mark.parametrize(
+    ("shape", "kh", "kw", "stride"),
+    [((2, 2, 4, 4), 2, 2, 2), ((1, 2, 5, 6), 3, 2, 1), ((2, 1, 7, 5), 2, 3, 3)],
+)
+def test_route_and_gather_match_the_loops_and_are_adjoint(backend, shape, kh, kw, stride):
+    x = np.random.default_rng(3).integers(0, 3, shape).astype(np.float64)  # ties everywhere
+    y, _ = reference.max_pool2d(x, kh, kw, stride)
+    z, g = RNG.standard_normal(y.shape), RNG.standard_normal(shape)
+    args = (tinyml.asarray(x), tinyml.asarray(y), (kh, kw))
+    routed = route_to_maxima(tinyml.asarray(z), *args, stride=stride, xp=backend.xp)
+    gathered = gather_from_maxima(tinyml.asarray(g), *args, stride=stride, xp=backend.xp)
+    assert_close(routed, reference.max_unpool2d(z, x, kh, kw, stride), backend=backend)
+    assert_close(gathered, reference.max_unpool2d_backward(g, x, kh, kw, stride), backend=backend)
+    np.testing.assert_allclose(np.sum(tinyml.to_numpy(routed) * g),
+                               np.sum(z * tinyml.to_numpy(gathered)), rtol=1e-12)

@@ -2,9 +2,14 @@
 
 ======================  =========================================================
 ``Linear``              fully connected, ``y = x W^T + b``
+``Conv1D``              1-D convolution over (N, C, L) sequences
 ``Conv2D``              2-D convolution over NCHW images
 ``Deconv2D``            transposed convolution
 ``MaxPool2D``           max pooling
+``AvgPool2D``           average pooling
+``Pool2D``              max or average pooling (numpy-ml's name)
+``GlobalAvgPool2D``     the mean of each channel, (N, C, H, W) -> (N, C)
+``MaxUnpool2D``         values back at a MaxPool2D's maxima, zeros elsewhere
 ``Dropout``             inverted dropout (off in eval mode)
 ``BatchNorm1D``         batch norm of (N, F); running statistics in eval mode
 ``BatchNorm2D``         batch norm of (N, C, H, W) images, per channel
@@ -34,6 +39,7 @@ from ..core import Layer
 from ..core.config import register_exported
 from .activation import LogSoftmax, ReLU, ReLu, Sigmoid, Softmax
 from .conv import Conv2D, Deconv2D
+from .conv1d import Conv1D
 from .dense import FullyConnected
 from .dropout import Dropout
 from .linear import Linear
@@ -50,15 +56,17 @@ from .pointwise import (
     SoftPlus,
     Tanh,
 )
-from .pooling import MaxPool2D
+from .pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D, MaxUnpool2D, Pool2D
 from .rbm import RBM
 from .reshape import Flatten
 from .sparse import SparseEvolution
 
 __all__ = [
     "Affine",
+    "AvgPool2D",
     "BatchNorm1D",
     "BatchNorm2D",
+    "Conv1D",
     "Conv2D",
     "Deconv2D",
     "Dropout",
@@ -67,6 +75,7 @@ __all__ = [
     "Flatten",
     "FullyConnected",
     "GELU",
+    "GlobalAvgPool2D",
     "HardSigmoid",
     "Identity",
     "Layer",
@@ -76,6 +85,8 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MaxPool2D",
+    "MaxUnpool2D",
+    "Pool2D",
     "RBM",
     "ReLU",
     "ReLu",

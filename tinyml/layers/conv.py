@@ -2,7 +2,11 @@
 
 Both are built from the three window operations in ``_windows.py``: ``im2col`` (windows to
 columns), ``col2im_matmul`` (its adjoint) and ``correlate_columns`` (the weight gradient).
+A convolution's math is the two functions ``correlate`` and ``correlate_backward`` below,
+which Conv2D and Conv1D (``conv1d.py``, images one row high) run.
 """
+
+import numbers
 
 from ..core import Layer, check_input_dim, check_positive_int, shape_error
 from ._windows import (
@@ -12,29 +16,84 @@ from ._windows import (
     crop2d,
     im2col,
     pad2d,
+    same_padding,
 )
 
 
+# ---------------------------------------------------------------------------- the math
+def correlate(x, weight, bias, *, stride, dilation, pads, out_hw, xp):
+    r"""Forward of a convolution: ``(y, cols)`` with y (N, F, OH*OW) and the columns backward
+    needs.
+
+    x : (N, C, H, W); weight : (F, C, kh, kw); bias : (F,); pads : (top, bottom, left, right)
+
+    .. math:: y_{n,f,p,q} = b_f + \sum_{c,i,j} W_{f,c,i,j}\,
+              \tilde x_{n,c,\,ps+id,\,qs+jd}
+    """
+    f, _, kh, kw = weight.shape
+    cols = im2col(pad2d(x, pads, xp=xp), kh, kw, stride=stride, dilation=dilation,
+                  out_h=out_hw[0], out_w=out_hw[1], xp=xp)
+    return xp.reshape(weight, (f, -1)) @ cols + xp.reshape(bias, (f, 1)), cols
+
+
+def correlate_backward(g, cols, weight, *, stride, dilation, pads, input_shape, input_gradient,
+                       xp):
+    """Backward of :func:`correlate`: ``(dW, db, dx)`` for g (N, F, OH, OW); dx is None when
+    `input_gradient` is False (the largest scatter of a step, skipped when nothing needs it)."""
+    n, f = g.shape[0], g.shape[1]
+    flat = xp.reshape(g, (n, f, -1))
+    d_bias = xp.sum(flat, axis=(0, 2))
+    d_weight = xp.reshape(correlate_columns(flat, cols, xp=xp), weight.shape)
+    if not input_gradient:
+        return d_weight, d_bias, None
+    top, bottom, left, right = pads
+    padded_shape = (n, input_shape[1], input_shape[2] + top + bottom,
+                    input_shape[3] + left + right)
+    padded = col2im_matmul(g, weight, stride=stride, dilation=dilation, out_shape=padded_shape,
+                           xp=xp)
+    return d_weight, d_bias, crop2d(padded, pads)
+
+
+def check_padding(who, padding, *, pair):
+    """`padding` checked: a non-negative int, ``"same"``, or (with `pair`, Conv1D) a
+    (left, right) pair of them or ``"causal"``. Returns it (a pair as a tuple)."""
+    spelled = ("an int, a (left, right) pair, 'same' or 'causal'" if pair
+               else "an int or 'same'")
+    if isinstance(padding, str):
+        if padding == "same" or (pair and padding == "causal"):
+            return padding
+        hint = " ('valid' is padding=0)" if padding == "valid" else ""
+        raise ValueError(f"{who}: padding must be {spelled}; got {padding!r}{hint}")
+    if pair and isinstance(padding, (tuple, list)):
+        if len(padding) != 2:
+            raise TypeError(f"{who}: padding must be {spelled}; got {padding!r}")
+        return tuple(check_positive_int(who, "padding", side, minimum=0) for side in padding)
+    if isinstance(padding, bool) or not isinstance(padding, numbers.Integral):
+        raise TypeError(f"{who}: padding must be {spelled}; got {padding!r}")
+    return check_positive_int(who, "padding", padding, minimum=0)
+
+
+# ---------------------------------------------------------------------------- the layers
 class _Conv2DBase(Layer):
     """What Conv2D and Deconv2D share: argument checks and the (batch, C, H, W) input check."""
 
-    def _check_common(self, input_dim, n_filters, h_filter, w_filter, stride, padding, dilation,
+    def _check_common(self, input_dim, n_filters, h_filter, w_filter, stride, dilation,
                       filters_argument):
         who = self.describe()
         self.input_dim = check_input_dim(who, input_dim, 3)
         self.h_filter = check_positive_int(who, "h_filter", h_filter)
         self.w_filter = check_positive_int(who, "w_filter", w_filter)
         self.stride = check_positive_int(who, "stride", stride)
-        self.padding = check_positive_int(who, "padding", padding, minimum=0)
         self.dilation = check_positive_int(who, "dilation", dilation)
         return check_positive_int(who, filters_argument, n_filters)
 
     def _check_output(self, out_h, out_w):
         if out_h < 1 or out_w < 1:
+            dilated = f", dilation {self.dilation}" if self.dilation > 1 else ""
             raise ValueError(
                 f"{self.describe()}: a {self.h_filter}x{self.w_filter} kernel with stride "
-                f"{self.stride} and padding {self.padding} leaves no output for input "
-                f"{self.input_dim}; use a smaller kernel or padding, or a larger input"
+                f"{self.stride}{dilated} and padding {self.padding} leaves no output for input "
+                f"{self.input_dim}; use a smaller kernel, dilation or padding, or a larger input"
             )
         return out_h, out_w
 
@@ -61,22 +120,29 @@ class Conv2D(_Conv2DBase):
     h_filter, w_filter : int
         Kernel height and width.
     stride : int
-    padding : int
-        Zeros added on each side of H and W.
+    padding : int or ``"same"``
+        Zeros added on each side of H and W; ``"same"``: as many as make the output
+        ``ceil(H / stride)`` by ``ceil(W / stride)``, an odd one on the bottom and right (as
+        TensorFlow, and PyTorch's ``padding="same"``, which allows only stride 1).
+    dilation : int, keyword-only
+        Spacing between kernel taps, as PyTorch: 1 is a plain kernel, 2 leaves one pixel
+        between taps.
     init : str or callable, keyword-only
         Weight initializer (``"he_uniform"``); the bias starts at zero.
 
     Shape
     -----
     input (N, C, H, W) -> output (N, F, OH, OW) with
-    ``OH = floor((H + 2 padding - h_filter) / stride) + 1`` (likewise OW).
+    ``OH = floor((H + top + bottom - dilation (h_filter - 1) - 1) / stride) + 1`` (likewise
+    OW), where top = bottom = padding for an int.
     ``weight`` is (F, C, h_filter, w_filter) and ``bias`` (F,), as in PyTorch.
 
     Notes
     -----
-    With :math:`\tilde x` the zero-padded input and :math:`s` the stride, forward is
+    With :math:`\tilde x` the zero-padded input, :math:`s` the stride and :math:`d` the
+    dilation, forward is
 
-    .. math:: y_{n,f,p,q} = b_f + \sum_{c,i,j} W_{f,c,i,j}\, \tilde x_{n,c,\,ps+i,\,qs+j}
+    .. math:: y_{n,f,p,q} = b_f + \sum_{c,i,j} W_{f,c,i,j}\, \tilde x_{n,c,\,ps+id,\,qs+jd}
 
     computed as one batched matmul ``W_(F, C kh kw) @ cols_(N, C kh kw, OH OW)``. Backward,
     given :math:`g = \partial L/\partial y`:
@@ -84,25 +150,32 @@ class Conv2D(_Conv2DBase):
     .. math::
         \partial L/\partial b_f \mathrel{+}= \sum_{n,p,q} g_{n,f,p,q}, \qquad
         \partial L/\partial W_{f,c,i,j} \mathrel{+}= \sum_{n,p,q} g_{n,f,p,q}\,
-            \tilde x_{n,c,\,ps+i,\,qs+j}
+            \tilde x_{n,c,\,ps+id,\,qs+jd}
 
     .. math::
-        \partial L/\partial \tilde x_{n,c,\,ps+i,\,qs+j} \mathrel{+}= \sum_f W_{f,c,i,j}\,
+        \partial L/\partial \tilde x_{n,c,\,ps+id,\,qs+jd} \mathrel{+}= \sum_f W_{f,c,i,j}\,
             g_{n,f,p,q}
 
     and the input gradient is that buffer with the padding cropped off.
     """
 
     def __init__(self, name, input_dim, n_filter, h_filter, w_filter, stride, padding, *,
-                 init="he_uniform"):
+                 dilation=1, init="he_uniform"):
         super().__init__(name)
         self.n_filters = self._check_common(input_dim, n_filter, h_filter, w_filter, stride,
-                                            padding, dilation=1, filters_argument="n_filter")
+                                            dilation, filters_argument="n_filter")
+        self.padding = check_padding(self.describe(), padding, pair=False)
         c, h, w = self.input_dim
         kh, kw, f = self.h_filter, self.w_filter, self.n_filters
+        if self.padding == "same":
+            self.pads = (*same_padding(h, kh, stride=self.stride, dilation=self.dilation),
+                         *same_padding(w, kw, stride=self.stride, dilation=self.dilation))
+        else:
+            self.pads = (self.padding,) * 4
+        top, bottom, left, right = self.pads
         self.out_h, self.out_w = self._check_output(
-            conv_output_size(h, kh, stride=self.stride, padding=self.padding),
-            conv_output_size(w, kw, stride=self.stride, padding=self.padding),
+            conv_output_size(h + top + bottom, kh, stride=self.stride, dilation=self.dilation),
+            conv_output_size(w + left + right, kw, stride=self.stride, dilation=self.dilation),
         )
         self.weight = self._new_parameter((f, c, kh, kw), c * kh * kw, f * kh * kw, init)
         self.bias = self._zeros_parameter((f,))
@@ -115,26 +188,21 @@ class Conv2D(_Conv2DBase):
     def forward(self, input):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
-        cols = im2col(pad2d(input, self.padding, xp=xp), self.h_filter, self.w_filter,
-                      stride=self.stride, dilation=1, out_h=self.out_h, out_w=self.out_w, xp=xp)
-        kernels = xp.reshape(self.weight.data, (self.n_filters, -1))
-        output = kernels @ cols + xp.reshape(self.bias.data, (self.n_filters, 1))
+        output, cols = correlate(input, self.weight.data, self.bias.data, stride=self.stride,
+                                 dilation=self.dilation, pads=self.pads,
+                                 out_hw=(self.out_h, self.out_w), xp=xp)
         self._remember(cols, output_shape=output_shape)
         return xp.reshape(output, output_shape)
 
     def backward(self, in_gradient, *, input_gradient=True):
         xp, cols = self._recall(in_gradient)
-        n = in_gradient.shape[0]
-        g = xp.reshape(in_gradient, (n, self.n_filters, -1))
-        self.bias.grad += xp.sum(g, axis=(0, 2))
-        self.weight.grad += xp.reshape(correlate_columns(g, cols, xp=xp), self.weight.shape)
-        if not input_gradient:
-            return None  # the largest scatter of the step, skipped when nothing needs it
-        c, h, w = self.input_dim
-        p = self.padding
-        padded = col2im_matmul(in_gradient, self.weight.data, stride=self.stride, dilation=1,
-                               out_shape=(n, c, h + 2 * p, w + 2 * p), xp=xp)
-        return crop2d(padded, p)
+        d_weight, d_bias, d_input = correlate_backward(
+            in_gradient, cols, self.weight.data, stride=self.stride, dilation=self.dilation,
+            pads=self.pads, input_shape=(in_gradient.shape[0], *self.input_dim),
+            input_gradient=input_gradient, xp=xp)
+        self.bias.grad += d_bias
+        self.weight.grad += d_weight
+        return d_input
 
 
 class Deconv2D(_Conv2DBase):
@@ -189,7 +257,8 @@ class Deconv2D(_Conv2DBase):
                  padding=0, *, init="he_uniform"):
         super().__init__(name)
         self.n_filters = self._check_common(input_dim, n_filters, h_filter, w_filter, stride,
-                                            padding, dilation, filters_argument="n_filters")
+                                            dilation, filters_argument="n_filters")
+        self.padding = check_positive_int(self.describe(), "padding", padding, minimum=0)
         c, h, w = self.input_dim
         kh, kw, f = self.h_filter, self.w_filter, self.n_filters
         self.full_h = (h - 1) * self.stride + self.dilation * (kh - 1) + 1

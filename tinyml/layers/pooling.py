@@ -1,11 +1,149 @@
-"""MaxPool2D: the largest value in each window, as an elementwise maximum over window slices."""
+"""Pooling over NCHW images: Pool2D (numpy-ml's, max or average), MaxPool2D, AvgPool2D,
+GlobalAvgPool2D, and MaxUnpool2D, which undoes a MaxPool2D of the same net.
 
-from ..backend import device_of
+Max pooling is an elementwise maximum over the window's strided slices (``_windows.py``);
+average pooling is a depthwise convolution with the constant kernel ``1 / (kh kw)``, run by
+the same ``im2col`` / ``col2im_matmul`` operations as Conv2D.
+"""
+
+from ..backend import array_namespace, device_of
 from ..core import Layer, check_input_dim, check_positive_int, shape_error
-from ._windows import conv_output_size, window_slices
+from ._windows import (
+    col2im_matmul,
+    conv_output_size,
+    first_maxima,
+    gather_from_maxima,
+    im2col,
+    max_windows,
+    route_to_maxima,
+)
+
+MODES = ("max", "average")
 
 
-class MaxPool2D(Layer):
+class Pool2D(Layer):
+    r"""Pooling over ``size`` windows of NCHW images, each channel alone (numpy-ml's name).
+
+    Parameters
+    ----------
+    name : str
+    input_dim : (C, H, W)
+    size : int or (int, int)
+        Window height and width.
+    stride : int
+    mode : ``"max"`` or ``"average"``, keyword-only
+        ``Pool2D(..., mode="max")`` computes what ``MaxPool2D`` does, ``"average"`` what
+        ``AvgPool2D`` does.
+
+    Shape
+    -----
+    input (N, C, H, W) -> output (N, C, OH, OW), ``OH = floor((H - kh) / stride) + 1``
+    (likewise OW). No padding: a remainder of rows or columns that no window reaches gets no
+    gradient, as in PyTorch.
+
+    Notes
+    -----
+    .. math::
+        \text{max:}\quad y_{n,c,p,q} = \max_{i,j} x_{n,c,\,ps+i,\,qs+j}, \qquad
+        \partial L/\partial x_{n,c,\,ps+i^*,\,qs+j^*} \mathrel{+}= g_{n,c,p,q}
+
+    with :math:`(i^*, j^*)` the window's first maximum in row-major order;
+
+    .. math::
+        \text{average:}\quad y_{n,c,p,q} = \frac{1}{k_h k_w} \sum_{i,j}
+            x_{n,c,\,ps+i,\,qs+j}, \qquad
+        \partial L/\partial x_{n,c,\,ps+i,\,qs+j} \mathrel{+}= \frac{g_{n,c,p,q}}{k_h k_w}
+    """
+
+    def __init__(self, name, input_dim, size, stride, *, mode="max"):
+        super().__init__(name)
+        who = self.describe()
+        self.input_dim = check_input_dim(who, input_dim, 3)
+        if isinstance(size, (tuple, list)):
+            if len(size) != 2:
+                raise TypeError(f"{who}: size must be an int or an (h, w) pair; got {size!r}")
+            self.size = tuple(check_positive_int(who, "size", extent) for extent in size)
+        else:
+            self.size = (check_positive_int(who, "size", size),) * 2
+        self.stride = check_positive_int(who, "stride", stride)
+        if not isinstance(mode, str):
+            raise TypeError(f"{who}: mode must be 'max' or 'average'; got {mode!r}")
+        if mode not in MODES:
+            hint = " Use mode='average'." if mode in ("avg", "mean") else ""
+            raise ValueError(f"{who}: mode must be 'max' or 'average'; got {mode!r}.{hint}")
+        self.mode = mode
+        c, h, w = self.input_dim
+        self.out_h = conv_output_size(h, self.size[0], stride=self.stride)
+        self.out_w = conv_output_size(w, self.size[1], stride=self.stride)
+        if self.out_h < 1 or self.out_w < 1:
+            raise ValueError(f"{who}: window {self.size} is larger than the input {(h, w)}")
+        self._latest = None  # (input, output) of the last max forward, for a MaxUnpool2D
+        self._lends_maxima = False  # set by MaxUnpool2D(pool=self)
+
+    def declared_input_shape(self):
+        return (None, *self.input_dim)
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 4 or tuple(input_shape[1:]) != self.input_dim:
+            c, h, w = self.input_dim
+            raise shape_error(self, f"(batch, {c}, {h}, {w})", input_shape)
+        return (input_shape[0], self.input_dim[0], self.out_h, self.out_w)
+
+    def forward(self, input):
+        xp = self._input_namespace(input)
+        output_shape = self.output_shape(tuple(input.shape))
+        if self.mode == "average":
+            output = self._average(input, xp)
+            self._remember(output_shape=output_shape)  # backward needs only the shapes
+            return output
+        output = None
+        for _, view in max_windows(input, self.size, stride=self.stride, out_h=self.out_h,
+                                   out_w=self.out_w):
+            output = view if output is None else xp.maximum(output, view)
+        self._remember(input, output, output_shape=output_shape)
+        if self._lends_maxima:  # in every mode: an unpool needs it at inference too
+            self._latest = (input, output)
+        return output
+
+    def backward(self, in_gradient, *, input_gradient=True):
+        xp, *kept = self._recall(in_gradient)
+        if not input_gradient:
+            return None
+        if self.mode == "average":
+            return self._average_backward(in_gradient, xp)
+        input, output = kept
+        return route_to_maxima(in_gradient, input, output, self.size, stride=self.stride, xp=xp)
+
+    # ---------------------------------------------------------------- average
+    def _average(self, input, xp):
+        """Each channel as its own one-channel image; the mean of each window's column."""
+        n, (c, h, w), (kh, kw) = input.shape[0], self.input_dim, self.size
+        cols = im2col(xp.reshape(input, (n * c, 1, h, w)), kh, kw, stride=self.stride,
+                      dilation=1, out_h=self.out_h, out_w=self.out_w, xp=xp)
+        return xp.reshape(xp.mean(cols, axis=1), (n, c, self.out_h, self.out_w))
+
+    def _average_backward(self, in_gradient, xp):
+        n, (c, h, w), (kh, kw) = in_gradient.shape[0], self.input_dim, self.size
+        kernel = xp.full((1, 1, kh, kw), 1.0 / (kh * kw), dtype=in_gradient.dtype,
+                         device=device_of(in_gradient))
+        g = xp.reshape(in_gradient, (n * c, 1, self.out_h, self.out_w))
+        grad = col2im_matmul(g, kernel, stride=self.stride, dilation=1,
+                             out_shape=(n * c, 1, h, w), xp=xp)
+        return xp.reshape(grad, (n, c, h, w))
+
+    # ---------------------------------------------------------------- for MaxUnpool2D
+    def _last_maxima(self, unpool):
+        """(input, output) of this pool's latest forward, for `unpool`, or a RuntimeError."""
+        if self._latest is None:
+            raise RuntimeError(
+                f"{unpool.describe()}: its pool {self.describe()} has not run forward since "
+                "the unpool was built, so there are no maxima to unpool at. Run the pool "
+                "first: put it before the unpool in the net."
+            )
+        return self._latest
+
+
+class MaxPool2D(Pool2D):
     r"""Max pooling over ``size`` x ``size`` windows of NCHW images.
 
     Parameters
@@ -19,7 +157,7 @@ class MaxPool2D(Layer):
         When True, ``forward`` returns ``(output, indices)``, where ``indices`` (int64, the
         output's shape) is the flat position ``h * W + w`` of each maximum in its input plane,
         as PyTorch's ``return_indices``. A Net passes one array between layers, so use it on a
-        standalone layer (for unpooling, say).
+        standalone layer; inside a Net, ``MaxUnpool2D(name, pool)`` unpools without them.
 
     Shape
     -----
@@ -42,55 +180,13 @@ class MaxPool2D(Layer):
     """
 
     def __init__(self, name, input_dim, size, stride, return_index=False):
-        super().__init__(name)
-        who = self.describe()
-        self.input_dim = check_input_dim(who, input_dim, 3)
-        if isinstance(size, (tuple, list)):
-            if len(size) != 2:
-                raise TypeError(f"{who}: size must be an int or an (h, w) pair; got {size!r}")
-            self.size = tuple(check_positive_int(who, "size", extent) for extent in size)
-        else:
-            self.size = (check_positive_int(who, "size", size),) * 2
-        self.stride = check_positive_int(who, "stride", stride)
+        super().__init__(name, input_dim, size, stride, mode="max")
         self.return_index = bool(return_index)
-        c, h, w = self.input_dim
-        self.out_h = conv_output_size(h, self.size[0], stride=self.stride)
-        self.out_w = conv_output_size(w, self.size[1], stride=self.stride)
-        if self.out_h < 1 or self.out_w < 1:
-            raise ValueError(f"{who}: window {self.size} is larger than the input {(h, w)}")
-
-    def declared_input_shape(self):
-        return (None, *self.input_dim)
-
-    def output_shape(self, input_shape):
-        if len(input_shape) != 4 or tuple(input_shape[1:]) != self.input_dim:
-            c, h, w = self.input_dim
-            raise shape_error(self, f"(batch, {c}, {h}, {w})", input_shape)
-        return (input_shape[0], self.input_dim[0], self.out_h, self.out_w)
-
-    def _windows(self, input):
-        """(slices, view) per window offset, row-major."""
-        for i, j, where in window_slices(*self.size, stride=self.stride, dilation=1,
-                                         out_h=self.out_h, out_w=self.out_w):
-            yield (i, j, where), input[:, :, where[0], where[1]]
-
-    def _first_hits(self, input, output, xp):
-        """(offset, mask) per window offset: where that offset is the window's first maximum."""
-        unclaimed = xp.ones(output.shape, dtype=xp.bool, device=device_of(output))
-        for offset, view in self._windows(input):
-            hit = view == output
-            yield offset, hit & unclaimed
-            unclaimed = unclaimed & ~hit
 
     def forward(self, input):
-        xp = self._input_namespace(input)
-        output_shape = self.output_shape(tuple(input.shape))
-        output = None
-        for _, view in self._windows(input):
-            output = view if output is None else xp.maximum(output, view)
-        self._remember(input, output, output_shape=output_shape)
+        output = super().forward(input)
         if self.return_index:
-            return output, self._indices(input, output, xp)
+            return output, self._indices(input, output, self._namespace(input))
         return output
 
     def _indices(self, input, output, xp):
@@ -99,15 +195,163 @@ class MaxPool2D(Layer):
         cols = xp.arange(self.out_w, dtype=xp.int64, device=device_of(output)) * self.stride
         corner = xp.reshape(rows * width, (self.out_h, 1)) + cols  # window (p, q)'s top left
         indices = xp.zeros(output.shape, dtype=xp.int64, device=device_of(output))
-        for (i, j, _), chosen in self._first_hits(input, output, xp):
+        for (i, j, _), chosen in first_maxima(input, output, self.size, stride=self.stride,
+                                              xp=xp):
             indices += xp.astype(chosen, xp.int64) * (corner + (i * width + j))
         return indices
 
+
+class AvgPool2D(Pool2D):
+    r"""Average pooling over ``size`` windows of NCHW images (PyTorch's ``avg_pool2d``
+    without padding).
+
+    Parameters
+    ----------
+    name : str
+    input_dim : (C, H, W)
+    size : int or (int, int)
+        Window height and width (kh, kw).
+    stride : int
+
+    Shape
+    -----
+    input (N, C, H, W) -> output (N, C, OH, OW), ``OH = floor((H - kh) / stride) + 1``.
+
+    Notes
+    -----
+    .. math::
+        y_{n,c,p,q} = \frac{1}{k_h k_w} \sum_{i,j} x_{n,c,\,ps+i,\,qs+j}, \qquad
+        \partial L/\partial x_{n,c,\,ps+i,\,qs+j} \mathrel{+}= \frac{g_{n,c,p,q}}{k_h k_w}
+
+    summed over the windows that hold each pixel. Forward is im2col of each channel alone and
+    a mean over the window axis; backward is ``col2im_matmul`` with the constant kernel.
+    """
+
+    def __init__(self, name, input_dim, size, stride):
+        super().__init__(name, input_dim, size, stride, mode="average")
+
+
+class GlobalAvgPool2D(Layer):
+    r"""The mean of each channel over all its pixels: (N, C, H, W) -> (N, C).
+
+    Takes any C, H and W (nothing is declared), as PyTorch's ``adaptive_avg_pool2d(x, 1)``
+    followed by a flatten.
+
+    Notes
+    -----
+    .. math::
+        y_{n,c} = \frac{1}{HW} \sum_{h,w} x_{n,c,h,w}, \qquad
+        \partial L/\partial x_{n,c,h,w} = \frac{g_{n,c}}{HW}
+    """
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 4:
+            raise shape_error(self, "(batch, C, H, W)", input_shape,
+                              "It pools images; reshape the input to NCHW first.")
+        return tuple(input_shape[:2])
+
+    def forward(self, input):
+        xp = self._input_namespace(input)
+        output_shape = self.output_shape(tuple(input.shape))
+        self._remember(tuple(input.shape), output_shape=output_shape)
+        return xp.mean(input, axis=(2, 3))
+
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, input, output = self._recall(in_gradient)
+        xp, shape = self._recall(in_gradient)
         if not input_gradient:
             return None
-        grad = xp.zeros_like(input)
-        for (_, _, (rows, cols)), chosen in self._first_hits(input, output, xp):
-            grad[:, :, rows, cols] += in_gradient * xp.astype(chosen, in_gradient.dtype)
-        return grad
+        n, c, h, w = shape
+        spread = xp.zeros(shape, dtype=in_gradient.dtype, device=device_of(in_gradient))
+        return spread + xp.reshape(in_gradient, (n, c, 1, 1)) * (1.0 / (h * w))
+
+
+class MaxUnpool2D(Layer):
+    r"""The inverse of a max pool in the same net: each value goes back to where `pool`'s
+    latest forward found its window's maximum, zeros elsewhere (PyTorch's ``max_unpool2d``),
+    as in SegNet's decoder.
+
+    Parameters
+    ----------
+    name : str
+    pool : MaxPool2D (or a Pool2D with ``mode="max"``)
+        The pool whose maxima this layer unpools at; it must run forward before this layer
+        (earlier in the net).
+
+    Shape
+    -----
+    input (N, C, OH, OW), the pool's output shape -> output (N, C, H, W), the pool's input
+    shape (PyTorch's ``output_size=(H, W)``).
+
+    Notes
+    -----
+    With :math:`x` and :math:`y` the pool's latest input and output, and
+    :math:`(i^*, j^*)` the first maximum of window :math:`(p, q)` in row-major order (the
+    position the pool's backward routes to):
+
+    .. math::
+        u_{n,c,\,ps+i^*,\,qs+j^*} \mathrel{+}= z_{n,c,p,q}, \qquad
+        \partial L/\partial z_{n,c,p,q} = g_{n,c,\,ps+i^*,\,qs+j^*}
+
+    Forward is exactly the pool's backward map applied to :math:`z`, and backward gathers.
+    Where overlapping windows (stride < size) share a maximum, their values add; PyTorch
+    keeps one of them.
+
+    The positions: the pool keeps a reference to its latest forward's input and output (only
+    once an unpool is built on it, and in every mode, since an unpool in eval mode needs them
+    too), and this layer's forward reads them. Its own record keeps those arrays, so its
+    backward uses the positions its forward used even after the pool has run again: nets
+    like ``[pool, ..., unpool]`` backpropagate in reverse, and a forward repeated before
+    backward (two records) unwinds in order. The pool is held privately (``self._pool``,
+    read through ``pool``): it belongs to the net it sits in, so this layer's ``train``,
+    ``eval``, ``clear_records``, ``to`` and ``freeze`` leave it alone and it is not listed
+    as this layer's sub-layer.
+    """
+
+    def __init__(self, name, pool):
+        super().__init__(name)
+        if not isinstance(pool, Pool2D) or pool.mode != "max":
+            got = pool.describe() if isinstance(pool, Layer) else type(pool).__name__
+            raise TypeError(f"{self.describe()}: pool must be the MaxPool2D whose maxima it "
+                            f"unpools at; got {got}. Pass the MaxPool2D layer of the same net.")
+        self._pool = pool
+        pool._lends_maxima = True
+
+    @property
+    def pool(self):
+        """The MaxPool2D whose maxima this layer unpools at."""
+        return self._pool
+
+    def declared_input_shape(self):
+        return (None, self._pool.input_dim[0], self._pool.out_h, self._pool.out_w)
+
+    def output_shape(self, input_shape):
+        pool = self._pool
+        c = pool.input_dim[0]
+        if len(input_shape) != 4 or tuple(input_shape[1:]) != (c, pool.out_h, pool.out_w):
+            raise shape_error(self, f"(batch, {c}, {pool.out_h}, {pool.out_w})", input_shape,
+                              f"It takes what {pool.describe()} puts out.")
+        return (input_shape[0], *pool.input_dim)
+
+    def forward(self, input):
+        self._input_namespace(input)
+        output_shape = self.output_shape(tuple(input.shape))
+        pooled_input, pooled = self._pool._last_maxima(self)
+        if pooled.shape[0] != input.shape[0]:
+            raise ValueError(
+                f"{self.describe()}: got a batch of {input.shape[0]}, but the latest forward "
+                f"of {self._pool.describe()} pooled a batch of {pooled.shape[0]}; run the pool "
+                "on the same batch first."
+            )
+        xp = array_namespace(input, pooled_input, pooled, where=self.describe,
+                             names=lambda: ["input", f"the latest input of {self._pool.describe()}",
+                                            f"the latest output of {self._pool.describe()}"])
+        self._remember(pooled_input, pooled, output_shape=output_shape)
+        return route_to_maxima(input, pooled_input, pooled, self._pool.size,
+                               stride=self._pool.stride, xp=xp)
+
+    def backward(self, in_gradient, *, input_gradient=True):
+        xp, pooled_input, pooled = self._recall(in_gradient)
+        if not input_gradient:
+            return None
+        return gather_from_maxima(in_gradient, pooled_input, pooled, self._pool.size,
+                                  stride=self._pool.stride, xp=xp)

@@ -1,0 +1,217 @@
+"""Conv1D: check_layer against a direct 1-D loop, forward and gradients against PyTorch's
+conv1d (each padding mode), output lengths over random configurations, causality, and every
+documented error (float32 and the rest of the contract: test_layer_contract.py)."""
+
+import math
+
+import numpy as np
+import pytest
+import reference
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from torch_reference import assert_matches_torch
+
+import tinyml
+from tinyml.layers import Conv1D
+from tinyml.testing import assert_close, check_layer
+
+# (N, C, L, F, K, stride, padding, dilation)
+CONFIGS = {
+    "valid": (2, 3, 9, 4, 3, 1, 0, 1),
+    "int-pad-stride2-remainder": (1, 2, 8, 3, 3, 2, 1, 1),
+    "pair": (2, 2, 7, 2, 3, 1, (2, 0), 1),
+    "pair-asymmetric-stride3": (1, 1, 8, 2, 2, 3, (0, 3), 2),
+    "same-odd-kernel": (2, 2, 7, 3, 3, 1, "same", 1),
+    "same-even-kernel": (1, 2, 6, 2, 4, 1, "same", 1),
+    "same-dilated": (2, 1, 9, 2, 3, 1, "same", 3),
+    "same-stride2": (2, 2, 9, 3, 3, 2, "same", 1),
+    "same-stride3-dilated": (1, 2, 10, 2, 2, 3, "same", 2),
+    "causal": (2, 2, 6, 3, 3, 1, "causal", 1),
+    "causal-dilated": (1, 3, 8, 2, 3, 1, "causal", 2),
+    "causal-stride2": (2, 1, 7, 2, 2, 2, "causal", 1),
+    "kernel-1": (1, 3, 4, 2, 1, 1, 0, 1),
+}
+SMALL = {"same-even-kernel", "pair", "causal-dilated", "same-stride2"}
+
+
+def pads_of(config):
+    """(left, right) by the definitions, independently of the layer."""
+    _, _, length, _, k, stride, padding, dilation = config
+    if padding == "same":
+        return reference.same_pads(length, k, stride, dilation)
+    if padding == "causal":
+        return dilation * (k - 1), 0
+    return padding if isinstance(padding, tuple) else (padding, padding)
+
+
+def make_conv(config, seed=0):
+    """(layer with random weight and bias, host input) for `config`."""
+    n, c, length, f, k, stride, padding, dilation = config
+    rng = np.random.default_rng(seed)
+    layer = Conv1D("conv", (c, length), f, k, stride=stride, padding=padding, dilation=dilation)
+    layer.weight.data = tinyml.asarray(rng.standard_normal((f, c, k)))
+    layer.bias.data = tinyml.asarray(rng.standard_normal(f))
+    return layer, rng.standard_normal((n, c, length))
+
+
+def expected(config, x, params):
+    return reference.conv1d(x, params["weight"], params["bias"], stride=config[5],
+                            pads=pads_of(config), dilation=config[7])
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_check_layer(backend, name):
+    config = CONFIGS[name]
+    layer, x = make_conv(config)
+    check_layer(layer, x, reference=lambda x, p: expected(config, x, p),
+                mode="full" if name in SMALL else "random")
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_the_pads_and_output_length(name):
+    config = CONFIGS[name]
+    layer, _ = make_conv(config)
+    length, k, stride, padding, dilation = config[2], *config[4:]
+    assert layer.pads == pads_of(config)
+    assert layer.out_len == reference.output_size(length + sum(layer.pads), k, stride, 0,
+                                                  dilation)
+    if padding in ("same", "causal"):
+        assert layer.out_len == math.ceil(length / stride)
+
+
+@st.composite
+def conv1d_configs(draw):
+    k, stride, dilation = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    padding = draw(st.one_of(st.integers(0, 3), st.tuples(st.integers(0, 3), st.integers(0, 3)),
+                             st.sampled_from(["same", "causal"])))
+    if isinstance(padding, str):  # every length has an output
+        low = 1
+    else:
+        total = 2 * padding if isinstance(padding, int) else sum(padding)
+        low = max(1, dilation * (k - 1) + 1 - total)
+    return (draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(low, 12)),
+            draw(st.integers(1, 3)), k, stride, padding, dilation)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(config=conv1d_configs(), seed=st.integers(0, 2**16))
+def test_output_length_and_forward_random_configs(backend, config, seed):
+    layer, x = make_conv(config, seed)
+    params = {key: tinyml.to_numpy(value) for key, value in layer.state_dict().items()}
+    want = expected(config, x, params)
+    assert layer.output_shape((None, *config[1:3])) == (None, config[3], want.shape[2])
+    if config[6] in ("same", "causal"):
+        assert want.shape[2] == math.ceil(config[2] / config[5]), config
+    assert_close(layer.forward(tinyml.asarray(x)), want, backend=backend, err_msg=str(config))
+
+
+@settings(max_examples=25, deadline=None)
+@given(k=st.integers(1, 4), stride=st.integers(1, 3), dilation=st.integers(1, 3),
+       length=st.integers(1, 10), cut=st.integers(0, 9))
+def test_causal_output_t_sees_no_input_after_t_stride(k, stride, dilation, length, cut):
+    """Changing the inputs after position `cut` changes no output t with t*stride <= cut."""
+    cut = min(cut, length - 1)
+    layer, x = make_conv((1, 2, length, 2, k, stride, "causal", dilation))
+    changed = x.copy()
+    changed[:, :, cut + 1:] += 1.0
+    before = tinyml.to_numpy(layer.forward(tinyml.asarray(x)))
+    after = tinyml.to_numpy(layer.forward(tinyml.asarray(changed)))
+    seen = [t for t in range(before.shape[2]) if t * stride <= cut]
+    np.testing.assert_array_equal(before[:, :, seen], after[:, :, seen])
+    if cut + 1 < length and cut + 1 == (cut + 1) // stride * stride:  # output t = that input
+        assert not np.array_equal(before[:, :, (cut + 1) // stride],
+                                  after[:, :, (cut + 1) // stride])
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")
+@pytest.mark.parametrize("name", CONFIGS)
+def test_forward_and_gradients_match_torch(backend, name):
+    config = CONFIGS[name]
+    layer, x = make_conv(config)
+    stride, padding, dilation = config[5:]
+    left, right = pads_of(config)
+
+    def conv1d(xt, wt, bt):
+        from torch.nn.functional import conv1d, pad
+
+        if padding == "same" and stride == 1:  # PyTorch's own "same"
+            return conv1d(xt, wt, bt, padding="same", dilation=dilation)
+        if isinstance(padding, int):
+            return conv1d(xt, wt, bt, stride=stride, padding=padding, dilation=dilation)
+        return conv1d(pad(xt, (left, right)), wt, bt, stride=stride, dilation=dilation)
+
+    assert_matches_torch(layer, x, conv1d, backend)
+
+
+def test_a_pair_may_be_a_list_and_is_kept_as_a_tuple():
+    layer = Conv1D("conv", (2, 6), 3, 3, padding=[1, 2])
+    assert layer.padding == (1, 2) and layer.pads == (1, 2) and layer.out_len == 7
+
+
+def test_weight_layout_and_names():
+    layer = Conv1D("conv", (3, 10), 5, 3)
+    assert tuple(layer.weight.shape) == (5, 3, 3) and tuple(layer.bias.shape) == (5,)
+    assert list(layer.state_dict()) == ["weight", "bias"]
+    assert layer.n_filter == 5 and layer.declared_input_shape() == (None, 3, 10)
+
+
+@pytest.mark.parametrize(
+    ("shape", "match"),
+    [
+        ((2, 30), r"Conv1D 'conv' expects input of shape \(batch, 3, 10\); got \(2, 30\)\. "
+                  r"Reshape it to \(batch, channels, length\) first\.$"),
+        ((2, 3, 10, 1), r"expects input of shape \(batch, 3, 10\); got \(2, 3, 10, 1\)\.$"),
+        ((2, 2, 10), r"expects input of shape \(batch, 3, 10\); got \(2, 2, 10\)"),
+        ((2, 3, 9), r"expects input of shape \(batch, 3, 10\); got \(2, 3, 9\)"),
+    ],
+)
+def test_wrong_input_shape(backend, shape, match):
+    layer = Conv1D("conv", (3, 10), 4, 3)
+    with pytest.raises(ValueError, match=match):
+        layer.forward(tinyml.asarray(np.zeros(shape)))
+
+
+GOOD = {"input_dim": (3, 10), "n_filter": 4, "kernel_width": 3}
+PADDING = r"padding must be an int, a \(left, right\) pair, 'same' or 'causal'"
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "match"),
+    [
+        ({"input_dim": (3, 10, 1)}, TypeError, r"Conv1D 'conv': input_dim must be a tuple of 2 "
+                                               r"ints; got \(3, 10, 1\)"),
+        ({"input_dim": 10}, TypeError, r"input_dim must be a tuple of 2 ints; got 10"),
+        ({"input_dim": (3, 0)}, ValueError, r"input_dim must be >= 1; got 0"),
+        ({"n_filter": 0}, ValueError, r"Conv1D 'conv': n_filter must be >= 1; got 0"),
+        ({"kernel_width": 0}, ValueError, r"kernel_width must be >= 1; got 0"),
+        ({"kernel_width": 3.0}, TypeError, r"kernel_width must be an int; got 3\.0"),
+        ({"stride": 0}, ValueError, r"stride must be >= 1; got 0"),
+        ({"stride": True}, TypeError, r"stride must be an int; got True"),
+        ({"dilation": 0}, ValueError, r"Conv1D 'conv': dilation must be >= 1; got 0"),
+        ({"padding": -1}, ValueError, r"Conv1D 'conv': padding must be >= 0; got -1"),
+        ({"padding": 1.5}, TypeError, PADDING + r"; got 1\.5"),
+        ({"padding": True}, TypeError, PADDING + r"; got True"),
+        ({"padding": None}, TypeError, PADDING + r"; got None"),
+        ({"padding": "full"}, ValueError, PADDING + r"; got 'full'$"),
+        ({"padding": "valid"}, ValueError, PADDING + r"; got 'valid' \('valid' is padding=0\)"),
+        ({"padding": (1, 2, 3)}, TypeError, PADDING + r"; got \(1, 2, 3\)"),
+        ({"padding": (1, -2)}, ValueError, r"padding must be >= 0; got -2"),
+        ({"padding": (1, 0.5)}, TypeError, r"padding must be an int; got 0\.5"),
+        ({"kernel_width": 11}, ValueError, r"Conv1D 'conv': a kernel of width 11 with stride 1, "
+                                           r"dilation 1 and padding \(0, 0\) leaves no output "
+                                           r"for input length 10"),
+        ({"kernel_width": 4, "dilation": 4}, ValueError, r"dilation 4 .* leaves no output"),
+    ],
+)
+def test_bad_constructor_arguments(changes, error, match):
+    with pytest.raises(error, match=match):
+        Conv1D("conv", **{**GOOD, **changes})
+
+
+def test_mixed_backends_are_refused():
+    with tinyml.use_backend("array_api_strict", device="device1", dtype="float64"):
+        layer, x = make_conv(CONFIGS["valid"])
+    with pytest.raises(TypeError, match=r"Conv1D 'conv': parameter 'weight' lives on "
+                                        r"array_api_strict .* but input lives on numpy"):
+        layer.forward(np.asarray(x))

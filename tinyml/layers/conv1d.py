@@ -1,0 +1,123 @@
+"""Conv1D: Conv2D's machinery on sequences, viewed as images one row high."""
+
+from ..core import Layer, check_input_dim, check_positive_int, shape_error
+from ._windows import conv_output_size, same_padding
+from .conv import check_padding, correlate, correlate_backward
+
+
+class Conv1D(Layer):
+    r"""1-D convolution (cross-correlation) over sequences laid out (N, C, L), as PyTorch.
+
+    Parameters
+    ----------
+    name : str
+    input_dim : (C, L)
+        Channels and length.
+    n_filter : int
+        Output channels F.
+    kernel_width : int
+        K, the taps of each filter.
+    stride : int, keyword-only
+    padding : int, (left, right), ``"same"`` or ``"causal"``, keyword-only
+        Zeros added before and after the sequence: an int on both sides, a pair as given;
+        ``"same"``: as many as make the output ``ceil(L / stride)`` long, an odd one on the
+        right (as TensorFlow); ``"causal"``: ``dilation (K - 1)`` on the left only, so output
+        t sees inputs up to ``t stride`` and no later.
+    dilation : int, keyword-only
+        Spacing between taps, as PyTorch: 1 is a plain kernel (numpy-ml's 0).
+    init : str or callable, keyword-only
+        Weight initializer (``"he_uniform"``); the bias starts at zero.
+
+    Shape
+    -----
+    input (N, C, L) -> output (N, F, OL) with
+    ``OL = floor((L + left + right - dilation (K - 1) - 1) / stride) + 1``.
+    ``weight`` is (F, C, K) and ``bias`` (F,), PyTorch's ``Conv1d`` layout.
+
+    Notes
+    -----
+    With :math:`\tilde x` the input padded by (left, right) zeros, :math:`s` the stride and
+    :math:`d` the dilation:
+
+    .. math:: y_{n,f,t} = b_f + \sum_{c,k} W_{f,c,k}\, \tilde x_{n,c,\,ts+kd}
+
+    .. math::
+        \partial L/\partial b_f \mathrel{+}= \sum_{n,t} g_{n,f,t}, \qquad
+        \partial L/\partial W_{f,c,k} \mathrel{+}= \sum_{n,t} g_{n,f,t}\, \tilde x_{n,c,\,ts+kd},
+        \qquad
+        \partial L/\partial \tilde x_{n,c,\,ts+kd} \mathrel{+}= \sum_f W_{f,c,k}\, g_{n,f,t}
+
+    and the input gradient is the last with the padding cropped off. It runs as Conv2D on
+    (N, C, 1, L) with a (F, C, 1, K) kernel: the same im2col columns and matmuls.
+    """
+
+    def __init__(self, name, input_dim, n_filter, kernel_width, *, stride=1, padding=0,
+                 dilation=1, init="he_uniform"):
+        super().__init__(name)
+        who = self.describe()
+        self.input_dim = check_input_dim(who, input_dim, 2)
+        self.n_filters = check_positive_int(who, "n_filter", n_filter)
+        self.kernel_width = check_positive_int(who, "kernel_width", kernel_width)
+        self.stride = check_positive_int(who, "stride", stride)
+        self.dilation = check_positive_int(who, "dilation", dilation)
+        self.padding = check_padding(who, padding, pair=True)
+        c, length = self.input_dim
+        k, f = self.kernel_width, self.n_filters
+        if self.padding == "same":
+            self.pads = same_padding(length, k, stride=self.stride, dilation=self.dilation)
+        elif self.padding == "causal":
+            self.pads = (self.dilation * (k - 1), 0)
+        else:
+            self.pads = self.padding if isinstance(self.padding, tuple) else (self.padding,) * 2
+        self.out_len = conv_output_size(length + sum(self.pads), k, stride=self.stride,
+                                        dilation=self.dilation)
+        if self.out_len < 1:
+            raise ValueError(
+                f"{who}: a kernel of width {k} with stride {self.stride}, dilation "
+                f"{self.dilation} and padding {self.pads} leaves no output for input length "
+                f"{length}; use a smaller kernel or dilation, more padding, or a longer input"
+            )
+        self.weight = self._new_parameter((f, c, k), c * k, f * k, init)
+        self.bias = self._zeros_parameter((f,))
+
+    @property
+    def n_filter(self):
+        return self.n_filters
+
+    def declared_input_shape(self):
+        return (None, *self.input_dim)
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 3 or tuple(input_shape[1:]) != self.input_dim:
+            c, length = self.input_dim
+            fix = ("Reshape it to (batch, channels, length) first." if len(input_shape) == 2
+                   else "")
+            raise shape_error(self, f"(batch, {c}, {length})", input_shape, fix)
+        return (input_shape[0], self.n_filters, self.out_len)
+
+    def _kernel(self, xp):
+        """The weight as a one-row 2-D kernel (F, C, 1, K)."""
+        return xp.reshape(self.weight.data, (self.n_filters, self.input_dim[0], 1,
+                                             self.kernel_width))
+
+    def forward(self, input):
+        xp = self._input_namespace(input)
+        output_shape = self.output_shape(tuple(input.shape))
+        n, (c, length) = input.shape[0], self.input_dim
+        output, cols = correlate(xp.reshape(input, (n, c, 1, length)), self._kernel(xp),
+                                 self.bias.data, stride=self.stride, dilation=self.dilation,
+                                 pads=(0, 0, *self.pads), out_hw=(1, self.out_len), xp=xp)
+        self._remember(cols, output_shape=output_shape)
+        return xp.reshape(output, output_shape)
+
+    def backward(self, in_gradient, *, input_gradient=True):
+        xp, cols = self._recall(in_gradient)
+        n, (c, length) = in_gradient.shape[0], self.input_dim
+        d_weight, d_bias, d_input = correlate_backward(
+            xp.reshape(in_gradient, (n, self.n_filters, 1, self.out_len)), cols,
+            self._kernel(xp), stride=self.stride, dilation=self.dilation,
+            pads=(0, 0, *self.pads), input_shape=(n, c, 1, length),
+            input_gradient=input_gradient, xp=xp)
+        self.bias.grad += d_bias
+        self.weight.grad += xp.reshape(d_weight, self.weight.shape)
+        return None if d_input is None else xp.reshape(d_input, (n, c, length))
