@@ -11,6 +11,9 @@
 ``Sigmoid``             the logistic function, stable for large ``|x|``
 ``Softmax``             softmax with its true backward
 ``LogSoftmax``          log-softmax (pairs with the ``nll`` loss)
+``Add``                 the sum of a list of inputs, optionally activated
+``Multiply``            the elementwise product of a list of inputs, optionally activated
+``Concatenate``         a list of inputs joined along one axis
 ======================  =========================================================
 """
 
@@ -19,10 +22,13 @@ from .activation import LogSoftmax, ReLU, ReLu, Sigmoid, Softmax
 from .conv import Conv2D, Deconv2D
 from .dropout import Dropout
 from .linear import Linear
+from .merge import Add, Concatenate, Multiply
 from .pooling import MaxPool2D
 from .reshape import Flatten
 
 __all__ = [
+    "Add",
+    "Concatenate",
     "Conv2D",
     "Deconv2D",
     "Dropout",
@@ -31,6 +37,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MaxPool2D",
+    "Multiply",
     "ReLU",
     "ReLu",
     "Sigmoid",
