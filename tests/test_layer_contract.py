@@ -27,7 +27,9 @@ from tinyml.layers import (
     LogSoftmax,
     MaxPool2D,
     Multiply,
+    Parallel,
     ReLu,
+    Residual,
     Sigmoid,
     Softmax,
 )
@@ -63,6 +65,14 @@ LAYERS = {
                      lambda x, p: x[0] * x[1] * x[2]),
     "Concatenate": Case(lambda: Concatenate("layer"), [(2, 3, 2), (2, 1, 2)],
                         lambda x, p: np.concatenate(x, axis=1)),
+    "Residual": Case(lambda: Residual("layer", [Linear("fc", 4, 4), ReLu("relu")]), (2, 4),
+                     lambda x, p: x + reference.relu(
+                         reference.linear(x, p["fc.weight"], p["fc.bias"]))),
+    "Parallel": Case(lambda: Parallel("layer", [[Linear("fc", 4, 3)], [ReLu("relu")], []],
+                                      "concat"), (2, 4),
+                     lambda x, p: np.concatenate(
+                         [reference.linear(x, p["fc.weight"], p["fc.bias"]),
+                          reference.relu(x), x], axis=1)),
 }
 
 

@@ -14,11 +14,14 @@
 ``Add``                 the sum of a list of inputs, optionally activated
 ``Multiply``            the elementwise product of a list of inputs, optionally activated
 ``Concatenate``         a list of inputs joined along one axis
+``Residual``            ``y = x + f(x)`` for a stack of layers f
+``Parallel``            one input into several branches, merged by a merge layer
 ======================  =========================================================
 """
 
 from ..core import Layer
 from .activation import LogSoftmax, ReLU, ReLu, Sigmoid, Softmax
+from .containers import Parallel, Residual
 from .conv import Conv2D, Deconv2D
 from .dropout import Dropout
 from .linear import Linear
@@ -38,8 +41,10 @@ __all__ = [
     "LogSoftmax",
     "MaxPool2D",
     "Multiply",
+    "Parallel",
     "ReLU",
     "ReLu",
+    "Residual",
     "Sigmoid",
     "Softmax",
 ]
