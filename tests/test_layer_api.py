@@ -60,7 +60,8 @@ def test_set_params_takes_nested_lists_onto_each_arrays_backend(backend, kind):
 @pytest.mark.parametrize("kind", LAYERS)
 def test_flush_gradients_zeroes_gradients_and_drops_records(backend, kind):
     x = contract_input(kind)
-    layer = build(kind, tinyml.to_numpy(x))
+    layer = build(kind, [tinyml.to_numpy(each) for each in x] if isinstance(x, list)
+                  else tinyml.to_numpy(x))
     output = layer.forward(x)
     layer.backward(on_backend(np.ones(tuple(output.shape))))
     layer.forward(x)

@@ -3,6 +3,7 @@
 LAYERS says how to build each exported layer class, the shape of a sample input and, for the
 deterministic ones, a plain NumPy reference of its forward (tests/reference.py). A class that
 is exported without an entry fails the first test, so a new layer cannot skip the contract.
+A layer that takes a list of inputs (the merges) gives a list of shapes.
 """
 
 import re
@@ -18,9 +19,11 @@ import tinyml
 from tinyml import layers
 from tinyml.layers import (
     RBM,
+    Add,
     AvgPool2D,
     BatchNorm1D,
     BatchNorm2D,
+    Concatenate,
     Conv1D,
     Conv2D,
     Deconv2D,
@@ -35,8 +38,11 @@ from tinyml.layers import (
     LogSoftmax,
     MaxPool2D,
     MaxUnpool2D,
+    Multiply,
+    Parallel,
     Pool2D,
     ReLu,
+    Residual,
     Sigmoid,
     Softmax,
     SparseEvolution,
@@ -46,7 +52,7 @@ from tinyml.testing import assert_close, check_layer
 
 class Case(NamedTuple):
     make: object  # () -> a fresh layer named "layer"
-    shape: tuple  # a sample input's shape, batch first
+    shape: tuple  # a sample input's shape, batch first (a list of shapes: a list of inputs)
     reference: object = None  # (x, params) -> the expected forward, as check_layer takes it
     trains_on_one: bool = True  # False: a training batch of one sample is a ValueError
     setup: object = None  # (layer, host x) -> None, run before the layer first sees x
@@ -127,6 +133,20 @@ LAYERS = {
                         (2, 1, 2, 2),
                         lambda x, p: reference.max_unpool2d(x, pooled(len(x)), 2, 2, 2),
                         setup=lambda layer, x: layer.pool.forward(tinyml.asarray(pooled(len(x))))),
+    "Add": Case(lambda: Add("layer", act_fn="relu"), [(2, 4), (2, 4), (2, 4)],
+                lambda x, p: reference.relu(x[0] + x[1] + x[2])),
+    "Multiply": Case(lambda: Multiply("layer"), [(2, 4), (2, 4), (2, 4)],
+                     lambda x, p: x[0] * x[1] * x[2]),
+    "Concatenate": Case(lambda: Concatenate("layer"), [(2, 3, 2), (2, 1, 2)],
+                        lambda x, p: np.concatenate(x, axis=1)),
+    "Residual": Case(lambda: Residual("layer", [Linear("fc", 4, 4), ReLu("relu")]), (2, 4),
+                     lambda x, p: x + reference.relu(
+                         reference.linear(x, p["fc.weight"], p["fc.bias"]))),
+    "Parallel": Case(lambda: Parallel("layer", [[Linear("fc", 4, 3)], [ReLu("relu")], []],
+                                      "concat"), (2, 4),
+                     lambda x, p: np.concatenate(
+                         [reference.linear(x, p["fc.weight"], p["fc.bias"]),
+                          reference.relu(x), x], axis=1)),
 }
 
 # Parameters a layer's forward does not use, so its backward leaves their grad at zero: an
@@ -166,9 +186,22 @@ def test_every_exported_layer_has_an_entry():
 
 
 def sample(shape, batch=None):
-    """Standard-normal host input of `shape` (with `batch` rows instead, when given)."""
+    """Standard-normal host input of `shape` (with `batch` rows instead, when given); a list
+    of inputs for a list of shapes."""
+    if isinstance(shape, list):
+        return [sample(each, batch) * (index + 1) for index, each in enumerate(shape)]
     shape = shape if batch is None else (batch, *shape[1:])
     return np.random.default_rng(0).standard_normal(shape)
+
+
+def ones_int64(shape):
+    return [ones_int64(each) for each in shape] if isinstance(shape, list) else np.ones(
+        shape, dtype=np.int64)
+
+
+def on_backend(x):
+    """tinyml.asarray of a host input, or of each input of a list."""
+    return [tinyml.asarray(each) for each in x] if isinstance(x, list) else tinyml.asarray(x)
 
 
 @pytest.mark.parametrize("mode", ["full", "random"])
@@ -182,7 +215,7 @@ def test_check_layer(backend, kind, mode):
 def test_integer_input_is_refused_with_the_layer_named(backend, kind):
     case = LAYERS[kind]
     with pytest.raises(TypeError, match=rf"{kind} 'layer' expects floating-point input; got "):
-        case.make().forward(tinyml.asarray(np.ones(case.shape, dtype=np.int64)))
+        case.make().forward(on_backend(ones_int64(case.shape)))
 
 
 @pytest.mark.parametrize("kind", LAYERS)
@@ -195,7 +228,7 @@ def forward_once(kind, batch=2):
     """(layer, host input, output) after one forward on standard-normal input."""
     x = sample(LAYERS[kind].shape, batch)
     layer = build(kind, x)
-    return layer, x, layer.forward(tinyml.asarray(x))
+    return layer, x, layer.forward(on_backend(x))
 
 
 @pytest.mark.parametrize("kind", LAYERS)
@@ -211,7 +244,7 @@ def test_a_gradient_of_the_wrong_shape_is_refused(backend, kind):
 def forward_twice(kind):
     """(layer, its output) after two forwards of the same input: two records for backward."""
     layer = build(kind, sample(LAYERS[kind].shape))
-    x = tinyml.asarray(sample(LAYERS[kind].shape))
+    x = on_backend(sample(LAYERS[kind].shape))
     for _ in range(2):
         tinyml.seed(1)  # the same dropout mask both times
         output = layer.forward(x)
@@ -238,7 +271,8 @@ def test_float32_stays_float32_through_backward(backend32, kind):
         params = {key: tinyml.to_numpy(value) for key, value in layer.state_dict().items()}
         assert_close(output, LAYERS[kind].reference(x, params), backend=backend32)
     grad_in = layer.backward(tinyml.asarray(np.ones(tuple(output.shape))))
-    assert output.dtype == grad_in.dtype == backend32.dtype
+    for each in grad_in if isinstance(grad_in, list) else [grad_in]:
+        assert output.dtype == each.dtype == backend32.dtype
     assert all(p.grad.dtype == p.data.dtype == backend32.dtype for p in layer.parameters())
 
 
@@ -263,7 +297,8 @@ def test_input_gradient_false_adds_what_backward_adds(backend, kind, batch):
     tinyml.seed(0)
     x = sample(LAYERS[kind].shape, batch)
     full, only = build(kind, x), build(kind, x)
-    x = tinyml.asarray(x)
+    only.load_state_dict(full.state_dict())  # the same weights: gradients may depend on them
+    x = on_backend(x)
     for layer in (full, only):
         tinyml.seed(1)  # the same dropout mask for both
         output = layer.forward(x)

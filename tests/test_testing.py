@@ -248,6 +248,65 @@ def test_check_layer_needs_float64_and_one_output(backend, backend32):
             check_layer(pool, np.ones((1, 1, 2, 2)))
 
 
+# ---------------------------------------------------------------- layers of several inputs
+class WeightedSum(Layer):
+    """y = a + w * b for the list [a, b], with a backward that can be broken on purpose."""
+
+    def __init__(self, mistake=None):
+        super().__init__("wsum")
+        self.mistake = mistake
+        self.weight = tinyml.Parameter(tinyml.asarray(np.array([0.5, -2.0, 1.5])))
+
+    def forward(self, input):
+        a, b = input
+        self._remember(b, output_shape=a.shape)
+        return a + self.weight.data * b
+
+    def output_shape(self, input_shapes):
+        return tuple(input_shapes[0])
+
+    def backward(self, in_gradient, *, input_gradient=True):
+        xp, b = self._recall(in_gradient)
+        self.weight.grad += xp.sum(in_gradient * b, axis=0)
+        if not input_gradient:
+            return None
+        scale = 1.0 if self.mistake == "second input" else self.weight.data
+        gradients = [in_gradient, scale * in_gradient]
+        if self.mistake == "one gradient":
+            return in_gradient
+        return gradients[::-1] if self.mistake == "swapped" else gradients
+
+
+XS = [np.random.default_rng(2).standard_normal((4, 3)), np.random.default_rng(3).standard_normal(
+    (4, 3))]
+
+
+@pytest.mark.parametrize("mode", ["full", "random"])
+def test_check_layer_takes_a_list_of_inputs(backend, mode):
+    result = check_layer(WeightedSum(), XS, mode=mode,
+                         reference=lambda x, p: x[0] + p["weight"] * x[1])
+    assert set(result.gradients) == {"input", "weight"}
+    np.testing.assert_allclose(result.gradients["input"][0], result.in_gradient)
+    np.testing.assert_allclose(result.gradients["input"][1],
+                               result.in_gradient * np.array([0.5, -2.0, 1.5]))
+
+
+@pytest.mark.parametrize("mode", ["full", "random"])
+@pytest.mark.parametrize(("mistake", "match"), [
+    ("second input", "backward disagrees with finite differences for input 1"),
+    ("swapped", "backward disagrees with finite differences for input 0"),
+    ("one gradient", "wsum': backward must return a list of 2 gradients, one per input; got"),
+])
+def test_check_layer_fails_a_wrong_gradient_for_one_input(backend, mistake, match, mode):
+    with pytest.raises(AssertionError, match=match):
+        check_layer(WeightedSum(mistake), XS, mode=mode, directions=2)
+
+
+def test_a_nested_list_of_numbers_is_one_input(backend):
+    result = check_layer(ReLu("relu"), [[1.0, -2.0], [3.0, 0.5]])
+    assert isinstance(result.gradients["input"], np.ndarray)
+
+
 # ---------------------------------------------------------------- the random streams of a check
 def second_draw(backend, between=lambda: None):
     """The second of two draws from seed 5's stream, with `between` run between them."""

@@ -86,15 +86,7 @@ class Net(Layer):
         the training step calls first.
         """
         layers = self.layers[:-1] if skip_last else self.layers
-        first = 0
-        if not input_gradient:
-            first = next((index for index, layer in enumerate(layers) if _trains(layer)), None)
-            if first is None:
-                return None
-        for index in range(len(layers) - 1, first - 1, -1):
-            wanted = input_gradient or index > first
-            in_gradient = layers[index].backward(in_gradient, input_gradient=wanted)
-        return in_gradient
+        return backward_through(layers, in_gradient, input_gradient=input_gradient)
 
     def update(self, optimizer):
         """Let `optimizer` update every trainable parameter from its gradient."""
@@ -201,7 +193,7 @@ class Net(Layer):
             return super().summary()
         shape = None if input_shape is None else (None, *input_shape)
         rows = [("Layer (type)", "Output shape", "Params")]
-        _summary_rows(self, "", shape, rows)
+        _summary_rows(self.layers, "", shape, rows)
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         lines = [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}" for a, b, c in rows]
         rule = "-" * len(lines[0])
@@ -275,23 +267,51 @@ def load_net(path, *, backend=None):
         net = Net.from_config(config)
     net.load_state_dict(state, strict=True)
     return net
+def backward_through(layers, in_gradient, *, input_gradient=True):
+    """Backpropagate through `layers`, a stack that forward ran in order: Net.backward's rule,
+    shared with the containers that hold stacks (Residual, Parallel).
+
+    With ``input_gradient=False`` it stops at the first layer with trainable parameters (asked
+    for parameter gradients only) and returns None; the layers before it are not called and
+    keep their records until ``clear_records()``.
+    """
+    first = 0
+    if not input_gradient:
+        first = next((index for index, layer in enumerate(layers) if _trains(layer)), None)
+        if first is None:
+            return None
+    for index in range(len(layers) - 1, first - 1, -1):
+        wanted = input_gradient or index > first
+        in_gradient = layers[index].backward(in_gradient, input_gradient=wanted)
+    return in_gradient
 
 
 def _trains(layer):
     return any(parameter.trainable for parameter in layer.parameters())
 
 
-def _summary_rows(net, prefix, shape, rows):
-    """Append a row per layer of `net` (recursing into nested nets); returns the output
-    shape."""
-    for layer in net.layers:
+def _summary_rows(layers, prefix, shape, rows):
+    """Append a row per layer of `layers` (recursing into nested nets) and returns the output
+    shape.
+
+    A container other than Net (Residual, Parallel) lists what it holds through
+    ``summary_stacks(input_shape) -> [(layers, their input shape), ...]``: its own row (with
+    the parameters it holds directly) comes first, then a row per inner layer, dotted.
+    """
+    for layer in layers:
         if shape is None:
             shape = layer.declared_input_shape()
         if isinstance(layer, Net):
-            shape = _summary_rows(layer, f"{prefix}{layer.name}.", shape, rows)
+            shape = _summary_rows(layer.layers, f"{prefix}{layer.name}.", shape, rows)
             continue
-        shape = None if shape is None else layer.output_shape(shape)
-        count = sum(parameter.size for parameter in layer.parameters())
+        output = None if shape is None else layer.output_shape(shape)
+        stacks = getattr(layer, "summary_stacks", None)
+        owned = (layer.parameters() if stacks is None else
+                 [member for kind, _, member in layer._members() if kind == "parameter"])
         rows.append((f"{prefix}{layer.name} ({type(layer).__name__})",
-                     format_shape(shape, unknown="None"), f"{count:,}"))
+                     format_shape(output, unknown="None"),
+                     f"{sum(parameter.size for parameter in owned):,}"))
+        for stack, stack_input in stacks(shape) if stacks is not None else ():
+            _summary_rows(stack, f"{prefix}{layer.name}.", stack_input, rows)
+        shape = output
     return shape

@@ -32,17 +32,24 @@
 ``FullyConnected``      Linear then an activation, ``y = f(x W^T + b)``
 ``RBM``                 restricted Boltzmann machine (CD-K); a feature layer
 ``SparseEvolution``     sparse fully connected whose mask evolves (SET)
+``Add``                 the sum of a list of inputs, optionally activated
+``Multiply``            the elementwise product of a list of inputs, optionally activated
+``Concatenate``         a list of inputs joined along one axis
+``Residual``            ``y = x + f(x)`` for a stack of layers f
+``Parallel``            one input into several branches, merged by a merge layer
 ======================  =========================================================
 """
 
 from ..core import Layer
 from ..core.config import register_exported
 from .activation import LogSoftmax, ReLU, ReLu, Sigmoid, Softmax
+from .containers import Parallel, Residual
 from .conv import Conv2D, Deconv2D
 from .conv1d import Conv1D
 from .dense import FullyConnected
 from .dropout import Dropout
 from .linear import Linear
+from .merge import Add, Concatenate, Multiply
 from .normalization import BatchNorm1D, BatchNorm2D, LayerNorm1D, LayerNorm2D
 from .pointwise import (
     ELU,
@@ -62,10 +69,12 @@ from .reshape import Flatten
 from .sparse import SparseEvolution
 
 __all__ = [
+    "Add",
     "Affine",
     "AvgPool2D",
     "BatchNorm1D",
     "BatchNorm2D",
+    "Concatenate",
     "Conv1D",
     "Conv2D",
     "Deconv2D",
@@ -86,10 +95,13 @@ __all__ = [
     "LogSoftmax",
     "MaxPool2D",
     "MaxUnpool2D",
+    "Multiply",
+    "Parallel",
     "Pool2D",
     "RBM",
     "ReLU",
     "ReLu",
+    "Residual",
     "SELU",
     "Sigmoid",
     "Softmax",

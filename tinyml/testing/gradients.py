@@ -1,6 +1,8 @@
 """Hand-written backward passes against central finite differences in float64.
 
 The scalar checked is ``L = sum(forward(x) * R)`` for a fixed random R, so dL/d(output) = R.
+`x` may be a list of arrays, for a layer of several inputs (Add, Concatenate): then backward
+must return a list of gradients, one per input, and each input is checked as its own array.
 Two modes compare the layer's gradients with it:
 
 - ``"full"``: every element, ``(L(t + eps e_i) - L(t - eps e_i)) / 2 eps``: two forwards per
@@ -56,7 +58,8 @@ def check_layer_gradients(layer, x, *, backend=None, rtol=1e-5, atol=1e-7, eps=1
     and the right shape. :func:`tinyml.testing.check_layer` runs this and the rest of the
     Layer contract; this is the gradient part alone (its backward needs no ``input_gradient``).
 
-    Returns the analytic gradients as host arrays (copies): ``{"input": ..., "<param>": ...}``.
+    Returns the analytic gradients as host arrays (copies): ``{"input": ..., "<param>": ...}``
+    (``"input"`` a list, one per input, when `x` is a list of arrays).
     """
     backend = float64_backend(backend)
     check_mode(mode, directions)
@@ -66,7 +69,7 @@ def check_layer_gradients(layer, x, *, backend=None, rtol=1e-5, atol=1e-7, eps=1
     x_host = run.x_host(x)
     projection = run.projection(run(x_host).shape)
     gradient = layer.backward(backend.asarray(projection))
-    analytic = host_gradients(layer, backend, gradient, x_host.shape)
+    analytic = host_gradients(layer, backend, gradient, input_shapes(x_host))
     compare_with_finite_differences(run, x_host, projection, analytic, mode=mode,
                                     directions=directions, rtol=rtol, atol=atol, eps=eps)
     return analytic
@@ -99,12 +102,21 @@ class SeededForward:
     def __call__(self, x_host, *, record=True):
         with seeded(self.random_seed):
             if record:
-                return self.layer.forward(self.backend.asarray(x_host))
+                return self.layer.forward(self.on_backend(x_host))
             with no_grad():
-                return self.layer.forward(self.backend.asarray(x_host))
+                return self.layer.forward(self.on_backend(x_host))
+
+    def on_backend(self, x_host):
+        if isinstance(x_host, list):
+            return [self.backend.asarray(each) for each in x_host]
+        return self.backend.asarray(x_host)
 
     @staticmethod
     def x_host(x):
+        """A float64 host copy of `x`; of each array, as a list, when `x` is a list or tuple
+        of arrays (a layer of several inputs). A nested list of numbers is one input."""
+        if is_several(x):
+            return [np.array(to_numpy(each), dtype=np.float64) for each in x]
         return np.array(to_numpy(x), dtype=np.float64)
 
     def projection(self, output_shape):
@@ -116,19 +128,46 @@ class SeededForward:
         return float(np.sum(to_numpy(self(x_host, record=False)) * projection))
 
 
+def is_several(x):
+    """True for a list or tuple of arrays: the inputs of a layer that takes several."""
+    return isinstance(x, (list, tuple)) and bool(x) and all(hasattr(e, "shape") for e in x)
+
+
+def input_shapes(x_host):
+    """The shape of host input `x_host`, or the list of shapes of a list of inputs."""
+    if isinstance(x_host, list):
+        return [each.shape for each in x_host]
+    return x_host.shape
+
+
+def copied(x_host):
+    return [each.copy() for each in x_host] if isinstance(x_host, list) else x_host.copy()
+
+
 def host_gradients(layer, backend, input_gradient, input_shape):
     """{"input": ..., "<param>": ...} as host copies, after checking where each one lives.
 
     A gradient that left the backend, changed dtype, or has a (broadcastable) wrong shape
-    fails here, before any value is compared.
+    fails here, before any value is compared. For a list of inputs (`input_shape` a list of
+    shapes) ``"input"`` is the list of their gradients, and backward must have returned one.
     """
     found = {"input": (input_gradient, input_shape)}
+    if isinstance(input_shape, list):
+        if not isinstance(input_gradient, (list, tuple)) or len(input_gradient) != len(
+                input_shape):
+            raise AssertionError(f"{layer.describe()}: backward must return a list of "
+                                 f"{len(input_shape)} gradients, one per input; got "
+                                 f"{type(input_gradient).__name__}")
+        found = {f"input {i}": pair for i, pair in enumerate(zip(input_gradient, input_shape,
+                                                                   strict=True))}
     found.update((name, (p.grad, p.shape)) for name, p in layer.named_parameters().items())
     host = {}
     for name, (gradient, shape) in found.items():
         assert_on_backend(gradient, backend, shape=shape,
                           err_msg=f"{layer.describe()}: the gradient for {name}")
         host[name] = np.array(to_numpy(gradient), dtype=np.float64, copy=True)
+    if isinstance(input_shape, list):
+        host = {"input": [host.pop(f"input {i}") for i in range(len(input_shape))], **host}
     return host
 
 
@@ -136,6 +175,8 @@ def compare_with_finite_differences(run, x_host, projection, analytic, *, mode, 
                                     rtol, atol, eps):
     """Compare host gradients `analytic` with finite differences of ``run.loss``, per array."""
     rng = np.random.default_rng(run.random_seed + 2)
+    if isinstance(x_host, list):  # each input is an array of its own: "input 0", "input 1"...
+        analytic = {**{f"input {i}": g for i, g in enumerate(analytic["input"])}, **analytic}
     for name, (point, loss) in _targets(run, x_host, projection).items():
         where = f"{run.layer.describe()}: backward disagrees with finite differences for {name}"
         if mode == "full":
@@ -150,8 +191,17 @@ def compare_with_finite_differences(run, x_host, projection, analytic, *, mode, 
 
 
 def _targets(run, x_host, projection):
-    """{name: (host point, scalar loss of that array)} for the input and every parameter."""
-    targets = {"input": (x_host, lambda values: run.loss(values, projection))}
+    """{name: (host point, scalar loss of that array)} for the input (each input of a list)
+    and every parameter."""
+    if isinstance(x_host, list):
+        def input_loss(index):
+            def loss(values):
+                return run.loss([*x_host[:index], values, *x_host[index + 1:]], projection)
+            return loss
+
+        targets = {f"input {i}": (x, input_loss(i)) for i, x in enumerate(x_host)}
+    else:
+        targets = {"input": (x_host, lambda values: run.loss(values, projection))}
     for name, parameter in run.layer.named_parameters().items():
         def loss(values, parameter=parameter):
             with _replaced(parameter, run.backend.asarray(values)):

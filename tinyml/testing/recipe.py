@@ -11,8 +11,10 @@ from .gradients import (
     SeededForward,
     check_mode,
     compare_with_finite_differences,
+    copied,
     float64_backend,
     host_gradients,
+    input_shapes,
 )
 
 
@@ -24,7 +26,8 @@ class LayerCheck:
     ----------
     output : the training-mode forward of the input.
     in_gradient : R, the dL/d(output) that backward was given (fixed by ``random_seed``).
-    gradients : ``{"input": dL/dx, "<parameter key>": dL/dp, ...}`` from the layer's backward.
+    gradients : ``{"input": dL/dx, "<parameter key>": dL/dp, ...}`` from the layer's backward
+        (``"input"``: the list of gradients, one per input, for a list of inputs).
     """
 
     output: np.ndarray
@@ -57,7 +60,10 @@ def check_layer(layer, x, *, reference=None, backend=None, mode="full", directio
     ----------
     layer : Layer
         Built on `backend` (its parameters live there).
-    x : host array (or any backend's), cast to float64.
+    x : host array (or any backend's), cast to float64; or a list of them, for a layer that
+        takes several inputs (Add, Concatenate). Then ``output_shape`` gets the list of
+        shapes, `reference` the list of host inputs, and backward must return a list of
+        gradients, each checked against finite differences in its own input.
     reference : callable, optional
         ``reference(x, params) -> expected output``: a plain NumPy function of the host input
         and ``params``, a dict of host copies of ``layer.state_dict()`` (parameters and
@@ -111,14 +117,14 @@ def _check_forward(run, x_host, reference, *, rtol, atol):
         raise TypeError(f"check_layer needs a forward that returns one array; {who} returned "
                         f"{type(output).__name__}")
     assert_on_backend(output, run.backend, err_msg=f"{who}: the output of forward")
-    promised = tuple(layer.output_shape(x_host.shape))
+    promised = tuple(layer.output_shape(input_shapes(x_host)))
     if tuple(output.shape) != promised:
         _fail(f"{who}: forward returned shape {tuple(output.shape)} but output_shape"
-              f"({x_host.shape}) promises {promised}")
+              f"({input_shapes(x_host)}) promises {promised}")
     if reference is not None:
         params = {key: np.array(to_numpy(value), copy=True)
                   for key, value in layer.state_dict().items()}
-        assert_close(output, reference(x_host.copy(), params), backend=run.backend, rtol=rtol,
+        assert_close(output, reference(copied(x_host), params), backend=run.backend, rtol=rtol,
                      atol=atol, err_msg=f"{who}: forward disagrees with the reference")
     kept = _pending(layer)
     if kept != 1 and not (layer.named_layers() and kept >= 1):
@@ -135,7 +141,7 @@ def _check_backward(run, x_host, projection):
     if left:
         _fail(f"{layer.describe()}: backward must consume the record its forward kept; "
               f"{left} left")
-    return host_gradients(layer, run.backend, gradient, x_host.shape)
+    return host_gradients(layer, run.backend, gradient, input_shapes(x_host))
 
 
 def _check_parameter_gradients_only(run, x_host, projection, gradients):
@@ -162,7 +168,7 @@ def _check_eval(run, x_host):
     before = {key: np.array(to_numpy(b.data), copy=True)
               for key, b in layer.named_buffers().items()}
     output = run(x_host)
-    assert_on_backend(output, run.backend, shape=layer.output_shape(x_host.shape),
+    assert_on_backend(output, run.backend, shape=layer.output_shape(input_shapes(x_host)),
                       err_msg=f"{who}: the output of forward in eval mode")
     layer.clear_records()  # eval mode keeps records as training does; no_grad keeps none
     run(x_host, record=False)
