@@ -120,7 +120,8 @@ class Net(Layer):
 
     def summary(self, input_shape=None, print_fn=print):
         """Print a table of layers (nested nets expanded, dotted names), output shapes and
-        parameter counts.
+        parameter counts. A container such as Residual or Parallel has a row of its own (the
+        parameters it holds directly), then a row per inner layer (``res.conv``).
 
         Parameters
         ----------
