@@ -176,9 +176,11 @@ class Net(Layer):
 
     def summary(self, input_shape=None, print_fn=print):
         """Print a table of layers (nested nets expanded, dotted names), output shapes and
-        parameter counts; with ``print_fn=None`` return the dict every layer's ``summary()``
-        returns instead (class, name, hyperparameters, arrays, shapes; see
-        :meth:`Layer.summary`), which :meth:`set_params` takes.
+        parameter counts. A container such as Residual or Parallel has a row of its own (the
+        parameters it holds directly), then a row per inner layer (``res.conv``). With
+        ``print_fn=None`` it returns the dict every layer's ``summary()`` returns instead
+        (class, name, hyperparameters, arrays, shapes; see :meth:`Layer.summary`), which
+        :meth:`set_params` takes.
 
         Parameters
         ----------

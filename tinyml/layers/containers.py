@@ -181,9 +181,9 @@ class Parallel(_Container):
     def __init__(self, name, branches, merge):
         super().__init__(name)
         if not isinstance(branches, (list, tuple)) or len(branches) < 2:
-            raise (TypeError if not isinstance(branches, (list, tuple)) else ValueError)(
-                f"{self.describe()}: branches must be a list of at least two branches, each a "
-                f"list of layers ([] for the identity); got {branches!r}")
+            kind = ValueError if isinstance(branches, (list, tuple)) else TypeError
+            raise kind(f"{self.describe()}: branches must be a list of at least two branches, "
+                       f"each a list of layers ([] for the identity); got {branches!r}")
         named = {}
         self.branches = [self._stack(branch, f"branch {index}", named)
                          for index, branch in enumerate(branches)]
