@@ -183,3 +183,26 @@ def test_adam_with_the_real_cosine_schedule_trains():
     learner_result = cli.train(cli.build_parser().parse_args(
         ["train", "--optimizer", "adam", "--schedule", "cosine", "--epochs", "5", "--quiet"]))
     assert learner_result["accuracy"] > 0.9
+
+
+def test_version(capsys):
+    from tinyml import __version__
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"tinyml {__version__}"
+
+
+@pytest.mark.parametrize(("save", "message"), [
+    ("", "--save needs a file name"),
+    ("missing-folder/weights.npz", "does not exist; create it first"),
+    (".", "that is a folder"),
+])
+def test_a_bad_save_path_is_refused_before_training(save, message, capsys, tmp_path,
+                                                    monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["train", "--epochs", "1", "--quiet", "--save", save]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert "test accuracy" not in captured.out, "it must refuse before training"

@@ -301,3 +301,15 @@ def test_fit_reads_the_device_once_per_epoch_not_once_per_batch(monkeypatch, dat
     batches = 3 * (-(-len(X) // 8) + 2)  # training and validation batches
     label_checks = 2 if data_on_device else 0
     assert len(reads) <= 3 * 4 + label_checks, f"{len(reads)} reads, {batches} batches: {reads}"
+
+
+def test_naming_a_backend_keeps_the_nets_dtype_and_device(backend):
+    """Learner(..., backend=name) moves the net to that library, keeping its dtype (float64
+    here) and, for the same library, its device (device1 for array_api_strict)."""
+    net = make_net()
+    learner = make_learner(net, backend=backend.name)
+    for parameter in learner.net.parameters():
+        assert_close(parameter.data, tinyml.to_numpy(parameter.data), backend=backend)
+    chosen = tinyml.backend.make_backend("numpy", dtype="float32")
+    make_learner(net, backend=chosen)
+    assert all(p.data.dtype == chosen.dtype for p in net.parameters()), "a Backend is as given"

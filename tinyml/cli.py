@@ -3,10 +3,11 @@
 import argparse
 import importlib
 import math
+import os
 import sys
 import time
 
-from . import models
+from . import __version__, models
 from .backend import KNOWN_BACKENDS, set_backend
 from .backend import seed as seed_backends
 from .core import check_positive_int
@@ -41,6 +42,7 @@ SCHEDULES_MODULE = "tinyml.optim.schedules"
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="tinyml", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"tinyml {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train on scikit-learn's digits and report "
                                               "test accuracy")
@@ -71,7 +73,25 @@ def build_parser():
     return parser
 
 
+def check_save_path(path):
+    """Refuse a --save path that cannot be written before training, not after it."""
+    if path is None:
+        return
+    if not path.strip():
+        raise ValueError("--save needs a file name, such as --save weights.npz; got ''")
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise ValueError(f"--save {path}: that is a folder; name a file in it, such as "
+                         f"{os.path.join(path, 'weights.npz')}")
+    if not os.path.isdir(folder):
+        raise ValueError(f"--save {path}: the folder {folder} does not exist; create it first "
+                         "or save elsewhere")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"--save {path}: the folder {folder} is not writable; save elsewhere")
+
+
 def train(args):
+    check_save_path(args.save)
     device = int(args.device) if args.device is not None and args.device.isdigit() else args.device
     # No --backend: set_backend(None, ...) keeps the current one ($TINYML_BACKEND or numpy).
     backend = set_backend(args.backend, device=device, dtype=args.dtype)

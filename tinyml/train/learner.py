@@ -23,7 +23,8 @@ class Learner:
     seed : int, optional
         Reseeds tinyml's generators now, so shuffling and dropout repeat from run to run.
     backend : str or Backend, optional
-        Move the net there first (``net.to(backend)``).
+        Move the net there first. A name keeps the net's dtype (and its device, for the same
+        library); pass a Backend (``tinyml.backend.make_backend(...)``) to choose both.
 
     Notes
     -----
@@ -50,7 +51,7 @@ class Learner:
         self.optimizer = optimizer
         self.batch_size = check_positive_int("Learner", "batch_size", batch_size)
         if backend is not None:
-            net.to(resolve_backend(backend))
+            net.to(_keeping_dtype_and_device(net, backend))
         if seed is not None:
             seed_backends(seed)
         self.history = {}
@@ -205,6 +206,18 @@ class Learner:
         check_labels(y, output_shape, who)
         classify = is_class_indices(y) or (y.ndim == 2 and self.loss in CLASSIFICATION_LOSSES)
         return x, y, classify
+
+
+def _keeping_dtype_and_device(net, backend):
+    """The Backend that `backend` names for `net`: a name keeps the net's dtype, and its device
+    when the library is the same (asking for "numpy" must not cast a float64 net to float32);
+    a Backend object is taken as given."""
+    if isinstance(backend, str):
+        current = net.backend
+        same_library = backend.strip().lower() == current.name
+        return resolve_backend(backend, device=current.device if same_library else None,
+                               dtype=current.dtype_name)
+    return resolve_backend(backend)
 
 
 class _StepPlan:
