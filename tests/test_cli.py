@@ -18,6 +18,8 @@ def test_train_prints_test_accuracy_and_saves_weights(tmp_path, capsys):
     assert cli.main(["train", "--epochs", "3", "--save", str(path)]) == 0
     out = capsys.readouterr().out
     assert "Total params" in out and "epoch 3/3" in out
+    flatten_row = next(line for line in out.splitlines() if line.startswith("flatten"))
+    assert "(None, 64)" in flatten_row and "?" not in flatten_row, flatten_row
     accuracy = float(out.split("test accuracy ")[1].split()[0])
     assert accuracy > 0.8
     assert io.load_state(path)["fc1.weight"].shape == (128, 64)

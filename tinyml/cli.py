@@ -102,7 +102,7 @@ def train(args):
     if not args.quiet:
         print(f"{args.model} on {backend}, {len(x_train)} training and {len(x_test)} test "
               f"digits, {optimizer!r}")
-        net.summary()
+        net.summary(input_shape=x_train.shape[1:])  # every row gets its shape
     learner = Learner(net, cross_entropy, optimizer, batch_size=args.batch_size)
     started = time.perf_counter()
     learner.fit(x_train, y_train, epochs=args.epochs, validation_data=(x_test, y_test),
