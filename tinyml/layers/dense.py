@@ -1,10 +1,10 @@
 """FullyConnected: numpy-ml's dense layer, a Linear map followed by an activation."""
 
-from ..core import Layer, check_positive_int, shape_error
 from .act_fn import make_activation
+from .linear import Linear
 
 
-class FullyConnected(Layer):
+class FullyConnected(Linear):
     r"""Fully connected layer with an activation, ``y = f(x W^T + b)`` (numpy-ml's
     ``FullyConnected``).
 
@@ -61,24 +61,13 @@ class FullyConnected(Layer):
     """
 
     def __init__(self, name, input_dim, output_dim, *, act_fn=None, init="glorot_uniform"):
-        super().__init__(name)
-        self.input_dim = check_positive_int(self.describe(), "input_dim", input_dim)
-        self.output_dim = check_positive_int(self.describe(), "output_dim", output_dim)
+        super().__init__(name, input_dim, output_dim, init=init)  # Linear's checks and weights
         self.init = init
         self.act_fn = act_fn  # as given (a name, a layer or None); the layer built from it:
         self.activation = make_activation(act_fn, self)
-        self.weight = self._new_parameter((self.output_dim, self.input_dim), self.input_dim,
-                                          self.output_dim, init)
-        self.bias = self._zeros_parameter((self.output_dim,))
-
-    def declared_input_shape(self):
-        return (None, self.input_dim)
 
     def output_shape(self, input_shape):
-        if len(input_shape) != 2 or input_shape[1] != self.input_dim:
-            fix = "Add a Flatten before it." if len(input_shape) > 2 else ""
-            raise shape_error(self, f"(batch, {self.input_dim})", input_shape, fix)
-        shape = (input_shape[0], self.output_dim)
+        shape = super().output_shape(input_shape)
         return shape if self.activation is None else tuple(self.activation.output_shape(shape))
 
     def forward(self, input):
