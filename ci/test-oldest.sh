@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 folder=$(mktemp -d)
 trap 'rm -rf "$folder"' EXIT
 python -m venv "$folder/venv"
-"$folder/venv/bin/python" -m pip install -q -c ci/oldest-constraints.txt -e ".[test,data]"
+"$folder/venv/bin/python" -m pip install -q -c ci/oldest-constraints.txt -e ".[test,data,plots,tensorboard]"
 "$folder/venv/bin/python" -c 'import array_api_compat, array_api_strict, numpy, sklearn
 print("oldest versions: numpy", numpy.__version__, "| array-api-compat",
       array_api_compat.__version__, "| array-api-strict", array_api_strict.__version__,

@@ -7,16 +7,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOORED = ("numpy", "array-api-compat", "array-api-strict", "pytest", "hypothesis",
-           "scikit-learn")
+           "scikit-learn", "tqdm", "matplotlib", "tensorboardx")
+EXTRAS = ("test", "data", "plots", "tensorboard")  # what the README's test command installs
 
 
 def floors():
-    """{name: version} from each ``name>=version`` in dependencies and the test/data extras."""
+    """{name: version} from each ``name>=version`` in dependencies and the extras the tests
+    install."""
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
     found = {}
-    for requirement in project["dependencies"] + extras["test"] + extras["data"]:
+    for requirement in project["dependencies"] + [r for extra in EXTRAS for r in extras[extra]]:
         name, version = re.fullmatch(r"([A-Za-z0-9_.-]+)>=([0-9.]+)", requirement).groups()
         found[name.lower()] = version
     return found
