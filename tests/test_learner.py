@@ -27,7 +27,7 @@ def make_learner(net=None, loss=cross_entropy, **kwargs):
 def test_fit_returns_python_float_history(backend):
     learner = make_learner()
     history = learner.fit(X, Y, epochs=3, validation_data=(X[:10], Y[:10]), verbose=0)
-    assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy", "lr", "epoch_time"}
     assert all(len(values) == 3 for values in history.values())
     assert all(type(value) is float for values in history.values() for value in values)
     assert history["loss"][-1] < history["loss"][0]
@@ -120,7 +120,7 @@ def test_regression_has_no_accuracy(backend):
     net = tinyml.Net([Flatten("flat"), Linear("fc", 6, 1)])
     targets = X.reshape(50, 6) @ np.arange(6.0).reshape(6, 1)
     history = make_learner(net, loss=mse).fit(X, targets, epochs=3, verbose=0)
-    assert set(history) == {"loss"}
+    assert set(history) == {"loss", "lr", "epoch_time"}
     assert history["loss"][-1] < history["loss"][0]
 
 
@@ -280,7 +280,8 @@ def test_training_step_never_backpropagates_into_layers_before_the_first_trainab
 @pytest.mark.parametrize("data_on_device", [False, True])
 def test_fit_reads_the_device_once_per_epoch_not_once_per_batch(monkeypatch, data_on_device):
     """Every float()/bool()/item()/numpy() of a device array makes a GPU wait. Count them on
-    torch, whose tensors let us watch: only the per-epoch totals may be read, plus one check
+    torch, whose tensors let us watch: with no logging interval due inside an epoch, two reads
+    per epoch (the training losses with their totals, the validation totals), plus one check
     of each label array (when the labels live on the device) before training starts."""
     torch = pytest.importorskip("torch")
     reads = []
@@ -297,10 +298,31 @@ def test_fit_reads_the_device_once_per_epoch_not_once_per_batch(monkeypatch, dat
         move = tinyml.asarray if data_on_device else (lambda data: data)
         reads.clear()
         learner.fit(move(X), move(Y), epochs=3, validation_data=(move(X[:16]), move(Y[:16])),
-                    verbose=0)
+                    verbose=0, log_every=10**6)
     batches = 3 * (-(-len(X) // 8) + 2)  # training and validation batches
     label_checks = 2 if data_on_device else 0
-    assert len(reads) <= 3 * 4 + label_checks, f"{len(reads)} reads, {batches} batches: {reads}"
+    assert len(reads) <= 3 * 2 + label_checks, f"{len(reads)} reads, {batches} batches: {reads}"
+
+
+def test_log_every_reads_the_losses_once_per_interval(monkeypatch):
+    """log_every=k: one read per k steps (all k losses at once), plus the epoch's end."""
+    torch = pytest.importorskip("torch")
+    reads = []
+    original = torch.Tensor.numpy
+    monkeypatch.setattr(torch.Tensor, "numpy", lambda self, *a, **k: reads.append(self.shape)
+                        or original(self, *a, **k))
+    with tinyml.use_backend("torch"):
+        learner = make_learner(make_net())
+        seen = []
+
+        class Watch(tinyml.callbacks.Callback):
+            def on_progress(self, batch, logs=None):
+                seen.append(list(logs["steps"]))
+
+        learner.fit(X, Y, epochs=1, verbose=0, log_every=3, callbacks=[Watch()])
+    steps = -(-len(X) // 8)
+    assert [s for chunk in seen for s in chunk] == list(range(1, steps + 1))
+    assert all(len(chunk) == 3 for chunk in seen[:-1]) and len(reads) == len(seen)
 
 
 def test_naming_a_backend_keeps_the_nets_dtype_and_device(backend):

@@ -46,7 +46,7 @@ def test_callbacks_see_the_events_in_order(backend):
                 validation_data=(X[:4], Y[:4]))
     assert recorder.learner is learner
     epoch = [("batch_end", 0, 4), ("batch_end", 1, 4), ("batch_end", 2, 2)]
-    keys = ["accuracy", "loss", "val_accuracy", "val_loss"]
+    keys = ["accuracy", "epoch_time", "loss", "lr", "val_accuracy", "val_loss"]
     assert recorder.events == [("train_begin", 2),
                                ("epoch_begin", 0), *epoch, ("epoch_end", 0, keys),
                                ("epoch_begin", 1), *epoch, ("epoch_end", 1, keys),

@@ -12,12 +12,20 @@ the portable one.
 
 from . import ops
 from ._backend import FLOAT_DTYPES, Backend
-from ._host import device_of, dtype_kind, is_floating, is_integral, namespace_name, to_numpy
+from ._host import (
+    device_of,
+    dtype_kind,
+    is_floating,
+    is_integral,
+    namespace_name,
+    read_floats,
+    to_numpy,
+)
 from ._namespace import array_namespace, backend_of
 from ._registry import KNOWN_BACKENDS, make_backend
 from ._snapshot import Snapshot, reset, restore, snapshot
 from ._state import ENV_VAR, asarray, get_backend, resolve_backend, set_backend, use_backend
-from ._streams import Streams, current_streams, seed, use_seed
+from ._streams import Streams, current_streams, load_streams_state, seed, streams_state, use_seed
 from .ops import PORTABLE_ENV_VAR, portable_ops
 
 __all__ = [
@@ -37,16 +45,19 @@ __all__ = [
     "get_backend",
     "is_floating",
     "is_integral",
+    "load_streams_state",
     "make_backend",
     "namespace_name",
     "ops",
     "portable_ops",
+    "read_floats",
     "reset",
     "resolve_backend",
     "restore",
     "seed",
     "set_backend",
     "snapshot",
+    "streams_state",
     "to_numpy",
     "use_backend",
     "use_seed",

@@ -91,6 +91,19 @@ def to_numpy(x):
     return np.from_dlpack(x)
 
 
+def read_floats(scalars):
+    """Python floats of a list of 0-d device arrays (one backend), with ONE wait for the
+    device: they are stacked there and copied over together."""
+    if not scalars:
+        return []
+    from ._namespace import array_namespace
+
+    xp = array_namespace(*scalars)
+    common = xp.result_type(*scalars)
+    stacked = xp.stack([xp.astype(s, common) for s in scalars])
+    return [float(v) for v in to_numpy(stacked).astype(np.float64)]
+
+
 def _strict_to_numpy(x):
     """array_api_strict's array on the host. Not ``x.to_device(...)``: array_api_strict (every
     release to 2.6) copies across devices with ``np.asarray(..., copy=True)``, which NumPy 1.26

@@ -38,6 +38,17 @@ class HostRandom:
         twin._host = copy.deepcopy(self._host)
         return twin
 
+    def host_state(self):
+        """The host generator's state (PCG64's, plain Python values)."""
+        return self._host.bit_generator.state
+
+    def set_host_state(self, state):
+        """Go on from `state` (what :meth:`host_state` returned); ValueError if damaged."""
+        try:
+            self._host.bit_generator.state = state
+        except (TypeError, ValueError, KeyError) as error:
+            raise ValueError(f"the saved random state is damaged ({error})") from None
+
     def uniform(self, backend, shape, low, high, dtype):
         name = _float_name(backend, dtype)
         draws = self._host.random(shape, dtype=name)

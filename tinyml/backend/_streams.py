@@ -40,6 +40,7 @@ class Streams:
         self.rank = rank
         self._entropy = np.random.SeedSequence(seed).entropy
         self._generators = {}
+        self._resumed = {}  # (library, device) -> host state to start from, from from_state
         self._lock = threading.Lock()
 
     def __repr__(self):
@@ -54,7 +55,10 @@ class Streams:
                 found = self._generators.get(key)
                 if found is None:
                     sequence = self.seed_sequence(device_index(backend))
-                    found = self._generators[key] = backend._random_factory(sequence, backend)
+                    found = backend._random_factory(sequence, backend)
+                    if key in self._resumed:
+                        found.set_host_state(self._resumed.pop(key))
+                    self._generators[key] = found
         return found
 
     def seed_sequence(self, index):
@@ -68,7 +72,36 @@ class Streams:
         twin = Streams.__new__(Streams)
         twin.seed, twin.rank, twin._entropy = self.seed, self.rank, self._entropy
         twin._generators = {key: found.copy() for key, found in self._generators.items()}
+        twin._resumed = dict(self._resumed)
         twin._lock = threading.Lock()
+        return twin
+
+    def state(self):
+        """Where every stream is, as plain JSON-able Python values (for a checkpoint).
+
+        ``{"seed", "rank", "entropy", "generators": {"library|device": host state}}``, the host
+        state being NumPy's PCG64 ``bit_generator.state``. A CuPy generator's GPU state is not
+        in it (curand exports none): after a resume, dropout masks drawn on a GPU differ from
+        an uninterrupted run's, while shuffles and every host draw repeat exactly.
+        """
+        generators = {f"{library}|{device}": found.host_state()
+                      for (library, device), found in self._generators.items()}
+        generators.update({f"{library}|{device}": state
+                           for (library, device), state in self._resumed.items()})
+        return {"seed": self.seed, "rank": self.rank, "entropy": self._entropy,
+                "generators": generators}
+
+    @classmethod
+    def from_state(cls, state):
+        """Streams that go on from where :meth:`state` was taken; each generator is made on its
+        first use, as usual, and starts from its saved state."""
+        try:
+            twin = cls(state["seed"], state["rank"])
+            twin._entropy = state["entropy"]
+            twin._resumed = {tuple(key.split("|", 1)): value
+                             for key, value in state["generators"].items()}
+        except (KeyError, TypeError, AttributeError, ValueError) as error:
+            raise ValueError(f"the saved random streams are damaged ({error!r})") from None
         return twin
 
 
@@ -135,6 +168,19 @@ def use_seed(n, *, rank=None):
         yield
     finally:
         _current.reset(token)
+
+
+def streams_state():
+    """This context's random streams as plain Python values (:meth:`Streams.state`)."""
+    return current_streams().state()
+
+
+def load_streams_state(state):
+    """Install the streams :func:`streams_state` saved, as the process default and this
+    context's (as :func:`seed` does), so the next draws are those that followed the save."""
+    streams = Streams.from_state(state)
+    _process["streams"] = streams
+    _current.set(streams)
 
 
 def _checked_seed(n):

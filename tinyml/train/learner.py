@@ -1,12 +1,20 @@
 """Learner: the training loop (batches, epochs, shuffling, validation), emitting events."""
 
+import time
+
 from ..backend import resolve_backend
 from ..backend import seed as seed_backends
 from ..core import Net, check_positive_int, no_grad
 from ..data.batches import batches, check_labels, check_pair, is_class_indices, prepare
 from ..losses import CLASSIFICATION_LOSSES, find_fusion
-from .callbacks import CallbackList, EpochPrinter, History, LayerHooks
-from .totals import RunningTotals
+from .callbacks import CallbackList, LayerHooks
+from .checkpoint import load_checkpoint, save_checkpoint
+from .history import History
+from .inputs import check_finite, split_validation
+from .interrupt import StepGuard
+from .nan import TerminateOnNaN
+from .progress import progress_callbacks
+from .totals import ProgressLog, RunningTotals
 
 
 class Learner:
@@ -54,8 +62,11 @@ class Learner:
             net.to(_keeping_dtype_and_device(net, backend))
         if seed is not None:
             seed_backends(seed)
-        self.history = {}
+        self.history = History()
+        self.epoch = 0  # epochs done over the whole run (a checkpoint's, after a resume)
+        self.step = 0  # optimizer steps done, likewise
         self.stop_training = False
+        self.stop_reason = None
 
     # ---------------------------------------------------------------- one step
     @property
@@ -96,77 +107,158 @@ class Learner:
         return outputs, loss
 
     # ---------------------------------------------------------------- epochs
-    def fit(self, x, y, epochs, validation_data=None, shuffle=True, verbose=1, callbacks=None):
+    def fit(self, x, y=None, epochs=1, validation_data=None, shuffle=True, verbose=1,
+            callbacks=None, *, validation_split=0.0, resume_from=None, check_inputs=None,
+            log_every=None):
         """Train for `epochs` passes over (x, y).
 
         Parameters
         ----------
-        x : array (N, ...)
+        x : array (N, ...), or a :class:`tinyml.data.DataLoader`
             Host NumPy data (each batch is moved to the net's backend) or an array already on
-            the net's backend.
+            the net's backend. A DataLoader brings its own labels, batches, shuffling and
+            transform (`y`, `shuffle` and the Learner's batch_size are not used then); its
+            host batches are moved to the backend one by one.
         y : array (N,) of class indices, or (N, ...) targets
         epochs : int > 0
+            How many epochs to train; with `resume_from`, the epoch to train up to, counted
+            from the start of the run (a 2-epoch checkpoint with ``epochs=4`` trains 2 more,
+            as Keras' ``initial_epoch``).
         validation_data : (x_val, y_val), optional
             Evaluated after every epoch.
         shuffle : bool
             Reshuffle the samples every epoch, with the backend's seeded generator.
-        verbose : int
-            0 prints nothing; 1 prints one line per epoch (the :class:`EpochPrinter` callback).
+        verbose : 0, 1 or 2
+            0 shows nothing; 1 a live progress bar when standard output is a terminal, else
+            one line per epoch; 2 one line per epoch (:mod:`tinyml.train.progress`).
         callbacks : list of :class:`tinyml.callbacks.Callback`, optional
-            Called at each event (see :mod:`tinyml.callbacks`), after the history and the
-            printer; any of them may set ``learner.stop_training = True``.
+            Called at each event (see :mod:`tinyml.callbacks`), after the layers' hooks, the
+            histories, the NaN guard and the display; any may set ``learner.stop_training``.
+        validation_split : float in (0, 1), optional
+            Hold out the LAST fraction of (x, y) (before shuffling, as Keras) as validation
+            data. Not with `validation_data` or a DataLoader.
+        resume_from : path, optional
+            A checkpoint from :meth:`save_checkpoint`: weights, optimizer, random streams,
+            epoch, step and history are restored first, so training goes on exactly where the
+            checkpoint was written.
+        check_inputs : bool, optional
+            Refuse NaN or infinite values in x (and float targets) before training, with a
+            ValueError naming the first. Default: on for host data, off for data already on a
+            device (checking it would wait for the device).
+        log_every : int > 0, optional
+            Read the steps' losses from the device every `log_every` steps (for the progress
+            display and the NaN check); default: a few times a second (every 0.25 s).
 
         At each epoch's end, before ``on_epoch_end``, an optimizer that has ``report_loss``
         (every :class:`tinyml.optim.Optimizer`) is given the epoch's mean training loss as a
         Python float, the ``cur_loss`` its scheduler sees from then on (ReduceOnPlateau, King).
 
+        A NaN or infinite loss stops training within one logging interval, with a
+        RuntimeWarning naming the epoch, the step and the last finite loss
+        (:class:`tinyml.callbacks.TerminateOnNaN`; pass your own to change how). Ctrl-C stops
+        at a step boundary (a step is never half applied): the weights are those of the last
+        completed step and ``fit`` returns the history of the completed epochs, with
+        ``history.interrupted`` True.
+
         Returns
         -------
-        history : dict of lists of Python floats
-            ``loss`` and, for class labels, ``accuracy``; ``val_loss`` and ``val_accuracy``
-            with validation data. Also kept, accumulated over calls, in ``self.history``.
+        history : :class:`tinyml.train.history.History`
+            A dict of lists of Python floats, one entry per epoch: ``loss`` and, for class
+            labels, ``accuracy``; ``val_loss`` and ``val_accuracy`` with validation data;
+            ``lr`` and ``epoch_time``. The run's whole history (over calls and resumes) is
+            ``self.history``.
         """
         epochs = check_positive_int("fit", "epochs", epochs)
-        backend = self.net.backend
-        x, y, classify = self._checked(x, y, backend, "fit")
-        validation = None
-        if validation_data is not None:
-            validation = self._checked(*_pair(validation_data), backend, "fit (validation_data)")
+        log_every = None if log_every is None else check_positive_int("fit", "log_every",
+                                                                      log_every)
+        display = progress_callbacks(verbose)
+        if resume_from is not None:
+            self.load_checkpoint(resume_from)
+        data = _TrainingData(self, x, y, validation_data, validation_split, check_inputs)
+        last = epochs if resume_from is not None else self.epoch + epochs
         history = History()
-        printer = [EpochPrinter()] if verbose else []
-        events = CallbackList([LayerHooks(), history, *printer, *(callbacks or ())], self,
-                              {"epochs": epochs, "samples": x.shape[0],
-                               "batch_size": self.batch_size, "verbose": verbose})
-        self.stop_training = False
+        user = list(callbacks or ())
+        guard = [] if any(isinstance(c, TerminateOnNaN) for c in user) else [TerminateOnNaN()]
+        events = CallbackList([LayerHooks(), self.history, history, *guard, *display, *user],
+                              self, {"epochs": last, "initial_epoch": self.epoch,
+                                     "steps": data.steps, "samples": data.samples,
+                                     "batch_size": data.batch_size, "verbose": verbose})
+        if last <= self.epoch:
+            if verbose:
+                print(f"fit: the run has done {self.epoch} epochs already (epochs={epochs}); "
+                      "nothing to train. Ask for more epochs to go on.", flush=True)
+            return history
+        self.stop_training, self.stop_reason = False, None
         logs = {}
-        events.on_train_begin(logs)
-        for epoch in range(epochs):
-            events.on_epoch_begin(epoch, {})
-            self.net.train()
-            order = backend.permutation(x.shape[0]) if shuffle else None
-            totals = RunningTotals(classify)
-            plan = _StepPlan(self)  # once per epoch: callbacks may change the net between
-            for batch, (x_batch, y_batch) in enumerate(
-                    batches(x, y, self.batch_size, backend, order)):
-                outputs, loss = self.train_step(x_batch, y_batch, plan)
-                totals.add(outputs, loss, y_batch)
-                events.on_batch_end(batch, {"loss": loss, "outputs": outputs,
-                                            "size": y_batch.shape[0]})
-                if self.stop_training:
-                    break
-            logs = totals.means()
-            if validation is not None:
-                scores = self._evaluate(*validation, backend)
-                logs.update({f"val_{key}": value for key, value in scores.items()})
-            if callable(getattr(self.optimizer, "report_loss", None)):
-                self.optimizer.report_loss(logs["loss"])
-            events.on_epoch_end(epoch, logs)
+        with StepGuard() as steps:
+            try:
+                events.on_train_begin(logs)
+                for epoch in range(self.epoch, last):
+                    logs = self._train_epoch(epoch, data, events, steps, shuffle, log_every)
+                    if self.stop_training:
+                        break
+            except KeyboardInterrupt:
+                history.interrupted = True
+                self._interrupted(verbose)
+            events.on_train_end(logs)
+        history.stop_reason = self.stop_reason
+        return history
+
+    def _train_epoch(self, epoch, data, events, steps, shuffle, log_every):
+        """One pass over the training data, its validation and its events; the epoch's logs."""
+        started = time.perf_counter()
+        events.on_epoch_begin(epoch, {})
+        self.net.train()
+        totals = RunningTotals(data.classify)
+        progress = ProgressLog(log_every)
+        plan = _StepPlan(self)  # once per epoch: callbacks may change the net between
+        for batch, (x_batch, y_batch) in enumerate(data.batches(epoch, shuffle)):
+            steps.begin_step()
+            outputs, loss = self.train_step(x_batch, y_batch, plan)
+            self.step += 1
+            steps.end_step()  # a Ctrl-C during the step is raised here, with the step whole
+            totals.add(outputs, loss, y_batch)
+            progress.add(loss, self.step, batch)
+            events.on_batch_end(batch, {"loss": loss, "outputs": outputs,
+                                        "size": y_batch.shape[0], "step": self.step})
+            if progress.due():
+                events.on_progress(batch, progress.read(totals))
             if self.stop_training:
                 break
-        events.on_train_end(logs)
-        for key, values in history.history.items():
-            self.history.setdefault(key, []).extend(values)
-        return history.history
+        final = progress.read(totals)  # every step's loss is read (and checked) by the end
+        events.on_progress(batch, final)
+        logs = totals.means(final["sums"])
+        if data.validation is not None:
+            scores = self._evaluate(*data.validation, self.net.backend)
+            logs.update({f"val_{key}": value for key, value in scores.items()})
+        if callable(getattr(self.optimizer, "report_loss", None)):
+            self.optimizer.report_loss(logs["loss"])
+        if getattr(self.optimizer, "lr", None) is not None:
+            logs["lr"] = float(self.optimizer.lr)
+        logs["epoch_time"] = time.perf_counter() - started
+        self.epoch = epoch + 1
+        events.on_epoch_end(epoch, logs)
+        return logs
+
+    def _interrupted(self, verbose):
+        """After Ctrl-C: no records left behind; say what was kept."""
+        self.net.clear_records()
+        self.stop_reason = (f"interrupted (Ctrl-C) during epoch {self.epoch + 1}: the weights "
+                            f"are those of step {self.step}, the last completed one; the "
+                            f"history holds the {self.epoch} completed epochs")
+        if verbose:
+            print(f"\n{self.stop_reason}", flush=True)
+
+    # ---------------------------------------------------------------- checkpoints
+    def save_checkpoint(self, path):
+        """Write the whole training state to `path` (.npz, atomically): weights, buffers,
+        optimizer state, epoch and step, the random streams and the history. ``fit(...,
+        resume_from=path)`` goes on from it; see :mod:`tinyml.train.checkpoint`."""
+        save_checkpoint(self, path)
+
+    def load_checkpoint(self, path):
+        """Take the training state :meth:`save_checkpoint` wrote (all of it, or nothing)."""
+        load_checkpoint(self, path)
 
     def evaluate(self, x, y):
         """{"loss": float, "accuracy": float} over (x, y) in eval mode (accuracy for class
@@ -247,6 +339,74 @@ class _inference:
         self.no_grad.__exit__(*exc)
         for layer, mode in self.modes:
             layer.training = mode
+
+
+class _TrainingData:
+    """fit's data, checked once: where batches come from, the validation pair, the sizes."""
+
+    def __init__(self, learner, x, y, validation_data, validation_split, check_inputs):
+        backend = learner.net.backend
+        self.backend = backend
+        self.loader = x if _is_loader(x) else None
+        if self.loader is not None:
+            if validation_split:
+                raise ValueError("fit: validation_split does not apply to a DataLoader; pass "
+                                 "validation_data=(x_val, y_val) instead")
+            if y is not None:
+                raise ValueError("fit: a DataLoader brings its own labels; leave y out")
+            host = True
+            _, _, self.classify = learner._checked(self.loader.x, self.loader.y, backend, "fit")
+            self.samples, self.batch_size = self.loader.x.shape[0], self.loader.batch_size
+            self.steps = len(self.loader)
+            checked = (self.loader.x, self.loader.y)
+        else:
+            host = _on_host(x)
+            if validation_split:
+                if validation_data is not None:
+                    raise ValueError("fit: give validation_data or validation_split, not both")
+                x, y, *validation_data = split_validation(x, y, validation_split)
+            self.x, self.y, self.classify = learner._checked(x, y, backend, "fit")
+            self.samples, self.batch_size = self.x.shape[0], learner.batch_size
+            self.steps = -(-self.samples // self.batch_size)
+            checked = (self.x, self.y)
+        self.validation = None
+        if validation_data is not None:
+            self.validation = learner._checked(*_pair(validation_data), backend,
+                                               "fit (validation_data)")
+        if check_inputs if check_inputs is not None else host:
+            self._check_finite(checked)
+
+    def _check_finite(self, checked):
+        check_finite(checked[0], "fit: x")
+        check_finite(checked[1], "fit: y")
+        if self.validation is not None:
+            check_finite(self.validation[0], "fit: validation x")
+            check_finite(self.validation[1], "fit: validation y")
+
+    def batches(self, epoch, shuffle):
+        """The epoch's (x_batch, y_batch) pairs on the backend."""
+        if self.loader is not None:
+            for x_batch, y_batch in self.loader.batches(epoch):
+                yield (self.backend.asarray(prepare(x_batch, self.backend, "x", inputs=True)),
+                       self.backend.asarray(prepare(y_batch, self.backend, "y")))
+            return
+        order = self.backend.permutation(self.samples) if shuffle else None
+        yield from batches(self.x, self.y, self.batch_size, self.backend, order)
+
+
+def _is_loader(x):
+    return callable(getattr(x, "batches", None)) and hasattr(x, "batch_size") and \
+        hasattr(x, "x")
+
+
+def _on_host(x):
+    """True for data that is not an array of some device library (NumPy, lists)."""
+    from ..backend import namespace_name
+
+    try:
+        return namespace_name(x) == "numpy"
+    except TypeError:
+        return True
 
 
 def _pair(validation_data):
