@@ -1,5 +1,6 @@
-"""Host-side data: datasets and the batching the Learner uses. Never device code."""
+"""Host-side data: datasets, IDX files and a DataLoader. Never device code."""
 
 from .digits import load_digits
+from .idx import load_idx, save_idx
 
-__all__ = ["load_digits"]
+__all__ = ["load_digits", "load_idx", "save_idx"]
