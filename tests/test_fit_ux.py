@@ -260,3 +260,25 @@ def test_warnings_do_not_fire_on_a_healthy_run():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         make_learner().fit(X, Y, epochs=2, verbose=0)
+
+
+# ---------------------------------------------------------------- metrics
+def test_the_learner_logs_the_metrics_it_is_given(backend):
+    from tinyml import metrics
+
+    learner = make_learner(metrics=["accuracy", "top_2", "f1", "precision"])
+    history = learner.fit(X, Y, epochs=2, validation_data=(X, Y), verbose=0, shuffle=False)
+    assert {"top_2", "f1", "precision", "val_f1", "val_top_2"} <= set(history)
+    assert history["val_top_2"] == [1.0, 1.0]  # two classes
+    predicted = backend.xp.argmax(learner.predict(X), axis=1)
+    labels = backend.asarray(Y)
+    assert history["val_f1"][-1] == pytest.approx(metrics.f1(predicted, labels), abs=1e-12)
+    assert learner.evaluate(X, Y)["precision"] == pytest.approx(
+        metrics.precision(predicted, labels), abs=1e-12)
+
+
+@pytest.mark.parametrize("bad, error", [("f1", TypeError), (["f2"], ValueError),
+                                        (["f1", "f1"], ValueError)])
+def test_unknown_metrics_are_refused_when_the_learner_is_built(bad, error):
+    with pytest.raises(error):
+        make_learner(metrics=bad)

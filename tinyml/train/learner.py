@@ -7,6 +7,7 @@ from ..backend import seed as seed_backends
 from ..core import Net, check_positive_int, no_grad
 from ..data.batches import batches, check_labels, check_pair, is_class_indices, prepare
 from ..losses import CLASSIFICATION_LOSSES, find_fusion
+from ..metrics import make_metric
 from .callbacks import CallbackList, LayerHooks
 from .checkpoint import load_checkpoint, save_checkpoint
 from .history import History
@@ -33,6 +34,11 @@ class Learner:
     backend : str or Backend, optional
         Move the net there first. A name keeps the net's dtype (and its device, for the same
         library); pass a Backend (``tinyml.backend.make_backend(...)``) to choose both.
+    metrics : list of str, optional
+        More to log for class labels, beside ``loss`` and ``accuracy``: ``"top_5"`` (any k),
+        ``"precision"``, ``"recall"``, ``"f1"`` (macro); for training and validation alike
+        (``val_f1``). Summed on the device per batch, read once per epoch
+        (:mod:`tinyml.metrics.streaming`).
 
     Notes
     -----
@@ -45,7 +51,8 @@ class Learner:
     by a probability).
     """
 
-    def __init__(self, net, loss, optimizer, batch_size=32, seed=None, backend=None):
+    def __init__(self, net, loss, optimizer, batch_size=32, seed=None, backend=None,
+                 metrics=None):
         if not isinstance(net, Net):
             raise TypeError(f"Learner needs a tinyml.Net; got {type(net).__name__}")
         if not callable(loss):
@@ -62,6 +69,7 @@ class Learner:
             net.to(_keeping_dtype_and_device(net, backend))
         if seed is not None:
             seed_backends(seed)
+        self.metrics = _metric_names(metrics)
         self.history = History()
         self.epoch = 0  # epochs done over the whole run (a checkpoint's, after a resume)
         self.step = 0  # optimizer steps done, likewise
@@ -209,7 +217,7 @@ class Learner:
         started = time.perf_counter()
         events.on_epoch_begin(epoch, {})
         self.net.train()
-        totals = RunningTotals(data.classify)
+        totals = RunningTotals(data.classify, self.metrics)
         progress = ProgressLog(log_every)
         plan = _StepPlan(self)  # once per epoch: callbacks may change the net between
         for batch, (x_batch, y_batch) in enumerate(data.batches(epoch, shuffle)):
@@ -269,7 +277,7 @@ class Learner:
 
     def _evaluate(self, x, y, classify, backend):
         """evaluate() on data that _checked has already prepared."""
-        totals = RunningTotals(classify)
+        totals = RunningTotals(classify, self.metrics)
         fusion = self.fusion
         with _inference(self.net):
             for x_batch, y_batch in batches(x, y, self.batch_size, backend):
@@ -298,6 +306,21 @@ class Learner:
         check_labels(y, output_shape, who)
         classify = is_class_indices(y) or (y.ndim == 2 and self.loss in CLASSIFICATION_LOSSES)
         return x, y, classify
+
+
+def _metric_names(metrics):
+    """The metric names, each checked by building it once (an unknown name fails here)."""
+    if metrics is None:
+        return ()
+    if isinstance(metrics, str):
+        raise TypeError(f"metrics must be a list of names, such as [{metrics!r}]; got the "
+                        f"string {metrics!r}")
+    names = tuple(metrics)
+    for name in names:
+        make_metric(name)
+    if len(set(names)) != len(names):
+        raise ValueError(f"metrics names a metric twice: {list(names)}")
+    return tuple(name for name in names if name != "accuracy")  # always logged for classes
 
 
 def _keeping_dtype_and_device(net, backend):

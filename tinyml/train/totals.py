@@ -3,7 +3,7 @@
 import time
 
 from ..backend import read_floats
-from ..metrics import correct_count
+from ..metrics import correct_count, make_metric
 
 LOG_SECONDS = 0.25
 """How often ``fit`` reads the device for progress and the NaN check when ``log_every`` is
@@ -16,8 +16,9 @@ class RunningTotals:
     ``add`` never reads the device; ``means`` reads it once, for the whole pass.
     """
 
-    def __init__(self, classify):
+    def __init__(self, classify, metrics=()):
         self.classify = classify
+        self.metrics = [make_metric(name) for name in metrics] if classify else []
         self.count = 0
         self.batches = 0
         self.loss = None
@@ -32,6 +33,8 @@ class RunningTotals:
         if self.classify:
             correct = correct_count(outputs, labels)
             self.correct = correct if self.correct is None else self.correct + correct
+            for metric in self.metrics:
+                metric.update(outputs, labels)
 
     def sums(self):
         """The device sums so far: [loss sum] or [loss sum, correct count]; [] before any."""
@@ -39,13 +42,15 @@ class RunningTotals:
             return []
         return [self.loss, self.correct] if self.classify else [self.loss]
 
-    def means(self, sums=None):
+    def means(self, sums=None, *, metrics=True):
         """{"loss": float, "accuracy": float (classification only)}: one wait for the device,
         none when `sums` already holds :meth:`sums` read to the host."""
         loss, *correct = read_floats(self.sums()) if sums is None else sums
         row = {"loss": loss / self.count}
         if self.classify:
             row["accuracy"] = correct[0] / self.count
+        if metrics:  # one read each: once per pass, not at every progress read
+            row.update((metric.name, metric.result()) for metric in self.metrics)
         return row
 
 
@@ -79,7 +84,7 @@ class ProgressLog:
         logs = {"losses": losses, "steps": self._steps, "batches": self._batches,
                 "batches_done": totals.batches, "sums": means}
         if means:
-            logs.update(totals.means(means))
+            logs.update(totals.means(means, metrics=False))
         self._losses, self._steps, self._batches = [], [], []
         self._last_read = time.perf_counter()
         return logs
