@@ -16,6 +16,7 @@ RANKS = {
     "layers": 3, "optim": 3, "metrics": 3,
     "losses": 4,  # the fusion table names layer classes
     "train": 5, "callbacks": 5, "models": 5, "testing": 5,
+    "viz": 5,  # host-side pictures: reads nets and layers, never the loop
     "cli": 6,
 }
 MATH = ("core", "layers", "losses", "optim", "train", "metrics", "init")
