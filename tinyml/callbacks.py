@@ -1,5 +1,30 @@
-"""``tinyml.callbacks``: the training loop's callbacks (they live in :mod:`tinyml.train`)."""
+"""``tinyml.callbacks``: the training loop's callbacks (they live in :mod:`tinyml.train`).
+
+- :class:`EarlyStopping`: stop when a watched log stops improving; optionally end at the
+  best epoch's weights.
+- :class:`ModelCheckpoint`: save the net (or the full training state) each epoch, or only
+  when a watched log improved.
+- :class:`LearningRateScheduler`: set the optimizer's learning rate at each epoch's start.
+- :class:`CSVLogger`: one CSV row of epoch logs per epoch.
+- :class:`TensorBoard`: scalars and weight histograms for TensorBoard (needs tensorboardX).
+"""
 
 from .train.callbacks import Callback, CallbackList, EpochPrinter, History, LayerHooks
+from .train.checkpointing import ModelCheckpoint
+from .train.csv_logger import CSVLogger
+from .train.early_stopping import EarlyStopping
+from .train.schedule_callback import LearningRateScheduler
+from .train.tensorboard import TensorBoard
 
-__all__ = ["Callback", "CallbackList", "EpochPrinter", "History", "LayerHooks"]
+__all__ = [
+    "CSVLogger",
+    "Callback",
+    "CallbackList",
+    "EarlyStopping",
+    "EpochPrinter",
+    "History",
+    "LayerHooks",
+    "LearningRateScheduler",
+    "ModelCheckpoint",
+    "TensorBoard",
+]
