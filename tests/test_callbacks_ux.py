@@ -153,8 +153,8 @@ def test_early_stopping_mode_auto_is_max_for_accuracy_and_min_otherwise():
 def test_early_stopping_warns_once_about_a_missing_monitor_and_never_stops():
     stop = EarlyStopping("val_loss")
     learner = make_learner()
-    with pytest.warns(RuntimeWarning, match=r"'val_loss' is not in the epoch logs "
-                                            r"\(available: loss, accuracy\)") as caught:
+    with pytest.warns(RuntimeWarning, match=r"'val_loss' is not in the epoch logs \(available: "
+                                            r"loss, accuracy, lr, epoch_time\)") as caught:
         history = learner.fit(X, Y, epochs=3, verbose=0, callbacks=[stop])
     assert len([w for w in caught if "val_loss" in str(w.message)]) == 1
     assert len(history["loss"]) == 3
@@ -515,7 +515,8 @@ def test_csv_logger_append_continues_without_a_second_header(tmp_path):
                 callbacks=[CSVLogger(path, separator="\t", append=True)])
     lines = read_csv(path, "\t")
     assert lines[0][:2] == ["epoch", "loss"]
-    assert [line[0] for line in lines] == ["epoch", "0", "1", "0", "1"]
+    # the learner counts its epochs over the run, so a second fit goes on from epoch 2
+    assert [line[0] for line in lines] == ["epoch", "0", "1", "2", "3"]
     assert [float(line[1]) for line in lines[1:]] == learner.history["loss"]
     make_learner().fit(X, Y, epochs=1, verbose=0, callbacks=[CSVLogger(path, separator="\t")])
     assert len(read_csv(path, "\t")) == 2  # append=False starts over

@@ -110,9 +110,9 @@ def _checked_rate(value, epoch, schedule):
 
 
 def _set_rate(optimizer, lr):
-    """``optimizer.lr = lr``; 0.0 too, which tinyml's lr setter refuses from a user (a typo)
-    but its own scheduler path writes, and so does this schedule."""
+    """``optimizer.lr = lr``; 0.0 too, through ``set_scheduled_lr`` (tinyml's lr setter refuses
+    0.0 from a user, a typo, but a schedule may reach it)."""
     if lr == 0.0 and isinstance(optimizer, Optimizer):
-        optimizer._lr = 0.0  # what Optimizer.step does with a schedule's 0.0
+        optimizer.set_scheduled_lr(lr)
     else:
         optimizer.lr = lr
