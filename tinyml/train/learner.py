@@ -2,10 +2,11 @@
 
 from ..backend import resolve_backend
 from ..backend import seed as seed_backends
-from ..core import Net, check_positive_int, no_grad
-from ..data.batches import batches, check_labels, check_pair, is_class_indices, prepare
-from ..losses import CLASSIFICATION_LOSSES, find_fusion
+from ..core import check_positive_int, no_grad
+from ..data.batches import batches, prepare
+from ..losses import find_fusion
 from .callbacks import CallbackList, EpochPrinter, History, LayerHooks
+from .checks import check_learner_arguments, checked_data
 from .totals import RunningTotals
 
 
@@ -38,14 +39,7 @@ class Learner:
     """
 
     def __init__(self, net, loss, optimizer, batch_size=32, seed=None, backend=None):
-        if not isinstance(net, Net):
-            raise TypeError(f"Learner needs a tinyml.Net; got {type(net).__name__}")
-        if not callable(loss):
-            raise TypeError(f"loss must be a function (predicted, ground_truth) -> (loss, grad); "
-                            f"got {loss!r}")
-        if not callable(getattr(optimizer, "step", None)):
-            raise TypeError(f"optimizer must have a step(parameters) method, as "
-                            f"tinyml.optim.SGD; got {optimizer!r}")
+        check_learner_arguments(net, loss, optimizer)
         self.net = net
         self.loss = loss
         self.optimizer = optimizer
@@ -198,14 +192,9 @@ class Learner:
         return parts[0] if len(parts) == 1 else backend.xp.concat(parts, axis=0)
 
     def _checked(self, x, y, backend, who):
-        """Data prepared for batching and checked against the net, before any compute."""
-        x = prepare(x, backend, f"{who}: x", inputs=True)
-        y = prepare(y, backend, f"{who}: y")
-        check_pair(x, y, who)
-        output_shape = self.net.output_shape(tuple(x.shape))
-        check_labels(y, output_shape, who)
-        classify = is_class_indices(y) or (y.ndim == 2 and self.loss in CLASSIFICATION_LOSSES)
-        return x, y, classify
+        """Data prepared for batching and checked against the net and the loss, before any
+        compute (see :mod:`tinyml.train.checks`); classify says whether accuracy counts."""
+        return checked_data(self.net, self.loss, x, y, backend, who)
 
 
 def _keeping_dtype_and_device(net, backend):
