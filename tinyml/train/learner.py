@@ -4,12 +4,13 @@ import time
 
 from ..backend import resolve_backend
 from ..backend import seed as seed_backends
-from ..core import Net, check_positive_int, no_grad
-from ..data.batches import batches, check_labels, check_pair, is_class_indices, prepare
-from ..losses import CLASSIFICATION_LOSSES, find_fusion
+from ..core import check_positive_int, no_grad
+from ..data.batches import batches, prepare
+from ..losses import find_fusion
 from ..metrics import make_metric
 from .callbacks import CallbackList, LayerHooks
 from .checkpoint import load_checkpoint, save_checkpoint
+from .checks import check_learner_arguments, checked_data
 from .history import History
 from .inputs import check_finite, split_validation
 from .interrupt import StepGuard
@@ -53,14 +54,7 @@ class Learner:
 
     def __init__(self, net, loss, optimizer, batch_size=32, seed=None, backend=None,
                  metrics=None):
-        if not isinstance(net, Net):
-            raise TypeError(f"Learner needs a tinyml.Net; got {type(net).__name__}")
-        if not callable(loss):
-            raise TypeError(f"loss must be a function (predicted, ground_truth) -> (loss, grad); "
-                            f"got {loss!r}")
-        if not callable(getattr(optimizer, "step", None)):
-            raise TypeError(f"optimizer must have a step(parameters) method, as "
-                            f"tinyml.optim.SGD; got {optimizer!r}")
+        check_learner_arguments(net, loss, optimizer)
         self.net = net
         self.loss = loss
         self.optimizer = optimizer
@@ -298,14 +292,9 @@ class Learner:
         return parts[0] if len(parts) == 1 else backend.xp.concat(parts, axis=0)
 
     def _checked(self, x, y, backend, who):
-        """Data prepared for batching and checked against the net, before any compute."""
-        x = prepare(x, backend, f"{who}: x", inputs=True)
-        y = prepare(y, backend, f"{who}: y")
-        check_pair(x, y, who)
-        output_shape = self.net.output_shape(tuple(x.shape))
-        check_labels(y, output_shape, who)
-        classify = is_class_indices(y) or (y.ndim == 2 and self.loss in CLASSIFICATION_LOSSES)
-        return x, y, classify
+        """Data prepared for batching and checked against the net and the loss, before any
+        compute (see :mod:`tinyml.train.checks`); classify says whether accuracy counts."""
+        return checked_data(self.net, self.loss, x, y, backend, who)
 
 
 def _metric_names(metrics):
@@ -378,7 +367,9 @@ class _TrainingData:
             if y is not None:
                 raise ValueError("fit: a DataLoader brings its own labels; leave y out")
             host = True
-            _, _, self.classify = learner._checked(self.loader.x, self.loader.y, backend, "fit")
+            _, targets, self.classify = learner._checked(self.loader.x, self.loader.y, backend,
+                                                         "fit")
+            self._target_ndim = targets.ndim  # 1-D regression targets are taken as (N, 1)
             self.samples, self.batch_size = self.loader.x.shape[0], self.loader.batch_size
             self.steps = len(self.loader)
             checked = (self.loader.x, self.loader.y)
@@ -410,8 +401,11 @@ class _TrainingData:
         """The epoch's (x_batch, y_batch) pairs on the backend."""
         if self.loader is not None:
             for x_batch, y_batch in self.loader.batches(epoch):
+                y_batch = prepare(y_batch, self.backend, "y", inputs=not self.classify)
+                if y_batch.ndim < self._target_ndim:
+                    y_batch = y_batch.reshape((y_batch.shape[0], 1))
                 yield (self.backend.asarray(prepare(x_batch, self.backend, "x", inputs=True)),
-                       self.backend.asarray(prepare(y_batch, self.backend, "y")))
+                       self.backend.asarray(y_batch))
             return
         order = self.backend.permutation(self.samples) if shuffle else None
         yield from batches(self.x, self.y, self.batch_size, self.backend, order)
