@@ -149,6 +149,18 @@ def fit(x, y, **kwargs):
     return learner(**kwargs).fit(x, y, epochs=1, verbose=0)
 
 
+class _PoisonAt(tinyml.callbacks.Callback):
+    """Makes every weight NaN after step `step`, so the next loss is NaN."""
+
+    def __init__(self, step):
+        self.step = step
+
+    def on_batch_end(self, batch, logs=None):
+        if logs["step"] == self.step:
+            for parameter in self.learner.net.parameters():
+                parameter.data[...] = float("nan")
+
+
 # ---------------------------------------------------------------- the Learner's arguments
 @trigger("learner-optimizer-class")
 def _():
@@ -542,3 +554,142 @@ def _():
 @trigger("seed-negative")
 def _():
     tinyml.seed(-1)
+
+
+# ---------------------------------------------------------------- training runs
+@trigger("fit-nan-input")
+def _():
+    x = X.copy()
+    x[1, 2] = np.nan
+    fit(x, Y)
+
+
+@trigger("fit-nan-loss")
+def _():
+    learner().fit(X, Y, epochs=1, verbose=0, log_every=1,
+                  callbacks=[_PoisonAt(2), tinyml.callbacks.TerminateOnNaN(raise_error=True)])
+
+
+@trigger("fit-validation-split")
+def _():
+    learner().fit(X, Y, epochs=1, verbose=0, validation_split=1.5)
+
+
+@trigger("fit-validation-both")
+def _():
+    learner().fit(X, Y, epochs=1, verbose=0, validation_split=0.25, validation_data=(X, Y))
+
+
+@trigger("fit-verbose")
+def _():
+    learner().fit(X, Y, epochs=1, verbose=3)
+
+
+@trigger("fit-log-every")
+def _():
+    learner().fit(X, Y, epochs=1, verbose=0, log_every=0)
+
+
+@trigger("fit-loader-labels")
+def _():
+    learner().fit(tinyml.data.DataLoader(X, Y, batch_size=4), Y, epochs=1, verbose=0)
+
+
+@trigger("learner-metrics-unknown")
+def _():
+    Learner(classifier(), cross_entropy, SGD(lr=0.1), metrics=["f2"])
+
+
+@trigger("learner-metrics-string")
+def _():
+    Learner(classifier(), cross_entropy, SGD(lr=0.1), metrics="f1")
+
+
+@trigger("checkpoint-weights-file")
+def _(tmp_path):
+    classifier().save(tmp_path / "weights.npz")
+    learner().fit(X, Y, epochs=1, verbose=0, resume_from=tmp_path / "weights.npz")
+
+
+@trigger("checkpoint-misfit")
+def _(tmp_path):
+    learner().save_checkpoint(tmp_path / "run.npz")
+    wider = Net([Linear("fc1", 4, 9), ReLu("relu"), Linear("fc2", 9, 3), Softmax("softmax")])
+    learner(wider).load_checkpoint(tmp_path / "run.npz")
+
+
+@trigger("checkpoint-no-state")
+def _(tmp_path):
+    class Plain:
+        def step(self, parameters):
+            pass
+
+    Learner(classifier(), cross_entropy, Plain()).save_checkpoint(tmp_path / "run.npz")
+
+
+@trigger("callback-not-callback")
+def _():
+    learner().fit(X, Y, epochs=1, verbose=0, callbacks=[print])
+
+
+@trigger("early-stopping-patience")
+def _():
+    tinyml.callbacks.EarlyStopping(patience=-1)
+
+
+@trigger("model-checkpoint-folder")
+def _(tmp_path):
+    checkpoint = tinyml.callbacks.ModelCheckpoint(str(tmp_path / "missing" / "w.npz"))
+    learner().fit(X, Y, epochs=1, verbose=0, callbacks=[checkpoint])
+
+
+@trigger("lr-scheduler-negative")
+def _():
+    schedule = tinyml.callbacks.LearningRateScheduler(lambda epoch, lr: -1.0)
+    learner().fit(X, Y, epochs=1, verbose=0, callbacks=[schedule])
+
+
+@trigger("tensorboard-log-dir")
+def _():
+    pytest.importorskip("tensorboardX")
+    tinyml.callbacks.TensorBoard(log_dir="")
+
+
+# ---------------------------------------------------------------- data files, metrics, plots
+@trigger("idx-truncated")
+def _(tmp_path):
+    (tmp_path / "short-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x05ab")
+    tinyml.data.load_idx(tmp_path / "short-idx1-ubyte")
+
+
+@trigger("idx-not-idx")
+def _(tmp_path):
+    (tmp_path / "archive").write_bytes(b"PK\x03\x04" + bytes(12))
+    tinyml.data.load_idx(tmp_path / "archive")
+
+
+@trigger("fashion-mnist-missing")
+def _(tmp_path):
+    tinyml.data.load_fashion_mnist(tmp_path)
+
+
+@trigger("data-loader-lengths")
+def _():
+    tinyml.data.DataLoader(X, Y[:5])
+
+
+@trigger("metrics-top-k")
+def _():
+    tinyml.metrics.top_k_accuracy(tinyml.asarray(X[:, :3]), tinyml.asarray(Y), k=5)
+
+
+@trigger("metrics-confusion-range")
+def _():
+    labels = tinyml.asarray(Y)
+    tinyml.metrics.confusion_matrix(labels, labels, num_classes=2)
+
+
+@trigger("viz-folder-missing")
+def _(tmp_path):
+    pytest.importorskip("matplotlib")
+    tinyml.viz.plot_history({"loss": [1.0]}, str(tmp_path / "missing" / "curves.png"))
