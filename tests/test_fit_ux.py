@@ -282,3 +282,14 @@ def test_the_learner_logs_the_metrics_it_is_given(backend):
 def test_unknown_metrics_are_refused_when_the_learner_is_built(bad, error):
     with pytest.raises(error):
         make_learner(metrics=bad)
+
+
+def test_a_data_loader_trains_a_regression_on_1d_integer_targets():
+    from tinyml.losses import mse
+
+    tinyml.seed(0)
+    targets = (X[:, 0] > 0).astype(np.int64) * 3  # 1-D integers, for a net with one output
+    learner = tinyml.Learner(tinyml.Net([Linear("fc", 5, 1)]), mse, SGD(lr=0.05))
+    history = learner.fit(DataLoader(X, targets, batch_size=10, shuffle=True), epochs=5,
+                          verbose=0)
+    assert "accuracy" not in history and history["loss"][-1] < history["loss"][0]

@@ -7,7 +7,10 @@ from ._random import CupyRandom, HostRandom
 
 KNOWN_BACKENDS = ("numpy", "cupy", "array_api_strict", "torch")
 
-CUPY_INSTALL = 'pip install "tinyml-xp[cuda12]"  (or "tinyml-xp[cuda13]" for CUDA 13)'
+# What to run for CuPy, wherever tinyml came from (the extras only add CuPy's wheel).
+CUPY_INSTALL = ('pip install cupy-cuda12x (cupy-cuda13x for CUDA 13); or, with tinyml\'s '
+                'extra, pip install -e ".[cuda12]" in the root of a clone of tinyml, or '
+                'pip install "tinyml-xp[cuda12]" from a package index (cuda13 for CUDA 13)')
 
 
 def make_backend(name, *, device=None, dtype="float32"):

@@ -124,6 +124,11 @@ class Optimizer:
     def lr(self, value):
         self._lr = self._real("lr", value, low=0.0, low_open=True)
 
+    def set_scheduled_lr(self, value):
+        """Set the lr to a schedule's value: a float >= 0. Unlike ``lr = value``, 0.0 is
+        allowed (the end of a cosine, the start of a warm-up), which set by hand is a typo."""
+        self._lr = self._real("lr", value, low=0.0)
+
     @property
     def clip_norm(self):
         return self._clip_norm

@@ -20,7 +20,7 @@ import os
 import pytest
 
 import tinyml
-from tinyml.backend._registry import _cuda_devices
+from tinyml.backend._registry import CUPY_INSTALL, _cuda_devices
 
 ALL_BACKENDS = ("numpy", "array_api_strict", "torch", "cupy")
 TEST_DEVICES = {"array_api_strict": "device1"}
@@ -58,7 +58,7 @@ def backend_params():
 
 def _cupy_skip_reason():
     if importlib.util.find_spec("cupy") is None:
-        return 'CuPy is not installed (pip install "tinyml-xp[cuda12]")'
+        return f"CuPy is not installed ({CUPY_INSTALL})"
     import cupy
 
     count, reason = _cuda_devices(cupy)

@@ -4,14 +4,15 @@ import time
 
 from ..backend import resolve_backend
 from ..backend import seed as seed_backends
-from ..core import Net, check_positive_int, no_grad
-from ..data.batches import batches, check_labels, check_pair, is_class_indices, prepare
-from ..losses import CLASSIFICATION_LOSSES, find_fusion
+from ..core import check_positive_int, no_grad
+from ..data.batches import batches, prepare
+from ..losses import find_fusion
 from ..metrics import make_metric
 from .callbacks import CallbackList, LayerHooks
 from .checkpoint import load_checkpoint, save_checkpoint
+from .checks import check_learner_arguments, checked_data
+from .fit_data import TrainingData
 from .history import History
-from .inputs import check_finite, split_validation
 from .interrupt import StepGuard
 from .nan import TerminateOnNaN
 from .progress import progress_callbacks
@@ -53,14 +54,7 @@ class Learner:
 
     def __init__(self, net, loss, optimizer, batch_size=32, seed=None, backend=None,
                  metrics=None):
-        if not isinstance(net, Net):
-            raise TypeError(f"Learner needs a tinyml.Net; got {type(net).__name__}")
-        if not callable(loss):
-            raise TypeError(f"loss must be a function (predicted, ground_truth) -> (loss, grad); "
-                            f"got {loss!r}")
-        if not callable(getattr(optimizer, "step", None)):
-            raise TypeError(f"optimizer must have a step(parameters) method, as "
-                            f"tinyml.optim.SGD; got {optimizer!r}")
+        check_learner_arguments(net, loss, optimizer)
         self.net = net
         self.loss = loss
         self.optimizer = optimizer
@@ -182,7 +176,7 @@ class Learner:
         display = progress_callbacks(verbose)
         if resume_from is not None:
             self.load_checkpoint(resume_from)
-        data = _TrainingData(self, x, y, validation_data, validation_split, check_inputs)
+        data = TrainingData(self, x, y, validation_data, validation_split, check_inputs)
         last = epochs if resume_from is not None else self.epoch + epochs
         history = History()
         user = list(callbacks or ())
@@ -298,14 +292,9 @@ class Learner:
         return parts[0] if len(parts) == 1 else backend.xp.concat(parts, axis=0)
 
     def _checked(self, x, y, backend, who):
-        """Data prepared for batching and checked against the net, before any compute."""
-        x = prepare(x, backend, f"{who}: x", inputs=True)
-        y = prepare(y, backend, f"{who}: y")
-        check_pair(x, y, who)
-        output_shape = self.net.output_shape(tuple(x.shape))
-        check_labels(y, output_shape, who)
-        classify = is_class_indices(y) or (y.ndim == 2 and self.loss in CLASSIFICATION_LOSSES)
-        return x, y, classify
+        """Data prepared for batching and checked against the net and the loss, before any
+        compute (see :mod:`tinyml.train.checks`); classify says whether accuracy counts."""
+        return checked_data(self.net, self.loss, x, y, backend, who)
 
 
 def _metric_names(metrics):
@@ -362,77 +351,3 @@ class _inference:
         self.no_grad.__exit__(*exc)
         for layer, mode in self.modes:
             layer.training = mode
-
-
-class _TrainingData:
-    """fit's data, checked once: where batches come from, the validation pair, the sizes."""
-
-    def __init__(self, learner, x, y, validation_data, validation_split, check_inputs):
-        backend = learner.net.backend
-        self.backend = backend
-        self.loader = x if _is_loader(x) else None
-        if self.loader is not None:
-            if validation_split:
-                raise ValueError("fit: validation_split does not apply to a DataLoader; pass "
-                                 "validation_data=(x_val, y_val) instead")
-            if y is not None:
-                raise ValueError("fit: a DataLoader brings its own labels; leave y out")
-            host = True
-            _, _, self.classify = learner._checked(self.loader.x, self.loader.y, backend, "fit")
-            self.samples, self.batch_size = self.loader.x.shape[0], self.loader.batch_size
-            self.steps = len(self.loader)
-            checked = (self.loader.x, self.loader.y)
-        else:
-            host = _on_host(x)
-            if validation_split:
-                if validation_data is not None:
-                    raise ValueError("fit: give validation_data or validation_split, not both")
-                x, y, *validation_data = split_validation(x, y, validation_split)
-            self.x, self.y, self.classify = learner._checked(x, y, backend, "fit")
-            self.samples, self.batch_size = self.x.shape[0], learner.batch_size
-            self.steps = -(-self.samples // self.batch_size)
-            checked = (self.x, self.y)
-        self.validation = None
-        if validation_data is not None:
-            self.validation = learner._checked(*_pair(validation_data), backend,
-                                               "fit (validation_data)")
-        if check_inputs if check_inputs is not None else host:
-            self._check_finite(checked)
-
-    def _check_finite(self, checked):
-        check_finite(checked[0], "fit: x")
-        check_finite(checked[1], "fit: y")
-        if self.validation is not None:
-            check_finite(self.validation[0], "fit: validation x")
-            check_finite(self.validation[1], "fit: validation y")
-
-    def batches(self, epoch, shuffle):
-        """The epoch's (x_batch, y_batch) pairs on the backend."""
-        if self.loader is not None:
-            for x_batch, y_batch in self.loader.batches(epoch):
-                yield (self.backend.asarray(prepare(x_batch, self.backend, "x", inputs=True)),
-                       self.backend.asarray(prepare(y_batch, self.backend, "y")))
-            return
-        order = self.backend.permutation(self.samples) if shuffle else None
-        yield from batches(self.x, self.y, self.batch_size, self.backend, order)
-
-
-def _is_loader(x):
-    return callable(getattr(x, "batches", None)) and hasattr(x, "batch_size") and \
-        hasattr(x, "x")
-
-
-def _on_host(x):
-    """True for data that is not an array of some device library (NumPy, lists)."""
-    from ..backend import namespace_name
-
-    try:
-        return namespace_name(x) == "numpy"
-    except TypeError:
-        return True
-
-
-def _pair(validation_data):
-    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-        raise TypeError("validation_data must be a pair (x_val, y_val)")
-    return validation_data
