@@ -117,9 +117,8 @@ def class_names_of(spec):
     return CLASS_NAMES.get(spec, MNIST_CLASSES)
 
 
-def sample_shape_of(spec, data_dir=None):
-    """One sample's shape for --dataset `spec`; an idx:DIR folder's test split is read."""
-    check_dataset_arguments(spec, data_dir)
+def sample_shape_of(spec):
+    """One sample's shape for --dataset `spec`; an idx:DIR folder's files are read."""
     if spec in SAMPLE_SHAPES:
         return SAMPLE_SHAPES[spec]
     return tuple(load(spec).x_test.shape[1:])

@@ -67,8 +67,6 @@ def add_summary_parser(commands):
     which.add_argument("--weights", metavar="PATH", help="a file written by tinyml train --save")
     summary.add_argument("--dataset", type=datasets.dataset_spec, default="digits",
                          help="the dataset whose image shape the net takes (default digits)")
-    summary.add_argument("--data-dir", metavar="DIR", default=None,
-                         help="the folder with the IDX files, for --dataset mnist")
     summary.set_defaults(run=summary_command)
 
 
@@ -78,6 +76,9 @@ def evaluate_command(args):
     datasets.check_dataset_arguments(args.dataset, args.data_dir)
     use_backend_arguments(args)
     net = load_net(args.weights)
+    if args.dataset in datasets.SAMPLE_SHAPES:  # refuse before reading 70,000 images
+        check_fits(net, args.weights, datasets.SAMPLE_SHAPES[args.dataset],
+                   f"--dataset {args.dataset}")
     data = datasets.load(args.dataset, args.data_dir, limit=args.limit, seed=args.seed)
     check_fits(net, args.weights, data.sample_shape, f"--dataset {args.dataset}")
     learner = Learner(net, cross_entropy, NoUpdates(), batch_size=args.batch_size)
@@ -110,19 +111,19 @@ def format_confusion(cm, class_names):
 def check_fits(net, path, sample_shape, source):
     """Refuse, in one line, samples of `sample_shape` that the net cannot take."""
     try:
-        net.output_shape((1, *sample_shape))
+        net.output_shape((None, *sample_shape))
     except ValueError as error:
         fitting = [name for name, shape in datasets.SAMPLE_SHAPES.items()
                    if _takes(net, shape)]
         hint = (f"; it takes the samples of --dataset {' or '.join(fitting)}" if fitting
                 else "")
         raise ValueError(f"the net in {path} does not fit {source}, whose samples have shape "
-                         f"{tuple(sample_shape)}: {error}{hint}") from None
+                         f"{tuple(sample_shape)}: {str(error).rstrip('.')}{hint}") from None
 
 
 def _takes(net, sample_shape):
     try:
-        net.output_shape((1, *sample_shape))
+        net.output_shape((None, *sample_shape))
     except ValueError:
         return False
     return True
@@ -184,7 +185,7 @@ def read_samples(path, net, weights):
 
 # ---------------------------------------------------------------- summary
 def summary_command(args):
-    shape = datasets.sample_shape_of(args.dataset, args.data_dir)
+    shape = datasets.sample_shape_of(args.dataset)
     if args.weights is not None:
         check_file_to_read("--weights", args.weights)
         net = load_net(args.weights)

@@ -150,8 +150,8 @@ def build_callbacks(args):
 def early_stopping_report(early, epochs_done):
     """What --early-stopping did, in a line: where it stopped and whose weights the net has."""
     if early.stopped_epoch:
-        what = (f"early stopping: val_loss did not improve for {early.wait} epochs; stopped "
-                f"after epoch {early.stopped_epoch + 1}")
+        what = (f"early stopping: val_loss did not improve for {early.wait} "
+                f"epoch{'s' * (early.wait != 1)}; stopped after epoch {early.stopped_epoch + 1}")
     else:
         what = f"early stopping: did not stop (patience {early.patience}, {epochs_done} epochs)"
     if early.best_epoch is None:
