@@ -661,3 +661,8 @@ def test_summary_takes_a_model_or_weights_not_both(capsys, tmp_path):
     assert "not allowed with argument" in refused(capsys, "summary", "--model", "mlp",
                                                   "--weights", tmp_path / "w.npz")
     assert "one of the arguments --model --weights is required" in refused(capsys, "summary")
+
+
+def test_a_validation_split_that_holds_out_nothing_is_a_clean_error(capsys):
+    err = one_line_error(*run(capsys, "train", "--limit", "5", "--validation-split", "0.1"))
+    assert "validation_split=0.1 of 5 samples leaves no validation samples" in err

@@ -93,12 +93,13 @@ def train(args):
     backend = use_backend_arguments(args)
     seed_backends(args.seed)
     data = datasets.load(args.dataset, args.data_dir, limit=args.limit, seed=args.seed)
-    held_out = int(len(data.x_train) * args.validation_split) if args.validation_split else 0
+    split = args.validation_split
+    held_out = int(len(data.x_train) * split) if split else 0  # fit refuses 0 of them
     optimizer = build_optimizer(args, len(data.x_train) - held_out)
     net = MODELS[args.model](input_dim=data.sample_shape, classes=CLASSES)
     callbacks, early = build_callbacks(args)
     say(f"{args.model} on {backend}: {data.describe()}, {optimizer!r}")
-    say(f"validation: the last {held_out} training images (--validation-split)" if held_out
+    say(f"validation: the last {held_out} training images (--validation-split)" if split
         else "validation: the test images, after each epoch")
     if not args.quiet:
         net.summary(input_shape=data.sample_shape)  # every row gets its shape
@@ -108,8 +109,8 @@ def train(args):
     started = time.perf_counter()
     history = learner.fit(
         data.x_train, data.y_train, epochs=args.epochs,
-        validation_data=None if held_out else (data.x_test, data.y_test),
-        validation_split=args.validation_split or 0.0, verbose=verbose, callbacks=callbacks,
+        validation_data=None if split else (data.x_test, data.y_test),
+        validation_split=split or 0.0, verbose=verbose, callbacks=callbacks,
         resume_from=args.resume)
     seconds = time.perf_counter() - started
     if early is not None:
@@ -165,8 +166,9 @@ def timing(history, seconds):
     times = history.get("epoch_time", [])
     if not times:
         return "no epoch trained"
+    per_epoch = sum(times) / len(times)
     return (f"{len(times)} epoch{'s' * (len(times) != 1)} in {seconds:.1f}s, "
-            f"{sum(times) / len(times):.1f}s per epoch")
+            f"{per_epoch:.{1 if per_epoch >= 1 else 2}f}s per epoch")
 
 
 def write_outputs(args, learner, data, say):
