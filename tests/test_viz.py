@@ -181,7 +181,8 @@ def test_filters_of_rgb_conv_are_colour_tiles(tmp_path, backend):
     assert len(tiles) == 6
     weight = tinyml.to_numpy(conv.weight.data)
     for index, tile in enumerate(tiles):
-        np.testing.assert_allclose(tile.get_array(), unit(np.moveaxis(weight[index], 0, -1)))
+        np.testing.assert_allclose(tile.get_array(), unit(np.moveaxis(weight[index], 0, -1)),
+                                   rtol=1e-6)  # the tile is computed in float64
 
 
 def test_filters_over_other_channel_counts_are_grey_means(tmp_path, backend):
@@ -190,7 +191,7 @@ def test_filters_over_other_channel_counts_are_grey_means(tmp_path, backend):
     weight = tinyml.to_numpy(conv.weight.data)
     assert len(tiles) == 3
     for index, tile in enumerate(tiles):
-        np.testing.assert_allclose(tile.get_array(), unit(weight[index].mean(axis=0)))
+        np.testing.assert_allclose(tile.get_array(), unit(weight[index].mean(axis=0)), rtol=1e-6)
 
 
 def test_filters_of_deconv_are_its_output_channels(tmp_path):
@@ -198,7 +199,7 @@ def test_filters_of_deconv_are_its_output_channels(tmp_path):
     tiles = images_of(plot_filters(deconv, tmp_path / "f.png", **SMALL))
     weight = tinyml.to_numpy(deconv.weight.data)
     assert len(tiles) == 5
-    np.testing.assert_allclose(tiles[4].get_array(), unit(weight[:, 4].mean(axis=0)))
+    np.testing.assert_allclose(tiles[4].get_array(), unit(weight[:, 4].mean(axis=0)), rtol=1e-6)
 
 
 @pytest.mark.parametrize("make_layer", [lambda: Linear("fc", 4, 2),
