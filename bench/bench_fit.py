@@ -67,19 +67,21 @@ def main():
           "the bare loop)")
     print(f"{'model':<18}{'bare':>8}{'fit v=0':>16}{'fit bar':>16}{'log_every=1':>16}")
     for width, batch_size in ((16, 8), (128, 32), (512, 128)):
-        learner = make_learner(width, batch_size)
-        steps = 2 * -(-4096 // batch_size)
-        bare = timed(lambda: bare_loop(learner, x, y, 2)) / steps * 1e3
-        quiet = timed(lambda: learner.fit(x, y, epochs=2, verbose=0)) / steps * 1e3
-        stdout, sys.stdout = sys.stdout, Terminal()
-        try:
-            bar = timed(lambda: learner.fit(x, y, epochs=2, verbose=1)) / steps * 1e3
-        finally:
-            sys.stdout = stdout
-        every = timed(lambda: learner.fit(x, y, epochs=2, verbose=0, log_every=1)) / steps * 1e3
-        cells = "".join(f"{t:>8.3f} ({t / bare:4.2f})" for t in (quiet, bar, every))
-        print(f"{f'64-{width}-10 b{batch_size}':<18}{bare:>8.3f}{cells}")
+        print(f"{f'64-{width}-10 b{batch_size}':<18}" + row(make_learner(width, batch_size), x, y))
 
+
+def row(learner, x, y):
+    """The table's cells for one learner: bare loop, then fit in three settings."""
+    steps = 2 * -(-x.shape[0] // learner.batch_size)
+    bare = timed(lambda: bare_loop(learner, x, y, 2)) / steps * 1e3
+    quiet = timed(lambda: learner.fit(x, y, epochs=2, verbose=0)) / steps * 1e3
+    stdout, sys.stdout = sys.stdout, Terminal()
+    try:
+        bar = timed(lambda: learner.fit(x, y, epochs=2, verbose=1)) / steps * 1e3
+    finally:
+        sys.stdout = stdout
+    every = timed(lambda: learner.fit(x, y, epochs=2, verbose=0, log_every=1)) / steps * 1e3
+    return f"{bare:>8.3f}" + "".join(f"{t:>8.3f} ({t / bare:4.2f})" for t in (quiet, bar, every))
 
 if __name__ == "__main__":
     main()
