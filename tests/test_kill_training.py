@@ -104,8 +104,10 @@ for line in sys.stdin:
     else:  # sigint-fit
         learner = make_learner(16)
         initial = weights(learner)
+        ready, started = os.pipe()
         pid = os.fork()
         if pid == 0:
+            os.write(started, b"!")  # the fork is done: a SIGINT now lands in this worker's code
             try:
                 history = learner.fit(X, Y, epochs=10_000, verbose=0)
                 code = 3 if history.interrupted else 4
@@ -113,6 +115,9 @@ for line in sys.stdin:
                 code = 5 if same(weights(learner), initial) else 6
             np.savez(os.path.join(folder, "after.npz"), step=learner.step, **weights(learner))
             os._exit(code)
+        os.read(ready, 1)
+        os.close(ready)
+        os.close(started)
         time.sleep(delay)
         os.kill(pid, signal.SIGINT)
         status = os.waitpid(pid, 0)[1]
