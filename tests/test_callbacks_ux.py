@@ -218,6 +218,7 @@ def test_restore_best_weights_with_nothing_to_restore_warns():
 def test_restore_best_weights_reads_nothing_back_from_the_device(monkeypatch):
     """The copies stay on the device: a torch fit makes as many value reads with
     restore_best_weights as without it."""
+    pytest.importorskip("torch")
     from device_reads import watch_torch_reads
 
     counts = []
