@@ -155,3 +155,19 @@ def test_a_checkpoint_is_a_plain_npz_without_pickle(tmp_path):
     assert "net/fc1.weight" in names and "__checkpoint__" in names
     assert {"optimizer/fc1.weight/m", "optimizer/fc1.weight/v"} <= names or any(
         n.startswith("optimizer/fc1.weight/") for n in names)
+
+
+def test_a_model_checkpoint_written_mid_run_resumes_to_the_same_weights(tmp_path):
+    """ModelCheckpoint(save_weights_only=False) saves at each epoch's end, inside fit; the
+    epoch-2 file of a 4-epoch run resumes to exactly that run's final weights."""
+    from tinyml.callbacks import ModelCheckpoint
+
+    straight = make_learner()
+    every_epoch = ModelCheckpoint(str(tmp_path / "run-{epoch}.npz"), save_weights_only=False)
+    straight.fit(X, Y, epochs=4, verbose=0, validation_data=(X, Y), callbacks=[every_epoch])
+    assert len(every_epoch.saved) == 4
+    resumed = make_learner()
+    resumed.fit(X, Y, epochs=4, verbose=0, validation_data=(X, Y),
+                resume_from=tmp_path / "run-2.npz")
+    assert_same_weights(straight, resumed)
+    assert resumed.history["val_loss"] == straight.history["val_loss"]
