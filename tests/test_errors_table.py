@@ -693,3 +693,8 @@ def _():
 def _(tmp_path):
     pytest.importorskip("matplotlib")
     tinyml.viz.plot_history({"loss": [1.0]}, str(tmp_path / "missing" / "curves.png"))
+
+
+@trigger("predict-no-batch-axis")
+def _():
+    learner().predict(X[0])

@@ -285,6 +285,10 @@ class Learner:
         x = prepare(x, backend, "predict: x", inputs=True)
         if x.ndim == 0 or x.shape[0] == 0:
             raise ValueError("predict: x is empty; give at least one sample")
+        declared = self.net.declared_input_shape()
+        if declared is not None and tuple(x.shape) == tuple(declared[1:]):
+            raise ValueError(f"predict: x has shape {tuple(x.shape)}, one sample for this net: "
+                             "the batch axis is missing. Pass x[None] (or x[0:1]).")
         self.net.output_shape(tuple(x.shape))
         with _inference(self.net):
             parts = [self.net.forward(x_batch)
