@@ -78,6 +78,14 @@ def new_figure(who, figsize, dpi):
     return figure
 
 
+def start_figure(who, path, figsize, dpi):
+    """(path, figure): `path` and the size checked (before anything is drawn), then the empty
+    Figure that `who` draws on."""
+    path = check_path(who, path)
+    figsize, dpi = check_size(who, figsize, dpi)
+    return path, new_figure(who, figsize, dpi)
+
+
 def save_png(figure, path):
     """Render `figure` to PNG bytes, then write them to `path` (nothing is written if drawing
     fails)."""

@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..backend import to_numpy
-from ._figure import check_path, check_size, new_figure, save_png
+from ._figure import save_png, start_figure
 
 MOST_ANNOTATED = 20  # above this many classes the numbers would not fit in their cells
 
@@ -56,9 +56,7 @@ def plot_confusion_matrix(cm, path, class_names=None, normalize=False, *, title=
     """
     counts = _check_matrix(cm)
     names = _check_names(class_names, counts.shape[0])
-    path = check_path("plot_confusion_matrix", path)
-    figsize, dpi = check_size("plot_confusion_matrix", figsize, dpi)
-    figure = new_figure("plot_confusion_matrix", figsize, dpi)
+    path, figure = start_figure("plot_confusion_matrix", path, figsize, dpi)
     shown = _row_fractions(counts) if normalize else counts
     ax = figure.add_subplot()
     image = ax.imshow(shown, cmap=cmap, vmin=0, vmax=1 if normalize else None,

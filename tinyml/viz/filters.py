@@ -5,7 +5,7 @@ import numpy as np
 from ..backend import array_namespace, to_numpy
 from ..core import Net, Parameter, no_grad
 from ..layers import Deconv2D
-from ._figure import check_path, check_size, draw_tiles, new_figure, save_png, unit_range
+from ._figure import draw_tiles, save_png, start_figure, unit_range
 
 
 def plot_filters(layer, path, *, title=None, figsize=(8, 8), dpi=100, cmap="gray"):
@@ -47,9 +47,7 @@ def plot_filters(layer, path, *, title=None, figsize=(8, 8), dpi=100, cmap="gray
         If matplotlib is not installed: ``pip install "tinyml-xp[plots]"``.
     """
     filters = _filters_of(layer)
-    path = check_path("plot_filters", path)
-    figsize, dpi = check_size("plot_filters", figsize, dpi)
-    figure = new_figure("plot_filters", figsize, dpi)
+    path, figure = start_figure("plot_filters", path, figsize, dpi)
     draw_tiles(figure, [_filter_image(kernel) for kernel in filters],
                [str(index) for index in range(len(filters))], cmap=cmap, vmin=0, vmax=1)
     if title:
@@ -130,9 +128,7 @@ def plot_feature_maps(net, layer_name, x, path, *, title=None, figsize=(8, 8), d
     if not isinstance(net, Net):
         raise TypeError(f"plot_feature_maps takes a tinyml Net; got {type(net).__name__}")
     layers = _layers_up_to(net, layer_name)
-    path = check_path("plot_feature_maps", path)
-    figsize, dpi = check_size("plot_feature_maps", figsize, dpi)
-    figure = new_figure("plot_feature_maps", figsize, dpi)  # matplotlib missing: fail first
+    path, figure = start_figure("plot_feature_maps", path, figsize, dpi)  # before running the net
     maps = _feature_maps(net, layers, _one_input(net, x), layer_name)
     draw_tiles(figure, list(maps), [str(channel) for channel in range(len(maps))], cmap=cmap)
     if title:

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from ._figure import check_path, check_size, new_figure, save_png
+from ._figure import save_png, start_figure
 
 NOT_CURVES = ("epoch_time",)  # seconds per epoch: not a quality of the model
 LEARNING_RATE = "lr"
@@ -51,9 +51,7 @@ def plot_history(history, path, *, title=None, figsize=(10, 5), dpi=100):
         If matplotlib is not installed: ``pip install "tinyml-xp[plots]"``.
     """
     curves = _curves(history)
-    path = check_path("plot_history", path)
-    figsize, dpi = check_size("plot_history", figsize, dpi)
-    figure = new_figure("plot_history", figsize, dpi)
+    path, figure = start_figure("plot_history", path, figsize, dpi)
     rate = curves.pop(LEARNING_RATE, None)
     losses = {key: values for key, values in curves.items() if "loss" in key}
     metrics = {key: values for key, values in curves.items() if key not in losses}

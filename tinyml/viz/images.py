@@ -7,12 +7,10 @@ import numpy as np
 from ..backend import to_numpy
 from ..core import check_positive_int
 from ._figure import (
-    check_path,
-    check_size,
     draw_message,
     draw_tiles,
-    new_figure,
     save_png,
+    start_figure,
     unit_range,
 )
 
@@ -76,9 +74,7 @@ def plot_misclassified(x, labels, predicted, path, max_images=25, class_names=No
     wrong = np.flatnonzero(true != guess)
     shown = wrong[:max_images]
     name = _namer(class_names, np.concatenate([true[shown], guess[shown]]))
-    path = check_path("plot_misclassified", path)
-    figsize, dpi = check_size("plot_misclassified", figsize, dpi)
-    figure = new_figure("plot_misclassified", figsize, dpi)
+    path, figure = start_figure("plot_misclassified", path, figsize, dpi)
     if shown.size:
         tiles = [unit_range(images[i]) if images.ndim == 4 else images[i] for i in shown]
         draw_tiles(figure, tiles, [f"{name(true[i])} → {name(guess[i])}" for i in shown],
