@@ -15,6 +15,7 @@ from ._backend import FLOAT_DTYPES, Backend
 from ._host import (
     device_of,
     dtype_kind,
+    host_copy,
     is_floating,
     is_integral,
     namespace_name,
@@ -43,6 +44,7 @@ __all__ = [
     "device_of",
     "dtype_kind",
     "get_backend",
+    "host_copy",
     "is_floating",
     "is_integral",
     "load_streams_state",

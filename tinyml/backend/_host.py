@@ -91,6 +91,12 @@ def to_numpy(x):
     return np.from_dlpack(x)
 
 
+def host_copy(x):
+    """A host NumPy array that is a copy of `x`, never a view of it (``to_numpy`` of a NumPy
+    array is the array itself): for saving state that must not change with training."""
+    return np.array(to_numpy(x), copy=True)
+
+
 def read_floats(scalars):
     """Python floats of a list of 0-d device arrays (one backend), with ONE wait for the
     device: they are stacked there and copied over together."""

@@ -35,11 +35,11 @@ from ..backend import (
     array_namespace,
     backend_of,
     device_of,
+    host_copy,
     is_floating,
     is_integral,
     namespace_name,
     resolve_backend,
-    to_numpy,
 )
 from .clip import clip_factor
 
@@ -421,7 +421,7 @@ class Optimizer:
             "lr": self.lr,
             "hyperparameters": others,
             "state": {
-                name: {key: value if key == "step" else to_numpy(value).copy()
+                name: {key: value if key == "step" else host_copy(value)
                        for key, value in state.items()}
                 for name, state in self.state.items()
             },
@@ -502,7 +502,7 @@ class Optimizer:
             if not numeric:
                 raise TypeError(f"{where}: {label}[{key!r}] must be an array of numbers; got "
                                 f"{type(value).__name__} {getattr(value, 'dtype', '')}".rstrip())
-            loaded[key] = to_numpy(value).copy()
+            loaded[key] = host_copy(value)
         return loaded
 
     def __repr__(self):

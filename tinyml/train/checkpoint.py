@@ -16,8 +16,9 @@ Callbacks keep no state in a checkpoint (an EarlyStopping's patience starts agai
 """
 
 import json
+import math
 
-from ..backend import load_streams_state, streams_state, to_numpy
+from ..backend import array_namespace, load_streams_state, streams_state
 from ..io import decode_config, encode_config, load_state, save_state
 from .history import History
 
@@ -70,15 +71,18 @@ def load_checkpoint(learner, path):
         net or optimizer: the message says which. Nothing has changed then.
     """
     net, optimizer = learner.net, learner.optimizer
-    net_bytes = sum(int(to_numpy(a).nbytes) for a in net.state_dict().values())
-    arrays = load_state(path, max_bytes=8 * net_bytes + 2**20)
+    # At most 8 bytes an element (float64), times the weights and a few optimizer arrays each:
+    # a bound from the shapes, so nothing is read from the device to know it.
+    elements = sum(math.prod(a.shape) for a in net.state_dict().values())
+    arrays = load_state(path, max_bytes=8 * 8 * elements + 2**20)
     meta = _meta(arrays, path)
     weights = {key[len("net/"):]: value for key, value in arrays.items()
                if key.startswith("net/")}
     optimizer_state = _optimizer_state(meta["optimizer"], arrays, path)
     history = History(meta["history"]["values"])
     history.epoch = list(meta["history"]["epoch"])
-    before = {key: to_numpy(value).copy() for key, value in net.state_dict().items()}
+    before = {key: array_namespace(value).asarray(value, copy=True)  # on the device
+              for key, value in net.state_dict().items()}
     optimizer_before = optimizer.state_dict()
     try:
         net.load_state_dict(weights)

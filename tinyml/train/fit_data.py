@@ -53,11 +53,12 @@ class TrainingData:
         """The epoch's (x_batch, y_batch) pairs on the backend."""
         if self.loader is not None:
             for x_batch, y_batch in self.loader.batches(epoch):
-                y_batch = prepare(y_batch, self.backend, "y", inputs=not self.classify)
+                y_batch = self.backend.asarray(prepare(y_batch, self.backend, "y",
+                                                       inputs=not self.classify))
                 if y_batch.ndim < self._target_ndim:
-                    y_batch = y_batch.reshape((y_batch.shape[0], 1))
+                    y_batch = self.backend.xp.reshape(y_batch, (y_batch.shape[0], 1))
                 yield (self.backend.asarray(prepare(x_batch, self.backend, "x", inputs=True)),
-                       self.backend.asarray(y_batch))
+                       y_batch)
             return
         order = self.backend.permutation(self.samples) if shuffle else None
         yield from batches(self.x, self.y, self.batch_size, self.backend, order)
