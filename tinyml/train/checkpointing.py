@@ -3,8 +3,9 @@
 import os
 import string
 
+from ..core import check_positive_int
 from .callbacks import Callback
-from .monitoring import Monitor, check_int, check_verbose, say
+from .monitoring import Monitor, check_verbose, say
 
 
 class ModelCheckpoint(Callback):
@@ -230,7 +231,7 @@ def _checked_freq(save_freq):
     if isinstance(save_freq, str):
         raise ValueError(f"ModelCheckpoint: save_freq must be 'epoch' or an int number of "
                          f"batches; got {save_freq!r}")
-    return check_int("ModelCheckpoint", "save_freq", save_freq, low=1)
+    return check_positive_int("ModelCheckpoint", "save_freq", save_freq)
 
 
 def _flag(name, value):

@@ -3,8 +3,9 @@
 import warnings
 
 from ..backend import array_namespace, device_of
+from ..core import check_positive_int
 from .callbacks import Callback
-from .monitoring import Monitor, check_int, check_real, check_verbose, say
+from .monitoring import Monitor, check_real, check_verbose, say
 
 
 class EarlyStopping(Callback):
@@ -66,13 +67,14 @@ class EarlyStopping(Callback):
     def __init__(self, monitor="val_loss", patience=0, min_delta=0.0, mode="auto",
                  restore_best_weights=False, baseline=None, start_from_epoch=0, verbose=0):
         self.monitor = Monitor("EarlyStopping", monitor, mode, min_delta)
-        self.patience = check_int("EarlyStopping", "patience", patience)
+        self.patience = check_positive_int("EarlyStopping", "patience", patience, minimum=0)
         if not isinstance(restore_best_weights, bool):
             raise TypeError(f"EarlyStopping: restore_best_weights must be True or False; got "
                             f"{restore_best_weights!r}")
         self.restore_best_weights = restore_best_weights
         self.baseline = check_real("EarlyStopping", "baseline", baseline, allow_none=True)
-        self.start_from_epoch = check_int("EarlyStopping", "start_from_epoch", start_from_epoch)
+        self.start_from_epoch = check_positive_int("EarlyStopping", "start_from_epoch",
+                                                   start_from_epoch, minimum=0)
         self.verbose = check_verbose("EarlyStopping", verbose)
         self._reset()
 

@@ -107,15 +107,6 @@ def check_real(owner, name, value, *, low=None, allow_none=False):
     return value
 
 
-def check_int(owner, name, value, *, low=0):
-    """`value` as an int >= `low`, or a clear error naming `owner` and `name`."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{owner}: {name} must be an int; got {value!r}")
-    if value < low:
-        raise ValueError(f"{owner}: {name} must be >= {low}; got {value}")
-    return int(value)
-
-
 def check_verbose(owner, verbose):
     """`verbose` as 0 or 1 (True and False are taken too)."""
     if verbose not in (0, 1) or not isinstance(verbose, (int, bool)):

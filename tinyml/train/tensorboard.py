@@ -4,8 +4,8 @@ import numbers
 import os
 
 from ..backend import to_numpy
+from ..core import check_positive_int
 from .callbacks import Callback
-from .monitoring import check_int
 
 INSTALL_HINT = ('pip install "tinyml-xp[tensorboard]" (from a clone: pip install -e '
                 '".[tensorboard]")')
@@ -61,7 +61,8 @@ class TensorBoard(Callback):
         if not isinstance(self.log_dir, str) or not self.log_dir.strip():
             raise ValueError(f"TensorBoard: log_dir needs a folder name, such as 'logs'; got "
                              f"{log_dir!r}")
-        self.histogram_freq = check_int("TensorBoard", "histogram_freq", histogram_freq)
+        self.histogram_freq = check_positive_int("TensorBoard", "histogram_freq",
+                                                 histogram_freq, minimum=0)
         if not isinstance(write_graph, bool):
             raise TypeError(f"TensorBoard: write_graph must be True or False; got "
                             f"{write_graph!r}")
