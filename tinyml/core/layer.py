@@ -132,9 +132,11 @@ class Layer:
         return _collect(self, "buffer")
 
     def parameters(self):
+        """Every Parameter, sub-layers' included, in definition order (a list)."""
         return list(self.named_parameters().values())
 
     def buffers(self):
+        """Every Buffer, sub-layers' included, in definition order (a list)."""
         return list(self.named_buffers().values())
 
     def _members(self):
@@ -264,6 +266,7 @@ class Layer:
         return self
 
     def unfreeze(self):
+        """Let the optimizer update this layer's parameters again (undoes :meth:`freeze`)."""
         for parameter in self.parameters():
             parameter.trainable = True
         return self

@@ -20,10 +20,12 @@ class _Owned:
 
     @property
     def shape(self):
+        """The array's shape, a tuple of ints."""
         return tuple(self.data.shape)
 
     @property
     def size(self):
+        """How many numbers the array holds (the product of its shape)."""
         size = 1
         for extent in self.shape:
             size *= extent

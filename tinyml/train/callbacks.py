@@ -47,9 +47,12 @@ class Callback:
     params = None
 
     def set_learner(self, learner):
+        """Called by fit before training: the Learner, as ``self.learner``."""
         self.learner = learner
 
     def set_params(self, params):
+        """Called by fit before training: the run's settings (epochs, steps, batch_size,
+        verbose, ...), as the dict ``self.params``."""
         self.params = dict(params)
 
     def on_train_begin(self, logs=None):
@@ -86,26 +89,32 @@ class CallbackList:
             callback.set_params(params)
 
     def on_train_begin(self, logs):
+        """Each callback's ``on_train_begin``, in order."""
         for callback in self.callbacks:
             callback.on_train_begin(logs)
 
     def on_epoch_begin(self, epoch, logs):
+        """Each callback's ``on_epoch_begin``, in order."""
         for callback in self.callbacks:
             callback.on_epoch_begin(epoch, logs)
 
     def on_batch_end(self, batch, logs):
+        """Each callback's ``on_batch_end``, in order."""
         for callback in self.callbacks:
             callback.on_batch_end(batch, logs)
 
     def on_progress(self, batch, logs):
+        """Each callback's ``on_progress``, in order."""
         for callback in self.callbacks:
             callback.on_progress(batch, logs)
 
     def on_epoch_end(self, epoch, logs):
+        """Each callback's ``on_epoch_end``, in order."""
         for callback in self.callbacks:
             callback.on_epoch_end(epoch, logs)
 
     def on_train_end(self, logs):
+        """Each callback's ``on_train_end``, in order."""
         for callback in self.callbacks:
             callback.on_train_end(logs)
 
