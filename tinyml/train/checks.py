@@ -252,7 +252,7 @@ def prepare_inputs(net, x, backend, who):
     layer of integer indices (Embedding), the integers as they are, their range checked once
     here, on the host for host data (a single read for data on a device)."""
     indices = index_layer(net)
-    x = prepare(x, backend, f"{who}: x", inputs=indices is None)
+    x = prepare(x, backend, f"{who}: x", inputs=True, keep_dtype=indices is not None)
     if indices is not None and x.ndim > 0:
         indices.check_indices(x, who)
     return x

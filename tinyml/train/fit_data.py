@@ -59,7 +59,8 @@ class TrainingData:
                                                        inputs=not self.classify))
                 if y_batch.ndim < self._target_ndim:
                     y_batch = self.backend.xp.reshape(y_batch, (y_batch.shape[0], 1))
-                x_batch = prepare(x_batch, self.backend, "x", inputs=self.indices is None)
+                x_batch = prepare(x_batch, self.backend, "x", inputs=True,
+                                  keep_dtype=self.indices is not None)
                 if self.indices is not None and self.loader.transform is not None:
                     # a transform may change the ids fit checked; on the host, no device wait
                     self.indices.check_indices(x_batch, "fit (a DataLoader batch)")
