@@ -3,6 +3,9 @@ cast to float), their range is checked once per fit / evaluate / predict before 
 the host for host data) and never per batch, DataLoader batches too, and a bag-of-words net
 learns a small task."""
 
+import pathlib
+import re
+
 import numpy as np
 import pytest
 from device_reads import watch_torch_reads
@@ -14,6 +17,7 @@ from tinyml.losses import cross_entropy
 from tinyml.optim import SGD, Adam
 
 V, T = 10, 6
+README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 
 
 def token_task(n, seed):
@@ -156,3 +160,12 @@ def test_predict_and_evaluate_on_host_data_read_nothing_per_batch(monkeypatch):
     more = torch_reads_of(monkeypatch, lambda learner, x, y: learner.evaluate(
         np.concatenate([x, x, x]), np.concatenate([y, y, y])))
     assert evaluating == more  # the totals, once; no read per batch
+
+
+def test_the_readme_example_runs(capsys):
+    section = README.read_text().split("## Token ids", 1)[1]
+    example = re.findall(r"```python\n(.*?)```", section, flags=re.S)[0]
+    namespace = {}
+    exec(compile(example, str(README), "exec"), namespace)
+    assert "'accuracy': 1.0}" in capsys.readouterr().out
+    assert namespace["learner"].step == 10 * 19
