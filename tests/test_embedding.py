@@ -74,6 +74,21 @@ def test_repeated_indices_accumulate_on_the_native_and_the_portable_path(backend
     assert_close(grads[1], tinyml.to_numpy(grads[0]), backend=backend)
 
 
+def test_tinyml_portable_ops_1_runs_the_portable_scatter_add(backend, monkeypatch):
+    from tinyml.backend.ops import _registry, scatter_add
+
+    monkeypatch.setattr(_registry, "_env", {})  # forget the cached setting: read it again
+    monkeypatch.setenv("TINYML_PORTABLE_OPS", "1")
+    calls, portable = [], scatter_add.portable
+    monkeypatch.setattr(scatter_add, "portable",
+                        lambda *args, **kwargs: calls.append(1) or portable(*args, **kwargs))
+    layer, g = embedding(), np.random.default_rng(3).standard_normal((3, 5, D))
+    layer.forward(tinyml.asarray(IDS))
+    layer.backward(tinyml.asarray(g))
+    assert calls == [1]
+    assert_close(layer.weight.grad, weight_gradient(IDS, g, None), backend=backend)
+
+
 def test_backward_adds_into_grad_and_returns_none_either_way(backend):
     layer = embedding()
     g = tinyml.asarray(np.ones((3, 5, D)))
@@ -180,11 +195,11 @@ def test_bool_indices_are_refused(backend):
         embedding().forward(tinyml.asarray(IDS > 2))
 
 
-@pytest.mark.parametrize("shape", [(15,), (3, 5, 1)])
+@pytest.mark.parametrize("shape", [(15,), (3, 5, 1), (3, 0)])
 def test_indices_must_be_batch_by_time(backend, shape):
     with pytest.raises(ValueError, match=r"Embedding 'emb' expects input of shape \(batch, "
-                                         r"time\) of integer indices; got"):
-        embedding().forward(tinyml.asarray(IDS.reshape(shape)))
+                                         r"time\) of integer indices, time >= 1; got"):
+        embedding(pool="mean").forward(tinyml.asarray(np.zeros(shape, dtype=np.int64)))
 
 
 @pytest.mark.parametrize(("arguments", "error", "message"), [

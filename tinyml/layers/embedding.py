@@ -84,8 +84,8 @@ class Embedding(Layer):
         return (None, None)
 
     def output_shape(self, input_shape):
-        if len(input_shape) != 2:
-            raise shape_error(self, "(batch, time) of integer indices", input_shape,
+        if len(input_shape) != 2 or input_shape[1] == 0:
+            raise shape_error(self, "(batch, time) of integer indices, time >= 1", input_shape,
                               "Give each sample as one row of token ids.")
         batch, steps = input_shape
         if self.pool is None:
