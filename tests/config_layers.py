@@ -3,7 +3,7 @@ parameter, one that refers to another layer of the net, a container, and helpers
 layers of tests/test_layer_contract.py's table."""
 
 import numpy as np
-from test_layer_contract import LAYERS, sample
+from test_layer_contract import LAYERS, case_input
 
 import tinyml
 from tinyml import Layer, Parameter
@@ -72,7 +72,7 @@ def to_host(y):
 
 def contract_input(kind):
     """A sample input for LAYERS[kind], as the contract tests build it, on the backend."""
-    return on_backend(sample(LAYERS[kind].shape))
+    return on_backend(case_input(kind))
 
 
 # The layers of the contract table that cannot stand alone in a net of their own, because they

@@ -272,6 +272,25 @@ def _():
     fit(X.reshape(12, 1, 2, 2), Y)
 
 
+def token_net():
+    from tinyml.layers import Embedding
+
+    return Net([Embedding("emb", 10, 4, pool="mean"), Linear("fc", 4, 2), Softmax("softmax")])
+
+
+@trigger("fit-float-indices")
+def _():
+    Learner(token_net(), cross_entropy, SGD(lr=0.1)).fit(np.ones((4, 3)), np.zeros(4, int),
+                                                         verbose=0)
+
+
+@trigger("fit-index-out-of-range")
+def _():
+    ids = np.zeros((4, 3), dtype=int)
+    ids[1, 2] = 10
+    Learner(token_net(), cross_entropy, SGD(lr=0.1)).fit(ids, np.zeros(4, int), verbose=0)
+
+
 @trigger("predict-empty")
 def _():
     learner().predict(X[:0])
@@ -409,6 +428,41 @@ def _():
     Linear("fc", 4, 3).forward(tinyml.asarray(np.ones((2, 4), dtype=np.int64)))
 
 
+@trigger("embedding-float-indices")
+def _():
+    tinyml.layers.Embedding("emb", 11, 4).forward(tinyml.asarray(np.ones((2, 3)), dtype="float64"))
+
+
+@trigger("embedding-index-out-of-range")
+def _():
+    tinyml.layers.Embedding("emb", 11, 4).forward(tinyml.asarray(np.array([[0, 1, 11]])))
+
+
+@trigger("embedding-input-shape")
+def _():
+    tinyml.layers.Embedding("emb", 11, 4).forward(tinyml.asarray(np.array([0, 1, 2])))
+
+
+@trigger("embedding-pool")
+def _():
+    tinyml.layers.Embedding("emb", 11, 4, pool="max")
+
+
+@trigger("permute-axes")
+def _():
+    tinyml.layers.Permute("p", (0, 2, 1))
+
+
+@trigger("reshape-size")
+def _():
+    tinyml.layers.Reshape("r", (7,)).forward(tinyml.asarray(np.ones((2, 3, 4))))
+
+
+@trigger("reshape-two-unknowns")
+def _():
+    tinyml.layers.Reshape("r", (-1, -1))
+
+
 @trigger("backward-before-forward")
 def _():
     Linear("fc", 4, 3).backward(tinyml.asarray(np.ones((2, 3))))
@@ -428,6 +482,16 @@ def _():
 @trigger("optimizer-step-one-parameter")
 def _():
     SGD(lr=0.1).step(Linear("fc", 4, 3).weight)
+
+
+@trigger("clip-grad-norm-max-norm")
+def _():
+    tinyml.optim.clip_grad_norm(Linear("fc", 4, 3).parameters(), 0)
+
+
+@trigger("clip-grad-norm-no-parameters")
+def _():
+    tinyml.optim.clip_grad_norm([], 1.0)
 
 
 @trigger("optimizer-scheduler")

@@ -152,6 +152,15 @@ LAYERS = {
                      lambda x, p: np.concatenate(
                          [reference.linear(x, p["fc.weight"], p["fc.bias"]),
                           reference.relu(x), x], axis=1)),
+    # 8 ids from a vocabulary of 5: repeated indices, whose gradients must accumulate
+    "Embedding": Case(lambda: layers.Embedding("layer", 5, 3), (2, 4),
+                      lambda x, p: p["weight"][x], takes_indices=True,
+                      sample=lambda batch: np.random.default_rng(0).integers(0, 5, (batch or 2,
+                                                                                    4))),
+    "Permute": Case(lambda: layers.Permute("layer", (2, 1)), (2, 3, 4),
+                    lambda x, p: np.transpose(x, (0, 2, 1))),
+    "Reshape": Case(lambda: layers.Reshape("layer", (-1, 2)), (2, 3, 4),
+                    lambda x, p: x.reshape(len(x), 6, 2)),
 }
 
 # Parameters a layer's forward does not use, so its backward leaves their grad at zero: an

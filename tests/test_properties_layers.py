@@ -226,6 +226,40 @@ def parallel_cases(draw):
     return make, (n, features), (n, width + 2 * features)
 
 
+@st.composite
+def embedding_cases(draw):
+    """(N, T) integer indices -> (N, T, D); with pool "sum" or "mean", (N, D)."""
+    n, steps, dim = draw(batches), draw(extents), draw(extents)
+    vocab, pool = draw(st.integers(2, 6)), draw(st.sampled_from([None, "sum", "mean"]))
+
+    def make():
+        return layers.Embedding("layer", vocab, dim, pool=pool)
+    return make, (n, steps), (n, steps, dim) if pool is None else (n, dim)
+
+
+@st.composite
+def permute_cases(draw):
+    """(N, d_1, ..., d_k) -> (N, d_axes[0], ..., d_axes[k-1])."""
+    shape = tuple(draw(st.lists(extents, min_size=2, max_size=4)))
+    axes = tuple(draw(st.permutations(range(1, len(shape)))))
+    return (lambda: layers.Permute("layer", axes), shape,
+            (shape[0], *(shape[axis] for axis in axes)))
+
+
+@st.composite
+def reshape_cases(draw):
+    """(N, d_1, ..., d_k) -> (N, *shape) with prod(shape) = d_1 ... d_k, a -1 inferred."""
+    shape = tuple(draw(st.lists(extents, min_size=2, max_size=4)))
+    if draw(st.booleans()):  # flat rows
+        target = (math.prod(shape[1:]),)
+    else:  # the extents reordered, perhaps with an axis of 1 added
+        target = (*draw(st.permutations(shape[1:])), *[1] * draw(st.integers(0, 1)))
+    spelled = list(target)
+    if draw(st.booleans()):
+        spelled[draw(st.integers(0, len(spelled) - 1))] = -1
+    return lambda: layers.Reshape("layer", tuple(spelled)), shape, (shape[0], *target)
+
+
 SAME_SHAPE = ("Dropout", "BatchNorm1D", "BatchNorm2D", "LayerNorm1D", "LayerNorm2D",
               "Residual", "ReLu", "Sigmoid", "Softmax", "LogSoftmax", "Tanh", "LeakyReLU", "ELU",
               "SELU", "GELU", "SoftPlus", "HardSigmoid", "Exponential", "Identity", "Affine")
@@ -243,6 +277,9 @@ SHAPES = {
     **{kind: elementwise_merge_cases(kind) for kind in ("Add", "Multiply")},
     "Concatenate": concatenate_cases(),
     "Parallel": parallel_cases(),
+    "Embedding": embedding_cases(),
+    "Permute": permute_cases(),
+    "Reshape": reshape_cases(),
 }
 
 
@@ -267,6 +304,8 @@ def test_output_shape_and_forward_follow_the_formula(backend, kind, data):
     # arguments and shapes.
     x = ([fixed_input(backend, shape) for shape in input_shape]
          if isinstance(input_shape, list) else fixed_input(backend, input_shape))
+    if layer.takes_indices:  # ids 0 and 1: each strategy of such a layer has 2 or more
+        x = backend.asarray(np.random.default_rng(0).integers(0, 2, input_shape))
     for each in setup:
         each(layer, backend)
     output = layer.forward(x)
@@ -298,14 +337,19 @@ def rows(x, start, stop):
 
 
 def stacked(per_sample):
-    """Per-sample host gradients joined back into one batch (one per input for a list)."""
+    """Per-sample host gradients joined back into one batch (one per input for a list; None
+    when every sample's is None, as for integer inputs)."""
+    if all(each is None for each in per_sample):
+        return None
     if isinstance(per_sample[0], list):
         return [np.concatenate(parts) for parts in zip(*per_sample, strict=True)]
     return np.concatenate(per_sample)
 
 
 def assert_close_each(actual, desired, backend, what):
-    if isinstance(desired, list):
+    if desired is None:  # an integer input's gradient, per sample and for the batch
+        assert actual is None, what
+    elif isinstance(desired, list):
         assert isinstance(actual, list) and len(actual) == len(desired), what
         for index, (a, d) in enumerate(zip(actual, desired, strict=True)):
             assert_close(a, d, backend=backend, err_msg=f"{what} {index}")
@@ -326,7 +370,9 @@ def test_batch_gradients_are_sums_of_per_sample_gradients(backend, kind, batch, 
     if kind in EVAL_MODE:
         layer.eval()
     shape = batch_of(case, batch)
-    if isinstance(shape, list):
+    if case.takes_indices:  # integer input (its case's own), which has no gradient
+        x = backend.asarray(case.sample(batch))
+    elif isinstance(shape, list):
         x = [data.draw(float_arrays(backend, each), label="x") for each in shape]
     else:
         x = data.draw(float_arrays(backend, shape), label="x")
@@ -342,7 +388,8 @@ def test_batch_gradients_are_sums_of_per_sample_gradients(backend, kind, batch, 
     for row in range(batch):  # each backward adds into grad: the loop sums the samples'
         prepare(row, row + 1)
         outputs.append(on_host(layer.forward(rows(x, row, row + 1))))
-        input_gradients.append(on_host(layer.backward(rows(g, row, row + 1))))
+        gradient = layer.backward(rows(g, row, row + 1))
+        input_gradients.append(None if gradient is None else on_host(gradient))
 
     assert_close(output, np.concatenate(outputs), backend=backend, err_msg="forward rows")
     assert_close_each(input_gradient, stacked(input_gradients), backend, "input gradient")

@@ -34,3 +34,13 @@ def shape_error(layer, expected, got, fix=""):
     """The ValueError a layer raises for an input of the wrong shape."""
     message = f"{layer.describe()} expects input of shape {expected}; got {format_shape(got)}."
     return ValueError(message + (f" {fix}" if fix else ""))
+
+
+def unravel_index(flat_index, shape):
+    """The position (a tuple of ints) of element `flat_index` of an array of `shape`, in
+    row-major order, as ``numpy.unravel_index`` (for messages that name a bad entry)."""
+    index = []
+    for extent in reversed(shape):
+        index.append(flat_index % extent)
+        flat_index //= extent
+    return tuple(reversed(index))

@@ -49,6 +49,11 @@ from .records import grad_enabled
 class Layer:
     """Base class of all layers: a name, found parameters/buffers/sub-layers, records, modes."""
 
+    #: True for a layer whose input is integer indices (Embedding). The Learner then keeps a
+    #: net's integer data as it is (no cast to float) when the net starts with such a layer,
+    #: and calls its ``check_indices(x, where)`` once on the whole data before any step.
+    takes_indices = False
+
     def __init__(self, name):
         if "_init_arguments" not in vars(self):  # a subclass without a constructor of its own
             self._init_arguments = {"name": name}

@@ -17,13 +17,14 @@ from ..backend import (
 )
 
 
-def prepare(data, backend, what, *, inputs=False):
+def prepare(data, backend, what, *, inputs=False, keep_dtype=False):
     """`data` ready for batching.
 
     Arrays already on `backend`'s library and device are kept; anything else becomes a host
     NumPy array whose floating values already have the backend's dtype, so no batch is cast.
     With ``inputs=True`` (samples, not labels) integer and boolean data, such as uint8 images,
-    become floats of the backend's dtype too.
+    become floats of the backend's dtype too. With ``keep_dtype=True`` nothing is cast (token
+    ids for an Embedding, whose dtype the layer checks).
 
     Raises
     ------
@@ -34,12 +35,14 @@ def prepare(data, backend, what, *, inputs=False):
         Data that does not hold real numbers (strings, objects, complex numbers).
     """
     if _on_device(data, backend):
-        if inputs and not is_floating(data):
+        if inputs and not keep_dtype and not is_floating(data):
             return backend.xp.astype(data, backend.dtype)
         return data
     host = _host_array(data, what)
     if host.dtype.kind not in "biuf":
         raise TypeError(f"{what} must hold numbers; got dtype {host.dtype}")
+    if keep_dtype:
+        return host
     if (host.dtype.kind == "f" or inputs) and host.dtype != np.dtype(backend.dtype_name):
         host = host.astype(backend.dtype_name)
     return host

@@ -16,6 +16,9 @@
 ``LayerNorm1D``         layer norm over the last axis of (N, F) or (N, T, F)
 ``LayerNorm2D``         layer norm of each (C, H, W) sample (group norm, 1 group)
 ``Flatten``             (batch, ...) -> (batch, features)
+``Reshape``             each sample to a new shape, (batch, ...) -> (batch, *shape)
+``Permute``             each sample's axes reordered, (N, C, L) -> (N, L, C)
+``Embedding``           integer indices (N, T) -> their vectors (N, T, D), or pooled (N, D)
 ``ReLu`` / ``ReLU``     rectified linear unit
 ``Sigmoid``             the logistic function, stable for large ``|x|``
 ``Softmax``             softmax with its true backward
@@ -48,6 +51,7 @@ from .conv import Conv2D, Deconv2D
 from .conv1d import Conv1D
 from .dense import FullyConnected
 from .dropout import Dropout
+from .embedding import Embedding
 from .linear import Linear
 from .merge import Add, Concatenate, Multiply
 from .normalization import BatchNorm1D, BatchNorm2D, LayerNorm1D, LayerNorm2D
@@ -65,7 +69,7 @@ from .pointwise import (
 )
 from .pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D, MaxUnpool2D, Pool2D
 from .rbm import RBM
-from .reshape import Flatten
+from .reshape import Flatten, Permute, Reshape
 from .sparse import SparseEvolution
 
 __all__ = [
@@ -80,6 +84,7 @@ __all__ = [
     "Deconv2D",
     "Dropout",
     "ELU",
+    "Embedding",
     "Exponential",
     "Flatten",
     "FullyConnected",
@@ -97,10 +102,12 @@ __all__ = [
     "MaxUnpool2D",
     "Multiply",
     "Parallel",
+    "Permute",
     "Pool2D",
     "RBM",
     "ReLU",
     "ReLu",
+    "Reshape",
     "Residual",
     "SELU",
     "Sigmoid",

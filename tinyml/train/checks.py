@@ -238,11 +238,31 @@ def check_loss_fits_net(net, loss, who):
 
 
 # ---------------------------------------------------------------- the data
+def index_layer(net):
+    """The layer that takes the net's input when it takes integer indices (an Embedding
+    first, looked for through nested Nets), else None."""
+    layer = net
+    while isinstance(layer, Net) and layer.layers:
+        layer = layer.layers[0]
+    return layer if layer.takes_indices else None
+
+
+def prepare_inputs(net, x, backend, who):
+    """`x` ready for batching: floats of the backend's dtype, or, for a net that starts with a
+    layer of integer indices (Embedding), the integers as they are, their range checked once
+    here, on the host for host data (a single read for data on a device)."""
+    indices = index_layer(net)
+    x = prepare(x, backend, f"{who}: x", inputs=True, keep_dtype=indices is not None)
+    if indices is not None and x.ndim > 0:
+        indices.check_indices(x, who)
+    return x
+
+
 def checked_data(net, loss, x, y, backend, who):
     """(x, y, classify): the data prepared for batching and checked against the net and the
     loss before any compute; `classify` says whether accuracy is counted."""
     check_loss_fits_net(net, loss, who)
-    x = prepare(x, backend, f"{who}: x", inputs=True)
+    x = prepare_inputs(net, x, backend, who)
     y = prepare(y, backend, f"{who}: y")
     declared = net.declared_input_shape()
     check_pair(x, y, who, sample_shape=None if declared is None else declared[1:])

@@ -2,6 +2,7 @@
 
 from ..backend import namespace_name
 from ..data.batches import batches, prepare
+from .checks import index_layer
 from .inputs import check_finite, split_validation
 
 
@@ -11,6 +12,7 @@ class TrainingData:
     def __init__(self, learner, x, y, validation_data, validation_split, check_inputs):
         backend = learner.net.backend
         self.backend = backend
+        self.indices = index_layer(learner.net)  # integer inputs: no cast to float
         self.loader = x if _is_loader(x) else None
         if self.loader is not None:
             if validation_split:
@@ -57,8 +59,12 @@ class TrainingData:
                                                        inputs=not self.classify))
                 if y_batch.ndim < self._target_ndim:
                     y_batch = self.backend.xp.reshape(y_batch, (y_batch.shape[0], 1))
-                yield (self.backend.asarray(prepare(x_batch, self.backend, "x", inputs=True)),
-                       y_batch)
+                x_batch = prepare(x_batch, self.backend, "x", inputs=True,
+                                  keep_dtype=self.indices is not None)
+                if self.indices is not None and self.loader.transform is not None:
+                    # a transform may change the ids fit checked; on the host, no device wait
+                    self.indices.check_indices(x_batch, "fit (a DataLoader batch)")
+                yield self.backend.asarray(x_batch), y_batch
             return
         order = self.backend.permutation(self.samples) if shuffle else None
         yield from batches(self.x, self.y, self.batch_size, self.backend, order)

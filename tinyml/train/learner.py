@@ -4,13 +4,13 @@ import time
 
 from ..backend import resolve_backend
 from ..backend import seed as seed_backends
-from ..core import check_positive_int, no_grad
-from ..data.batches import batches, prepare
+from ..core import check_positive_int, no_grad, skip_index_checks
+from ..data.batches import batches
 from ..losses import find_fusion
 from ..metrics import make_metric
 from .callbacks import CallbackList, LayerHooks
 from .checkpoint import load_checkpoint, save_checkpoint
-from .checks import check_learner_arguments, checked_data
+from .checks import check_learner_arguments, checked_data, prepare_inputs
 from .fit_data import TrainingData
 from .history import History
 from .interrupt import StepGuard
@@ -216,7 +216,8 @@ class Learner:
         plan = _StepPlan(self)  # once per epoch: callbacks may change the net between
         for batch, (x_batch, y_batch) in enumerate(data.batches(epoch, shuffle)):
             steps.begin_step()
-            outputs, loss = self.train_step(x_batch, y_batch, plan)
+            with skip_index_checks():  # fit checked every index once, before the first step
+                outputs, loss = self.train_step(x_batch, y_batch, plan)
             self.step += 1
             steps.end_step()  # a Ctrl-C during the step is raised here, with the step whole
             totals.add(outputs, loss, y_batch)
@@ -282,7 +283,7 @@ class Learner:
     def predict(self, x):
         """The net's outputs for `x`, in eval mode, as one array on the net's backend."""
         backend = self.net.backend
-        x = prepare(x, backend, "predict: x", inputs=True)
+        x = prepare_inputs(self.net, x, backend, "predict")
         if x.ndim == 0 or x.shape[0] == 0:
             raise ValueError("predict: x is empty; give at least one sample")
         declared = self.net.declared_input_shape()
@@ -339,7 +340,8 @@ class _StepPlan:
 
 
 class _inference:
-    """Eval mode and no records for a block, then each layer's own mode back."""
+    """Eval mode, no records and no per-batch index checks (the data was checked once) for a
+    block, then each layer's own mode back."""
 
     def __init__(self, net):
         self.net = net
@@ -348,10 +350,12 @@ class _inference:
         layers = [self.net, *self.net.named_layers().values()]
         self.modes = [(layer, layer.training) for layer in layers]
         self.net.eval()
-        self.no_grad = no_grad()
+        self.no_grad, self.trusted = no_grad(), skip_index_checks()
         self.no_grad.__enter__()
+        self.trusted.__enter__()
 
     def __exit__(self, *exc):
+        self.trusted.__exit__(*exc)
         self.no_grad.__exit__(*exc)
         for layer, mode in self.modes:
             layer.training = mode
