@@ -62,8 +62,8 @@ class Bidirectional(Layer):
         super().__init__(name)
         if not isinstance(layer, _Sequence):
             raise TypeError(f"{self.describe()} wraps an RNN, LSTM or GRU layer (a full "
-                            f"recurrent layer); got {_describe(layer)}. A cell takes one step: "
-                            "use the full layer.")
+                            f"recurrent layer); got {_describe(layer)}. A cell takes one time "
+                            "step; wrap the full layer (RNN, LSTM or GRU) instead.")
         if merge not in MERGES:
             raise ValueError(f"{self.describe()}: merge must be 'concat' or 'sum'; got "
                              f"{merge!r}")

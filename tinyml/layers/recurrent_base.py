@@ -107,4 +107,6 @@ def _state_names(what, count):
 def _describe(value):
     if isinstance(value, (tuple, list)):
         return f"a {type(value).__name__} of {len(value)}"
+    if hasattr(value, "shape"):
+        return f"one array of shape {tuple(value.shape)}"
     return type(value).__name__

@@ -2,7 +2,9 @@ r"""RNNCell, LSTMCell and GRUCell: one time step, for users who write their own 
 
 ``state = cell.forward(x_t, state)`` takes one step; after T of them, T calls of
 ``dx_t, g_state = cell.backward(g_state)`` (each consumes the latest step, last in, first out)
-backpropagate through time, ADDING every step's parameter gradients::
+backpropagate through time, ADDING every step's parameter gradients. Backward always returns
+the pair ``(dx, d_state)``, whether forward was given a state or not; ``d_state`` is None for a
+step that started from zeros (``state=None``): pass zeros instead to get dL/d(h_0)::
 
     state = None                                   # zeros, as PyTorch's hx=None
     for t in range(T):
@@ -49,23 +51,25 @@ class _Cell(RecurrentBase):
         """The state after one step from `state` (zeros when None) on input `x`."""
         xp = self._input_namespace(x)
         output_shape = self.output_shape(tuple(x.shape))
+        given = state is not None
         state = self._state_or_zeros(state, x, xp, "state")
         weights = self._step_weights(xp)
         new_state, cache = self._recurrence.step(self._input_projection(x, xp), state,
                                                  weights, xp)
-        self.save_for_backward(x, state, cache, weights, output_shape=output_shape)
+        self.save_for_backward(x, state, given, cache, weights, output_shape=output_shape)
         return new_state
 
     def backward(self, in_gradient, *, input_gradient=True):
         """``(dL/dx, dL/d(state))`` for dL/d(new state) `in_gradient` (a pair for the LSTM);
-        None with ``input_gradient=False``."""
-        xp, x, state, cache, weights = self.saved(in_gradient)
+        dL/d(state) is None when forward started from zeros (state None); None with
+        ``input_gradient=False``."""
+        xp, x, state, given, cache, weights = self.saved(in_gradient)
         g_u, g_v, g_state = self._recurrence.step_backward(in_gradient, state, cache, weights,
                                                            xp)
         self._add_parameter_gradients(g_u, g_v, x, self._hidden(state), xp)
         if not input_gradient:
             return None
-        return g_u @ self.weight_ih.data, g_state
+        return g_u @ self.weight_ih.data, g_state if given else None
 
 
 class RNNCell(_Cell):
@@ -83,7 +87,7 @@ class RNNCell(_Cell):
     Shape
     -----
     ``forward(x, state=None)``: x (N, F) and state h (N, H) (zeros when None) -> h' (N, H).
-    ``backward(g)``: g (N, H) -> ``(dx (N, F), dh (N, H))``.
+    ``backward(g)``: g (N, H) -> ``(dx (N, F), dh (N, H))``, dh None when the state was None.
     Parameters as ``torch.nn.RNNCell``: ``weight_ih`` (H, F), ``weight_hh`` (H, H),
     ``bias_ih`` and ``bias_hh`` (H,), all uniform in :math:`(-1/\sqrt H, 1/\sqrt H)`.
 
@@ -105,11 +109,12 @@ class RNNCell(_Cell):
     >>> import numpy as np, tinyml
     >>> from tinyml.layers import RNNCell
     >>> cell = RNNCell("cell", 3, 5)
-    >>> h = cell.forward(tinyml.asarray(np.ones((2, 3))))
-    >>> h = cell.forward(tinyml.asarray(np.ones((2, 3))), h)
-    >>> dx, dh = cell.backward(tinyml.asarray(np.ones((2, 5))))
-    >>> tuple(dx.shape), tuple(dh.shape)
-    ((2, 3), (2, 5))
+    >>> h = cell.forward(tinyml.asarray(np.ones((2, 3))))       # from zeros
+    >>> h = cell.forward(tinyml.asarray(np.ones((2, 3))), h)    # the second step
+    >>> dx, dh = cell.backward(tinyml.asarray(np.ones((2, 5))))  # the second step's
+    >>> dx, nothing = cell.backward(dh)                          # the first step's
+    >>> tuple(dx.shape), nothing is None
+    ((2, 3), True)
     """
 
     def __init__(self, name, input_dim, hidden_dim, *, nonlinearity="tanh"):
@@ -132,8 +137,8 @@ class LSTMCell(_Cell):
     Shape
     -----
     ``forward(x, state=None)``: x (N, F) and state (h, c), each (N, H) (zeros when None) ->
-    (h', c'). ``backward((g_h, g_c))`` -> ``(dx (N, F), (dh, dc))``; pass zeros for an output
-    the loss does not use. Parameters as ``torch.nn.LSTMCell``, gates in its order i, f, g, o:
+    (h', c'). ``backward((g_h, g_c))`` -> ``(dx (N, F), (dh, dc))`` (None for the pair when
+    the state was None); pass zeros for an output the loss does not use. Parameters as ``torch.nn.LSTMCell``, gates in its order i, f, g, o:
     ``weight_ih`` (4H, F), ``weight_hh`` (4H, H), ``bias_ih`` and ``bias_hh`` (4H,).
 
     Notes
@@ -177,7 +182,8 @@ class GRUCell(_Cell):
     Shape
     -----
     ``forward(x, state=None)``: x (N, F) and h (N, H) (zeros when None) -> h' (N, H).
-    ``backward(g)`` -> ``(dx (N, F), dh (N, H))``. Parameters as ``torch.nn.GRUCell``, gates
+    ``backward(g)`` -> ``(dx (N, F), dh (N, H))``, dh None when the state was None.
+    Parameters as ``torch.nn.GRUCell``, gates
     in its order r, z, n: ``weight_ih`` (3H, F), ``weight_hh`` (3H, H), ``bias_ih`` and
     ``bias_hh`` (3H,).
 
