@@ -138,8 +138,9 @@ class LSTMCell(_Cell):
     -----
     ``forward(x, state=None)``: x (N, F) and state (h, c), each (N, H) (zeros when None) ->
     (h', c'). ``backward((g_h, g_c))`` -> ``(dx (N, F), (dh, dc))`` (None for the pair when
-    the state was None); pass zeros for an output the loss does not use. Parameters as ``torch.nn.LSTMCell``, gates in its order i, f, g, o:
-    ``weight_ih`` (4H, F), ``weight_hh`` (4H, H), ``bias_ih`` and ``bias_hh`` (4H,).
+    the state was None); pass zeros for an output the loss does not use. Parameters as
+    ``torch.nn.LSTMCell``, gates in its order i, f, g, o: ``weight_ih`` (4H, F), ``weight_hh``
+    (4H, H), ``bias_ih`` and ``bias_hh`` (4H,).
 
     Notes
     -----
