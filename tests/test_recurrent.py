@@ -133,6 +133,18 @@ def test_a_layer_called_twice_backpropagates_in_reverse(backend):
     assert_close(layer.weight_hh.grad, alone[0][1] + alone[1][1], backend=backend)
 
 
+@pytest.mark.parametrize("name", CONFIGS)
+def test_saturated_gates_stay_finite(backend, name):
+    """Inputs of 1e4 drive every gate to 0 or 1 (and a relu RNN to 1e4s): nothing overflows
+    and the gradients are finite."""
+    layer = make(name)
+    with np.errstate(all="raise"):
+        y = layer.forward(tinyml.asarray(sequence() * 1e4))
+        dx = layer.backward(tinyml.asarray(np.ones(tuple(y.shape))))
+    for array in (y, dx, *(p.grad for p in layer.parameters())):
+        assert np.all(np.isfinite(tinyml.to_numpy(array)))
+
+
 # ---------------------------------------------------------------- PyTorch with copied weights
 def copy_into_torch(torch_layer, layer, suffix=""):
     import torch

@@ -22,8 +22,9 @@ Every recurrence has the same two functions:
   :math:`\partial b_{hh} \mathrel{+}= \sum g_v`, :math:`\partial x = g_u W_{ih}`.
 
 The sigmoid is taken as :math:`\sigma(a) = \tfrac12 (1 + \tanh(a/2))`: three elementwise
-operations that cannot overflow for any `a`, exact to the rounding of values near 1, which is
-all a gate needs. The LSTM's four activations then come from ONE tanh over all 4H columns,
+operations that cannot overflow for any `a`, accurate to a rounding unit of 1 (gates below
+about 1e-8 lose relative precision, which nothing multiplied by a gate notices). The LSTM's
+four activations then come from ONE tanh over all 4H columns,
 :math:`t = \tanh(s a)`, :math:`act = s\,t + 1 - s`, with :math:`s = 1/2` on the sigmoid gates
 and :math:`s = 1` on :math:`g`, and the derivative is :math:`s^2 (1 - t^2)` on every column
 (:math:`\sigma' = \sigma(1 - \sigma)`, :math:`\tanh' = 1 - \tanh^2`).
@@ -65,7 +66,7 @@ def step_weights(recurrence, weight_hh, bias_hh, xp):
 
 
 def _hidden_projection(h, weights):
-    """:math:`v = h W_{hh}^\top + b_{hh}`, the step's one GEMM."""
+    r""":math:`v = h W_{hh}^\top + b_{hh}`, the step's one GEMM."""
     return h @ weights.weight_hh_t + weights.bias_hh
 
 
@@ -75,7 +76,7 @@ def _sigmoid(a, xp):
 
 # ---------------------------------------------------------------- Elman RNN
 def _tanh_step(u, h, weights, xp):
-    """:math:`h' = \tanh(u + v)`."""
+    r""":math:`h' = \tanh(u + v)`."""
     new_h = xp.tanh(u + _hidden_projection(h, weights))
     return new_h, new_h
 
