@@ -67,7 +67,10 @@ def on_backend(x):
 
 
 def to_host(y):
-    return [tinyml.to_numpy(item) for item in y] if isinstance(y, list) else tinyml.to_numpy(y)
+    """Host copies of an output: an array, or a list or tuple of them (an LSTM cell's)."""
+    if isinstance(y, (list, tuple)):
+        return type(y)(tinyml.to_numpy(item) for item in y)
+    return tinyml.to_numpy(y)
 
 
 def contract_input(kind):
@@ -86,7 +89,16 @@ def _unpool_net():
     return net, tinyml.asarray(x)
 
 
-NETS = {"MaxUnpool2D": _unpool_net}
+def _cell_net(kind):
+    """A recurrent cell stands alone in a net from the zero state: forward(x) is one step."""
+    def make():
+        x = np.random.default_rng(0).standard_normal(LAYERS[kind].shape.args[0])
+        return tinyml.Net([LAYERS[kind].make()]), tinyml.asarray(x)
+    return make
+
+
+NETS = {"MaxUnpool2D": _unpool_net,
+        **{kind: _cell_net(kind) for kind in ("RNNCell", "LSTMCell", "GRUCell")}}
 
 
 def net_around(kind):

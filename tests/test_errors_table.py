@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 import tinyml
-from tinyml import Learner, Net
+from tinyml import Learner, Net, layers
 from tinyml.backend import make_backend
 from tinyml.layers import (
     Conv2D,
@@ -466,6 +466,66 @@ def _():
 @trigger("backward-before-forward")
 def _():
     Linear("fc", 4, 3).backward(tinyml.asarray(np.ones((2, 3))))
+
+
+# ---------------------------------------------------------------- recurrent layers
+@trigger("rnn-input-without-time")
+def _():
+    layers.GRU("gru", 8, 16).forward(tinyml.asarray(np.ones((4, 8))))
+
+
+@trigger("rnn-sequence-into-cell")
+def _():
+    layers.LSTMCell("cell", 8, 16).forward(tinyml.asarray(np.ones((4, 5, 8))))
+
+
+@trigger("rnn-no-time-steps")
+def _():
+    layers.RNN("rnn", 8, 16).forward(tinyml.asarray(np.ones((4, 0, 8))))
+
+
+@trigger("rnn-nonlinearity")
+def _():
+    layers.RNN("rnn", 8, 16, nonlinearity="sigmoid")
+
+
+@trigger("rnn-return-sequences")
+def _():
+    layers.LSTM("lstm", 8, 16, return_sequences="last")
+
+
+@trigger("rnn-state-shape")
+def _():
+    layers.GRU("gru", 8, 16).forward(tinyml.asarray(np.ones((4, 5, 8))),
+                                     initial_state=tinyml.asarray(np.ones((4, 8))))
+
+
+@trigger("rnn-lstm-state-not-pair")
+def _():
+    layers.LSTM("lstm", 8, 16).forward(tinyml.asarray(np.ones((4, 5, 8))),
+                                       initial_state=tinyml.asarray(np.ones((4, 16))))
+
+
+@trigger("rnn-state-pair-not-lstm")
+def _():
+    h = tinyml.asarray(np.ones((4, 16)))
+    layers.GRU("gru", 8, 16).forward(tinyml.asarray(np.ones((4, 5, 8))), initial_state=(h, h))
+
+
+@trigger("bidirectional-cell")
+def _():
+    layers.Bidirectional("bi", layers.GRUCell("cell", 8, 16))
+
+
+@trigger("bidirectional-merge")
+def _():
+    layers.Bidirectional("bi", layers.GRU("gru", 8, 16), merge="mean")
+
+
+@trigger("bidirectional-state")
+def _():
+    layers.Bidirectional("bi", layers.GRU("gru", 8, 16)).forward(
+        tinyml.asarray(np.ones((4, 5, 8))), initial_state=tinyml.asarray(np.ones((4, 16))))
 
 
 # ---------------------------------------------------------------- optimizers and schedules

@@ -15,6 +15,7 @@ import normalization_reference
 import numpy as np
 import pointwise_reference
 import pytest
+import recurrent_reference
 import reference
 
 import tinyml
@@ -161,6 +162,24 @@ LAYERS = {
                     lambda x, p: np.transpose(x, (0, 2, 1))),
     "Reshape": Case(lambda: layers.Reshape("layer", (-1, 2)), (2, 3, 4),
                     lambda x, p: x.reshape(len(x), 6, 2)),
+    "RNN": Case(alike(lambda: layers.RNN("layer", 3, 4)), (2, 3, 3),
+                lambda x, p: recurrent_reference.sequence("RNN", x, p)),
+    "LSTM": Case(alike(lambda: layers.LSTM("layer", 3, 4, return_sequences=False)), (2, 3, 3),
+                 lambda x, p: recurrent_reference.sequence("LSTM", x, p, return_sequences=False)),
+    "GRU": Case(alike(lambda: layers.GRU("layer", 3, 4)), (2, 3, 3),
+                lambda x, p: recurrent_reference.sequence("GRU", x, p)),
+    "RNNCell": Case(alike(lambda: layers.RNNCell("layer", 3, 4, nonlinearity="relu")),
+                    Inputs((2, 3), (2, 4)), lambda x, p: recurrent_reference.step(
+                        "RNN", *x, p, nonlinearity="relu")),
+    "LSTMCell": Case(alike(lambda: layers.LSTMCell("layer", 3, 4)),
+                     Inputs((2, 3), ((2, 4), (2, 4))),
+                     lambda x, p: recurrent_reference.step("LSTM", *x, p)),
+    "GRUCell": Case(alike(lambda: layers.GRUCell("layer", 3, 4)), Inputs((2, 3), (2, 4)),
+                    lambda x, p: recurrent_reference.step("GRU", *x, p)),
+    "Bidirectional": Case(alike(lambda: layers.Bidirectional("layer", layers.LSTM("lstm", 3, 2))),
+                          (2, 3, 3), lambda x, p: recurrent_reference.bidirectional(
+                              "LSTM", x, recurrent_reference.sub_params(p, "lstm"),
+                              recurrent_reference.sub_params(p, "lstm_reverse"))),
 }
 
 # Parameters a layer's forward does not use, so its backward leaves their grad at zero: an
@@ -319,12 +338,13 @@ def test_backward_adds_into_grad(backend, kind):
     layer, output = forward_twice(kind)
     g = like_output(output, np.random.default_rng(2).standard_normal)
     layer.backward(g)
-    once = {p.name: tinyml.to_numpy(p.grad).copy() for p in layer.parameters()}
+    # keyed by dotted name: two sub-layers (Bidirectional's directions) have a "weight_ih" each
+    once = {key: tinyml.to_numpy(p.grad).copy() for key, p in layer.named_parameters().items()}
     assert all(np.abs(value).max() > 0 for name, value in once.items()
                if name not in UNUSED_BY_FORWARD.get(kind, ()))
     layer.backward(g)
-    for parameter in layer.parameters():
-        assert_close(parameter.grad, 2 * once[parameter.name], backend=backend)
+    for key, parameter in layer.named_parameters().items():
+        assert_close(parameter.grad, 2 * once[key], backend=backend, err_msg=key)
 
 
 @pytest.mark.parametrize("kind", LAYERS)

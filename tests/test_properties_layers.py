@@ -22,8 +22,9 @@ from property_strategies import (
 from test_layer_contract import LAYERS, exported_layer_classes
 
 from tinyml import layers
-from tinyml.testing import assert_close
+from tinyml.testing import Inputs, assert_close
 from tinyml.testing.assertions import assert_on_backend
+from tinyml.testing.structure import map_leaves
 
 batches = st.integers(1, 3)
 extents = st.integers(1, 6)
@@ -260,6 +261,44 @@ def reshape_cases(draw):
     return lambda: layers.Reshape("layer", tuple(spelled)), shape, (shape[0], *target)
 
 
+@st.composite
+def recurrent_cases(draw, kind):
+    """(N, T, F) -> (N, T, H), or (N, H) with return_sequences=False."""
+    n, steps, features, hidden = draw(batches), draw(extents), draw(extents), draw(extents)
+    sequences = draw(st.booleans())
+    options = {"nonlinearity": draw(st.sampled_from(["tanh", "relu"]))} if kind == "RNN" else {}
+
+    def make():
+        return getattr(layers, kind)("layer", features, hidden, return_sequences=sequences,
+                                     **options)
+    return make, (n, steps, features), (n, steps, hidden) if sequences else (n, hidden)
+
+
+@st.composite
+def cell_cases(draw, kind):
+    """(N, F), from the zero state -> h (N, H), or (h, c) for the LSTM cell."""
+    n, features, hidden = draw(batches), draw(extents), draw(extents)
+    out = (n, hidden)
+    return (lambda: getattr(layers, kind)("layer", features, hidden), (n, features),
+            (out, out) if kind == "LSTMCell" else out)
+
+
+@st.composite
+def bidirectional_cases(draw):
+    """(N, T, F) -> (N, T, 2H) concatenated, (N, T, H) summed; (N, 2H) or (N, H) with the
+    wrapped layer's return_sequences=False."""
+    n, steps, features, hidden = draw(batches), draw(extents), draw(extents), draw(extents)
+    kind, merge = draw(st.sampled_from(["RNN", "LSTM", "GRU"])), draw(st.sampled_from(
+        ["concat", "sum"]))
+    sequences = draw(st.booleans())
+    width = 2 * hidden if merge == "concat" else hidden
+
+    def make():
+        inner = getattr(layers, kind)("inner", features, hidden, return_sequences=sequences)
+        return layers.Bidirectional("layer", inner, merge=merge)
+    return make, (n, steps, features), (n, steps, width) if sequences else (n, width)
+
+
 SAME_SHAPE = ("Dropout", "BatchNorm1D", "BatchNorm2D", "LayerNorm1D", "LayerNorm2D",
               "Residual", "ReLu", "Sigmoid", "Softmax", "LogSoftmax", "Tanh", "LeakyReLU", "ELU",
               "SELU", "GELU", "SoftPlus", "HardSigmoid", "Exponential", "Identity", "Affine")
@@ -280,6 +319,9 @@ SHAPES = {
     "Embedding": embedding_cases(),
     "Permute": permute_cases(),
     "Reshape": reshape_cases(),
+    **{kind: recurrent_cases(kind) for kind in ("RNN", "LSTM", "GRU")},
+    **{kind: cell_cases(kind) for kind in ("RNNCell", "LSTMCell", "GRUCell")},
+    "Bidirectional": bidirectional_cases(),
 }
 
 
@@ -309,7 +351,12 @@ def test_output_shape_and_forward_follow_the_formula(backend, kind, data):
     for each in setup:
         each(layer, backend)
     output = layer.forward(x)
-    assert_on_backend(output, backend, shape=expected)
+    if isinstance(output, tuple):  # an LSTM cell's (h, c)
+        assert len(output) == len(expected)
+        for each, shape in zip(output, expected, strict=True):
+            assert_on_backend(each, backend, shape=shape)
+    else:
+        assert_on_backend(output, backend, shape=expected)
 
 
 # ---------------------------------------------------------------------------- batch gradients
@@ -323,36 +370,56 @@ def test_output_shape_and_forward_follow_the_formula(backend, kind, data):
 EVAL_MODE = {"Dropout", "BatchNorm1D", "BatchNorm2D"}
 
 
+def map_shapes(fn, shape):
+    """`fn` of each shape in a tree of shapes: a shape (a tuple of ints), a list or tuple of
+    them (a list of inputs, an LSTM cell's state or output), or an Inputs of them."""
+    if isinstance(shape, Inputs):
+        return Inputs(*(map_shapes(fn, each) for each in shape.args))
+    if all(isinstance(extent, int) for extent in shape):
+        return fn(shape)
+    return type(shape)(map_shapes(fn, each) for each in shape)
+
+
 def batch_of(case, batch):
     """The input shape(s) of `case` with `batch` rows."""
-    if isinstance(case.shape, list):
-        return [(batch, *shape[1:]) for shape in case.shape]
-    return (batch, *case.shape[1:])
+    return map_shapes(lambda shape: (batch, *shape[1:]), case.shape)
+
+
+def output_shape_of(layer, shape):
+    return layer.output_shape(*shape.args) if isinstance(shape, Inputs) else \
+        layer.output_shape(shape)
+
+
+def forward_of(layer, x):
+    return layer.forward(*x.args) if isinstance(x, Inputs) else layer.forward(x)
 
 
 def rows(x, start, stop):
-    """Rows start:stop of an input (of each input of a list)."""
+    """Rows start:stop of an input (of each array of a list, a tuple or an Inputs)."""
     # the trailing ...: array_api_strict wants every axis of a multi-axis array indexed
-    return [each[start:stop, ...] for each in x] if isinstance(x, list) else x[start:stop, ...]
+    def cut(each):
+        return each[start:stop, ...]
+    return x.map(cut) if isinstance(x, Inputs) else map_leaves(cut, x)
 
 
 def stacked(per_sample):
-    """Per-sample host gradients joined back into one batch (one per input for a list; None
-    when every sample's is None, as for integer inputs)."""
-    if all(each is None for each in per_sample):
+    """Per-sample host gradients joined back into one batch (one per input for a list or a
+    tuple of them, as they were returned)."""
+    first = per_sample[0]
+    if first is None:
         return None
-    if isinstance(per_sample[0], list):
-        return [np.concatenate(parts) for parts in zip(*per_sample, strict=True)]
+    if isinstance(first, (list, tuple)):
+        return type(first)(stacked(list(parts)) for parts in zip(*per_sample, strict=True))
     return np.concatenate(per_sample)
 
 
 def assert_close_each(actual, desired, backend, what):
-    if desired is None:  # an integer input's gradient, per sample and for the batch
-        assert actual is None, what
-    elif isinstance(desired, list):
-        assert isinstance(actual, list) and len(actual) == len(desired), what
+    if isinstance(desired, (list, tuple)):
+        assert isinstance(actual, type(desired)) and len(actual) == len(desired), what
         for index, (a, d) in enumerate(zip(actual, desired, strict=True)):
-            assert_close(a, d, backend=backend, err_msg=f"{what} {index}")
+            assert_close_each(a, d, backend, f"{what} {index}")
+    elif desired is None:
+        assert actual is None, what
     else:
         assert_close(actual, desired, backend=backend, err_msg=what)
 
@@ -372,26 +439,24 @@ def test_batch_gradients_are_sums_of_per_sample_gradients(backend, kind, batch, 
     shape = batch_of(case, batch)
     if case.takes_indices:  # integer input (its case's own), which has no gradient
         x = backend.asarray(case.sample(batch))
-    elif isinstance(shape, list):
-        x = [data.draw(float_arrays(backend, each), label="x") for each in shape]
     else:
-        x = data.draw(float_arrays(backend, shape), label="x")
+        x = map_shapes(lambda each: data.draw(float_arrays(backend, each), label="x"), shape)
     prepare = before_forward(kind, layer, batch, backend, data)
-    g = data.draw(float_arrays(backend, layer.output_shape(shape)), label="g")
+    g = map_shapes(lambda each: data.draw(float_arrays(backend, each), label="g"),
+                   output_shape_of(layer, shape))
 
     prepare(0, batch)
-    output = layer.forward(x)
+    output = forward_of(layer, x)
     input_gradient = layer.backward(g)
     whole = {name: on_host(p.grad) for name, p in layer.named_parameters().items()}
     layer.zero_grad()
     outputs, input_gradients = [], []
     for row in range(batch):  # each backward adds into grad: the loop sums the samples'
         prepare(row, row + 1)
-        outputs.append(on_host(layer.forward(rows(x, row, row + 1))))
-        gradient = layer.backward(rows(g, row, row + 1))
-        input_gradients.append(None if gradient is None else on_host(gradient))
+        outputs.append(on_host(forward_of(layer, rows(x, row, row + 1))))
+        input_gradients.append(on_host(layer.backward(rows(g, row, row + 1))))
 
-    assert_close(output, np.concatenate(outputs), backend=backend, err_msg="forward rows")
+    assert_close_each(output, stacked(outputs), backend, "forward rows")
     assert_close_each(input_gradient, stacked(input_gradients), backend, "input gradient")
     for name, parameter in layer.named_parameters().items():
         assert_close(parameter.grad, whole[name], backend=backend, err_msg=name)

@@ -40,12 +40,20 @@
 ``Concatenate``         a list of inputs joined along one axis
 ``Residual``            ``y = x + f(x)`` for a stack of layers f
 ``Parallel``            one input into several branches, merged by a merge layer
+``RNN``                 Elman RNN over (N, T, F) sequences, backpropagated through time
+``LSTM``                long short-term memory over (N, T, F) sequences
+``GRU``                 gated recurrent unit over (N, T, F) sequences
+``RNNCell``             one step of the Elman RNN, ``forward(x, h) -> h'``
+``LSTMCell``            one step of the LSTM, ``forward(x, (h, c)) -> (h', c')``
+``GRUCell``             one step of the GRU, ``forward(x, h) -> h'``
+``Bidirectional``       an RNN, LSTM or GRU read forward and, by a copy, backward in time
 ======================  =========================================================
 """
 
 from ..core import Layer
 from ..core.config import register_exported
 from .activation import LogSoftmax, ReLU, ReLu, Sigmoid, Softmax
+from .bidirectional import Bidirectional
 from .containers import Parallel, Residual
 from .conv import Conv2D, Deconv2D
 from .conv1d import Conv1D
@@ -69,6 +77,8 @@ from .pointwise import (
 )
 from .pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D, MaxUnpool2D, Pool2D
 from .rbm import RBM
+from .recurrent import GRU, LSTM, RNN
+from .recurrent_cells import GRUCell, LSTMCell, RNNCell
 from .reshape import Flatten, Permute, Reshape
 from .sparse import SparseEvolution
 
@@ -78,6 +88,7 @@ __all__ = [
     "AvgPool2D",
     "BatchNorm1D",
     "BatchNorm2D",
+    "Bidirectional",
     "Concatenate",
     "Conv1D",
     "Conv2D",
@@ -89,10 +100,14 @@ __all__ = [
     "Flatten",
     "FullyConnected",
     "GELU",
+    "GRU",
+    "GRUCell",
     "GlobalAvgPool2D",
     "HardSigmoid",
     "Identity",
     "Layer",
+    "LSTM",
+    "LSTMCell",
     "LayerNorm1D",
     "LayerNorm2D",
     "LeakyReLU",
@@ -105,6 +120,8 @@ __all__ = [
     "Permute",
     "Pool2D",
     "RBM",
+    "RNN",
+    "RNNCell",
     "ReLU",
     "ReLu",
     "Reshape",
