@@ -37,12 +37,17 @@
 ``Concatenate``         a list of inputs joined along one axis
 ``Residual``            ``y = x + f(x)`` for a stack of layers f
 ``Parallel``            one input into several branches, merged by a merge layer
+``DotProductAttention`` ``softmax(q k^T / sqrt(d)) v``, masks and causal, (N, [heads,] T, d)
+``MultiHeadAttention``  PyTorch's multi-head attention: self- or cross-attention, (N, T, E)
+``PositionalEncoding``  adds the sinusoidal position table to (N, T, dim)
+``TransformerEncoderBlock``  pre-norm ``x + MHA(LN(x))``, then ``x + FFN(LN(x))``
 ======================  =========================================================
 """
 
 from ..core import Layer
 from ..core.config import register_exported
 from .activation import LogSoftmax, ReLU, ReLu, Sigmoid, Softmax
+from .attention import DotProductAttention
 from .containers import Parallel, Residual
 from .conv import Conv2D, Deconv2D
 from .conv1d import Conv1D
@@ -50,6 +55,7 @@ from .dense import FullyConnected
 from .dropout import Dropout
 from .linear import Linear
 from .merge import Add, Concatenate, Multiply
+from .multi_head_attention import MultiHeadAttention
 from .normalization import BatchNorm1D, BatchNorm2D, LayerNorm1D, LayerNorm2D
 from .pointwise import (
     ELU,
@@ -67,6 +73,7 @@ from .pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D, MaxUnpool2D, Pool2D
 from .rbm import RBM
 from .reshape import Flatten
 from .sparse import SparseEvolution
+from .transformer import PositionalEncoding, TransformerEncoderBlock
 
 __all__ = [
     "Add",
@@ -78,6 +85,7 @@ __all__ = [
     "Conv1D",
     "Conv2D",
     "Deconv2D",
+    "DotProductAttention",
     "Dropout",
     "ELU",
     "Exponential",
@@ -96,8 +104,10 @@ __all__ = [
     "MaxPool2D",
     "MaxUnpool2D",
     "Multiply",
+    "MultiHeadAttention",
     "Parallel",
     "Pool2D",
+    "PositionalEncoding",
     "RBM",
     "ReLU",
     "ReLu",
@@ -108,6 +118,7 @@ __all__ = [
     "SoftPlus",
     "SparseEvolution",
     "Tanh",
+    "TransformerEncoderBlock",
 ]
 
 # Configs (net.config(), tinyml.load_net) may name every layer class exported here.
