@@ -11,6 +11,7 @@ of shapes for a tuple state), and a layer of integer inputs (an embedding) its o
 import re
 from typing import NamedTuple
 
+import attention_reference
 import normalization_reference
 import numpy as np
 import pointwise_reference
@@ -152,6 +153,18 @@ LAYERS = {
                      lambda x, p: np.concatenate(
                          [reference.linear(x, p["fc.weight"], p["fc.bias"]),
                           reference.relu(x), x], axis=1)),
+    "DotProductAttention": Case(lambda: layers.DotProductAttention("layer", causal=True),
+                                Inputs((2, 3, 4), (2, 5, 4), (2, 5, 2)),
+                                lambda x, p: attention_reference.dot_product_attention(
+                                    *x, causal=True)),
+    "MultiHeadAttention": Case(alike(lambda: layers.MultiHeadAttention("layer", 4, 2)),
+                               (2, 3, 4), lambda x, p: attention_reference.multi_head_attention(
+                                   x, x, x, p, 2)),
+    "PositionalEncoding": Case(lambda: layers.PositionalEncoding("layer", 5, 3), (2, 4, 3),
+                               lambda x, p: attention_reference.positional_encoding(x)),
+    "TransformerEncoderBlock": Case(
+        alike(lambda: layers.TransformerEncoderBlock("layer", 4, 2, 6, causal=True)), (2, 3, 4),
+        lambda x, p: attention_reference.transformer_block(x, p, 2, causal=True)),
 }
 
 # Parameters a layer's forward does not use, so its backward leaves their grad at zero: an
@@ -310,12 +323,13 @@ def test_backward_adds_into_grad(backend, kind):
     layer, output = forward_twice(kind)
     g = like_output(output, np.random.default_rng(2).standard_normal)
     layer.backward(g)
-    once = {p.name: tinyml.to_numpy(p.grad).copy() for p in layer.parameters()}
+    # keyed by the dotted key: sub-layers' parameters share names such as "weight"
+    once = {key: tinyml.to_numpy(p.grad).copy() for key, p in layer.named_parameters().items()}
     assert all(np.abs(value).max() > 0 for name, value in once.items()
                if name not in UNUSED_BY_FORWARD.get(kind, ()))
     layer.backward(g)
-    for parameter in layer.parameters():
-        assert_close(parameter.grad, 2 * once[parameter.name], backend=backend)
+    for key, parameter in layer.named_parameters().items():
+        assert_close(parameter.grad, 2 * once[key], backend=backend, err_msg=key)
 
 
 @pytest.mark.parametrize("kind", LAYERS)

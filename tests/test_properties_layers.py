@@ -22,7 +22,7 @@ from property_strategies import (
 from test_layer_contract import LAYERS, exported_layer_classes
 
 from tinyml import layers
-from tinyml.testing import assert_close
+from tinyml.testing import Inputs, assert_close
 from tinyml.testing.assertions import assert_on_backend
 
 batches = st.integers(1, 3)
@@ -226,6 +226,49 @@ def parallel_cases(draw):
     return make, (n, features), (n, width + 2 * features)
 
 
+@st.composite
+def dot_product_attention_cases(draw):
+    """q (N, [h,] T, d), k (N, [h,] S, d), v (N, [h,] S, e) -> (N, [h,] T, e); called with q
+    alone (self-attention), q (N, [h,] T, d) -> (N, [h,] T, d)."""
+    lead = (draw(batches),) + tuple(draw(st.lists(st.integers(1, 3), max_size=1)))
+    t, s, d, e = (draw(extents) for _ in range(4))
+    causal, scale = draw(st.booleans()), draw(st.sampled_from([True, False, 0.5]))
+
+    def make():
+        return layers.DotProductAttention("layer", scale=scale, causal=causal)
+    if draw(st.booleans()):
+        return make, Inputs((*lead, t, d)), (*lead, t, d)
+    return make, Inputs((*lead, t, d), (*lead, s, d), (*lead, s, e)), (*lead, t, e)
+
+
+@st.composite
+def multi_head_attention_cases(draw):
+    """query (N, T, E), key and value (N, S, E) -> (N, T, E), E = heads * per-head features;
+    self-attention: x (N, T, E) -> (N, T, E)."""
+    n, t, s = draw(batches), draw(extents), draw(extents)
+    heads, per_head, causal = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.booleans())
+    e = heads * per_head
+
+    def make():
+        return layers.MultiHeadAttention("layer", e, heads, causal=causal)
+    if draw(st.booleans()):
+        return make, (n, t, e), (n, t, e)
+    return make, Inputs((n, t, e), (n, s, e), (n, s, e)), (n, t, e)
+
+
+@st.composite
+def sequence_cases(draw, kind):
+    """PositionalEncoding (T <= max_len) and TransformerEncoderBlock: (N, T, E) -> the same."""
+    n, t, heads, per_head = draw(batches), draw(extents), draw(st.integers(1, 3)), draw(extents)
+    e = heads * per_head
+    if kind == "PositionalEncoding":
+        max_len = draw(st.integers(t, 8))
+        return lambda: layers.PositionalEncoding("layer", max_len, e), (n, t, e), (n, t, e)
+    hidden, causal = draw(extents), draw(st.booleans())
+    return (lambda: layers.TransformerEncoderBlock("layer", e, heads, hidden, causal=causal),
+            (n, t, e), (n, t, e))
+
+
 SAME_SHAPE = ("Dropout", "BatchNorm1D", "BatchNorm2D", "LayerNorm1D", "LayerNorm2D",
               "Residual", "ReLu", "Sigmoid", "Softmax", "LogSoftmax", "Tanh", "LeakyReLU", "ELU",
               "SELU", "GELU", "SoftPlus", "HardSigmoid", "Exponential", "Identity", "Affine")
@@ -243,6 +286,9 @@ SHAPES = {
     **{kind: elementwise_merge_cases(kind) for kind in ("Add", "Multiply")},
     "Concatenate": concatenate_cases(),
     "Parallel": parallel_cases(),
+    "DotProductAttention": dot_product_attention_cases(),
+    "MultiHeadAttention": multi_head_attention_cases(),
+    **{kind: sequence_cases(kind) for kind in ("PositionalEncoding", "TransformerEncoderBlock")},
 }
 
 
@@ -262,14 +308,13 @@ def test_output_shape_and_forward_follow_the_formula(backend, kind, data):
     with fresh_streams():
         layer = make()
     assert type(layer).__name__ == kind
-    assert tuple(layer.output_shape(input_shape)) == tuple(expected)
+    assert tuple(promised_shape(layer, input_shape)) == tuple(expected)
     # The values do not change a shape: fixed ones, so hypothesis spends its examples on the
     # arguments and shapes.
-    x = ([fixed_input(backend, shape) for shape in input_shape]
-         if isinstance(input_shape, list) else fixed_input(backend, input_shape))
+    x = map_shapes(lambda shape: fixed_input(backend, shape), input_shape)
     for each in setup:
         each(layer, backend)
-    output = layer.forward(x)
+    output = forward_of(layer, x)
     assert_on_backend(output, backend, shape=expected)
 
 
@@ -284,31 +329,58 @@ def test_output_shape_and_forward_follow_the_formula(backend, kind, data):
 EVAL_MODE = {"Dropout", "BatchNorm1D", "BatchNorm2D"}
 
 
+def is_shape(shape):
+    return isinstance(shape, tuple) and all(isinstance(extent, int) for extent in shape)
+
+
+def map_shapes(fn, shapes):
+    """`fn` of each shape of an input shape: one shape, a list of them (a list input), an
+    Inputs of them (several inputs), nested alike."""
+    if isinstance(shapes, Inputs):
+        return Inputs(*(map_shapes(fn, each) for each in shapes.args))
+    if is_shape(shapes):
+        return fn(shapes)
+    return type(shapes)(map_shapes(fn, each) for each in shapes)
+
+
+def promised_shape(layer, input_shape):
+    """layer.output_shape of an input shape (each shape its own argument for an Inputs)."""
+    if isinstance(input_shape, Inputs):
+        return layer.output_shape(*input_shape.args)
+    return layer.output_shape(input_shape)
+
+
+def forward_of(layer, x):
+    """layer.forward(x), or layer.forward(*x.args) for an Inputs."""
+    return layer.forward(*x.args) if isinstance(x, Inputs) else layer.forward(x)
+
+
 def batch_of(case, batch):
     """The input shape(s) of `case` with `batch` rows."""
-    if isinstance(case.shape, list):
-        return [(batch, *shape[1:]) for shape in case.shape]
-    return (batch, *case.shape[1:])
+    return map_shapes(lambda shape: (batch, *shape[1:]), case.shape)
 
 
 def rows(x, start, stop):
-    """Rows start:stop of an input (of each input of a list)."""
-    # the trailing ...: array_api_strict wants every axis of a multi-axis array indexed
-    return [each[start:stop, ...] for each in x] if isinstance(x, list) else x[start:stop, ...]
+    """Rows start:stop of an input (of each input of a list or an Inputs)."""
+    if isinstance(x, Inputs):
+        return Inputs(*(rows(each, start, stop) for each in x.args))
+    if isinstance(x, (list, tuple)):
+        return type(x)(rows(each, start, stop) for each in x)
+    return x[start:stop, ...]  # the ...: array_api_strict wants every axis indexed
 
 
 def stacked(per_sample):
-    """Per-sample host gradients joined back into one batch (one per input for a list)."""
-    if isinstance(per_sample[0], list):
-        return [np.concatenate(parts) for parts in zip(*per_sample, strict=True)]
+    """Per-sample host gradients joined back into one batch (one per input for several)."""
+    if isinstance(per_sample[0], (list, tuple)):
+        return type(per_sample[0])(stacked(parts) for parts in zip(*per_sample, strict=True))
     return np.concatenate(per_sample)
 
 
 def assert_close_each(actual, desired, backend, what):
-    if isinstance(desired, list):
-        assert isinstance(actual, list) and len(actual) == len(desired), what
+    if isinstance(desired, (list, tuple)):
+        assert isinstance(actual, type(desired)) and len(actual) == len(desired), what
         for index, (a, d) in enumerate(zip(actual, desired, strict=True)):
-            assert_close(a, d, backend=backend, err_msg=f"{what} {index}")
+            assert_close_each(a, d, backend, f"{what} {index}")
     else:
         assert_close(actual, desired, backend=backend, err_msg=what)
 
@@ -326,22 +398,19 @@ def test_batch_gradients_are_sums_of_per_sample_gradients(backend, kind, batch, 
     if kind in EVAL_MODE:
         layer.eval()
     shape = batch_of(case, batch)
-    if isinstance(shape, list):
-        x = [data.draw(float_arrays(backend, each), label="x") for each in shape]
-    else:
-        x = data.draw(float_arrays(backend, shape), label="x")
+    x = map_shapes(lambda each: data.draw(float_arrays(backend, each), label="x"), shape)
     prepare = before_forward(kind, layer, batch, backend, data)
-    g = data.draw(float_arrays(backend, layer.output_shape(shape)), label="g")
+    g = data.draw(float_arrays(backend, promised_shape(layer, shape)), label="g")
 
     prepare(0, batch)
-    output = layer.forward(x)
+    output = forward_of(layer, x)
     input_gradient = layer.backward(g)
     whole = {name: on_host(p.grad) for name, p in layer.named_parameters().items()}
     layer.zero_grad()
     outputs, input_gradients = [], []
     for row in range(batch):  # each backward adds into grad: the loop sums the samples'
         prepare(row, row + 1)
-        outputs.append(on_host(layer.forward(rows(x, row, row + 1))))
+        outputs.append(on_host(forward_of(layer, rows(x, row, row + 1))))
         input_gradients.append(on_host(layer.backward(rows(g, row, row + 1))))
 
     assert_close(output, np.concatenate(outputs), backend=backend, err_msg="forward rows")

@@ -154,12 +154,17 @@ class DotProductAttention(Layer):
     Shape
     -----
     ``forward(q, k, v, mask=None)``: q (N, [heads,] T, d), k (N, [heads,] S, d),
-    v (N, [heads,] S, e) -> output (N, [heads,] T, e). ``mask`` is a boolean array,
-    True = keep (as ``torch.nn.functional.scaled_dot_product_attention``'s boolean
-    ``attn_mask``), broadcastable to the scores (N, [heads,] T, S): (T, S) for all samples,
-    (N, 1, S) for a padding mask. With ``causal=True`` both apply. A query whose keys are all
-    masked attends to nothing: its weights and output are zero, and so are the gradients it
-    passes back (PyTorch gives NaN there). ``backward`` returns ``(dq, dk, dv)``.
+    v (N, [heads,] S, e) -> output (N, [heads,] T, e); ``backward`` returns
+    ``(dq, dk, dv)``. ``forward(x)`` (or ``forward(x, mask=m)``) is self-attention,
+    q = k = v = x, so the layer can sit in a Net; ``backward`` then returns dx, the sum of
+    the three.
+
+    ``mask`` is a boolean array, True = keep (as the boolean ``attn_mask`` of
+    ``torch.nn.functional.scaled_dot_product_attention``), broadcastable to the scores
+    (N, [heads,] T, S): (T, S) for all samples, (N, 1, S) for a padding mask. With
+    ``causal=True`` both apply. A query whose keys are all masked attends to nothing: its
+    weights and output are zero, and so are the gradients it passes back (as PyTorch's
+    ``scaled_dot_product_attention``; its ``nn.MultiheadAttention`` gives NaN there).
 
     Notes
     -----
@@ -203,7 +208,11 @@ class DotProductAttention(Layer):
         self.dropout = check_drop_probability(self, "dropout", dropout)
         self.causal = _check_bool(self, "causal", causal)
 
-    def output_shape(self, q_shape, k_shape, v_shape):
+    def output_shape(self, q_shape, k_shape=None, v_shape=None):
+        if (k_shape is None) != (v_shape is None):
+            raise _key_without_value(self)
+        if k_shape is None:
+            k_shape = v_shape = q_shape
         q_shape, k_shape, v_shape = (tuple(shape) for shape in (q_shape, k_shape, v_shape))
         if len(q_shape) not in (3, 4):
             raise shape_error(self, "(batch, [heads,] queries, features)", q_shape,
@@ -218,12 +227,16 @@ class DotProductAttention(Layer):
                 "the same features d, k and v the same length S")
         return (*q_shape[:-1], v_shape[-1])
 
-    def forward(self, q, k, v, mask=None):
-        xp = array_namespace(q, k, v, *([] if mask is None else [mask]),
-                             names=lambda: ["q", "k", "v", "mask"], where=self.describe)
-        for what, x in (("q", q), ("k", k), ("v", v)):
+    def forward(self, q, k=None, v=None, mask=None):
+        inputs = {"q": q} if k is None and v is None else {"q": q, "k": k, "v": v}
+        if (k is None) != (v is None):
+            raise _key_without_value(self)
+        given = {**inputs, **({} if mask is None else {"mask": mask})}
+        xp = array_namespace(*given.values(), names=list(given), where=self.describe)
+        for what, x in inputs.items():
             _check_floating(self, x, what, xp)
-        output_shape = self.output_shape(q.shape, k.shape, v.shape)
+        output_shape = self.output_shape(*(x.shape for x in inputs.values()))
+        k, v = inputs.get("k", q), inputs.get("v", q)
         scores_shape = (*q.shape[:-1], k.shape[-2])
         _check_mask(self, mask, scores_shape, xp)
         scale = self._scale_for(q.shape[-1])
@@ -232,17 +245,26 @@ class DotProductAttention(Layer):
         if self.training and self.dropout > 0.0:
             drop = dropout_multiplier(scores_shape, q, self.dropout, xp)
         output, weights, used = attend(q, k, v, keep=keep, scale=scale, drop=drop, xp=xp)
-        self.save_for_backward(q, k, v, weights, used, drop, scale, output_shape=output_shape)
+        self.save_for_backward(q, k, v, weights, used, drop, scale, len(inputs),
+                               output_shape=output_shape)
         return output
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, q, k, v, weights, used, drop, scale = self.saved(in_gradient)
+        xp, q, k, v, weights, used, drop, scale, count = self.saved(in_gradient)
         if not input_gradient:
             return None
-        return attend_backward(in_gradient, q, k, v, weights, used, drop=drop, scale=scale,
-                               xp=xp)
+        gradients = attend_backward(in_gradient, q, k, v, weights, used, drop=drop,
+                                    scale=scale, xp=xp)
+        return gradients if count == 3 else gradients[0] + gradients[1] + gradients[2]
 
     def _scale_for(self, features):
+        """The factor of the scores for q and k of `features` features."""
         if self.scale is True:
             return 1.0 / math.sqrt(features)
         return 1.0 if self.scale is False else self.scale
+
+
+def _key_without_value(layer):
+    return TypeError(f"{layer.describe()}: forward takes a key and a value together "
+                     "(forward(query, key, value)), or neither (self-attention: "
+                     "forward(x)); got one of them")

@@ -6,6 +6,7 @@ from .attention import (
     _check_bool,
     _check_floating,
     _check_mask,
+    _key_without_value,
     attend,
     attend_backward,
     keep_mask,
@@ -38,7 +39,8 @@ class MultiHeadAttention(Layer):
     (the opposite of ``nn.MultiheadAttention``'s ``attn_mask``, the same as
     ``scaled_dot_product_attention``'s), broadcastable to (N, T, S) for every head alike
     (a padding mask is (N, 1, S)), or given per head as (N, h, T, S). A query that may see
-    no key gets a zero attention output (then only ``out_proj_bias``).
+    no key gets a zero attention output, so its output is ``out_proj_bias`` (PyTorch's
+    gives NaN).
 
     Parameters are as ``torch.nn.MultiheadAttention(E, h, batch_first=True)``'s, so weights
     exchange: ``in_proj_weight`` (3E, E) and ``in_proj_bias`` (3E,) stack the query, key and
@@ -219,8 +221,3 @@ def _summed_outer(g, x, xp):
     return xp.matrix_transpose(xp.reshape(g, (rows, g.shape[2]))) @ xp.reshape(
         x, (rows, x.shape[2]))
 
-
-def _key_without_value(layer):
-    return TypeError(f"{layer.describe()}: forward takes a key and a value together "
-                     "(cross-attention: forward(query, key, value)), or neither "
-                     "(self-attention: forward(x)); got one of them")
