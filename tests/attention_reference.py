@@ -26,14 +26,16 @@ def attend_one(query, keys, values, keep, scale):
     return sum(weights[j] / total * values[j] for j in kept)
 
 
-def attention_weights_row(query, keys, keep, scale):
-    """The weights (S,) one query gives the keys: softmax over the kept ones, zero elsewhere."""
-    kept = [j for j in range(len(keys)) if keep[j]]
-    row = np.zeros(len(keys))
+def masked_softmax_row(scores, keep):
+    """The weights (S,) of one row of scores: softmax over the kept ones, zero elsewhere (all
+    zero when none is kept)."""
+    kept = [j for j in range(len(scores)) if keep[j]]
+    row = np.zeros(len(scores))
     if kept:
-        scores = np.array([scale * float(query @ keys[j]) for j in kept])
-        exps = np.exp(scores - scores.max())
-        row[kept] = exps / exps.sum()
+        top = max(scores[j] for j in kept)
+        total = sum(math.exp(scores[j] - top) for j in kept)
+        for j in kept:
+            row[j] = math.exp(scores[j] - top) / total
     return row
 
 

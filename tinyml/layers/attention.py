@@ -164,7 +164,8 @@ class DotProductAttention(Layer):
     (N, [heads,] T, S): (T, S) for all samples, (N, 1, S) for a padding mask. With
     ``causal=True`` both apply. A query whose keys are all masked attends to nothing: its
     weights and output are zero, and so are the gradients it passes back (as PyTorch's
-    ``scaled_dot_product_attention``; its ``nn.MultiheadAttention`` gives NaN there).
+    ``scaled_dot_product_attention``; its ``nn.MultiheadAttention`` with
+    ``need_weights=True`` gives NaN there).
 
     Notes
     -----

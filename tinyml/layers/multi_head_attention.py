@@ -39,8 +39,8 @@ class MultiHeadAttention(Layer):
     (the opposite of ``nn.MultiheadAttention``'s ``attn_mask``, the same as
     ``scaled_dot_product_attention``'s), broadcastable to (N, T, S) for every head alike
     (a padding mask is (N, 1, S)), or given per head as (N, h, T, S). A query that may see
-    no key gets a zero attention output, so its output is ``out_proj_bias`` (PyTorch's
-    gives NaN).
+    no key gets a zero attention output, so its output is ``out_proj_bias`` (as PyTorch's with
+    ``need_weights=False``; with its default ``need_weights=True`` it gives NaN there).
 
     Parameters are as ``torch.nn.MultiheadAttention(E, h, batch_first=True)``'s, so weights
     exchange: ``in_proj_weight`` (3E, E) and ``in_proj_bias`` (3E,) stack the query, key and
