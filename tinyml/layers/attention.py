@@ -130,7 +130,8 @@ def _check_mask(layer, mask, scores_shape, xp):
         raise ValueError(f"{layer.describe()}: mask of shape {format_shape(shape)} does not "
                          f"broadcast to the scores' shape {format_shape(scores_shape)} "
                          "(batch, [heads,] queries, keys); use 1 for an axis it does not vary "
-                         "along, such as (batch, 1, 1, keys) for a padding mask")
+                         "along: a padding mask is (batch, 1, keys), or (batch, 1, 1, keys) "
+                         "with a heads axis")
 
 
 # ---------------------------------------------------------------------------- the layers
