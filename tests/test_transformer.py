@@ -2,6 +2,8 @@
 against a loop reference, central differences and torch.nn.TransformerEncoderLayer."""
 
 import math
+import pathlib
+import re
 
 import attention_reference
 import numpy as np
@@ -145,3 +147,13 @@ def test_the_block_refuses_what_its_pieces_refuse(backend):
     with pytest.raises(ValueError, match=r"TransformerEncoderBlock 'block': dropout \(of "
                                          r"dropping\) must be in \[0, 1\)"):
         TransformerEncoderBlock("block", 4, 2, 8, dropout=1.5)
+
+
+def test_the_readme_example_runs():
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Attention and Transformers", 1)[1].split("\n## ", 1)[0]
+    namespace = {}
+    exec(compile(re.findall(r"```python\n(.*?)```", section, flags=re.S)[0], "README.md",
+                 "exec"), namespace)
+    assert tuple(namespace["out"].shape) == (32, 10, 16)
+    assert tuple(namespace["d_key"].shape) == (32, 7, 16)

@@ -60,7 +60,8 @@ def attend(q, k, v, *, keep, scale, drop, xp):
 
     `drop` is the dropout multiplier D (zeros and 1/(1 - p)), or None for none (then P is A).
     """
-    weights = attention_weights((q @ xp.matrix_transpose(k)) * scale, keep, xp)
+    # scaling q (T x d values) costs less than scaling the scores (T x S)
+    weights = attention_weights((q * scale) @ xp.matrix_transpose(k), keep, xp)
     used = weights if drop is None else weights * drop
     return used @ v, weights, used
 
@@ -86,8 +87,8 @@ def attend_backward(g, q, k, v, weights, used, *, drop, scale, xp):
     if drop is not None:
         g_weights = g_weights * drop
     g_scores = weights * (g_weights - xp.sum(g_weights * weights, axis=-1, keepdims=True))
-    g_scores = g_scores * scale
-    return g_scores @ k, xp.matrix_transpose(g_scores) @ q, g_v
+    # s multiplies the (T x d) and (S x d) products rather than the (T x S) scores
+    return (g_scores @ k) * scale, (xp.matrix_transpose(g_scores) @ q) * scale, g_v
 
 
 # ---------------------------------------------------------------------------- shared checks
