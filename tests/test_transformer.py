@@ -86,6 +86,15 @@ def test_the_block_holds_named_sub_layers(backend):
     assert "block.self_attn.in_proj_weight" in net.state_dict()
 
 
+def test_summary_lists_the_sub_layers_with_their_shapes():
+    lines = []
+    tinyml.Net([block()]).summary(input_shape=(5, 4), print_fn=lines.append)
+    table = lines[0]
+    assert "block.self_attn (MultiHeadAttention)  (None, 5, 4)" in table
+    assert "block.linear1 (Linear)" in table and "(None, 6)" in table  # on the (N T, 4) rows
+    assert "Total params: 154" in table  # 8 + 80 + 8 + 30 + 28
+
+
 def test_a_causal_block_lets_no_step_see_the_future(backend):
     x = np.random.default_rng(3).standard_normal((2, 5, 4))
     layer = block(causal=True)

@@ -181,6 +181,13 @@ class TransformerEncoderBlock(Layer):
                               "Sequences are batch first, (N, T, features).")
         return input_shape
 
+    def summary_stacks(self, input_shape):
+        """[(layers, input shape)] for ``Net.summary``: the attention branch on (N, T, dim),
+        then the feed-forward network on the (N T, dim) rows."""
+        rows = None if input_shape is None else (None, self.dim)
+        return [([self.norm1, self.self_attn, self.dropout1], input_shape),
+                (self._feed_forward(), rows)]
+
     def forward(self, input, mask=None):
         xp = self._input_namespace(input)
         n, t, e = self.output_shape(input.shape)
