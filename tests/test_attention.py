@@ -2,6 +2,7 @@
 differences, and PyTorch's scaled_dot_product_attention; masks (True = keep), causal, cross
 lengths, a fully masked row, dropout on the weights, the refusals."""
 
+import doctest
 import math
 
 import attention_reference
@@ -227,3 +228,11 @@ def test_a_key_without_a_value_is_refused(backend):
 def test_bad_options_are_refused(arguments, error):
     with pytest.raises(error, match=r"DotProductAttention 'att': " + next(iter(arguments))):
         DotProductAttention("att", **arguments)
+
+
+def test_the_docstring_examples_run():
+    from tinyml.layers import attention, multi_head_attention, transformer
+
+    for module in (attention, multi_head_attention, transformer):
+        failures, tried = doctest.testmod(module)
+        assert tried and not failures, module.__name__
