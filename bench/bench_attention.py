@@ -2,6 +2,7 @@
 
     python bench/bench_attention.py            # about 40 seconds
     python bench/bench_attention.py --quick    # about 15 seconds, rougher numbers
+    OPENBLAS_NUM_THREADS=1 python bench/bench_attention.py --threads 1   # a busy machine
 
 A step is forward and backward (the input gradient and every parameter gradient, no optimizer)
 in float32 on one fixed random batch (N, T, E), self-attention. The PyTorch twins,
@@ -97,11 +98,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short run, rougher numbers")
     parser.add_argument("--backend", default="numpy", choices=["numpy", "array_api_strict"])
+    parser.add_argument("--threads", type=int, default=2,
+                        help="PyTorch's threads; give NumPy's BLAS as many through "
+                             "OPENBLAS_NUM_THREADS (on a busy machine, 1 for both is fairest)")
     args = parser.parse_args()
     tinyml.set_backend(args.backend, dtype="float32",
                        **({"device": "device1"} if args.backend == "array_api_strict" else {}))
     if torch is not None:
-        torch.set_num_threads(2)
+        torch.set_num_threads(args.threads)
         print(f"reference: PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
     seconds = 0.6 if args.quick else 2.0
     print(f"{'layer':<12} {'N':>3} {'T':>4} {'E':>4} {'h':>3} {'tinyml ms':>10} {'±':>4} "
