@@ -40,16 +40,19 @@ def attention_weights(scores, keep, xp):
     A masked score is lowered by a huge number before the row maximum is taken, so it never
     sets the maximum of a row that keeps something, and its exponential underflows to zero.
     A row that keeps nothing gets weights of zero (not 0/0 = NaN): its query attends to
-    nothing and its output is zero.
+    nothing and its output is zero. Both cost one addition over the scores more than no mask:
+    the rest works on the mask's own (broadcast) shape and on one number per row.
     """
     if keep is None:
         exponentials = xp.exp(scores - xp.max(scores, axis=-1, keepdims=True))
         return exponentials / xp.sum(exponentials, axis=-1, keepdims=True)
     kept = xp.astype(keep, scores.dtype)
     lowered = scores + (kept - 1.0) * (float(xp.finfo(scores.dtype).max) / 4)
-    exponentials = xp.exp(lowered - xp.max(lowered, axis=-1, keepdims=True)) * kept
-    total = xp.sum(exponentials, axis=-1, keepdims=True)
-    return exponentials / (total + xp.astype(total == 0.0, total.dtype))
+    exponentials = xp.exp(lowered - xp.max(lowered, axis=-1, keepdims=True))
+    # a row that keeps nothing has exponentials of about 1 (all its scores lowered alike);
+    # 0 / total turns them into zeros
+    keeps_any = xp.max(kept, axis=-1, keepdims=True)
+    return exponentials * (keeps_any / xp.sum(exponentials, axis=-1, keepdims=True))
 
 
 def attend(q, k, v, *, keep, scale, drop, xp):
