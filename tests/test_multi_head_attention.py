@@ -192,3 +192,13 @@ def test_a_mask_that_does_not_broadcast_is_refused(backend):
     x = tinyml.asarray(sequences()[0])
     with pytest.raises(ValueError, match=r"mask of shape \(2, 2, 3\) does not broadcast"):
         layer_with_biases().forward(x, mask=tinyml.asarray(np.ones((2, 2, 3), dtype=bool)))
+
+
+def test_a_key_or_mask_of_another_backend_is_named(backend):
+    if backend.name == "numpy":
+        pytest.skip("needs a backend other than NumPy to mix with NumPy arrays")
+    x, host = tinyml.asarray(sequences()[0]), np.ones((2, 3, E))
+    with pytest.raises(TypeError, match=r"MultiHeadAttention 'mha': key lives on numpy"):
+        layer_with_biases().forward(x, host, host)
+    with pytest.raises(TypeError, match=r"mask lives on numpy"):
+        layer_with_biases().forward(x, mask=np.ones((3, 3), dtype=bool))

@@ -1,7 +1,7 @@
-r"""Attention: scaled dot-product attention and multi-head attention, batch first.
+r"""DotProductAttention, and the math of attention as functions of arrays, batch first.
 
-The math is three functions of arrays that both layers share: :func:`attention_weights` (the
-masked softmax of the scores), :func:`attend` (its forward) and :func:`attend_backward`. The
+:func:`attention_weights` (the masked softmax of the scores), :func:`attend` (the forward) and
+:func:`attend_backward` serve this layer and MultiHeadAttention (multi_head_attention.py). The
 mask convention is PyTorch's ``scaled_dot_product_attention`` with a boolean ``attn_mask``:
 ``True`` marks a key a query may attend to. (PyTorch's ``nn.MultiheadAttention`` uses the
 opposite, True = ignore; tinyml uses one convention everywhere.)
@@ -75,8 +75,8 @@ def attend_backward(g, q, k, v, weights, used, *, drop, scale, xp):
     .. math::
         \partial L/\partial V = P^\top G, \qquad
         \partial L/\partial A = (G V^\top) \odot D, \qquad
-        \partial L/\partial S = A \odot \big(\partial L/\partial A
-            - \textstyle\sum_j (\partial L/\partial A)_{:j} A_{:j}\big),
+        (\partial L/\partial S)_{ij} = A_{ij} \big((\partial L/\partial A)_{ij}
+            - \textstyle\sum_l A_{il} (\partial L/\partial A)_{il}\big),
 
     .. math::
         \partial L/\partial Q = s\, (\partial L/\partial S)\, K, \qquad
@@ -188,8 +188,8 @@ class DotProductAttention(Layer):
     .. math::
         \partial L/\partial V = P^\top G, \qquad
         \partial L/\partial A = (G V^\top) \odot D, \qquad
-        \partial L/\partial S = A \odot \Big(\partial L/\partial A -
-            \textstyle\sum_j A_{ij} (\partial L/\partial A)_{ij}\Big)
+        (\partial L/\partial S)_{ij} = A_{ij} \Big((\partial L/\partial A)_{ij} -
+            \textstyle\sum_l A_{il} (\partial L/\partial A)_{il}\Big)
 
     .. math::
         \partial L/\partial Q = s\, (\partial L/\partial S)\, K, \qquad
@@ -234,15 +234,15 @@ class DotProductAttention(Layer):
         return (*q_shape[:-1], v_shape[-1])
 
     def forward(self, q, k=None, v=None, mask=None):
-        inputs = {"q": q} if k is None and v is None else {"q": q, "k": k, "v": v}
         if (k is None) != (v is None):
             raise _key_without_value(self)
+        inputs = {"q": q} if k is None else {"q": q, "k": k, "v": v}
         given = {**inputs, **({} if mask is None else {"mask": mask})}
         xp = array_namespace(*given.values(), names=list(given), where=self.describe)
         for what, x in inputs.items():
             _check_floating(self, x, what, xp)
         output_shape = self.output_shape(*(x.shape for x in inputs.values()))
-        k, v = inputs.get("k", q), inputs.get("v", q)
+        k, v = (q, q) if k is None else (k, v)
         scores_shape = (*q.shape[:-1], k.shape[-2])
         _check_mask(self, mask, scores_shape, xp)
         scale = self._scale_for(q.shape[-1])

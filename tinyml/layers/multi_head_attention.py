@@ -128,10 +128,10 @@ class MultiHeadAttention(Layer):
 
     # ---------------------------------------------------------------- forward
     def forward(self, query, key=None, value=None, mask=None):
-        own = key is None and value is None
-        inputs = (query,) if own else (query, key, value)
         if (key is None) != (value is None):
             raise _key_without_value(self)
+        own = key is None
+        inputs = (query,) if own else (query, key, value)
         xp = self._namespace_of(query=query, key=key, value=value, mask=mask)
         for what, x in zip(("query", "key", "value"), inputs, strict=False):
             _check_floating(self, x, what, xp)
@@ -155,7 +155,8 @@ class MultiHeadAttention(Layer):
 
     def _namespace_of(self, **arrays):
         """The namespace of the given arrays and the parameters; refuses a mix of backends."""
-        arrays.update((name, p.data) for name, p in self.named_parameters().items())
+        arrays.update((name, getattr(self, name).data) for name in (
+            "in_proj_weight", "in_proj_bias", "out_proj_weight", "out_proj_bias"))
         given = {name: value for name, value in arrays.items() if value is not None}
         return array_namespace(*given.values(), names=list(given), where=self.describe)
 
