@@ -57,8 +57,8 @@
 from ..core import Layer
 from ..core.config import register_exported
 from .activation import LogSoftmax, ReLU, ReLu, Sigmoid, Softmax
-from .bidirectional import Bidirectional
 from .attention import DotProductAttention
+from .bidirectional import Bidirectional
 from .containers import Parallel, Residual
 from .conv import Conv2D, Deconv2D
 from .conv1d import Conv1D
