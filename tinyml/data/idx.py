@@ -45,8 +45,8 @@ def load_idx(path):
         Not a valid IDX file: empty, bad magic, unknown type code, ndim 0 or over 32, a
         truncated header, data shorter or longer than the header's shape, a shape NumPy cannot
         hold (extents whose non-zero product passes 2**63 bytes, even with another extent 0),
-        or a damaged gzip stream. The header's size is checked before anything is allocated, and a gzip stream
-        is decompressed only up to one byte past that size.
+        or a damaged gzip stream. The header's size is checked before anything is allocated,
+        and a gzip stream is decompressed only up to one byte past that size.
     """
     path = os.fspath(path)
     try:
