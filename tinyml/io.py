@@ -161,6 +161,10 @@ def check_save_path(path):
         mode = os.stat(target).st_mode
     except (FileNotFoundError, NotADirectoryError):
         mode = None  # a new file; a missing folder is reported when the save creates it
+    except OSError as error:
+        if error.errno != errno.ENAMETOOLONG:
+            raise
+        mode = None  # said below, with the limit
     if mode is not None and stat.S_ISDIR(mode):
         raise ValueError(f"cannot save to {text}: it is a folder; name a file in it, for "
                          f"example {os.path.join(text, 'weights.npz')}")

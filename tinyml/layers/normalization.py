@@ -401,7 +401,7 @@ class LayerNorm2D(_Normalization):
 
 
 def _ones(backend, shape):
-    return backend.xp.ones(shape, dtype=backend.dtype, device=backend.device)
+    return backend.ones(shape)
 
 
 def _check_real(layer, argument, value, rule):
