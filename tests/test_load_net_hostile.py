@@ -78,6 +78,13 @@ def deep_config(levels):
             + text + '], "name": null}}')
 
 
+@pytest.mark.parametrize("levels", [MAX_DEPTH + 1, 300])
+def test_deep_nesting_is_a_value_error_not_a_recursion_error(tmp_path, levels):
+    path = write(tmp_path / "deep.npz", {}, deep_config(levels))
+    with pytest.raises(ValueError, match=r"deep\.npz.*nests .* deep"):
+        tinyml.load_net(path)
+
+
 def nested(levels):
     """A Linear `levels` layers deep: inside levels - 2 named Nets, inside a top-level Net."""
     net = Net([Linear("fc", 2, 2)], name="n0")
