@@ -1,5 +1,6 @@
 """Learner: the training loop (batches, epochs, shuffling, validation), emitting events."""
 
+import threading
 import time
 
 from ..backend import resolve_backend
@@ -10,7 +11,8 @@ from ..losses import find_fusion
 from ..metrics import make_metric
 from .callbacks import CallbackList, LayerHooks
 from .checkpoint import load_checkpoint, save_checkpoint
-from .checks import check_learner_arguments, checked_data
+from .checks import check_learner_arguments, checked_data, warn_if_unscaled
+from .exclusive import one_fit_at_a_time
 from .fit_data import TrainingData
 from .history import History
 from .interrupt import StepGuard
@@ -69,6 +71,7 @@ class Learner:
         self.step = 0  # optimizer steps done, likewise
         self.stop_training = False
         self.stop_reason = None
+        self._fit_lock = threading.Lock()  # held while fit runs (see one_fit_at_a_time)
 
     # ---------------------------------------------------------------- one step
     @property
@@ -109,7 +112,8 @@ class Learner:
         return outputs, loss
 
     # ---------------------------------------------------------------- epochs
-    def fit(self, x, y=None, epochs=1, validation_data=None, shuffle=True, verbose=1,
+    @one_fit_at_a_time
+    def fit(self, x, y=None, epochs=1, validation_data=None, shuffle=None, verbose=1,
             callbacks=None, *, validation_split=0.0, resume_from=None, check_inputs=None,
             log_every=None):
         """Train for `epochs` passes over (x, y).
@@ -128,8 +132,10 @@ class Learner:
             as Keras' ``initial_epoch``).
         validation_data : (x_val, y_val), optional
             Evaluated after every epoch.
-        shuffle : bool
-            Reshuffle the samples every epoch, with the backend's seeded generator.
+        shuffle : bool, optional
+            Reshuffle the samples every epoch, with the backend's seeded generator (True when
+            left out). A DataLoader shuffles as it was built: a `shuffle` that disagrees with
+            it is a ValueError rather than ignored.
         verbose : 0, 1 or 2
             0 shows nothing; 1 a live progress bar when standard output is a terminal, else
             one line per epoch; 2 one line per epoch (:mod:`tinyml.train.progress`).
@@ -175,8 +181,9 @@ class Learner:
                                                                       log_every)
         display = progress_callbacks(verbose)
         if resume_from is not None:
-            self.load_checkpoint(resume_from)
-        data = TrainingData(self, x, y, validation_data, validation_split, check_inputs)
+            load_checkpoint(self, resume_from)
+        data = TrainingData(self, x, y, validation_data, validation_split, check_inputs,
+                            shuffle)
         last = epochs if resume_from is not None else self.epoch + epochs
         history = History()
         user = list(callbacks or ())
@@ -259,7 +266,12 @@ class Learner:
         save_checkpoint(self, path)
 
     def load_checkpoint(self, path):
-        """Take the training state :meth:`save_checkpoint` wrote (all of it, or nothing)."""
+        """Take the training state :meth:`save_checkpoint` wrote (all of it, or nothing).
+        Refused (RuntimeError) while ``fit`` runs: pass ``resume_from`` to fit instead."""
+        if self._fit_lock.locked():
+            raise RuntimeError("load_checkpoint: fit is running on this Learner, and a "
+                               "checkpoint loaded now would change its weights and counts "
+                               "under it; load before fit, or pass fit(..., resume_from=path)")
         load_checkpoint(self, path)
 
     def evaluate(self, x, y):
@@ -282,6 +294,7 @@ class Learner:
     def predict(self, x):
         """The net's outputs for `x`, in eval mode, as one array on the net's backend."""
         backend = self.net.backend
+        warn_if_unscaled(x, "predict")
         x = prepare(x, backend, "predict: x", inputs=True)
         if x.ndim == 0 or x.shape[0] == 0:
             raise ValueError("predict: x is empty; give at least one sample")
