@@ -283,15 +283,18 @@ def check_loss_fits_net(net, loss, who):
 
 
 # ---------------------------------------------------------------- the data
-def checked_data(net, loss, x, y, backend, who):
+def checked_data(net, loss, x, y, backend, who, *, unscaled_warning=True):
     """(x, y, classify): the data prepared for batching and checked against the net and the
-    loss before any compute; `classify` says whether accuracy is counted."""
+    loss before any compute; `classify` says whether accuracy is counted. Host uint8 samples
+    above 1 are warned about (:func:`warn_if_unscaled`) unless `unscaled_warning` is False
+    (a DataLoader's arrays, which its transform may scale)."""
     check_loss_fits_net(net, loss, who)
     if y is None:
         raise ValueError(f"{who}: y is None; training and scoring need labels (or targets), "
                          "one per sample: pass them as y (a DataLoader holds them: "
                          "DataLoader(x, y, ...))")
-    warn_if_unscaled(x, who)
+    if unscaled_warning:
+        warn_if_unscaled(x, who)
     x = prepare(x, backend, f"{who}: x", inputs=True)
     y = prepare(y, backend, f"{who}: y")
     declared = net.declared_input_shape()

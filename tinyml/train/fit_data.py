@@ -10,7 +10,7 @@ import warnings
 
 from ..backend import namespace_name
 from ..data.batches import batches, prepare
-from .checks import batch_statistics_layer
+from .checks import batch_statistics_layer, checked_data
 from .inputs import check_finite, split_validation
 
 
@@ -26,8 +26,9 @@ class TrainingData:
         if self.loader is not None:
             _check_loader_arguments(self.loader, y, validation_split, shuffle)
             host = True
-            _, targets, self.classify = learner._checked(self.loader.x, self.loader.y, backend,
-                                                         "fit")
+            _, targets, self.classify = checked_data(
+                learner.net, learner.loss, self.loader.x, self.loader.y, backend, "fit",
+                unscaled_warning=self.loader.transform is None)  # a transform may scale them
             self._target_ndim = targets.ndim  # 1-D regression targets are taken as (N, 1)
             self.samples, self.batch_size = self.loader.x.shape[0], self.loader.batch_size
             self.steps = len(self.loader)
