@@ -93,7 +93,7 @@ DAMAGE = {
         lambda m: m["optimizer"]["parameter_steps"].__setitem__("fc.weight", -3),
         "parameter_steps['fc.weight']"),
     "reported loss text": (lambda m: m["optimizer"].__setitem__("reported_loss", "low"),
-                           "reported_loss"),
+                           "reported_loss must be a number"),
     "optimizer type a number": (lambda m: m["optimizer"].__setitem__("type", 3),
                                 "optimizer.type"),
     "an unknown field": (lambda m: m.__setitem__("extra", 1), "unknown keys ['extra']"),
@@ -252,3 +252,16 @@ def test_a_checkpoint_of_a_net_with_a_0d_parameter_round_trips(tmp_path):
     assert weight.shape == () and weight == tinyml.to_numpy(learner.net["scale"].weight.data)
     momentum = resumed.optimizer.state_dict()["state"]["scale.weight"]["momentum_buffer"]
     assert np.shape(momentum) == ()
+
+
+def test_a_checkpoint_written_after_a_nan_epoch_loads(tmp_path):
+    """The epoch's loss reported to the optimizer (and the history) may be NaN: what the run
+    saved is what it had, and it loads."""
+    learner = make_learner(plateau())
+    learner.fit(X, Y, epochs=1, verbose=0)
+    learner.optimizer.report_loss(float("nan"))
+    learner.history["loss"][-1] = float("nan")
+    learner.save_checkpoint(tmp_path / "run.npz")
+    resumed = make_learner(plateau())
+    resumed.load_checkpoint(tmp_path / "run.npz")
+    assert np.isnan(resumed.optimizer.reported_loss) and np.isnan(resumed.history["loss"][-1])

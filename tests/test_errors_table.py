@@ -917,6 +917,27 @@ def _():
 
 @trigger("fit-concurrent")
 def _():
+    import threading
+
+    def from_another_thread(trainee):
+        raised = []
+
+        def run():
+            try:
+                trainee.fit(X, Y, epochs=1, verbose=0)
+            except RuntimeError as error:
+                raised.append(error)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join(timeout=60)
+        raise raised[0]
+
+    learner().fit(X, Y, epochs=1, verbose=0, callbacks=[_RaiseFromCallback(from_another_thread)])
+
+
+@trigger("fit-reentrant")
+def _():
     again = _RaiseFromCallback(lambda t: t.fit(X, Y, epochs=1, verbose=0))
     learner().fit(X, Y, epochs=1, verbose=0, callbacks=[again])
 

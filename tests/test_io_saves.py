@@ -139,6 +139,34 @@ def test_check_save_path_is_what_the_save_checks(tmp_path):
         io.check_save_path("")
 
 
+@posix_only
+def test_every_other_writer_refuses_a_named_pipe_before_writing(tmp_path):
+    """ModelCheckpoint (at on_train_begin, before the first epoch), the pictures and
+    save_idx: none blocks on a pipe nor replaces it."""
+    from tinyml.callbacks import ModelCheckpoint
+    from tinyml.data import save_idx
+    from tinyml.losses import cross_entropy
+    from tinyml.optim import SGD
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    tinyml.seed(0)
+    learner = tinyml.Learner(tinyml.Net([Linear("fc", 3, 2), tinyml.layers.Softmax("sm")]),
+                             cross_entropy, SGD(lr=0.1))
+    x, y = np.zeros((4, 3), np.float32), np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError, match="ModelCheckpoint: cannot save to .*named pipe"):
+        learner.fit(x, y, epochs=1, verbose=0, callbacks=[ModelCheckpoint(str(pipe))])
+    assert learner.step == 0
+    with pytest.raises(ValueError, match="named pipe"):
+        save_idx(pipe, np.zeros(3, np.uint8))
+    png = tmp_path / "p.png"
+    os.mkfifo(png)
+    pytest.importorskip("matplotlib")
+    with pytest.raises(ValueError, match="not a regular file"):
+        tinyml.viz.plot_history({"loss": [1.0]}, str(png))
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode) and stat.S_ISFIFO(os.stat(png).st_mode)
+
+
 # ---------------------------------------------------------------- every save loads
 class Scalar(tinyml.Layer):
     """y = x * weight with a 0-d weight (a custom layer's scalar)."""

@@ -276,13 +276,15 @@ class CallsBack(Callback):
                 self.raised.append(error)
 
 
-def test_a_second_fit_from_another_thread_is_refused():
-    def from_another_thread(trainee):
+def in_another_thread(call):
+    """An action for CallsBack: run `call(learner)` in a new thread (joined, bounded) and
+    raise what it raised there."""
+    def action(trainee):
         errors = []
 
         def run():
             try:
-                trainee.fit(X, Y, epochs=1, verbose=0)
+                call(trainee)
             except RuntimeError as error:
                 errors.append(error)
 
@@ -290,13 +292,41 @@ def test_a_second_fit_from_another_thread_is_refused():
         thread.start()
         thread.join(timeout=60)
         assert not thread.is_alive()
-        raise errors[0]
+        if errors:
+            raise errors[0]
+    return action
 
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.fit(X, Y, epochs=1, verbose=0),
+    lambda t: t.evaluate(X, Y),
+    lambda t: t.predict(X),
+    lambda t: t.train_step(tinyml.asarray(X[:8]), tinyml.asarray(Y[:8])),
+], ids=["fit", "evaluate", "predict", "train_step"])
+def test_calls_from_another_thread_while_fit_runs_are_refused(call):
     trainee = learner()
-    probe = CallsBack(from_another_thread)
+    probe = CallsBack(in_another_thread(call))
     trainee.fit(X, Y, epochs=2, verbose=0, callbacks=[probe])
-    assert "already training" in str(probe.raised[0])
+    assert "in use by another thread" in str(probe.raised[0])
     assert trainee.step == 10 and trainee.epoch == 2 and len(trainee.history["loss"]) == 2
+
+
+def test_the_fitting_threads_own_callbacks_may_evaluate_and_save(tmp_path):
+    trainee = learner()
+    probe = CallsBack(lambda t: (t.evaluate(X, Y), t.predict(X[:2]),
+                                 t.save_checkpoint(tmp_path / "mid.npz")))
+    trainee.fit(X, Y, epochs=1, verbose=0, callbacks=[probe])
+    assert probe.raised == [] and (tmp_path / "mid.npz").exists()
+
+
+def test_after_a_fit_another_thread_may_use_the_learner():
+    trainee = learner()
+    quiet_fit(trainee, X, Y)
+    results = []
+    thread = threading.Thread(target=lambda: results.append(trainee.evaluate(X, Y)))
+    thread.start()
+    thread.join(timeout=60)
+    assert len(results) == 1
 
 
 def test_a_fit_from_a_callback_of_the_running_fit_is_refused():

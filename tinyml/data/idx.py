@@ -19,7 +19,7 @@ import zlib
 
 import numpy as np
 
-from ..io import shape_problem
+from ..io import check_save_path, shape_problem
 
 DTYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
           0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
@@ -66,7 +66,10 @@ def load_idx(path):
 
 
 def save_idx(path, array, gz=False):
-    """Write `array` (1 to 32 dimensions, a dtype of the format) as an IDX file; gzip if `gz`."""
+    """Write `array` (1 to 32 dimensions, a dtype of the format) as an IDX file; gzip if `gz`.
+
+    Refuses (as :func:`tinyml.io.check_save_path`) a path that is not a regular file, ends in
+    a separator, is write-protected or has too long a name."""
     array = np.asarray(array)
     code = CODES.get(array.dtype.newbyteorder("="))
     if code is None:
@@ -75,6 +78,7 @@ def save_idx(path, array, gz=False):
     if not 1 <= array.ndim <= MAX_NDIM or max(array.shape) >= 2**32:
         raise ValueError(f"save_idx: IDX stores 1 to {MAX_NDIM} dimensions below 2**32 each; "
                          f"got shape {array.shape}")
+    check_save_path(path)  # never onto a pipe or a device, a name ending in "/", ...
     with (gzip.open if gz else open)(path, "wb") as file:
         file.write(bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, ">u4").tobytes())
         file.write(array.astype(DTYPES[code]).tobytes())

@@ -58,9 +58,9 @@ class Checked:
             raise self.damaged("optimizer.parameter_steps", "a dict {parameter: step}", steps)
         for name, step in steps.items():
             self.count(step, f"optimizer.parameter_steps[{name!r}]")
-        for field in ("reported_loss", "unseen_loss"):
+        for field in ("reported_loss", "unseen_loss"):  # NaN too: an epoch's loss may be
             if saved[field] is not None:
-                self.real(saved[field], f"optimizer.{field}", finite=True, negative=True)
+                self.real(saved[field], f"optimizer.{field}", finite=False, negative=True)
         return saved
 
     def history_fields(self, saved):

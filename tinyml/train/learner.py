@@ -12,7 +12,7 @@ from ..metrics import make_metric
 from .callbacks import CallbackList, LayerHooks
 from .checkpoint import load_checkpoint, save_checkpoint
 from .checks import check_learner_arguments, checked_data, warn_if_unscaled
-from .exclusive import one_fit_at_a_time
+from .exclusive import exclusive, fitting
 from .fit_data import TrainingData
 from .history import History
 from .interrupt import StepGuard
@@ -71,7 +71,8 @@ class Learner:
         self.step = 0  # optimizer steps done, likewise
         self.stop_training = False
         self.stop_reason = None
-        self._fit_lock = threading.Lock()  # held while fit runs (see one_fit_at_a_time)
+        self._busy = threading.RLock()  # one thread at a time (tinyml.train.exclusive)
+        self._fitting = False
 
     # ---------------------------------------------------------------- one step
     @property
@@ -94,6 +95,7 @@ class Learner:
             loss, gradient = self.loss(outputs, y)
         return outputs, loss, gradient
 
+    @exclusive("train_step")
     def train_step(self, x, y, plan=None):
         """One update on a batch already on the net's backend; returns (outputs, loss).
 
@@ -112,7 +114,8 @@ class Learner:
         return outputs, loss
 
     # ---------------------------------------------------------------- epochs
-    @one_fit_at_a_time
+    @exclusive("fit", not_during_fit=True)
+    @fitting
     def fit(self, x, y=None, epochs=1, validation_data=None, shuffle=None, verbose=1,
             callbacks=None, *, validation_split=0.0, resume_from=None, check_inputs=None,
             log_every=None):
@@ -259,21 +262,20 @@ class Learner:
             print(f"\n{self.stop_reason}", flush=True)
 
     # ---------------------------------------------------------------- checkpoints
+    @exclusive("save_checkpoint")
     def save_checkpoint(self, path):
         """Write the whole training state to `path` (.npz, atomically): weights, buffers,
         optimizer state, epoch and step, the random streams and the history. ``fit(...,
         resume_from=path)`` goes on from it; see :mod:`tinyml.train.checkpoint`."""
         save_checkpoint(self, path)
 
+    @exclusive("load_checkpoint", not_during_fit=True)
     def load_checkpoint(self, path):
         """Take the training state :meth:`save_checkpoint` wrote (all of it, or nothing).
         Refused (RuntimeError) while ``fit`` runs: pass ``resume_from`` to fit instead."""
-        if self._fit_lock.locked():
-            raise RuntimeError("load_checkpoint: fit is running on this Learner, and a "
-                               "checkpoint loaded now would change its weights and counts "
-                               "under it; load before fit, or pass fit(..., resume_from=path)")
         load_checkpoint(self, path)
 
+    @exclusive("evaluate")
     def evaluate(self, x, y):
         """{"loss": float, "accuracy": float} over (x, y) in eval mode (accuracy for class
         labels only)."""
@@ -291,6 +293,7 @@ class Learner:
                 totals.add(outputs, loss, y_batch)
         return totals.means()
 
+    @exclusive("predict")
     def predict(self, x):
         """The net's outputs for `x`, in eval mode, as one array on the net's backend."""
         backend = self.net.backend
