@@ -255,6 +255,14 @@ def test_a_transform_that_leaves_one_sample_is_skipped_with_one_warning():
     assert len([w for w in caught if "transform" in str(w.message)]) == 1
 
 
+def test_a_transform_that_leaves_one_sample_in_every_batch_is_refused():
+    trainee = learner(network=batch_norm_net())
+    with pytest.warns(RuntimeWarning), pytest.raises(ValueError, match="no batch to train on"):
+        trainee.fit(DataLoader(X, Y, batch_size=8, transform=lambda xb, yb: (xb[:1], yb[:1])),
+                    verbose=0)
+    assert trainee.step == 0
+
+
 def test_a_net_without_batch_norm_trains_on_a_batch_of_one_as_before():
     trainee = learner()
     quiet_fit(trainee, X[:33], Y[:33])

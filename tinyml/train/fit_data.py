@@ -64,12 +64,18 @@ class TrainingData:
     def batches(self, epoch, shuffle=None):
         """The epoch's (x_batch, y_batch) pairs on the backend, a batch of one sample left out
         when the net has BatchNorm (see :func:`_single_sample_batches`)."""
+        trained = 0
         for x_batch, y_batch in self._batches(epoch, self.shuffle if shuffle is None else
                                               shuffle):
             if self.single is not None and x_batch.shape[0] == 1:
                 self.single.dropped(epoch)
                 continue
+            trained += 1
             yield x_batch, y_batch
+        if not trained:
+            raise ValueError(f"fit: epoch {epoch + 1} has no batch to train on: every batch "
+                             f"held one sample, which {self.single.layer.describe()} cannot "
+                             "normalize; make the DataLoader's transform keep at least 2")
 
     def _batches(self, epoch, shuffle):
         if self.loader is not None:
