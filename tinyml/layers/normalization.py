@@ -40,7 +40,7 @@ def normalize(x, axes, epsilon, xp, *, statistics=True):
     # reductions read x; abs would write a copy of it first.
     largest = xp.maximum(xp.max(x, axis=axes, keepdims=True),
                          -xp.min(x, axis=axes, keepdims=True))
-    exponent = xp.floor(xp.log2(xp.maximum(largest, 1.0)))
+    exponent = xp.floor(xp.log2(xp.clip(largest, min=1.0)))
     inverse = 2.0 ** -exponent
     scaled = x * inverse
     mean = xp.mean(scaled, axis=axes, keepdims=True)
@@ -49,7 +49,7 @@ def normalize(x, axes, epsilon, xp, *, statistics=True):
     # epsilon / s**2 underflows to 0 for huge s: a constant row then has var 0, and its
     # x_hat must be 0 (0 * a large finite number), never 0 * inf.
     floor = xp.finfo(x.dtype).smallest_normal
-    inv_std = 1.0 / xp.sqrt(xp.maximum(var + epsilon * (inverse * inverse), floor))
+    inv_std = 1.0 / xp.sqrt(xp.clip(var + epsilon * (inverse * inverse), min=floor))
     x_hat = centered * inv_std
     if not statistics:
         return x_hat, inv_std * inverse, None, None
