@@ -25,6 +25,12 @@ is left alone (it holds a lock on it). A new file gets the permissions the umask
 (``0o666 & ~umask``, as ``open`` gives); a file being replaced keeps its permissions. Saving
 through a symbolic link writes to the file the link points to, and the link stays.
 
+A save refuses what ``open(path, "wb")`` would refuse and never replaces anything but a
+regular file (:func:`check_save_path`, which callers use to check a path before training):
+a name ending in a separator, a named pipe, a device or a socket, a write-protected file, a
+name longer than the file system takes. The temporary name is cut short where it would not
+fit, so a legal target name always saves. Every array round-trips, 0-d ones included.
+
 Loading and its limits
 ----------------------
 :func:`load_state` reads the zip's directory and every ``.npy`` header before it reads any
@@ -34,6 +40,11 @@ the archive), and the total (at most `max_bytes`, :data:`MAX_BYTES` = 4 GiB by d
 damaged or hostile file is refused with nothing allocated for its data; a header claiming
 shape (10**12,) costs nothing. :meth:`tinyml.Net.load` passes the net's own keys and shapes,
 so a file that does not fit the net is refused before its data is read, whatever its size.
+A shape NumPy could not hold is refused too, zero-sized ones included ((0, 2**62, 2**62) has
+no elements, yet NumPy refuses it): more than 32 dimensions, or extents whose non-zero product
+passes 2**63 bytes (:func:`shape_problem`, which the IDX reader shares).
+:func:`state_headers` gives every member's shape and dtype without reading data, and
+:func:`load_array` reads one ``.npy`` file with the same checks.
 
 Errors
 ------
@@ -44,7 +55,9 @@ Errors
   number (object, string, complex), a header that claims more data than the member holds,
   more than `max_bytes` in total, or keys and shapes that do not match `expected`.
 - ``ValueError`` from :func:`save_state` for an array that is not of real numbers, or a
-  folder as the path.
+  path that is a folder, ends in a separator or names something other than a regular file;
+  ``PermissionError`` for a write-protected file or folder; ``OSError`` (``ENAMETOOLONG``) for
+  a name longer than the file system allows.
 """
 
 import contextlib
