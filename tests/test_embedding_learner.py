@@ -120,7 +120,8 @@ def test_data_loader_batches_stay_integers_and_transformed_ones_are_checked(back
 
     def shift(x_batch, y_batch):  # a transform that makes ids the upfront check never saw
         return x_batch + 5, y_batch
-    with pytest.raises(ValueError, match=r"fit \(a DataLoader batch\): index 1\d at x\["):
+    with pytest.raises(ValueError, match=r"fit: DataLoader batch \d+ of epoch \d+ \(after its "
+                                         r"transform\): index 1\d at x\["):
         learner.fit(DataLoader(x, y, batch_size=4, transform=shift), epochs=1, verbose=0)
 
     x[5, 1] = V + 1

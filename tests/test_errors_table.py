@@ -18,6 +18,7 @@ about devices picks its own.
 
 import builtins
 import inspect
+import os
 import pathlib
 import re
 import sys
@@ -863,3 +864,275 @@ def _(tmp_path):
 @trigger("predict-no-batch-axis")
 def _():
     learner().predict(X[0])
+
+
+# ---------------------------------------------------------------- issue 16: saves and loads
+@trigger("save-special-file")
+def _(tmp_path):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes here")
+    os.mkfifo(tmp_path / "pipe")
+    classifier().save(tmp_path / "pipe")
+
+
+@trigger("save-trailing-separator")
+def _(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    classifier().save("run/")
+
+
+@trigger("save-write-protected")
+def _(tmp_path, monkeypatch):
+    path = tmp_path / "w.npz"
+    path.write_bytes(b"keep")
+    path.chmod(0o444)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # root writes anyway: refuse as a user
+        real_open = os.open
+
+        def refused_for_writing(name, flags, *args, **kwargs):
+            if os.fspath(name) == os.path.realpath(path) and flags & os.O_WRONLY:
+                raise PermissionError(13, "Permission denied", name)
+            return real_open(name, flags, *args, **kwargs)
+
+        monkeypatch.setattr(os, "open", refused_for_writing)
+    classifier().save(path)
+
+
+@trigger("save-name-too-long")
+def _(tmp_path):
+    classifier().save(tmp_path / ("w" * 300))
+
+
+def _npy_header(shape):
+    header = repr({"descr": "<f4", "fortran_order": False, "shape": shape}).encode()
+    header += b" " * (-(len(header) + 11) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header
+
+
+@trigger("load-impossible-shape")
+def _(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "w.npz", "w") as archive:
+        archive.writestr("fc1.weight.npy", _npy_header((0, 2**62, 2**62)))
+    tinyml.io.load_state(tmp_path / "w.npz")
+
+
+@trigger("load-array-not-npy")
+def _(tmp_path):
+    (tmp_path / "x.npy").write_text("0.1 0.2 0.3\n")
+    tinyml.io.load_array(tmp_path / "x.npy")
+
+
+@trigger("load-net-config-too-large")
+def _(tmp_path):
+    import json
+
+    net = Net([Linear("fc", 4, 3)])
+    config = net.config()
+    config["hyperparameters"]["layers"][0]["hyperparameters"].update(input_dim=200_000,
+                                                                      output_dim=200_000)
+    arrays = {key: tinyml.to_numpy(value) for key, value in net.state_dict().items()}
+    arrays[tinyml.io.CONFIG_KEY] = np.frombuffer(json.dumps(config).encode(), dtype=np.uint8)
+    np.savez(tmp_path / "evil.npz", **arrays)
+    tinyml.load_net(tmp_path / "evil.npz")
+
+
+@trigger("load-net-config-too-deep")
+def _(tmp_path):
+    text = '{"class": "ReLu", "name": "r", "hyperparameters": {"name": "r"}}'
+    for i in range(300):
+        text = (f'{{"class": "Net", "name": "n{i}", "hyperparameters": {{"layers": [{text}], '
+                f'"name": "n{i}"}}}}')
+    text = '{"version": 1, "class": "Net", "name": null, "hyperparameters": {"layers": [' + \
+        text + '], "name": null}}'
+    np.savez(tmp_path / "deep.npz",
+             **{tinyml.io.CONFIG_KEY: np.frombuffer(text.encode(), dtype=np.uint8)})
+    tinyml.load_net(tmp_path / "deep.npz")
+
+
+@trigger("idx-impossible-shape")
+def _(tmp_path):
+    shape = np.asarray([0, 2**32 - 1, 2**32 - 1], ">u4")
+    (tmp_path / "labels-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03" + shape.tobytes())
+    tinyml.data.load_idx(tmp_path / "labels-idx3-ubyte")
+
+
+# ---------------------------------------------------------------- issue 16: checkpoints
+def _edited_checkpoint(tmp_path, change):
+    """A checkpoint of learner() with its JSON member changed by `change(meta)`."""
+    import json
+
+    path = tmp_path / "run.npz"
+    learner().save_checkpoint(path)
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    meta = json.loads(arrays["__checkpoint__"].tobytes().decode())
+    change(meta)
+    arrays["__checkpoint__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(path, **arrays)
+    return path
+
+
+@trigger("checkpoint-field")
+def _(tmp_path):
+    path = _edited_checkpoint(tmp_path, lambda meta: meta.__setitem__("epoch", -2))
+    learner().fit(X, Y, epochs=3, verbose=0, resume_from=path)
+
+
+@trigger("checkpoint-streams")
+def _(tmp_path):
+    path = _edited_checkpoint(tmp_path, lambda meta: meta["streams"].__setitem__("rank", -1))
+    learner().load_checkpoint(path)
+
+
+@trigger("checkpoint-optimizer-member")
+def _(tmp_path):
+    path = tmp_path / "run.npz"
+    learner().save_checkpoint(path)
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    arrays["optimizer/ghost.weight/momentum_buffer"] = np.zeros(3)
+    np.savez(path, **arrays)
+    learner().load_checkpoint(path)
+
+
+class _RaiseFromCallback(tinyml.callbacks.Callback):
+    """Runs `action(learner)` at the first batch's end, letting what it raises out of fit."""
+
+    def __init__(self, action):
+        self.action = action
+
+    def on_batch_end(self, batch, logs=None):
+        self.action(self.learner)
+
+
+@trigger("checkpoint-during-fit")
+def _(tmp_path):
+    trainee = learner()
+    trainee.save_checkpoint(tmp_path / "run.npz")
+    loads = _RaiseFromCallback(lambda t: t.load_checkpoint(tmp_path / "run.npz"))
+    trainee.fit(X, Y, epochs=1, verbose=0, callbacks=[loads])
+
+
+# ---------------------------------------------------------------- issue 16: training
+@trigger("labels-from-transform")
+def _():
+    loader = tinyml.data.DataLoader(X, Y, batch_size=4, transform=lambda xb, yb: (xb, yb + 3))
+    learner().fit(loader, epochs=1, verbose=0)
+
+
+@trigger("labels-transform-dropped")
+def _():
+    loader = tinyml.data.DataLoader(X, Y, batch_size=4, transform=lambda xb, yb: (xb, None))
+    learner().fit(loader, epochs=1, verbose=0)
+
+
+@trigger("labels-one-hot-not-distribution")
+def _():
+    labels = np.eye(3)[Y]
+    labels[0] = [-1.0, 2.0, 0.0]
+    fit(X, labels)
+
+
+@trigger("labels-missing")
+def _():
+    learner().fit(X, epochs=1, verbose=0)
+
+
+@trigger("fit-loader-no-labels")
+def _():
+    learner().fit(tinyml.data.DataLoader(X, batch_size=4), epochs=1, verbose=0)
+
+
+@trigger("loss-logits-after-softmax")
+def _():
+    learner(classifier(), cross_entropy_with_logits)
+
+
+@trigger("loss-binary-logits-after-sigmoid")
+def _():
+    from tinyml.layers import Sigmoid
+    from tinyml.losses import binary_cross_entropy_with_logits
+
+    learner(Net([Linear("fc", 4, 1), Sigmoid("sigmoid")]), binary_cross_entropy_with_logits)
+
+
+@trigger("loss-kl-after-softmax")
+def _():
+    from tinyml.losses import kl_divergence
+
+    learner(classifier(), kl_divergence)
+
+
+@trigger("fit-loader-shuffle")
+def _():
+    loader = tinyml.data.DataLoader(X, Y, batch_size=4, shuffle=False)
+    learner().fit(loader, epochs=1, verbose=0, shuffle=True)
+
+
+@trigger("fit-batch-norm-one-sample")
+def _():
+    from tinyml.layers import BatchNorm1D
+
+    net = Net([Linear("fc1", 4, 8), BatchNorm1D("bn", 8), ReLu("relu"), Linear("fc2", 8, 3),
+               Softmax("softmax")])
+    Learner(net, cross_entropy, SGD(lr=0.1), batch_size=1).fit(X, Y, epochs=1, verbose=0)
+
+
+@trigger("fit-concurrent")
+def _():
+    import threading
+
+    def from_another_thread(trainee):
+        raised = []
+
+        def run():
+            try:
+                trainee.fit(X, Y, epochs=1, verbose=0)
+            except RuntimeError as error:
+                raised.append(error)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join(timeout=60)
+        raise raised[0]
+
+    learner().fit(X, Y, epochs=1, verbose=0, callbacks=[_RaiseFromCallback(from_another_thread)])
+
+
+@trigger("fit-reentrant")
+def _():
+    again = _RaiseFromCallback(lambda t: t.fit(X, Y, epochs=1, verbose=0))
+    learner().fit(X, Y, epochs=1, verbose=0, callbacks=[again])
+
+
+# ---------------------------------------------------------------- issue 16: the command
+@trigger("cli-outputs-collide")
+def _(tmp_path):
+    from tinyml.cli import build_parser
+    from tinyml.cli.training import check_train_arguments
+
+    path = str(tmp_path / "run.npz")
+    check_train_arguments(build_parser().parse_args(["train", "--save", path,
+                                                     "--checkpoint", path]))
+
+
+@trigger("cli-output-is-input")
+def _(tmp_path):
+    from tinyml.cli import build_parser
+
+    classifier().save(tmp_path / "w.npz")
+    np.save(tmp_path / "x.npy", X)
+    args = build_parser().parse_args(["predict", "--weights", str(tmp_path / "w.npz"),
+                                      "--input", str(tmp_path / "x.npy"),
+                                      "--output", str(tmp_path / "x.npy")])
+    args.run(args)
+
+
+@trigger("cli-input-damaged")
+def _(tmp_path):
+    from tinyml.cli.evaluation import read_input
+
+    (tmp_path / "notes.txt").write_text("0.1 0.2 0.3\n")
+    read_input(str(tmp_path / "notes.txt"))

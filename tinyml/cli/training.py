@@ -9,6 +9,7 @@ from ..train import Learner
 from . import datasets
 from .arguments import (
     add_backend_arguments,
+    check_different_files,
     check_file_to_read,
     check_file_to_write,
     check_folder_to_fill,
@@ -73,6 +74,9 @@ def check_train_arguments(args):
     check_file_to_write("--save", args.save)
     check_file_to_write("--checkpoint", args.checkpoint, "checkpoint.npz")
     check_file_to_read("--resume", args.resume)
+    # --checkpoint may be --resume (a run goes on writing its checkpoint); --save may be neither.
+    check_different_files(("--save", args.save), ("--checkpoint", args.checkpoint))
+    check_different_files(("--save", args.save), ("--resume", args.resume))
     check_plots_folder(args.plots)
     if args.tensorboard is not None:
         check_folder_to_fill("--tensorboard", args.tensorboard, "runs")

@@ -7,7 +7,7 @@ has no gradient, no optimizer touches it, ``freeze``/``unfreeze`` leave it alone
 not count as a parameter.
 """
 
-from ..backend import array_namespace, resolve_backend
+from ..backend import array_namespace, hold, resolve_backend
 
 
 class _Owned:
@@ -15,6 +15,7 @@ class _Owned:
 
     def __init__(self, data, name=""):
         array_namespace(data, names=[f"{type(self).__name__.lower()} data"])
+        hold(data.shape)  # counted where a stored architecture is being built (load_net)
         self.data = data
         self.name = name
 

@@ -12,8 +12,9 @@ from ..backend import array_namespace, get_backend
 from ..core import Buffer, Layer, Parameter, check_input_dim, check_positive_int, shape_error
 
 
-def normalize(x, axes, epsilon, xp):
-    r"""Standardize `x` over `axes`: ``(x_hat, inv_std, mean, var)``, all but x_hat keepdims.
+def normalize(x, axes, epsilon, xp, *, statistics=True):
+    r"""Standardize `x` over `axes`: ``(x_hat, inv_std, mean, var)``, all but x_hat keepdims
+    (``mean`` and ``var`` None with ``statistics=False``, for a caller that keeps none).
 
     .. math::
         \mu = \frac1m \sum x, \qquad \sigma^2 = \frac1m \sum (x - \mu)^2, \qquad
@@ -21,12 +22,39 @@ def normalize(x, axes, epsilon, xp):
 
     with the sums over `axes` (m values each). The variance is the biased one, computed in two
     passes (the mean first), so a large mean does not cancel it away.
+
+    The sums run on :math:`x / s` with :math:`s = 2^{\lfloor \log_2 \max |x| \rfloor}` (over
+    the same axes; 1 where :math:`\max |x| \le 1`), so their terms stay below 4 and finite
+    inputs give finite outputs even where :math:`x^2` or :math:`\sum x` would overflow (the
+    float32 row ``[1e30, -1e30, 0, 1]`` gives ``[1.414, -1.414, -3.5e-31, 1.06e-30]``):
+
+    .. math::
+        \hat x = \frac{x/s - \mu/s}{\sqrt{\sigma^2/s^2 + \epsilon/s^2}}, \qquad
+        \texttt{inv\_std} = \frac{1}{s \sqrt{\sigma^2/s^2 + \epsilon/s^2}}
+
+    Scaling by a power of two is exact, so wherever the plain formula neither overflows nor
+    underflows this is the same to the last bit. ``mean`` and ``var`` are scaled back (``var``
+    is inf where :math:`\sigma^2` itself is too large for the dtype).
     """
-    mean = xp.mean(x, axis=axes, keepdims=True)
-    centered = x - mean
+    # The exponent of the largest magnitude (0 up to 1): a power of two scales exactly. Two
+    # reductions read x; abs would write a copy of it first.
+    largest = xp.maximum(xp.max(x, axis=axes, keepdims=True),
+                         -xp.min(x, axis=axes, keepdims=True))
+    exponent = xp.floor(xp.log2(xp.clip(largest, min=1.0)))
+    inverse = 2.0 ** -exponent
+    scaled = x * inverse
+    mean = xp.mean(scaled, axis=axes, keepdims=True)
+    centered = scaled - mean
     var = xp.mean(centered * centered, axis=axes, keepdims=True)
-    inv_std = 1.0 / xp.sqrt(var + epsilon)
-    return centered * inv_std, inv_std, mean, var
+    # epsilon / s**2 underflows to 0 for huge s: a constant row then has var 0, and its
+    # x_hat must be 0 (0 * a large finite number), never 0 * inf.
+    floor = xp.finfo(x.dtype).smallest_normal
+    inv_std = 1.0 / xp.sqrt(xp.clip(var + epsilon * (inverse * inverse), min=floor))
+    x_hat = centered * inv_std
+    if not statistics:
+        return x_hat, inv_std * inverse, None, None
+    scale = 2.0 ** exponent
+    return x_hat, inv_std * inverse, mean * scale, (var * scale) * scale
 
 
 def normalize_backward(g_hat, x_hat, inv_std, axes, xp):
@@ -309,7 +337,7 @@ class LayerNorm1D(_Normalization):
     def forward(self, input):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
-        x_hat, inv_std, _, _ = normalize(input, -1, self.epsilon, xp)
+        x_hat, inv_std, _, _ = normalize(input, -1, self.epsilon, xp, statistics=False)
         self._remember(x_hat, inv_std, output_shape=output_shape)
         return x_hat * self.weight.data + self.bias.data
 
@@ -382,7 +410,8 @@ class LayerNorm2D(_Normalization):
     def forward(self, input):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
-        x_hat, inv_std, _, _ = normalize(input, (1, 2, 3), self.epsilon, xp)
+        x_hat, inv_std, _, _ = normalize(input, (1, 2, 3), self.epsilon, xp,
+                                          statistics=False)
         self._remember(x_hat, inv_std, output_shape=output_shape)
         return x_hat * self._per_channel(self.weight.data, xp) + \
             self._per_channel(self.bias.data, xp)
@@ -401,7 +430,7 @@ class LayerNorm2D(_Normalization):
 
 
 def _ones(backend, shape):
-    return backend.xp.ones(shape, dtype=backend.dtype, device=backend.device)
+    return backend.ones(shape)
 
 
 def _check_real(layer, argument, value, rule):

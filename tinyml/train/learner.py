@@ -1,5 +1,6 @@
 """Learner: the training loop (batches, epochs, shuffling, validation), emitting events."""
 
+import threading
 import time
 
 from ..backend import resolve_backend
@@ -10,7 +11,14 @@ from ..losses import find_fusion
 from ..metrics import make_metric
 from .callbacks import CallbackList, LayerHooks
 from .checkpoint import load_checkpoint, save_checkpoint
-from .checks import check_learner_arguments, checked_data, prepare_inputs
+from .checks import (
+    check_learner_arguments,
+    checked_data,
+    index_layer,
+    prepare_inputs,
+    warn_if_unscaled,
+)
+from .exclusive import exclusive, fitting
 from .fit_data import TrainingData
 from .history import History
 from .interrupt import StepGuard
@@ -69,6 +77,8 @@ class Learner:
         self.step = 0  # optimizer steps done, likewise
         self.stop_training = False
         self.stop_reason = None
+        self._busy = threading.RLock()  # one thread at a time (tinyml.train.exclusive)
+        self._fitting = False
 
     # ---------------------------------------------------------------- one step
     @property
@@ -91,6 +101,7 @@ class Learner:
             loss, gradient = self.loss(outputs, y)
         return outputs, loss, gradient
 
+    @exclusive("train_step")
     def train_step(self, x, y, plan=None):
         """One update on a batch already on the net's backend; returns (outputs, loss).
 
@@ -109,7 +120,9 @@ class Learner:
         return outputs, loss
 
     # ---------------------------------------------------------------- epochs
-    def fit(self, x, y=None, epochs=1, validation_data=None, shuffle=True, verbose=1,
+    @exclusive("fit", not_during_fit=True)
+    @fitting
+    def fit(self, x, y=None, epochs=1, validation_data=None, shuffle=None, verbose=1,
             callbacks=None, *, validation_split=0.0, resume_from=None, check_inputs=None,
             log_every=None):
         """Train for `epochs` passes over (x, y).
@@ -128,8 +141,10 @@ class Learner:
             as Keras' ``initial_epoch``).
         validation_data : (x_val, y_val), optional
             Evaluated after every epoch.
-        shuffle : bool
-            Reshuffle the samples every epoch, with the backend's seeded generator.
+        shuffle : bool, optional
+            Reshuffle the samples every epoch, with the backend's seeded generator (True when
+            left out). A DataLoader shuffles as it was built: a `shuffle` that disagrees with
+            it is a ValueError rather than ignored.
         verbose : 0, 1 or 2
             0 shows nothing; 1 a live progress bar when standard output is a terminal, else
             one line per epoch; 2 one line per epoch (:mod:`tinyml.train.progress`).
@@ -175,8 +190,9 @@ class Learner:
                                                                       log_every)
         display = progress_callbacks(verbose)
         if resume_from is not None:
-            self.load_checkpoint(resume_from)
-        data = TrainingData(self, x, y, validation_data, validation_split, check_inputs)
+            load_checkpoint(self, resume_from)
+        data = TrainingData(self, x, y, validation_data, validation_split, check_inputs,
+                            shuffle)
         last = epochs if resume_from is not None else self.epoch + epochs
         history = History()
         user = list(callbacks or ())
@@ -253,16 +269,20 @@ class Learner:
             print(f"\n{self.stop_reason}", flush=True)
 
     # ---------------------------------------------------------------- checkpoints
+    @exclusive("save_checkpoint")
     def save_checkpoint(self, path):
         """Write the whole training state to `path` (.npz, atomically): weights, buffers,
         optimizer state, epoch and step, the random streams and the history. ``fit(...,
         resume_from=path)`` goes on from it; see :mod:`tinyml.train.checkpoint`."""
         save_checkpoint(self, path)
 
+    @exclusive("load_checkpoint", not_during_fit=True)
     def load_checkpoint(self, path):
-        """Take the training state :meth:`save_checkpoint` wrote (all of it, or nothing)."""
+        """Take the training state :meth:`save_checkpoint` wrote (all of it, or nothing).
+        Refused (RuntimeError) while ``fit`` runs: pass ``resume_from`` to fit instead."""
         load_checkpoint(self, path)
 
+    @exclusive("evaluate")
     def evaluate(self, x, y):
         """{"loss": float, "accuracy": float} over (x, y) in eval mode (accuracy for class
         labels only)."""
@@ -280,9 +300,12 @@ class Learner:
                 totals.add(outputs, loss, y_batch)
         return totals.means()
 
+    @exclusive("predict")
     def predict(self, x):
         """The net's outputs for `x`, in eval mode, as one array on the net's backend."""
         backend = self.net.backend
+        if index_layer(self.net) is None:  # token ids are not pixels
+            warn_if_unscaled(x, "predict")
         x = prepare_inputs(self.net, x, backend, "predict")
         if x.ndim == 0 or x.shape[0] == 0:
             raise ValueError("predict: x is empty; give at least one sample")
