@@ -11,6 +11,7 @@ class TrainingData:
     def __init__(self, learner, x, y, validation_data, validation_split, check_inputs):
         backend = learner.net.backend
         self.backend = backend
+        self.parallel = learner.parallel  # this process's share, in a data-parallel run
         self.loader = x if _is_loader(x) else None
         if self.loader is not None:
             if validation_split:
@@ -23,7 +24,7 @@ class TrainingData:
                                                          "fit")
             self._target_ndim = targets.ndim  # 1-D regression targets are taken as (N, 1)
             self.samples, self.batch_size = self.loader.x.shape[0], self.loader.batch_size
-            self.steps = len(self.loader)
+            self.steps = self.parallel.loader_steps(self.loader)
             checked = (self.loader.x, self.loader.y)
         else:
             host = _on_host(x)
@@ -33,7 +34,7 @@ class TrainingData:
                 x, y, *validation_data = split_validation(x, y, validation_split)
             self.x, self.y, self.classify = learner._checked(x, y, backend, "fit")
             self.samples, self.batch_size = self.x.shape[0], learner.batch_size
-            self.steps = -(-self.samples // self.batch_size)
+            self.steps = self.parallel.steps(self.samples, self.batch_size)
             checked = (self.x, self.y)
         self.validation = None
         if validation_data is not None:
@@ -52,7 +53,11 @@ class TrainingData:
     def batches(self, epoch, shuffle):
         """The epoch's (x_batch, y_batch) pairs on the backend."""
         if self.loader is not None:
-            for x_batch, y_batch in self.loader.batches(epoch):
+            for batch in self.loader.batches(epoch):
+                share = self.parallel.batch_share(*batch)
+                if share is None:  # fewer samples than processes: every process skips it
+                    continue
+                x_batch, y_batch = share
                 y_batch = self.backend.asarray(prepare(y_batch, self.backend, "y",
                                                        inputs=not self.classify))
                 if y_batch.ndim < self._target_ndim:
@@ -61,6 +66,7 @@ class TrainingData:
                        y_batch)
             return
         order = self.backend.permutation(self.samples) if shuffle else None
+        order = self.parallel.epoch_order(order, self.samples, self.batch_size)
         yield from batches(self.x, self.y, self.batch_size, self.backend, order)
 
 
