@@ -472,6 +472,13 @@ class _StopAt(Callback):
             self.learner.stop_training = True
 
 
+def test_rank_0_alone_shows_progress_a_line_per_epoch():
+    parallel = [distributed.DataParallel(ThreadWorld(2).communicator(rank)) for rank in (0, 1)]
+    assert [parallel[0].verbosity(v) for v in (0, 1, 2)] == [0, 2, 2]
+    assert [parallel[1].verbosity(v) for v in (0, 1, 2)] == [0, 0, 0]
+    assert parallel[1].verbosity(3) == 3  # left for fit to refuse
+
+
 def test_a_stop_on_one_rank_stops_every_rank_at_the_same_step():
     def rank_run(comm, rank):
         learner = tinyml.Learner(mlp(0), cross_entropy, SGD(lr=0.1), batch_size=8, seed=0,

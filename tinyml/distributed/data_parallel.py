@@ -15,8 +15,9 @@ methods either way, so the loop names no MPI call and has no branch per mode:
 - ``evaluation_share``: evaluation splits its samples over the processes the same way.
 - ``agree(stop)``: True on every process when any asks to stop (a NaN guard on one process
   stops all of them at the same step instead of leaving the others in a collective).
-- ``is_chief`` and ``here(callbacks)``: only rank 0 shows progress, and runs the callbacks
-  that write files or print (``rank_zero_only``); the others run the rest.
+- ``is_chief``, ``verbosity`` and ``here(callbacks)``: only rank 0 shows progress (a line per
+  epoch), and runs the callbacks that write files or print (``rank_zero_only``); the others
+  run the rest.
 - ``active()``: makes the communicator current while training, for ``sync`` BatchNorm.
 """
 
@@ -58,6 +59,9 @@ class OneProcess:
 
     def active(self):
         return contextlib.nullcontext()
+
+    def verbosity(self, verbose):
+        return verbose
 
     def agree(self, stop):
         return bool(stop)
@@ -115,6 +119,14 @@ class DataParallel:
 
     def active(self):
         return use_communicator(self.communicator)
+
+    def verbosity(self, verbose):
+        """``fit``'s `verbose` here: 0 except on rank 0, where 1 becomes 2 (a line per epoch):
+        mpirun hands the processes a pseudo-terminal without a width, where a live bar shows
+        nothing. A value that is not 0, 1 or 2 is left for ``fit`` to refuse."""
+        if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+            return verbose
+        return 0 if not self.is_chief else (2 if verbose else 0)
 
     def agree(self, stop):
         return self.communicator.any(stop)

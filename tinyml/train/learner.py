@@ -62,7 +62,8 @@ class Learner:
     dropped: :mod:`tinyml.distributed.shares`). ``fit`` starts from rank 0's parameters and
     buffers, all-reduces the mean gradient before every optimizer step (one collective per
     dtype), and reduces losses and metrics over the processes, so History and evaluation are
-    the whole run's on every process. Only rank 0 prints, shows progress, and runs the
+    the whole run's on every process. Only rank 0 prints and shows progress (a line per
+    epoch, as ``verbose=2``), and runs the
     callbacks that write files (``rank_zero_only``); ``save_checkpoint`` writes on rank 0
     only. ``seed`` seeds each process's own random streams (``tinyml.seed(seed,
     rank=comm.rank)``), so dropout masks differ between processes. With a DataLoader its
@@ -194,8 +195,8 @@ class Learner:
         epochs = check_positive_int("fit", "epochs", epochs)
         log_every = None if log_every is None else check_positive_int("fit", "log_every",
                                                                       log_every)
-        display = progress_callbacks(verbose) if self.parallel.is_chief else []
-        verbose = verbose if self.parallel.is_chief else 0
+        verbose = self.parallel.verbosity(verbose)  # rank 0 alone shows progress
+        display = progress_callbacks(verbose)
         if resume_from is not None:
             self.load_checkpoint(resume_from)
         data = TrainingData(self, x, y, validation_data, validation_split, check_inputs)
