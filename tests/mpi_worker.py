@@ -85,6 +85,7 @@ def learner(net, name, comm, **kwargs):
 
 def train(comm, out):
     rank = comm.rank
+    assert comm.local_rank == rank, (comm.local_rank, rank)  # one host: the same numbers
     x, y, x_test, y_test = data()
     for model, name in CASES:
         net = seeded_net(model, 0 if rank == 0 else 100 + rank)  # the broadcast aligns them
