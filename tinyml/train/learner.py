@@ -63,13 +63,12 @@ class Learner:
     buffers, all-reduces the mean gradient before every optimizer step (one collective per
     dtype), and reduces losses and metrics over the processes, so History and evaluation are
     the whole run's on every process. Only rank 0 prints and shows progress (a line per
-    epoch, as ``verbose=2``), and runs the
-    callbacks that write files (``rank_zero_only``); ``save_checkpoint`` writes on rank 0
-    only. ``seed`` seeds each process's own random streams (``tinyml.seed(seed,
-    rank=comm.rank)``), so dropout masks differ between processes. With a DataLoader its
-    batch is the global batch, split over the processes. ``evaluate`` is a collective then:
-    every process calls it. BatchNorm keeps statistics per process unless built with
-    ``sync=True``.
+    epoch, as ``verbose=2``) and runs the callbacks that write files (``rank_zero_only``);
+    ``save_checkpoint`` writes on rank 0 only. ``seed`` seeds each process's own random
+    streams (``tinyml.seed(seed, rank=comm.rank)``), so dropout masks differ between
+    processes. With a DataLoader its batch is the global batch, split over the processes.
+    ``evaluate`` is a collective then: every process calls it. BatchNorm keeps statistics
+    per process unless built with ``sync=True``.
     """
 
     def __init__(self, net, loss, optimizer, batch_size=32, seed=None, backend=None,
