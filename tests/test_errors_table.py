@@ -1136,3 +1136,84 @@ def _(tmp_path):
 
     (tmp_path / "notes.txt").write_text("0.1 0.2 0.3\n")
     read_input(str(tmp_path / "notes.txt"))
+
+# ---------------------------------------------------------------- more than one process
+def _one_rank(**kwargs):
+    """A Communicator of one process over the in-process stand-in for MPI (no mpirun)."""
+    from thread_world import ThreadWorld
+
+    return ThreadWorld(1).communicator(0, **kwargs)
+
+
+@trigger("distributed-no-mpi4py")
+def _(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mpi4py", None)
+    monkeypatch.setitem(sys.modules, "mpi4py.MPI", None)
+    tinyml.distributed.init()
+
+
+@trigger("learner-distributed-type")
+def _():
+    Learner(classifier(), cross_entropy, SGD(lr=0.1), distributed="mpi")
+
+
+@trigger("collective-not-a-list")
+def _():
+    _one_rank().allreduce_mean(tinyml.asarray(X))
+
+
+@trigger("allreduce-mean-integers")
+def _():
+    _one_rank().allreduce_mean([tinyml.asarray(Y)])
+
+
+@trigger("allreduce-mean-weight")
+def _():
+    _one_rank().allreduce_mean([tinyml.asarray(X)], weight=-1)
+
+
+@trigger("broadcast-root")
+def _():
+    _one_rank().broadcast([tinyml.asarray(X)], root=1)
+
+
+@trigger("broadcast-mismatch")
+def _():
+    from thread_world import run_ranks
+
+    run_ranks(2, lambda comm, rank: comm.broadcast([tinyml.asarray(X[:4 + rank])]))
+
+
+@trigger("gpu-path-unknown")
+def _():
+    _one_rank(gpu="mpi")
+
+
+@trigger("gpu-path-no-nccl")
+def _(monkeypatch):
+    from tinyml.distributed import transports
+
+    monkeypatch.setattr(transports, "load_nccl", lambda: (types.SimpleNamespace(), None))
+    transports.make_transport("cupy", "nccl", None, None)
+
+
+@trigger("fit-fewer-samples-than-processes")
+def _():
+    from thread_world import run_ranks
+
+    run_ranks(2, lambda comm, rank: Learner(classifier(), cross_entropy, SGD(lr=0.1),
+                                            distributed=comm).fit(X[:1], Y[:1], verbose=0))
+
+
+@trigger("loader-batch-below-processes")
+def _():
+    from thread_world import run_ranks
+
+    loader = tinyml.data.DataLoader(X, Y, batch_size=1)
+    run_ranks(2, lambda comm, rank: Learner(classifier(), cross_entropy, SGD(lr=0.1),
+                                            distributed=comm).fit(loader, verbose=0))
+
+
+@trigger("batchnorm-sync-not-bool")
+def _():
+    tinyml.layers.BatchNorm1D("bn", 4, sync="yes")

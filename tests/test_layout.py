@@ -12,6 +12,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "tinyml"
 RANKS = {
     "backend": 0,
     "init": 1, "io": 1, "data": 1,
+    "distributed": 1,  # MPI's collectives on host and device buffers; layers and train use it
     "core": 2,
     "layers": 3, "optim": 3, "metrics": 3,
     "losses": 4,  # the fusion table names layer classes

@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from .. import __version__
+from ..distributed import abort_run
 from .arguments import check_file_to_write
 from .evaluation import add_evaluate_parser, add_predict_parser, add_summary_parser
 from .optimizers import (
@@ -58,9 +59,11 @@ def main(argv=None):
         return args.run(args)
     except CLEAN_ERRORS as error:
         print(f"tinyml: error: {one_line(error)}", file=sys.stderr)
+        abort_run(2)  # under mpirun: the other processes would wait for this one for ever
         return 2
     except KeyboardInterrupt:
         print("tinyml: interrupted", file=sys.stderr)
+        abort_run(130)
         return 130
 
 

@@ -189,11 +189,12 @@ def _reshaped(data, shape, backend):
 
 
 def batches(x, y, batch_size, backend, order=None):
-    """Yield (x_batch, y_batch) on `backend`, in `order` (host indices) or as stored.
+    """Yield (x_batch, y_batch) on `backend`, in `order` (host indices: all of the samples,
+    or some, such as one process's share) or as stored.
 
     `y` may be None (prediction).
     """
-    n = x.shape[0]
+    n = x.shape[0] if order is None else len(order)
     for start in range(0, n, batch_size):
         if order is None:
             chosen = slice(start, min(start + batch_size, n))

@@ -41,10 +41,15 @@ class Callback:
         Set by ``fit`` before ``on_train_begin``.
     params : dict
         ``{"epochs": int, "samples": int, "batch_size": int, "verbose": int}``.
+    rank_zero_only : bool
+        True for a callback that writes files or prints: in a data-parallel ``fit``
+        (``Learner(..., distributed=comm)``) only rank 0 runs it. False (the default) runs it
+        on every process, as a callback that may stop training must.
     """
 
     learner = None
     params = None
+    rank_zero_only = False
 
     def set_learner(self, learner):
         """Called by fit before training: the Learner, as ``self.learner``."""

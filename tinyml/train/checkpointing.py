@@ -65,6 +65,8 @@ class ModelCheckpoint(Callback):
         At a save: `path` names a field that the epoch logs lack (the message lists them).
     """
 
+    rank_zero_only = True  # writes files: only rank 0 of a data-parallel run does
+
     def __init__(self, path, monitor="val_loss", save_best_only=False, mode="auto",
                  save_freq="epoch", save_weights_only=True, verbose=0):
         self.path = _checked_template(path)

@@ -22,6 +22,7 @@ class TrainingData:
         backend = learner.net.backend
         self.backend = backend
         self.indices = index_layer(learner.net)  # integer inputs: no cast to float
+        self.parallel = learner.parallel  # this process's share, in a data-parallel run
         self.loader = x if _is_loader(x) else None
         self.shuffle = True if shuffle is None else shuffle
         if self.loader is not None:
@@ -32,7 +33,7 @@ class TrainingData:
                 unscaled_warning=self.loader.transform is None)  # a transform may scale them
             self._target_ndim = targets.ndim  # 1-D regression targets are taken as (N, 1)
             self.samples, self.batch_size = self.loader.x.shape[0], self.loader.batch_size
-            self.steps = len(self.loader)
+            self.steps = self.parallel.loader_steps(self.loader)
             checked = (self.loader.x, self.loader.y)
             self._check_batch = (None if self.loader.transform is None else
                                  lambda xb, yb, who: learner._checked(xb, yb, backend, who)[:2])
@@ -44,7 +45,7 @@ class TrainingData:
                 x, y, *validation_data = split_validation(x, y, validation_split)
             self.x, self.y, self.classify = learner._checked(x, y, backend, "fit")
             self.samples, self.batch_size = self.x.shape[0], learner.batch_size
-            self.steps = -(-self.samples // self.batch_size)
+            self.steps = self.parallel.steps(self.samples, self.batch_size)
             checked = (self.x, self.y)
         self.validation = None
         if validation_data is not None:
@@ -80,10 +81,14 @@ class TrainingData:
 
     def _batches(self, epoch, shuffle):
         if self.loader is not None:
-            for index, (x_batch, y_batch) in enumerate(self.loader.batches(epoch)):
-                yield self._loader_batch(x_batch, y_batch, epoch, index)
+            for index, batch in enumerate(self.loader.batches(epoch)):
+                share = self.parallel.batch_share(*batch)
+                if share is None:  # fewer samples than processes: every process skips it
+                    continue
+                yield self._loader_batch(*share, epoch, index)
             return
         order = self.backend.permutation(self.samples) if shuffle else None
+        order = self.parallel.epoch_order(order, self.samples, self.batch_size)
         yield from batches(self.x, self.y, self.batch_size, self.backend, order)
 
     def _loader_batch(self, x_batch, y_batch, epoch, index):

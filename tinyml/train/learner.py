@@ -7,6 +7,7 @@ from ..backend import resolve_backend
 from ..backend import seed as seed_backends
 from ..core import check_positive_int, no_grad, skip_index_checks
 from ..data.batches import batches
+from ..distributed import data_parallel
 from ..losses import find_fusion
 from ..metrics import make_metric
 from .callbacks import CallbackList, LayerHooks
@@ -48,6 +49,8 @@ class Learner:
         ``"precision"``, ``"recall"``, ``"f1"`` (macro); for training and validation alike
         (``val_f1``). Summed on the device per batch, read once per epoch
         (:mod:`tinyml.metrics.streaming`).
+    distributed : :class:`tinyml.distributed.Communicator`, optional
+        Train data-parallel over its processes (see "More than one process" below).
 
     Notes
     -----
@@ -58,10 +61,26 @@ class Learner:
     step runs the net without that layer and computes the row's fused loss on what reaches it:
     the same loss, with a stable gradient (``(p - y) / N`` at the logits instead of a division
     by a probability).
+
+    More than one process: with ``distributed=comm`` (``tinyml.distributed.init()``, every
+    process of an ``mpirun`` running the same script) ``batch_size`` is per process, and
+    each global batch of ``batch_size x comm.size`` samples holds the samples, in the order,
+    of one process with that batch size and the same seed (rank 0's shuffle; a last batch
+    split unevenly weights each share by its size, one with fewer samples than processes is
+    dropped: :mod:`tinyml.distributed.shares`). ``fit`` starts from rank 0's parameters and
+    buffers, all-reduces the mean gradient before every optimizer step (one collective per
+    dtype), and reduces losses and metrics over the processes, so History and evaluation are
+    the whole run's on every process. Only rank 0 prints and shows progress (a line per
+    epoch, as ``verbose=2``) and runs the callbacks that write files (``rank_zero_only``);
+    ``save_checkpoint`` writes on rank 0 only. ``seed`` seeds each process's own random
+    streams (``tinyml.seed(seed, rank=comm.rank)``), so dropout masks differ between
+    processes. With a DataLoader its batch is the global batch, split over the processes.
+    ``evaluate`` is a collective then: every process calls it. BatchNorm keeps statistics
+    per process unless built with ``sync=True``.
     """
 
     def __init__(self, net, loss, optimizer, batch_size=32, seed=None, backend=None,
-                 metrics=None):
+                 metrics=None, distributed=None):
         check_learner_arguments(net, loss, optimizer)
         self.net = net
         self.loss = loss
@@ -69,8 +88,9 @@ class Learner:
         self.batch_size = check_positive_int("Learner", "batch_size", batch_size)
         if backend is not None:
             net.to(_keeping_dtype_and_device(net, backend))
+        self.parallel = data_parallel(distributed)  # tinyml.distributed's hooks
         if seed is not None:
-            seed_backends(seed)
+            seed_backends(seed, rank=self.parallel.rank)
         self.metrics = _metric_names(metrics)
         self.history = History()
         self.epoch = 0  # epochs done over the whole run (a checkpoint's, after a resume)
@@ -116,6 +136,7 @@ class Learner:
             parameter.zero_grad()
         outputs, loss, gradient = self._forward_loss(x, y, plan.fusion)
         self.net.backward(gradient, input_gradient=False, skip_last=plan.fusion is not None)
+        self.parallel.average_gradients(plan.parameters, samples=x.shape[0])
         self.optimizer.step(plan.parameters)
         return outputs, loss
 
@@ -188,6 +209,7 @@ class Learner:
         epochs = check_positive_int("fit", "epochs", epochs)
         log_every = None if log_every is None else check_positive_int("fit", "log_every",
                                                                       log_every)
+        verbose = self.parallel.verbosity(verbose)  # rank 0 alone shows progress
         display = progress_callbacks(verbose)
         if resume_from is not None:
             load_checkpoint(self, resume_from)
@@ -195,7 +217,7 @@ class Learner:
                             shuffle)
         last = epochs if resume_from is not None else self.epoch + epochs
         history = History()
-        user = list(callbacks or ())
+        user = self.parallel.here(callbacks or ())
         guard = [] if any(isinstance(c, TerminateOnNaN) for c in user) else [TerminateOnNaN()]
         events = CallbackList([LayerHooks(), self.history, history, *guard, *display, *user],
                               self, {"epochs": last, "initial_epoch": self.epoch,
@@ -208,12 +230,17 @@ class Learner:
             return history
         self.stop_training, self.stop_reason = False, None
         logs = {}
-        with StepGuard() as steps:
+        self.parallel.start(self.net)
+        announcement = self.parallel.describe(
+            self.net.backend, None if data.loader is not None else data.batch_size)
+        if verbose and announcement:  # which processes and transport, on rank 0
+            print(announcement, flush=True)
+        with StepGuard() as steps, self.parallel.active():
             try:
                 events.on_train_begin(logs)
                 for epoch in range(self.epoch, last):
                     logs = self._train_epoch(epoch, data, events, steps, shuffle, log_every)
-                    if self.stop_training:
+                    if self.parallel.agree(self.stop_training):
                         break
             except KeyboardInterrupt:
                 history.interrupted = True
@@ -242,11 +269,11 @@ class Learner:
                                         "size": y_batch.shape[0], "step": self.step})
             if progress.due():
                 events.on_progress(batch, progress.read(totals))
-            if self.stop_training:
+            if self.parallel.agree(self.stop_training):
                 break
         final = progress.read(totals)  # every step's loss is read (and checked) by the end
         events.on_progress(batch, final)
-        logs = totals.means(final["sums"])
+        logs = totals.means(final["sums"], across=self.parallel.communicator)
         if data.validation is not None:
             scores = self._evaluate(*data.validation, self.net.backend)
             logs.update({f"val_{key}": value for key, value in scores.items()})
@@ -273,8 +300,10 @@ class Learner:
     def save_checkpoint(self, path):
         """Write the whole training state to `path` (.npz, atomically): weights, buffers,
         optimizer state, epoch and step, the random streams and the history. ``fit(...,
-        resume_from=path)`` goes on from it; see :mod:`tinyml.train.checkpoint`."""
-        save_checkpoint(self, path)
+        resume_from=path)`` goes on from it; see :mod:`tinyml.train.checkpoint`. In a
+        data-parallel run only rank 0 writes (every process holds the same state)."""
+        if self.parallel.is_chief:
+            save_checkpoint(self, path)
 
     @exclusive("load_checkpoint", not_during_fit=True)
     def load_checkpoint(self, path):
@@ -291,14 +320,16 @@ class Learner:
         return self._evaluate(x, y, classify, backend)
 
     def _evaluate(self, x, y, classify, backend):
-        """evaluate() on data that _checked has already prepared."""
+        """evaluate() on data that _checked has already prepared (this process's share of it,
+        summed over the processes, in a data-parallel run)."""
         totals = RunningTotals(classify, self.metrics)
         fusion = self.fusion
+        x, y, across = self.parallel.evaluation_share(x, y)
         with _inference(self.net):
             for x_batch, y_batch in batches(x, y, self.batch_size, backend):
                 outputs, loss, _ = self._forward_loss(x_batch, y_batch, fusion)
                 totals.add(outputs, loss, y_batch)
-        return totals.means()
+        return totals.means(across=across)
 
     @exclusive("predict")
     def predict(self, x):
