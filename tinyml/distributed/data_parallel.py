@@ -52,39 +52,49 @@ class OneProcess:
     is_chief = True
 
     def start(self, net):
-        pass
+        """Nothing to align: the only process holds the parameters."""
 
     def average_gradients(self, parameters, samples):
-        pass
+        """Nothing to average: the gradients are the whole batch's."""
 
     def active(self):
+        """No communicator to make current (sync BatchNorm computes alone)."""
         return contextlib.nullcontext()
 
     def verbosity(self, verbose):
+        """`verbose` as given: this process shows progress."""
         return verbose
 
     def agree(self, stop):
+        """`stop` itself: no other process to ask."""
         return bool(stop)
 
     def here(self, callbacks):
+        """Every callback runs here."""
         return list(callbacks)
 
     def steps(self, samples, batch_size):
+        """The batches of an epoch, the last one short when `samples` do not divide."""
         return -(-samples // batch_size)
 
     def loader_steps(self, loader):
+        """The loader's own number of batches."""
         return len(loader)
 
     def epoch_order(self, order, samples, batch_size):
+        """`order` as it is: every sample is this process's."""
         return order
 
     def batch_share(self, x_batch, y_batch):
+        """The whole batch."""
         return x_batch, y_batch
 
     def evaluation_share(self, x, y):
+        """All the samples, and no communicator to sum over."""
         return x, y, None
 
     def describe(self, backend, batch_size=None):
+        """None: a run of one process has nothing to announce."""
         return None
 
 
@@ -118,6 +128,7 @@ class DataParallel:
             parameter.grad[...] = mean
 
     def active(self):
+        """The communicator made current while training (what ``sync`` BatchNorm uses)."""
         return use_communicator(self.communicator)
 
     def verbosity(self, verbose):
@@ -129,6 +140,7 @@ class DataParallel:
         return 0 if not self.is_chief else (2 if verbose else 0)
 
     def agree(self, stop):
+        """True on every process when any process asks to stop (one small collective)."""
         return self.communicator.any(stop)
 
     def here(self, callbacks):
@@ -141,6 +153,7 @@ class DataParallel:
 
     # ---------------------------------------------------------------- the samples
     def steps(self, samples, batch_size):
+        """The global batches of an epoch that every process gets a sample of."""
         kept = len(global_batches(samples, batch_size * self.size, self.size))
         if kept == 0:
             raise ValueError(f"fit: {samples} samples cannot be split over {self.size} "
