@@ -17,10 +17,12 @@ RANKS = {
     "losses": 4,  # the fusion table names layer classes
     "train": 5, "callbacks": 5, "models": 5, "testing": 5,
     "viz": 5,  # host-side pictures: reads nets and layers, never the loop
+    "onnx": 5,  # export: runs a net's forward on ndonnx arrays
     "cli": 6,
 }
 MATH = ("core", "layers", "losses", "optim", "train", "metrics", "init")
-ARRAY_LIBRARIES = {"numpy", "cupy", "cupyx", "torch", "array_api_compat", "array_api_strict"}
+ARRAY_LIBRARIES = {"numpy", "cupy", "cupyx", "torch", "array_api_compat", "array_api_strict",
+                   "ndonnx", "spox"}
 
 
 def modules():

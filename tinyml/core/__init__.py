@@ -2,7 +2,13 @@
 discovery, per-call records, modes, moves, hyperparameters and configs), Net, ``load_net``
 and ``no_grad``."""
 
-from .checks import check_input_dim, check_positive_int, format_shape, shape_error
+from .checks import (
+    check_input_dim,
+    check_positive_int,
+    format_shape,
+    reshape_target,
+    shape_error,
+)
 from .config import register_layer, registered_layers
 from .layer import Layer
 from .loading import LoadResult
@@ -24,5 +30,6 @@ __all__ = [
     "no_grad",
     "register_layer",
     "registered_layers",
+    "reshape_target",
     "shape_error",
 ]
