@@ -9,7 +9,7 @@ average pooling's is ``col2im_matmul`` with the constant kernel ``1 / (kh kw)``.
 
 from ..backend import array_namespace, device_of
 from ..backend.ops import avg_pool2d, max_pool2d
-from ..core import Layer, check_input_dim, check_positive_int, shape_error
+from ..core import Layer, check_input_dim, check_positive_int, reshape_target, shape_error
 from ._windows import (
     col2im_matmul,
     conv_output_size,
@@ -336,8 +336,11 @@ class MaxUnpool2D(Layer):
                              names=lambda: ["input", f"the latest input of {self._pool.describe()}",
                                             f"the latest output of {self._pool.describe()}"])
         self._remember(pooled_input, pooled, output_shape=output_shape)
-        return route_to_maxima(input, pooled_input, pooled, self._pool.size,
-                               stride=self._pool.stride, xp=xp)
+        output = route_to_maxima(input, pooled_input, pooled, self._pool.size,
+                                 stride=self._pool.stride, xp=xp)
+        # A view on NumPy; on ndonnx (an ONNX export) it gives back the static shape that
+        # the in-place additions lose, which a Flatten after it needs.
+        return xp.reshape(output, reshape_target(output_shape))
 
     def backward(self, in_gradient, *, input_gradient=True):
         xp, pooled_input, pooled = self._recall(in_gradient)

@@ -5,7 +5,7 @@ import os
 import tempfile
 
 from ..core import Layer
-from .graph import name_batch_axis, sign, weights_as_initializers, with_opset
+from .graph import name_batch_axis, order_ends, sign, weights_as_initializers, with_opset
 from .tracing import LayerNotTraceable, host_values, owned_arrays, traced
 
 INPUT, OUTPUT = "input", "output"
@@ -73,7 +73,7 @@ def export(net, path, *, input_shape, opset=None):
     _check_opset(opset)
     path = _checked_path(path)
     ndonnx, onnx = _require()
-    net.output_shape(shapes)  # a shape the net cannot take: the layer's own ValueError
+    _check_fits(net, shapes)
     values = host_values(owned_arrays(net))
     with traced(net, values) as arguments:
         inputs = _arguments(ndonnx, shapes)
@@ -85,6 +85,7 @@ def export(net, path, *, input_shape, opset=None):
         outputs = _outputs(ndonnx, net, result)
         model = ndonnx.build({**inputs, **arguments}, outputs, drop_unused=True)
     weights_as_initializers(model, values)
+    order_ends(model, inputs, outputs)
     name_batch_axis(model)
     sign(model, _description(net, shapes))
     model = with_opset(model, opset)
@@ -117,6 +118,28 @@ def _checked_shape(shape, what):
             raise error(f"tinyml.onnx.export: {what} {tuple(shape)!r}: {where} must be "
                         f"{allowed}; got {extent!r}. Only the batch axis can be dynamic.")
     return tuple(None if extent is None else int(extent) for extent in shape)
+
+
+def _check_fits(net, shapes):
+    """The layer's own ValueError for a shape the net cannot take; a hint when the shape
+    fits with a batch axis in front (one sample's shape was given)."""
+    try:
+        net.output_shape(shapes)
+    except ValueError as error:
+        if isinstance(shapes, tuple) and _takes(net, (None, *shapes)):
+            raise ValueError(
+                f"tinyml.onnx.export: input_shape {shapes} is one sample's shape; it is batch "
+                f"first: input_shape={(None, *shapes)} for any batch size, or a fixed batch "
+                "in place of None") from error
+        raise
+
+
+def _takes(net, shape):
+    try:
+        net.output_shape(shape)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_opset(opset):

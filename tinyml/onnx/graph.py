@@ -24,6 +24,15 @@ def weights_as_initializers(model, values):
                              for name, array in values.items() if name in used)  # key order
 
 
+def order_ends(model, inputs, outputs):
+    """Put the graph's inputs and outputs in the order of the names `inputs` and `outputs`
+    (spox's order varies from one process to the next)."""
+    for ends, names in ((model.graph.input, inputs), (model.graph.output, outputs)):
+        ordered = sorted(ends, key=lambda value: list(names).index(value.name))
+        del ends[:]
+        ends.extend(ordered)
+
+
 def name_batch_axis(model):
     """Call the first axis of each input and output ``batch`` where its size is not fixed."""
     for value in (*model.graph.input, *model.graph.output):
