@@ -359,3 +359,31 @@ def test_the_readme_example_runs(numpy32, tmp_path, monkeypatch):
     exec(compile(example, "README.md", "exec"), namespace)
     assert namespace["probabilities"].shape == (5, 10)
     assert (tmp_path / "digits.onnx").stat().st_size > 0
+
+
+@pytest.mark.parametrize(("shape", "error", "match"),
+                         [((None, 1, 8.0, 8), TypeError, r"axis 2 must be an int >= 1; got 8\.0"),
+                          ((None, True, 8, 8), TypeError, "axis 1 must be an int >= 1; got True"),
+                          ((0, 1, 8, 8), ValueError, r"the batch size must be None \(any batch"),
+                          ("1,8,8", TypeError, r"input_shape must be a tuple such as"),
+                          ((), TypeError, r"input_shape must be a tuple such as")])
+def test_a_malformed_input_shape_is_refused_before_anything_runs(shape, error, match, tmp_path):
+    with pytest.raises(error, match=match):
+        tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "cnn.onnx", input_shape=shape)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("path", "error", "match"),
+                         [(".", ValueError, "is a folder; name a file in it"),
+                          ("missing/net.onnx", FileNotFoundError, "create it first")])
+def test_a_path_that_cannot_be_written_is_refused(path, error, match, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(error, match=match):
+        tinyml.onnx.export(tinyml.models.cnn(), path, input_shape=(None, 1, 8, 8))
+
+
+@pytest.mark.parametrize("opset", ["21", 21.0, True])
+def test_an_opset_that_is_not_an_int_is_refused(opset, tmp_path):
+    with pytest.raises(TypeError, match=r"opset must be an int such as 21, or None"):
+        tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "cnn.onnx",
+                           input_shape=(None, 1, 8, 8), opset=opset)

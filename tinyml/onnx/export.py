@@ -110,11 +110,11 @@ def _checked_shape(shape, what):
     for axis, extent in enumerate(shape):
         if extent is None and axis == 0:
             continue
-        if isinstance(extent, bool) or not isinstance(extent, numbers.Integral) or extent < 1:
+        is_int = isinstance(extent, numbers.Integral) and not isinstance(extent, bool)
+        if not is_int or extent < 1:
             where = "the batch size" if axis == 0 else f"axis {axis}"
             allowed = "None (any batch size) or an int >= 1" if axis == 0 else "an int >= 1"
-            error = TypeError if extent is not None and not isinstance(extent, numbers.Integral) \
-                else ValueError
+            error = ValueError if is_int or extent is None else TypeError
             raise error(f"tinyml.onnx.export: {what} {tuple(shape)!r}: {where} must be "
                         f"{allowed}; got {extent!r}. Only the batch axis can be dynamic.")
     return tuple(None if extent is None else int(extent) for extent in shape)
