@@ -755,3 +755,31 @@ def _(tmp_path):
     from tinyml.cli.exporting import input_shape_of
 
     input_shape_of(Net([Flatten("flat"), Linear("fc", 12, 2)]), "net.npz")
+
+
+@trigger("onnx-input-shape-type")
+def _(tmp_path):
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "cnn.onnx", input_shape="1,8,8")
+
+
+@trigger("onnx-input-dtype")
+def _(tmp_path):
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "cnn.onnx", input_shape=(None, 1, 8, 8),
+                       input_dtype="uint8")
+
+
+@trigger("onnx-opset-type")
+def _(tmp_path):
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "cnn.onnx", input_shape=(None, 1, 8, 8),
+                       opset="21")
+
+
+@trigger("onnx-path-folder")
+def _(tmp_path):
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path, input_shape=(None, 1, 8, 8))
+
+
+@trigger("onnx-path-no-folder")
+def _(tmp_path):
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "missing" / "cnn.onnx",
+                       input_shape=(None, 1, 8, 8))

@@ -387,3 +387,34 @@ def test_an_opset_that_is_not_an_int_is_refused(opset, tmp_path):
     with pytest.raises(TypeError, match=r"opset must be an int such as 21, or None"):
         tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "cnn.onnx",
                            input_shape=(None, 1, 8, 8), opset=opset)
+
+
+class Lookup(tinyml.Layer):
+    """y[n, t] = table[x[n, t]]: rows of a table picked by integer input, as an embedding."""
+
+    def __init__(self, name, rows, width):
+        super().__init__(name)
+        self.table = tinyml.Parameter(tinyml.get_backend().normal((rows, width)))
+
+    def output_shape(self, input_shape):
+        return (*input_shape, self.table.shape[1])
+
+    def forward(self, input):
+        xp = tinyml.backend.array_namespace(input, self.table.data)
+        self._remember(output_shape=self.output_shape(input.shape))
+        flat = xp.take(self.table.data, xp.reshape(input, (-1,)), axis=0)
+        return xp.reshape(flat, (-1, input.shape[1], self.table.shape[1]))
+
+
+def test_integer_input_for_a_net_that_looks_up_indices(numpy32, tmp_path):
+    net = tinyml.Net([Lookup("lookup", 7, 3), Flatten("flat"), Linear("fc", 12, 2)])
+    model, session = exported(net, (None, 4), tmp_path / "net.onnx", input_dtype="int64")
+    assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.INT64
+    indices = np.random.default_rng(0).integers(0, 7, size=(5, 4))
+    got = session.run(None, {"input": indices})[0]
+    with tinyml.no_grad():
+        want = tinyml.to_numpy(net.forward(tinyml.asarray(indices)))
+    np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
+    with pytest.raises(ValueError, match=r"input_dtype must be one of \('float32', 'int64'"):
+        tinyml.onnx.export(net, tmp_path / "net.onnx", input_shape=(None, 4),
+                           input_dtype="uint8")

@@ -9,10 +9,11 @@ from .graph import name_batch_axis, order_ends, sign, weights_as_initializers, w
 from .tracing import LayerNotTraceable, host_values, owned_arrays, traced
 
 INPUT, OUTPUT = "input", "output"
+INPUT_DTYPES = ("float32", "int64", "int32")
 INSTALL = 'pip install "tinyml-xp[onnx]" (or: pip install ndonnx onnx onnxruntime)'
 
 
-def export(net, path, *, input_shape, opset=None):
+def export(net, path, *, input_shape, opset=None, input_dtype="float32"):
     """Write `net`'s eval-mode forward to `path` as an ONNX model; returns the ModelProto.
 
     Parameters
@@ -28,6 +29,9 @@ def export(net, path, *, input_shape, opset=None):
     opset : int, optional
         The ONNX opset to write. None: the lowest one holding every operator in the graph
         (opset 21 or less); a newer one is reached with ONNX's version converter.
+    input_dtype : {"float32", "int64", "int32"}
+        The input's dtype: float32 for data, an integer type for a net that starts by looking
+        up indices (an embedding). The weights are float32 whatever the net's dtype.
 
     Returns
     -------
@@ -71,12 +75,13 @@ def export(net, path, *, input_shape, opset=None):
                         f"{type(net).__name__}")
     shapes = _checked_input_shape(input_shape)
     _check_opset(opset)
+    _check_input_dtype(input_dtype)
     path = _checked_path(path)
     ndonnx, onnx = _require()
     _check_fits(net, shapes)
     values = host_values(owned_arrays(net))
     with traced(net, values) as arguments:
-        inputs = _arguments(ndonnx, shapes)
+        inputs = _arguments(ndonnx, shapes, getattr(ndonnx, input_dtype))
         try:
             result = net.forward(inputs[INPUT] if isinstance(shapes, tuple)
                                  else list(inputs.values()))
@@ -142,6 +147,12 @@ def _takes(net, shape):
     return True
 
 
+def _check_input_dtype(input_dtype):
+    if input_dtype not in INPUT_DTYPES:
+        raise ValueError(f"tinyml.onnx.export: input_dtype must be one of {INPUT_DTYPES}; got "
+                         f"{input_dtype!r}")
+
+
 def _check_opset(opset):
     if opset is None:
         return
@@ -178,11 +189,11 @@ def _require():
 
 
 # ---------------------------------------------------------------- the graph's ends
-def _arguments(ndonnx, shapes):
-    """{name: float32 ndonnx argument}: ``input``, or ``input_0``, ``input_1``, ... for a list."""
+def _arguments(ndonnx, shapes, dtype):
+    """{name: ndonnx argument}: ``input``, or ``input_0``, ``input_1``, ... for a list."""
     if isinstance(shapes, tuple):
-        return {INPUT: ndonnx.argument(shape=shapes, dtype=ndonnx.float32)}
-    return {f"{INPUT}_{i}": ndonnx.argument(shape=shape, dtype=ndonnx.float32)
+        return {INPUT: ndonnx.argument(shape=shapes, dtype=dtype)}
+    return {f"{INPUT}_{i}": ndonnx.argument(shape=shape, dtype=dtype)
             for i, shape in enumerate(shapes)}
 
 
@@ -209,9 +220,9 @@ def _refusal(failure):
 
 
 def _description(net, shapes):
-    return (f"{net.describe()}, exported by tinyml: its eval-mode forward in float32 for input "
-            f"{shapes} (None: any batch size). Initializers are named by the net's state_dict "
-            "keys.")
+    return (f"{net.describe()}, exported by tinyml: its eval-mode forward, float32 weights, for "
+            f"input {shapes} (None: any batch size). Initializers are named by the net's "
+            "state_dict keys.")
 
 
 def _write(model, path):
