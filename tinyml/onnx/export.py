@@ -5,7 +5,14 @@ import os
 import tempfile
 
 from ..core import Layer
-from .graph import name_batch_axis, order_ends, sign, weights_as_initializers, with_opset
+from .graph import (
+    drop_unused_outputs,
+    name_batch_axis,
+    order_ends,
+    sign,
+    weights_as_initializers,
+    with_opset,
+)
 from .tracing import LayerNotTraceable, host_values, owned_arrays, traced
 
 INPUT, OUTPUT = "input", "output"
@@ -91,6 +98,7 @@ def export(net, path, *, input_shape, opset=None, input_dtype="float32"):
         model = ndonnx.build({**inputs, **arguments}, outputs, drop_unused=True)
     weights_as_initializers(model, values)
     order_ends(model, inputs, outputs)
+    drop_unused_outputs(model)
     name_batch_axis(model)
     sign(model, _description(net, shapes))
     model = with_opset(model, opset)

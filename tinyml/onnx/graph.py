@@ -33,6 +33,25 @@ def order_ends(model, inputs, outputs):
         ends.extend(ordered)
 
 
+def drop_unused_outputs(model):
+    """Leave out each node's trailing outputs that nothing reads, where the operator's schema
+    makes them optional: spox always asks MaxPool for its Indices, and onnxruntime computes
+    them on a slow path (about 10x the pooling alone) when they are there."""
+    from onnx import defs
+
+    opset = graph_opset(model)
+    read = {name for node in model.graph.node for name in node.input}
+    read |= {value.name for value in model.graph.output}
+    for node in model.graph.node:
+        if node.domain not in ("", "ai.onnx"):
+            continue
+        schema = defs.get_schema(node.op_type, opset)
+        while len(node.output) > 1 and node.output[-1] not in read and \
+                schema.outputs[min(len(node.output), len(schema.outputs)) - 1].option == \
+                defs.OpSchema.FormalParameterOption.Optional:
+            node.output.pop()
+
+
 def name_batch_axis(model):
     """Call the first axis of each input and output ``batch`` where its size is not fixed."""
     for value in (*model.graph.input, *model.graph.output):
