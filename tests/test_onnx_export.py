@@ -420,3 +420,11 @@ def test_integer_input_for_a_net_that_looks_up_indices(numpy32, tmp_path):
     with pytest.raises(ValueError, match=r"input_dtype must be one of \('float32', 'int64'"):
         tinyml.onnx.export(net, tmp_path / "net.onnx", input_shape=(None, 4),
                            input_dtype="uint8")
+
+
+def test_the_natives_run_even_where_the_portable_paths_are_forced(numpy32, tmp_path):
+    from tinyml.backend import portable_ops
+
+    with portable_ops():
+        model, _ = exported(tinyml.models.cnn(), (None, 1, 8, 8), tmp_path / "cnn.onnx")
+    assert operators(model).count("Conv") == 1

@@ -2,14 +2,16 @@
 
 While :func:`traced` runs, every parameter and buffer of the net is an ndonnx argument named
 by its ``state_dict`` key, the net is in eval mode, ``tinyml.no_grad()`` holds (no records),
-and each layer's forward is wrapped so that a failure names the layer it happened in. When it
+the backend operations run their natives (the ONNX operators), even where
+``TINYML_PORTABLE_OPS=1`` or ``portable_ops()`` forces the portable paths, and each layer's
+forward is wrapped so that a failure names the layer it happened in. When it
 ends, every layer's attributes, every parameter's and buffer's array, and the backend and
 random streams are put back as they were, whatever happened.
 """
 
 import contextlib
 
-from ..backend import is_floating, restore, snapshot, to_numpy
+from ..backend import is_floating, portable_ops, restore, snapshot, to_numpy
 from ..core import no_grad
 
 
@@ -67,7 +69,7 @@ def traced(net, values):
         net.eval()
         for layer in layers:
             _name_failures(layer)
-        with no_grad():
+        with no_grad(), portable_ops(False):
             yield arguments
     finally:
         for layer, attributes in saved_layers:
