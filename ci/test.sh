@@ -5,4 +5,4 @@
 # and bound each mpirun with a timeout.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pip install -e ".[test,data,plots,tensorboard,mpi]" && python -m pytest
+pip install -e ".[test,data,plots,tensorboard,mpi,onnx]" && python -m pytest

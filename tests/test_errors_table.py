@@ -1217,3 +1217,87 @@ def _():
 @trigger("batchnorm-sync-not-bool")
 def _():
     tinyml.layers.BatchNorm1D("bn", 4, sync="yes")
+
+# ---------------------------------------------------------------- export to ONNX
+def _onnx_extra():
+    pytest.importorskip("ndonnx")
+    pytest.importorskip("onnx")
+
+
+@trigger("onnx-extra-missing")
+def _(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ndonnx", None)
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "cnn.onnx", input_shape=(None, 1, 8, 8))
+
+
+@trigger("onnx-not-a-net")
+def _(tmp_path):
+    tinyml.onnx.export([Linear("fc", 4, 3), ReLu("relu")], tmp_path / "net.onnx",
+                       input_shape=(None, 4))
+
+
+@trigger("onnx-sample-shape")
+def _(tmp_path):
+    _onnx_extra()
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "cnn.onnx", input_shape=(1, 8, 8))
+
+
+@trigger("onnx-dynamic-axis")
+def _(tmp_path):
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "cnn.onnx", input_shape=(None, 1, None, 8))
+
+
+@trigger("onnx-opset")
+def _(tmp_path):
+    _onnx_extra()
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "cnn.onnx", input_shape=(None, 1, 8, 8),
+                       opset=7)
+
+
+class Noise(tinyml.Layer):
+    """y = x + noise drawn where x lives, in every mode: no ONNX form."""
+
+    def forward(self, input):
+        return input + tinyml.backend.backend_of(input).normal(input.shape, dtype=input.dtype)
+
+
+@trigger("onnx-layer-refused")
+def _(tmp_path):
+    _onnx_extra()
+    tinyml.onnx.export(Net([Linear("fc", 4, 3), Noise("noise")]), tmp_path / "net.onnx",
+                       input_shape=(None, 4))
+
+
+@trigger("cli-export-input-shape")
+def _(tmp_path):
+    from tinyml.cli.exporting import input_shape_of
+
+    input_shape_of(Net([Flatten("flat"), Linear("fc", 12, 2)]), "net.npz")
+
+
+@trigger("onnx-input-shape-type")
+def _(tmp_path):
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "cnn.onnx", input_shape="1,8,8")
+
+
+@trigger("onnx-input-dtype")
+def _(tmp_path):
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "cnn.onnx", input_shape=(None, 1, 8, 8),
+                       input_dtype="uint8")
+
+
+@trigger("onnx-opset-type")
+def _(tmp_path):
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "cnn.onnx", input_shape=(None, 1, 8, 8),
+                       opset="21")
+
+
+@trigger("onnx-path-folder")
+def _(tmp_path):
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path, input_shape=(None, 1, 8, 8))
+
+
+@trigger("onnx-path-no-folder")
+def _(tmp_path):
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "missing" / "cnn.onnx",
+                       input_shape=(None, 1, 8, 8))

@@ -3,6 +3,7 @@ datasets read from disk (scikit-learn's digits, Fashion-MNIST, MNIST, any IDX fo
 
 - ``tinyml train``: :mod:`tinyml.cli.training`
 - ``tinyml evaluate``, ``predict``, ``summary``: :mod:`tinyml.cli.evaluation`
+- ``tinyml export``: :mod:`tinyml.cli.exporting`
 
 Every bad flag value ends the command with one line, ``tinyml: error: ...`` (or argparse's
 usage and ``tinyml COMMAND: error: ...``), and exit status 2, never a traceback.
@@ -15,6 +16,7 @@ from .. import __version__
 from ..distributed import abort_run
 from .arguments import check_file_to_write
 from .evaluation import add_evaluate_parser, add_predict_parser, add_summary_parser
+from .exporting import add_export_parser
 from .optimizers import (
     OPTIMIZERS,
     SCHEDULES,
@@ -44,6 +46,7 @@ def build_parser():
     add_evaluate_parser(commands)
     add_predict_parser(commands)
     add_summary_parser(commands)
+    add_export_parser(commands)
     return parser
 
 

@@ -2,7 +2,13 @@
 discovery, per-call records, modes, moves, hyperparameters and configs), Net, ``load_net``,
 ``no_grad`` and ``skip_index_checks``."""
 
-from .checks import check_input_dim, check_positive_int, format_shape, shape_error
+from .checks import (
+    check_input_dim,
+    check_positive_int,
+    format_shape,
+    reshape_target,
+    shape_error,
+)
 from .config import register_layer, registered_layers
 from .indices import index_checks_enabled, skip_index_checks
 from .layer import Layer
@@ -26,6 +32,7 @@ __all__ = [
     "no_grad",
     "register_layer",
     "registered_layers",
+    "reshape_target",
     "shape_error",
     "skip_index_checks",
 ]

@@ -22,6 +22,12 @@ def check_input_dim(owner, input_dim, rank):
     return tuple(check_positive_int(owner, "input_dim", extent) for extent in input_dim)
 
 
+def reshape_target(shape):
+    """`shape` as ``xp.reshape`` takes it: an unknown batch extent (None, as ndonnx gives the
+    dynamic batch of an ONNX export) becomes -1, which reshape infers from the size."""
+    return shape if shape[0] is not None else (-1, *shape[1:])
+
+
 def format_shape(shape, unknown="batch"):
     """``(batch, 784)`` for (None, 784); ``(3,)`` for a 1-tuple; "?" for no shape at all."""
     if shape is None:

@@ -20,7 +20,7 @@ slice loop is their portable path, and NumPy, PyTorch and CuPy have faster nativ
 """
 
 from ..backend import device_of
-from ..backend.ops import col2im_matmul, im2col, reach, window_slices
+from ..backend.ops import col2im_matmul, crop2d, im2col, pad2d, reach, window_slices
 
 __all__ = [
     "col2im_matmul",
@@ -51,32 +51,6 @@ def same_padding(size, kernel, *, stride, dilation=1):
     return total // 2, total - total // 2
 
 
-def _sides(padding):
-    """(top, bottom, left, right) from an int (all four) or a 4-tuple."""
-    return (padding,) * 4 if isinstance(padding, int) else tuple(padding)
-
-
-def pad2d(x, padding, *, xp):
-    """`x` (N, C, H, W) with zeros around H and W: `padding` on each side, or
-    ``(top, bottom, left, right)``."""
-    top, bottom, left, right = _sides(padding)
-    if top == bottom == left == right == 0:
-        return x
-    n, c, h, w = x.shape
-    padded = xp.zeros((n, c, h + top + bottom, w + left + right), dtype=x.dtype,
-                      device=device_of(x))
-    padded[:, :, top:top + h, left:left + w] = x
-    return padded
-
-
-def crop2d(x, padding):
-    """The adjoint of pad2d: `x` without the padded rows and columns (the same `padding`)."""
-    top, bottom, left, right = _sides(padding)
-    if top == bottom == left == right == 0:
-        return x
-    return x[:, :, top:x.shape[2] - bottom, left:x.shape[3] - right]
-
-
 def correlate_columns(a, cols, *, xp):
     """sum_n a[n] @ cols[n]^T: the weight gradient of a convolution written as im2col.
 
@@ -96,7 +70,7 @@ def max_windows(x, size, *, stride, out_h, out_w):
 def first_maxima(x, y, size, *, stride, xp):
     """((i, j, (rows, cols)), mask) per window offset: where offset (i, j) holds its window's
     FIRST maximum in row-major order (PyTorch's rule for ties); `y` is the max-pooled `x`."""
-    unclaimed = xp.ones(y.shape, dtype=xp.bool, device=device_of(y))
+    unclaimed = xp.ones_like(y, dtype=xp.bool)
     for offset, view in max_windows(x, size, stride=stride, out_h=y.shape[2], out_w=y.shape[3]):
         hit = view == y
         yield offset, hit & unclaimed
@@ -109,7 +83,7 @@ def route_to_maxima(values, x, y, size, *, stride, xp):
 
     Max pooling's backward, and max unpooling's forward. Windows that share a maximum add.
     """
-    out = xp.zeros(x.shape, dtype=values.dtype, device=device_of(values))
+    out = xp.zeros_like(x, dtype=values.dtype)
     for (_, _, (rows, cols)), chosen in first_maxima(x, y, size, stride=stride, xp=xp):
         out[:, :, rows, cols] += values * xp.astype(chosen, values.dtype)
     return out

@@ -3,12 +3,15 @@
 Both are built from the three window operations in ``_windows.py``: ``im2col`` (windows to
 columns), ``col2im_matmul`` (its adjoint) and ``correlate_columns`` (the weight gradient).
 A convolution's math is the two functions ``correlate`` and ``correlate_backward`` below,
-which Conv2D and Conv1D (``conv1d.py``, images one row high) run.
+which Conv2D and Conv1D (``conv1d.py``, images one row high) run. A forward that keeps no
+record (inside ``tinyml.no_grad()``) needs no columns for backward: it runs the backend
+operation ``conv2d`` instead, the same numbers in one call (one ``Conv`` in an ONNX export).
 """
 
 import numbers
 
-from ..core import Layer, check_input_dim, check_positive_int, shape_error
+from ..backend.ops import conv2d
+from ..core import Layer, check_input_dim, check_positive_int, grad_enabled, shape_error
 from ._windows import (
     col2im_matmul,
     conv_output_size,
@@ -188,6 +191,9 @@ class Conv2D(_Conv2DBase):
     def forward(self, input):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
+        if not grad_enabled():  # no record to keep, so no columns: the one-call convolution
+            return conv2d(input, self.weight.data, self.bias.data, stride=self.stride,
+                          dilation=self.dilation, pads=self.pads, xp=xp)
         output, cols = correlate(input, self.weight.data, self.bias.data, stride=self.stride,
                                  dilation=self.dilation, pads=self.pads,
                                  out_hw=(self.out_h, self.out_w), xp=xp)

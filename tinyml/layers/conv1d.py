@@ -1,6 +1,14 @@
 """Conv1D: Conv2D's machinery on sequences, viewed as images one row high."""
 
-from ..core import Layer, check_input_dim, check_positive_int, shape_error
+from ..backend.ops import conv2d
+from ..core import (
+    Layer,
+    check_input_dim,
+    check_positive_int,
+    grad_enabled,
+    reshape_target,
+    shape_error,
+)
 from ._windows import conv_output_size, same_padding
 from .conv import check_padding, correlate, correlate_backward
 
@@ -104,9 +112,14 @@ class Conv1D(Layer):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
         n, (c, length) = input.shape[0], self.input_dim
-        output, cols = correlate(xp.reshape(input, (n, c, 1, length)), self._kernel(xp),
-                                 self.bias.data, stride=self.stride, dilation=self.dilation,
-                                 pads=(0, 0, *self.pads), out_hw=(1, self.out_len), xp=xp)
+        image = xp.reshape(input, reshape_target((n, c, 1, length)))
+        if not grad_enabled():  # no record to keep, so no columns: the one-call convolution
+            output = conv2d(image, self._kernel(xp), self.bias.data, stride=self.stride,
+                            dilation=self.dilation, pads=(0, 0, *self.pads), xp=xp)
+            return xp.reshape(output, reshape_target(output_shape))
+        output, cols = correlate(image, self._kernel(xp), self.bias.data, stride=self.stride,
+                                 dilation=self.dilation, pads=(0, 0, *self.pads),
+                                 out_hw=(1, self.out_len), xp=xp)
         self._remember(cols, output_shape=output_shape)
         return xp.reshape(output, output_shape)
 

@@ -3,7 +3,7 @@
 
 import math
 
-from ..core import Layer, format_shape, shape_error
+from ..core import Layer, format_shape, reshape_target, shape_error
 
 
 class Flatten(Layer):
@@ -26,7 +26,7 @@ class Flatten(Layer):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
         self._remember(tuple(input.shape), output_shape=output_shape)
-        return xp.reshape(input, output_shape)
+        return xp.reshape(input, reshape_target(output_shape))
 
     def backward(self, in_gradient, *, input_gradient=True):
         xp, input_shape = self._recall(in_gradient)

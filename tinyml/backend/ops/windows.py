@@ -35,6 +35,32 @@ def reach(out, kernel, *, stride, dilation):
     return stride * (out - 1) + dilation * (kernel - 1) + 1
 
 
+def sides(padding):
+    """(top, bottom, left, right) from an int (all four) or a 4-tuple."""
+    return (padding,) * 4 if isinstance(padding, int) else tuple(padding)
+
+
+def pad2d(x, padding, *, xp):
+    """`x` (N, C, H, W) with zeros around H and W: `padding` on each side, or
+    ``(top, bottom, left, right)``."""
+    top, bottom, left, right = sides(padding)
+    if top == bottom == left == right == 0:
+        return x
+    n, c, h, w = x.shape
+    padded = xp.zeros((n, c, h + top + bottom, w + left + right), dtype=x.dtype,
+                      device=device_of(x))
+    padded[:, :, top:top + h, left:left + w] = x
+    return padded
+
+
+def crop2d(x, padding):
+    """The adjoint of pad2d: `x` without the padded rows and columns (the same `padding`)."""
+    top, bottom, left, right = sides(padding)
+    if top == bottom == left == right == 0:
+        return x
+    return x[:, :, top:x.shape[2] - bottom, left:x.shape[3] - right]
+
+
 # ---------------------------------------------------------------------------- im2col
 def _check_im2col(x, kh, kw, *, stride, dilation, out_h, out_w, xp=None):
     need = (reach(out_h, kh, stride=stride, dilation=dilation),
