@@ -98,7 +98,7 @@ class Reshape(Layer):
 
     Shape
     -----
-    input (batch, d_1, ..., d_k) -> output (batch, *shape), where the product of `shape`
+    input (batch, d_1, ..., d_k) -> output ``(batch, *shape)``, where the product of `shape`
     equals :math:`d_1 \cdots d_k`.
 
     Notes
