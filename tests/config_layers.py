@@ -97,7 +97,15 @@ def _cell_net(kind):
     return make
 
 
-NETS = {"MaxUnpool2D": _unpool_net,
+
+def _self_attention_net():
+    """DotProductAttention's case takes q, k and v; a Net passes one array, which it takes as
+    self-attention (q = k = v)."""
+    x = np.random.default_rng(0).standard_normal((2, 3, 4))
+    return tinyml.Net([LAYERS["DotProductAttention"].make()]), tinyml.asarray(x)
+
+
+NETS = {"MaxUnpool2D": _unpool_net, "DotProductAttention": _self_attention_net,
         **{kind: _cell_net(kind) for kind in ("RNNCell", "LSTMCell", "GRUCell")}}
 
 

@@ -31,11 +31,14 @@ from tinyml import Learner, Net, layers
 from tinyml.backend import make_backend
 from tinyml.layers import (
     Conv2D,
+    DotProductAttention,
     Dropout,
     Flatten,
     FullyConnected,
     Linear,
+    MultiHeadAttention,
     Pool2D,
+    PositionalEncoding,
     ReLu,
     Residual,
     Softmax,
@@ -461,6 +464,44 @@ def _():
 @trigger("reshape-two-unknowns")
 def _():
     tinyml.layers.Reshape("r", (-1, -1))
+
+@trigger("attention-mask-not-boolean")
+def _():
+    q = tinyml.asarray(np.ones((2, 3, 4)))
+    DotProductAttention("att").forward(q, q, q, mask=tinyml.asarray(np.ones((3, 3))))
+
+
+@trigger("attention-mask-shape")
+def _():
+    q = tinyml.asarray(np.ones((2, 3, 4)))
+    DotProductAttention("att").forward(q, q, q, mask=tinyml.asarray(np.ones((2, 3), dtype=bool)))
+
+
+@trigger("attention-shapes")
+def _():
+    q, k = tinyml.asarray(np.ones((2, 3, 4))), tinyml.asarray(np.ones((2, 5, 3)))
+    DotProductAttention("att").forward(q, k, k)
+
+
+@trigger("attention-key-without-value")
+def _():
+    x = tinyml.asarray(np.ones((2, 3, 8)))
+    MultiHeadAttention("mha", 8, 2).forward(x, x)
+
+
+@trigger("attention-scale")
+def _():
+    DotProductAttention("att", scale=0)
+
+
+@trigger("attention-heads")
+def _():
+    MultiHeadAttention("mha", 10, 4)
+
+
+@trigger("positional-too-long")
+def _():
+    PositionalEncoding("pos", 4, 3).forward(tinyml.asarray(np.ones((2, 6, 3))))
 
 
 @trigger("backward-before-forward")

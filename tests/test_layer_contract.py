@@ -11,6 +11,7 @@ of shapes for a tuple state), and a layer of integer inputs (an embedding) its o
 import re
 from typing import NamedTuple
 
+import attention_reference
 import normalization_reference
 import numpy as np
 import pointwise_reference
@@ -180,6 +181,18 @@ LAYERS = {
                           (2, 3, 3), lambda x, p: recurrent_reference.bidirectional(
                               "LSTM", x, recurrent_reference.sub_params(p, "lstm"),
                               recurrent_reference.sub_params(p, "lstm_reverse"))),
+    "DotProductAttention": Case(lambda: layers.DotProductAttention("layer", causal=True),
+                                Inputs((2, 3, 4), (2, 5, 4), (2, 5, 2)),
+                                lambda x, p: attention_reference.dot_product_attention(
+                                    *x, causal=True)),
+    "MultiHeadAttention": Case(alike(lambda: layers.MultiHeadAttention("layer", 4, 2)),
+                               (2, 3, 4), lambda x, p: attention_reference.multi_head_attention(
+                                   x, x, x, p, 2)),
+    "PositionalEncoding": Case(lambda: layers.PositionalEncoding("layer", 5, 3), (2, 4, 3),
+                               lambda x, p: attention_reference.positional_encoding(x)),
+    "TransformerEncoderBlock": Case(
+        alike(lambda: layers.TransformerEncoderBlock("layer", 4, 2, 6, causal=True)), (2, 3, 4),
+        lambda x, p: attention_reference.transformer_block(x, p, 2, causal=True)),
 }
 
 # Parameters a layer's forward does not use, so its backward leaves their grad at zero: an

@@ -299,6 +299,49 @@ def bidirectional_cases(draw):
     return make, (n, steps, features), (n, steps, width) if sequences else (n, width)
 
 
+@st.composite
+def dot_product_attention_cases(draw):
+    """q (N, [h,] T, d), k (N, [h,] S, d), v (N, [h,] S, e) -> (N, [h,] T, e); called with q
+    alone (self-attention), q (N, [h,] T, d) -> (N, [h,] T, d)."""
+    lead = (draw(batches),) + tuple(draw(st.lists(st.integers(1, 3), max_size=1)))
+    t, s, d, e = (draw(extents) for _ in range(4))
+    causal, scale = draw(st.booleans()), draw(st.sampled_from([True, False, 0.5]))
+
+    def make():
+        return layers.DotProductAttention("layer", scale=scale, causal=causal)
+    if draw(st.booleans()):
+        return make, Inputs((*lead, t, d)), (*lead, t, d)
+    return make, Inputs((*lead, t, d), (*lead, s, d), (*lead, s, e)), (*lead, t, e)
+
+
+@st.composite
+def multi_head_attention_cases(draw):
+    """query (N, T, E), key and value (N, S, E) -> (N, T, E), E = heads * per-head features;
+    self-attention: x (N, T, E) -> (N, T, E)."""
+    n, t, s = draw(batches), draw(extents), draw(extents)
+    heads, per_head, causal = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.booleans())
+    e = heads * per_head
+
+    def make():
+        return layers.MultiHeadAttention("layer", e, heads, causal=causal)
+    if draw(st.booleans()):
+        return make, (n, t, e), (n, t, e)
+    return make, Inputs((n, t, e), (n, s, e), (n, s, e)), (n, t, e)
+
+
+@st.composite
+def sequence_cases(draw, kind):
+    """PositionalEncoding (T <= max_len) and TransformerEncoderBlock: (N, T, E) -> the same."""
+    n, t, heads, per_head = draw(batches), draw(extents), draw(st.integers(1, 3)), draw(extents)
+    e = heads * per_head
+    if kind == "PositionalEncoding":
+        max_len = draw(st.integers(t, 8))
+        return lambda: layers.PositionalEncoding("layer", max_len, e), (n, t, e), (n, t, e)
+    hidden, causal = draw(extents), draw(st.booleans())
+    return (lambda: layers.TransformerEncoderBlock("layer", e, heads, hidden, causal=causal),
+            (n, t, e), (n, t, e))
+
+
 SAME_SHAPE = ("Dropout", "BatchNorm1D", "BatchNorm2D", "LayerNorm1D", "LayerNorm2D",
               "Residual", "ReLu", "Sigmoid", "Softmax", "LogSoftmax", "Tanh", "LeakyReLU", "ELU",
               "SELU", "GELU", "SoftPlus", "HardSigmoid", "Exponential", "Identity", "Affine")
@@ -322,6 +365,9 @@ SHAPES = {
     **{kind: recurrent_cases(kind) for kind in ("RNN", "LSTM", "GRU")},
     **{kind: cell_cases(kind) for kind in ("RNNCell", "LSTMCell", "GRUCell")},
     "Bidirectional": bidirectional_cases(),
+    "DotProductAttention": dot_product_attention_cases(),
+    "MultiHeadAttention": multi_head_attention_cases(),
+    **{kind: sequence_cases(kind) for kind in ("PositionalEncoding", "TransformerEncoderBlock")},
 }
 
 
@@ -341,16 +387,15 @@ def test_output_shape_and_forward_follow_the_formula(backend, kind, data):
     with fresh_streams():
         layer = make()
     assert type(layer).__name__ == kind
-    assert tuple(layer.output_shape(input_shape)) == tuple(expected)
+    assert tuple(promised_shape(layer, input_shape)) == tuple(expected)
     # The values do not change a shape: fixed ones, so hypothesis spends its examples on the
     # arguments and shapes.
-    x = ([fixed_input(backend, shape) for shape in input_shape]
-         if isinstance(input_shape, list) else fixed_input(backend, input_shape))
+    x = map_shapes(lambda shape: fixed_input(backend, shape), input_shape)
     if layer.takes_indices:  # ids 0 and 1: each strategy of such a layer has 2 or more
         x = backend.asarray(np.random.default_rng(0).integers(0, 2, input_shape))
     for each in setup:
         each(layer, backend)
-    output = layer.forward(x)
+    output = forward_of(layer, x)
     if isinstance(output, tuple):  # an LSTM cell's (h, c)
         assert len(output) == len(expected)
         for each, shape in zip(output, expected, strict=True):
@@ -378,6 +423,13 @@ def map_shapes(fn, shape):
     if all(isinstance(extent, int) for extent in shape):
         return fn(shape)
     return type(shape)(map_shapes(fn, each) for each in shape)
+
+
+def promised_shape(layer, input_shape):
+    """layer.output_shape of an input shape (each shape its own argument for an Inputs)."""
+    if isinstance(input_shape, Inputs):
+        return layer.output_shape(*input_shape.args)
+    return layer.output_shape(input_shape)
 
 
 def batch_of(case, batch):
