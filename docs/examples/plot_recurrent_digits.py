@@ -8,6 +8,8 @@ ends with. Backward runs through time, from the last row to the first. After tra
 of the GRU that returns every step's state shows how the state changes, row by row.
 """
 
+# sphinx_gallery_thumbnail_number = 2
+
 import tempfile
 
 import numpy as np

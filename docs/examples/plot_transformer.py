@@ -12,6 +12,8 @@ The losses take one row per prediction, (N, C), so the per-step logits are compu
 forward, loss, backward, step.
 """
 
+# sphinx_gallery_thumbnail_number = 2
+
 import tempfile
 
 import numpy as np
