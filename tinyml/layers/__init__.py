@@ -16,7 +16,7 @@
 ``LayerNorm1D``              layer norm over the last axis of (N, F) or (N, T, F)
 ``LayerNorm2D``              layer norm of each (C, H, W) sample (group norm, 1 group)
 ``Flatten``                  (batch, ...) -> (batch, features)
-``Reshape``                  each sample to a new shape, (batch, ...) -> ``(batch, *shape)``
+``Reshape``                  each sample to a new shape, ``(batch, ...) -> (batch, *shape)``
 ``Permute``                  each sample's axes reordered, (N, C, L) -> (N, L, C)
 ``Embedding``                integer indices (N, T) -> their vectors (N, T, D), or pooled (N, D)
 ``ReLu`` / ``ReLU``          rectified linear unit
