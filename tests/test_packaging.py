@@ -13,8 +13,9 @@ BUILD_METADATA = """
 import sys, warnings
 warnings.simplefilter("error")  # a deprecation today is a failed install on a later setuptools
 from setuptools import build_meta
-name = build_meta.prepare_metadata_for_build_wheel(sys.argv[1])
-print(open(f"{sys.argv[1]}/{name}/METADATA").read())
+out = sys.argv[1]  # setuptools rewrites sys.argv while it runs
+name = build_meta.prepare_metadata_for_build_wheel(out)
+print(open(f"{out}/{name}/METADATA").read())
 """
 
 
