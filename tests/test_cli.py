@@ -426,7 +426,8 @@ def test_plots_creates_the_folder_and_writes_the_pictures(capsys, tmp_path, mode
 def test_plots_without_matplotlib_is_refused_before_training(capsys, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     err = one_line_error(*run(capsys, "train", *QUICK, "--plots", tmp_path / "plots"))
-    assert 'tinyml: error: --plots needs matplotlib: pip install "tinyml-xp[plots]"' in err
+    assert ('tinyml: error: --plots needs matplotlib: pip install -e ".[plots]" in the root of a '
+            "clone of tinyml, or pip install matplotlib; or leave --plots out") in err
 
 
 @pytest.mark.slow

@@ -34,5 +34,5 @@ def test_bad_test_fraction(fraction):
 
 def test_missing_scikit_learn_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-    with pytest.raises(RuntimeError, match=r'pip install "tinyml-xp\[data\]"'):
+    with pytest.raises(RuntimeError, match=r'pip install -e "\.\[data\]" in the root of a clone'):
         load_digits()

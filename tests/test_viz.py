@@ -361,7 +361,7 @@ def test_size_is_checked(tmp_path, size, error, match):
 def test_missing_matplotlib_says_what_to_install(tmp_path, monkeypatch, name):
     for module in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
         monkeypatch.setitem(sys.modules, module, None)  # None in sys.modules: import fails
-    with pytest.raises(ImportError, match=r'matplotlib.*pip install "tinyml-xp\[plots\]"'):
+    with pytest.raises(ImportError, match=r'matplotlib.*pip install -e "\.\[plots\]" in the root'):
         CALLS[name](tmp_path / "plot.png")
     assert not list(tmp_path.iterdir())
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..backend import to_numpy
-from ..core import load_net
+from ..core import counted, load_net
 from ..losses import cross_entropy
 from ..metrics import confusion_matrix, f1, precision, recall
 from ..train import Learner
@@ -145,7 +145,7 @@ def predict_command(args):
     classes = np.argmax(scores, axis=1).astype(np.int64)
     if args.output is not None:
         np.save(args.output, classes)
-        print(f"predicted classes of {len(classes)} samples written to {args.output}")
+        print(f"predicted classes of {counted(len(classes), 'sample')} written to {args.output}")
         return 0
     label = "p" if type(net.layers[-1]).__name__ == "Softmax" else "score"
     for i, (cls, row) in enumerate(zip(classes, scores, strict=True)):

@@ -1,9 +1,11 @@
 """``tinyml train``: train a model on a dataset, report the test accuracy, write what was asked."""
 
+import sys
 import time
 
 from .. import models
 from ..backend import seed as seed_backends
+from ..core import counted
 from ..losses import cross_entropy
 from ..train import Learner
 from . import datasets
@@ -24,6 +26,7 @@ from .plots import check_plots_folder, predicted_classes, write_plots
 # --model: name -> factory(input_dim, classes), from tinyml.models.
 MODELS = {"mlp": models.mlp, "cnn": models.cnn}
 CLASSES = 10  # every dataset the CLI reads has the labels 0-9
+INTERRUPTED = 130  # the shell's status for a command stopped by Ctrl-C (128 + SIGINT)
 
 
 def add_train_parser(commands):
@@ -81,12 +84,12 @@ def check_train_arguments(args):
 
 
 def train_command(args):
-    train(args)
-    return 0
+    return 0 if train(args) is not None else INTERRUPTED
 
 
 def train(args):
-    """Run ``tinyml train`` with parsed `args`; the test set's {"loss", "accuracy"}."""
+    """Run ``tinyml train`` with parsed `args`; the test set's {"loss", "accuracy"}, or None
+    when Ctrl-C stopped training (the weights of the last completed step are still saved)."""
     check_train_arguments(args)
     verbose = 0 if args.quiet else args.verbose
     say = (lambda *a: None) if args.quiet else print
@@ -113,6 +116,9 @@ def train(args):
         validation_split=split or 0.0, verbose=verbose, callbacks=callbacks,
         resume_from=args.resume)
     seconds = time.perf_counter() - started
+    if history.interrupted:
+        write_interrupted(args, learner)
+        return None
     if early is not None:
         say(early_stopping_report(early, learner.epoch))
     result = learner.evaluate(data.x_test, data.y_test)
@@ -154,7 +160,8 @@ def early_stopping_report(early, epochs_done):
         what = (f"early stopping: val_loss did not improve for {early.wait} "
                 f"epoch{'s' * (early.wait != 1)}; stopped after epoch {early.stopped_epoch + 1}")
     else:
-        what = f"early stopping: did not stop (patience {early.patience}, {epochs_done} epochs)"
+        what = (f"early stopping: did not stop (patience {early.patience}, "
+                f"{counted(epochs_done, 'epoch')})")
     if early.best_epoch is None:
         return what + "; no epoch improved, the net keeps its last weights"
     return (what + f"; the net has the weights of epoch {early.best_epoch + 1}, the best "
@@ -169,6 +176,18 @@ def timing(history, seconds):
     per_epoch = sum(times) / len(times)
     return (f"{len(times)} epoch{'s' * (len(times) != 1)} in {seconds:.1f}s, "
             f"{per_epoch:.{1 if per_epoch >= 1 else 2}f}s per epoch")
+
+
+def write_interrupted(args, learner):
+    """After Ctrl-C: --save still writes the net (the last completed step's weights); the test
+    pass and the plots are skipped. Said on standard error, as the stop itself."""
+    if args.save:
+        learner.net.save(args.save)
+        print(f"tinyml: weights of step {learner.step} saved to {args.save}", file=sys.stderr)
+    if args.checkpoint and learner.epoch:
+        print(f"tinyml: checkpoint {args.checkpoint} holds the run after epoch "
+              f"{learner.epoch} (go on with --resume {args.checkpoint})", file=sys.stderr)
+    print("tinyml: interrupted; no test pass, no plots", file=sys.stderr)
 
 
 def write_outputs(args, learner, data, say):

@@ -2,7 +2,7 @@
 discovery, per-call records, modes, moves, hyperparameters and configs), Net, ``load_net``
 and ``no_grad``."""
 
-from .checks import check_input_dim, check_positive_int, format_shape, shape_error
+from .checks import check_input_dim, check_positive_int, counted, format_shape, shape_error
 from .config import register_layer, registered_layers
 from .layer import Layer
 from .loading import LoadResult
@@ -18,6 +18,7 @@ __all__ = [
     "Parameter",
     "check_input_dim",
     "check_positive_int",
+    "counted",
     "format_shape",
     "grad_enabled",
     "load_net",

@@ -22,6 +22,11 @@ def check_input_dim(owner, input_dim, rank):
     return tuple(check_positive_int(owner, "input_dim", extent) for extent in input_dim)
 
 
+def counted(count, noun):
+    """``"1 epoch"``, ``"0 epochs"``, ``"3 epochs"``: a count with its noun, plural unless 1."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def format_shape(shape, unknown="batch"):
     """``(batch, 784)`` for (None, 784); ``(3,)`` for a 1-tuple; "?" for no shape at all."""
     if shape is None:

@@ -4,7 +4,7 @@ import time
 
 from ..backend import resolve_backend
 from ..backend import seed as seed_backends
-from ..core import check_positive_int, no_grad
+from ..core import check_positive_int, counted, no_grad
 from ..data.batches import batches, prepare
 from ..losses import find_fusion
 from ..metrics import make_metric
@@ -187,8 +187,9 @@ class Learner:
                                      "batch_size": data.batch_size, "verbose": verbose})
         if last <= self.epoch:
             if verbose:
-                print(f"fit: the run has done {self.epoch} epochs already (epochs={epochs}); "
-                      "nothing to train. Ask for more epochs to go on.", flush=True)
+                print(f"fit: the run has done {counted(self.epoch, 'epoch')} already "
+                      f"(epochs={epochs}); nothing to train. Ask for more epochs to go on.",
+                      flush=True)
             return history
         self.stop_training, self.stop_reason = False, None
         logs = {}
@@ -247,7 +248,7 @@ class Learner:
         self.net.clear_records()
         self.stop_reason = (f"interrupted (Ctrl-C) during epoch {self.epoch + 1}: the weights "
                             f"are those of step {self.step}, the last completed one; the "
-                            f"history holds the {self.epoch} completed epochs")
+                            f"history holds {counted(self.epoch, 'completed epoch')}")
         if verbose:
             print(f"\n{self.stop_reason}", flush=True)
 

@@ -52,7 +52,8 @@ def plot_confusion_matrix(cm, path, class_names=None, normalize=False, *, title=
     FileNotFoundError
         If the folder of `path` does not exist (checked before drawing).
     ModuleNotFoundError
-        If matplotlib is not installed: ``pip install "tinyml-xp[plots]"``.
+        If matplotlib is not installed: ``pip install -e ".[plots]"`` in a clone, or
+        ``pip install matplotlib``.
     """
     counts = _check_matrix(cm)
     names = _check_names(class_names, counts.shape[0])

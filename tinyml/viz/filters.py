@@ -44,7 +44,8 @@ def plot_filters(layer, path, *, title=None, figsize=(8, 8), dpi=100, cmap="gray
     FileNotFoundError
         If the folder of `path` does not exist (checked before drawing).
     ModuleNotFoundError
-        If matplotlib is not installed: ``pip install "tinyml-xp[plots]"``.
+        If matplotlib is not installed: ``pip install -e ".[plots]"`` in a clone, or
+        ``pip install matplotlib``.
     """
     filters = _filters_of(layer)
     path, figure = start_figure("plot_filters", path, figsize, dpi)
@@ -123,7 +124,8 @@ def plot_feature_maps(net, layer_name, x, path, *, title=None, figsize=(8, 8), d
     FileNotFoundError
         If the folder of `path` does not exist (checked before anything runs).
     ModuleNotFoundError
-        If matplotlib is not installed: ``pip install "tinyml-xp[plots]"``.
+        If matplotlib is not installed: ``pip install -e ".[plots]"`` in a clone, or
+        ``pip install matplotlib``.
     """
     if not isinstance(net, Net):
         raise TypeError(f"plot_feature_maps takes a tinyml Net; got {type(net).__name__}")

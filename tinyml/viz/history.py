@@ -48,7 +48,8 @@ def plot_history(history, path, *, title=None, figsize=(10, 5), dpi=100):
     FileNotFoundError
         If the folder of `path` does not exist (checked before drawing).
     ModuleNotFoundError
-        If matplotlib is not installed: ``pip install "tinyml-xp[plots]"``.
+        If matplotlib is not installed: ``pip install -e ".[plots]"`` in a clone, or
+        ``pip install matplotlib``.
     """
     curves = _curves(history)
     path, figure = start_figure("plot_history", path, figsize, dpi)
