@@ -7,7 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOORED = ("numpy", "array-api-compat", "array-api-strict", "pytest", "hypothesis",
-           "scikit-learn", "tqdm", "matplotlib", "tensorboardx")
+           "scikit-learn", "matplotlib", "tensorboardx")
 EXTRAS = ("test", "data", "plots", "tensorboard")  # what the README's test command installs
 
 
