@@ -15,6 +15,8 @@ import pytest
 import tinyml
 from tinyml import cli, io
 
+pytestmark = pytest.mark.extra("data")  # the commands default to scikit-learn's digits
+
 
 @pytest.mark.slow
 def test_train_prints_test_accuracy_and_saves_weights(tmp_path, capsys):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.extra("data")  # the commands default to the digits
 
 
 def tinyml_command(*argv, **kwargs):

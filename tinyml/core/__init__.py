@@ -2,7 +2,14 @@
 discovery, per-call records, modes, moves, hyperparameters and configs), Net, ``load_net``
 and ``no_grad``."""
 
-from .checks import check_input_dim, check_positive_int, counted, format_shape, shape_error
+from .checks import (
+    channels_hint,
+    check_input_dim,
+    check_positive_int,
+    counted,
+    format_shape,
+    shape_error,
+)
 from .config import register_layer, registered_layers
 from .layer import Layer
 from .loading import LoadResult
@@ -16,6 +23,7 @@ __all__ = [
     "LoadResult",
     "Net",
     "Parameter",
+    "channels_hint",
     "check_input_dim",
     "check_positive_int",
     "counted",

@@ -35,6 +35,21 @@ def format_shape(shape, unknown="batch"):
     return f"({inner}{',' if len(shape) == 1 else ''})"
 
 
+def channels_hint(argument, declared, got):
+    """The fix when an image batch `got` and a layer's `declared` (C, H, W) differ only by where
+    the channels are: tinyml's images are NCHW, channels first. "" otherwise."""
+    if declared is None or len(got) != 4:
+        return ""
+    c, h, w = declared
+    if tuple(got[1:]) == (h, w, c):
+        return ("Images are NCHW (channels first), and this batch is channels-last (N, H, W, C): "
+                "move the channels with x.transpose(0, 3, 1, 2).")
+    if tuple(got[1:]) == (w, c, h):
+        return (f"{argument}={tuple(declared)} puts the channels last; images are NCHW "
+                f"(channels first): {argument}={(w, c, h)}.")
+    return ""
+
+
 def shape_error(layer, expected, got, fix=""):
     """The ValueError a layer raises for an input of the wrong shape."""
     message = f"{layer.describe()} expects input of shape {expected}; got {format_shape(got)}."

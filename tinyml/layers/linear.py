@@ -1,16 +1,19 @@
 """Linear: the fully connected layer."""
 
-from ..core import Layer, check_positive_int, shape_error
+from ..core import check_positive_int, shape_error
+from ..core.inferred import InferredInput, input_dim_optional, required
 
 
-class Linear(Layer):
+@input_dim_optional(lambda first, rest, kwargs: not rest and "output_dim" not in kwargs)
+class Linear(InferredInput):
     r"""Fully connected layer, ``y = x W^T + b``.
 
     Parameters
     ----------
     name : str
-    input_dim : int
-        Features per sample coming in.
+    input_dim : int, optional
+        Features per sample coming in. Leave it out to take it from the net
+        (``Linear("fc", 10)``: one number is the output size, as PyTorch's ``LazyLinear``).
     output_dim : int
         Features per sample going out.
     init : str or callable, keyword-only
@@ -42,23 +45,38 @@ class Linear(Layer):
     >>> fc = Linear("fc", 4, 2)
     >>> tuple(fc.forward(tinyml.asarray(np.ones((3, 4)))).shape)
     (3, 2)
+    >>> tinyml.Net([Linear("fc", 2)], input_shape=(4,))["fc"].weight.shape  # input_dim learnt
+    (2, 4)
     """
 
-    def __init__(self, name, input_dim, output_dim, *, init="he_uniform"):
+    def __init__(self, name, input_dim=None, output_dim=None, *, init="he_uniform"):
         super().__init__(name)
-        self.input_dim = check_positive_int(self.describe(), "input_dim", input_dim)
-        self.output_dim = check_positive_int(self.describe(), "output_dim", output_dim)
-        self.weight = self._new_parameter((self.output_dim, self.input_dim), self.input_dim,
-                                          self.output_dim, init)
-        self.bias = self._zeros_parameter((self.output_dim,))
+        self.output_dim = check_positive_int(self.describe(), "output_dim",
+                                             required(self, "output_dim", output_dim,
+                                                      f"Linear({name!r}, 10)"))
+        self._init = init
+        self.input_dim = None
+        if input_dim is not None:
+            self._build(check_positive_int(self.describe(), "input_dim", input_dim))
 
-    def declared_input_shape(self):
+    def _build(self, input_dim):
+        self.weight = self._new_parameter((self.output_dim, input_dim), input_dim,
+                                          self.output_dim, self._init)
+        self.bias = self._zeros_parameter((self.output_dim,))
+        self.input_dim = input_dim
+
+    def _inferred_from(self, input_shape):
+        return input_shape[1] if len(input_shape) == 2 else None
+
+    def _declared(self):
         return (None, self.input_dim)
 
     def output_shape(self, input_shape):
-        if len(input_shape) != 2 or input_shape[1] != self.input_dim:
+        features = self._inferred_from(input_shape)
+        if features is None or (self.built and features != self.input_dim):
             fix = "Add a Flatten before it." if len(input_shape) > 2 else ""
-            raise shape_error(self, f"(batch, {self.input_dim})", input_shape, fix)
+            expected = self.input_dim if self.built else "features"
+            raise shape_error(self, f"(batch, {expected})", input_shape, fix)
         return (input_shape[0], self.output_dim)
 
     def forward(self, input):

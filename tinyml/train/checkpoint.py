@@ -7,7 +7,12 @@ a kill mid-write leaves the previous checkpoint whole) and read without pickle:
 - ``optimizer/NAME/KEY``: the optimizer's per-parameter arrays (momentum, Adam's moments);
 - ``__checkpoint__``: UTF-8 JSON (a uint8 array) with the format version, the epochs and steps
   done, the optimizer's step count, lr, hyperparameters and pending loss report, the
-  scheduler's state, the random streams' states and the history.
+  scheduler's state, the random streams' states and the history;
+- ``__config__`` and ``__metadata__``: the net's architecture and ``net.metadata``, as
+  ``net.save`` stores them (the architecture when the net can describe itself).
+
+So a checkpoint is also a weights file: ``net.load(path)``, ``tinyml.load_net(path)`` and
+``tinyml evaluate --weights path`` read the net out of it.
 
 Resuming on NumPy (or any host backend) repeats an uninterrupted run bit for bit: the same
 weights, optimizer state, shuffles and dropout masks. On CuPy the GPU generator's state cannot
@@ -19,12 +24,22 @@ import json
 import math
 
 from ..backend import array_namespace, load_streams_state, streams_state
-from ..io import decode_config, encode_config, load_state, save_state
+from ..core.net import build_from_saved
+from ..io import (
+    CHECKPOINT_KEY,
+    CHECKPOINT_WEIGHTS,
+    CONFIG_KEY,
+    METADATA_KEY,
+    decode_config,
+    encode_config,
+    load_state,
+    save_state,
+)
 from .history import History
 
 FORMAT = "tinyml-checkpoint"
 VERSION = 1
-META_KEY = "__checkpoint__"
+META_KEY = CHECKPOINT_KEY
 
 
 def save_checkpoint(learner, path):
@@ -34,7 +49,9 @@ def save_checkpoint(learner, path):
         raise TypeError(f"save_checkpoint: the optimizer {type(optimizer).__name__} has no "
                         "state_dict(), so its state cannot be saved; use a tinyml.optim "
                         "optimizer, or save the weights only with net.save(path)")
-    arrays = {f"net/{key}": value for key, value in learner.net.state_dict().items()}
+    arrays = {CHECKPOINT_WEIGHTS + key: value
+              for key, value in learner.net.state_dict().items()}
+    arrays.update(_descriptions(learner.net))
     state = optimizer.state_dict()
     steps = {}
     for name, entry in state["state"].items():
@@ -59,6 +76,19 @@ def save_checkpoint(learner, path):
     save_state(arrays, path)
 
 
+def _descriptions(net):
+    """The architecture (when the net can describe itself; a checkpoint never warns about it)
+    and the metadata, as ``net.save`` stores them."""
+    described = {}
+    try:
+        described[CONFIG_KEY] = encode_config(net.config())
+    except (TypeError, ValueError):
+        pass  # net.load reads the weights of a checkpoint without one; load_net says why not
+    if getattr(net, "metadata", None):
+        described[METADATA_KEY] = encode_config(net.metadata)
+    return described
+
+
 def load_checkpoint(learner, path):
     """Put `learner` back where :func:`save_checkpoint` left it: all of it, or nothing.
 
@@ -71,13 +101,15 @@ def load_checkpoint(learner, path):
         net or optimizer: the message says which. Nothing has changed then.
     """
     net, optimizer = learner.net, learner.optimizer
+    if not net.built:
+        build_from_saved(net, path)
     # At most 8 bytes an element (float64), times the weights and a few optimizer arrays each:
     # a bound from the shapes, so nothing is read from the device to know it.
     elements = sum(math.prod(a.shape) for a in net.state_dict().values())
     arrays = load_state(path, max_bytes=8 * 8 * elements + 2**20)
     meta = _meta(arrays, path)
-    weights = {key[len("net/"):]: value for key, value in arrays.items()
-               if key.startswith("net/")}
+    weights = {key[len(CHECKPOINT_WEIGHTS):]: value for key, value in arrays.items()
+               if key.startswith(CHECKPOINT_WEIGHTS)}
     optimizer_state = _optimizer_state(meta["optimizer"], arrays, path)
     history = History(meta["history"]["values"])
     history.epoch = list(meta["history"]["epoch"])

@@ -244,6 +244,8 @@ def checked_data(net, loss, x, y, backend, who):
     check_loss_fits_net(net, loss, who)
     x = prepare(x, backend, f"{who}: x", inputs=True)
     y = prepare(y, backend, f"{who}: y")
+    if not net.built:  # layers that left out their input size learn it from the data
+        net.build(tuple(x.shape[1:]))
     declared = net.declared_input_shape()
     check_pair(x, y, who, sample_shape=None if declared is None else declared[1:])
     output_shape = tuple(net.output_shape(tuple(x.shape)))

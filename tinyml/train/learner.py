@@ -174,9 +174,11 @@ class Learner:
         log_every = None if log_every is None else check_positive_int("fit", "log_every",
                                                                       log_every)
         display = progress_callbacks(verbose)
+        # The data first: a net that has not learnt its input shape learns it from x, so the
+        # checkpoint has parameters to load into.
+        data = TrainingData(self, x, y, validation_data, validation_split, check_inputs)
         if resume_from is not None:
             self.load_checkpoint(resume_from)
-        data = TrainingData(self, x, y, validation_data, validation_split, check_inputs)
         last = epochs if resume_from is not None else self.epoch + epochs
         history = History()
         user = list(callbacks or ())
@@ -260,7 +262,8 @@ class Learner:
         save_checkpoint(self, path)
 
     def load_checkpoint(self, path):
-        """Take the training state :meth:`save_checkpoint` wrote (all of it, or nothing)."""
+        """Take the training state :meth:`save_checkpoint` wrote (all of it, or nothing). A
+        net not built yet is first built for the input shape the checkpoint records."""
         load_checkpoint(self, path)
 
     def evaluate(self, x, y):
@@ -290,6 +293,8 @@ class Learner:
         if declared is not None and tuple(x.shape) == tuple(declared[1:]):
             raise ValueError(f"predict: x has shape {tuple(x.shape)}, one sample for this net: "
                              "the batch axis is missing. Pass x[None] (or x[0:1]).")
+        if not self.net.built:  # untrained, but the layers learn their sizes from x as in fit
+            self.net.build(tuple(x.shape[1:]))
         self.net.output_shape(tuple(x.shape))
         with _inference(self.net):
             parts = [self.net.forward(x_batch)
