@@ -45,22 +45,19 @@ def pytest_collection_modifyitems(config, items):
 
 
 # ---------------------------------------------------------------- the summary at the end
-def backends_line():
-    """Which backends this run tested, and why the others were not."""
+def backend_lines():
+    """Which backends this run tested, and why the others were not: a line each."""
     ran, skipped = [], []
     for param in plugin.backend_params():
         reasons = [mark.kwargs.get("reason", "") for mark in param.marks
                    if mark.name == "skip"]
         if reasons:
-            skipped.append(f"{param.values[0]} ({reasons[0]})")
+            skipped.append(f"not tested: {param.values[0]}: {reasons[0]}")
         else:
             ran.append(param.values[0])
-    line = f"backends tested: {', '.join(ran) or 'none'}"
-    if os.environ.get(plugin.ENV_VAR, "").strip():
-        line += f" (as {plugin.ENV_VAR} asks)"
-    if skipped:
-        line += f"; skipped: {'; '.join(skipped)}"
-    return line
+    narrowed = f" ({plugin.ENV_VAR} names them)" if os.environ.get(plugin.ENV_VAR, "").strip() \
+        else ""
+    return [f"tested: {', '.join(ran) or 'none'}{narrowed}", *skipped]
 
 
 def skip_reason(report):
@@ -74,7 +71,9 @@ def pytest_terminal_summary(terminalreporter):
     """The skips counted by reason, most common first, in a few lines (pytest's own ``-rs``
     still lists them one by one)."""
     reporter = terminalreporter
-    reporter.write_sep("-", backends_line())
+    reporter.write_sep("-", "backends")
+    for line in backend_lines():
+        reporter.write_line(line)
     if importlib.util.find_spec("torch") is None:
         reporter.write_line(f"add torch's backend (a CPU build is enough): {TORCH_INSTALL}")
     skipped = [report for report in reporter.stats.get("skipped", ())
