@@ -55,8 +55,9 @@ def add_train_parser(commands):
                        help="go on from a --checkpoint file (same model, optimizer and "
                             "dataset)")
     train.add_argument("--save", metavar="PATH", default=None,
-                       help="write the trained net (weights and architecture) to PATH (.npz), "
-                            "for tinyml evaluate/predict")
+                       help="write the trained net (weights and architecture, with the "
+                            "dataset, input shape and class names) to PATH (.npz), for tinyml "
+                            "evaluate/predict/summary")
     train.add_argument("--plots", metavar="DIR", default=None,
                        help="write history.png, confusion_matrix.png, misclassified.png and, "
                             "for a cnn, filters.png and feature_maps.png into DIR (created if "
@@ -100,6 +101,8 @@ def train(args):
     held_out = int(len(data.x_train) * split) if split else 0  # fit refuses 0 of them
     optimizer = build_optimizer(args, len(data.x_train) - held_out)
     net = MODELS[args.model](input_dim=data.sample_shape, classes=CLASSES)
+    # Saved with the weights and checkpoints: evaluate, predict and summary default to it.
+    net.metadata = datasets.stored_description(args.dataset, args.data_dir, args.seed, data)
     callbacks, early = build_callbacks(args)
     say(f"{args.model} on {backend}: {data.describe()}, {optimizer!r}")
     say(f"validation: the last {held_out} training images (--validation-split)" if split
