@@ -246,3 +246,15 @@ def test_an_unbuilt_net_is_not_saved_and_is_built_by_loading(tmp_path):
         np.testing.assert_array_equal(weights(fresh)[key], value)
     loaded = tinyml.load_net(tmp_path / "net.npz")
     assert loaded.input_shape == (1, 8, 8) and loaded["fc"].input_dim == 8
+
+
+def test_a_layer_of_your_own_is_asked_only_its_output_shape():
+    class Doubler(tinyml.Layer):
+        def build(self):  # a method of another meaning, as a Keras habit might give
+            raise AssertionError("Net called build on a layer that does not build from shapes")
+
+        def output_shape(self, input_shape):
+            return tuple(input_shape)
+
+    net = Net([Doubler("double"), Linear("fc", 2)], input_shape=(3,))
+    assert net.built and net["fc"].weight.shape == (2, 3)

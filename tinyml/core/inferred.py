@@ -38,6 +38,7 @@ class InferredInput(Layer):
     """A layer that may learn its input size from the first input shape it is given."""
 
     _inferred = "input_dim"  # the constructor argument that the input shape decides
+    builds_from_input = True  # what Net looks for before calling build(input_shape)
 
     @property
     def built(self):

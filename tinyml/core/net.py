@@ -465,10 +465,14 @@ def build_stack(layers, shape, owner):
 
 
 def _build_one(layer, shape):
+    """Build `layer` for `shape` if it builds from its input shape (it says so with
+    ``builds_from_input = True``: tinyml's layers that may leave out their size, and the
+    containers that hold such layers); otherwise only ask its output shape."""
     if isinstance(layer, Net):
         return layer._build_for(shape)
-    build = getattr(layer, "build", None)
-    return tuple(build(shape) if callable(build) else layer.output_shape(shape))
+    if getattr(layer, "builds_from_input", False):
+        return tuple(layer.build(shape))
+    return tuple(layer.output_shape(shape))
 
 
 def backward_through(layers, in_gradient, *, input_gradient=True):

@@ -34,6 +34,8 @@ def _declared(layers):
 class _Container(Layer):
     """The checks Residual and Parallel share on the layers they are given."""
 
+    builds_from_input = True  # build(input_shape) builds the layers they hold, as a Net does
+
     def _stack(self, layers, what, named):
         """`layers` as a list of Layers, each name new to `named` ({name: layer}, updated)."""
         if not isinstance(layers, (list, tuple)):
