@@ -258,3 +258,30 @@ def test_a_summary_wraps_between_items_never_inside_one():
     (0.412, "0.41s"), (12.34, "12.3s"), (125, "2:05"), (3725, "1:02:05"), (float("nan"), "?")])
 def test_durations_read_short(seconds, text):
     assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize("width", [12, 40, 80, 81, 120, 200])
+def test_the_live_line_never_reaches_the_last_column(width):
+    running = {"loss": 3.4444, "accuracy": 0.3854}
+    for done in range(0, 1876, 7):
+        for elapsed in (0.001, 5.0, 777.0, 40_000.0):
+            line = live_line("epoch 1/3", done, 1875, elapsed, running, width)
+            assert len(line) <= width - 1, (done, elapsed, line)
+            if width < 20:
+                continue  # narrower than the title and the count: those are cut
+            items = line.split("  ")
+            assert items[0] == "epoch 1/3" and f"{done}/1875" in items, line
+            if done:
+                eta = format_duration(elapsed / done * (1875 - done))
+                assert [item for item in items if item.startswith("ETA")] in ([], [f"ETA {eta}"])
+            assert [item for item in items if item.startswith("loss")] in ([], ["loss 3.4444"])
+
+
+def test_a_bar_is_as_wide_as_asked():
+    from tinyml.train.progress_layout import bar
+
+    for width in (10, 17, 30):
+        for done in (0, 1, 5, 9, 10):
+            drawn = bar(done, 10, width)
+            assert len(drawn) == width and drawn[0] == "[" and drawn[-1] == "]", drawn
+    assert bar(0, 10, 10) == "[>.......]" and bar(10, 10, 10) == "[========]"

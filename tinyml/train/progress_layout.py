@@ -51,8 +51,9 @@ def bar(done, total, width):
     """``[=====>......]`` of `width` characters for `done` of `total` steps."""
     inner = width - 2
     filled = min(inner, inner * done // total)
-    arrow = ">" if filled < inner else ""
-    return "[" + "=" * (filled - len(arrow)) + arrow + "." * (inner - filled) + "]"
+    if filled == inner:
+        return "[" + "=" * inner + "]"
+    return "[" + "=" * filled + ">" + "." * (inner - filled - 1) + "]"
 
 
 def live_line(title, done, total, elapsed, running, width):
@@ -77,7 +78,8 @@ def live_line(title, done, total, elapsed, running, width):
     if total and spare >= BAR_MIN:
         items.insert(1, bar(done, total, min(spare, BAR_MAX)))
     add(f"{done / elapsed:.1f} steps/s" if done and elapsed > 0 else None)
-    return SEPARATOR.join(items)[:room]
+    line = SEPARATOR.join(items)
+    return line if len(line) <= room else line[:room]  # only a terminal narrower than 2 items
 
 
 def epoch_lines(title, steps, total, logs, width):
