@@ -11,9 +11,10 @@ from .checks import (
     shape_error,
 )
 from .config import register_layer, registered_layers
+from .files import load_net
 from .layer import Layer
 from .loading import LoadResult
-from .net import Net, load_net
+from .net import Net
 from .parameter import Buffer, Parameter
 from .records import grad_enabled, no_grad
 

@@ -1,11 +1,11 @@
 """Net: layers in a row. A Net is itself a layer, so a Net can hold a Net."""
 
-import contextlib
 import warnings
 
 from .. import io
-from ..backend import backend_of, get_backend, resolve_backend, use_backend, use_seed
-from .checks import check_positive_int, format_shape
+from ..backend import backend_of, get_backend, resolve_backend, use_backend
+from .building import build_stack, is_built, sample_shape
+from .checks import format_shape
 from .config import register_layer
 from .layer import Layer
 
@@ -277,6 +277,8 @@ class Net(Layer):
         """
         prefix = io.weights_prefix(io.stored_names(path))
         if not self.built:
+            from .files import build_from_saved  # files.py builds on this module
+
             build_from_saved(self, path)
         expected = {key: tuple(value.shape) for key, value in self.state_dict().items()}
         state = io.load_state(path, expected=expected, strict=strict, max_bytes=None,
@@ -361,118 +363,6 @@ class Net(Layer):
 
 
 register_layer(Net)
-
-
-def build_from_saved(net, path):
-    """Build `net` for the input shape that the config stored in `path` records (a file of
-    ``net.save`` or a training checkpoint); a RuntimeError when it records none."""
-    config = io.load_json(path, io.CONFIG_KEY) or {}
-    shape = config.get("hyperparameters", {}).get("input_shape")
-    if not shape:
-        raise RuntimeError(f"{net.describe()} is not built yet (some layers left out their "
-                           f"input size), and {path} does not record the input shape. Build "
-                           "it first: net.build(input_shape), one sample's shape.")
-    net.build(tuple(shape))
-
-
-def load_net(path, *, backend=None):
-    """The net saved at `path` by ``net.save``, rebuilt from the file alone, trained weights in.
-
-    The architecture comes from the config stored in the file (see :meth:`Net.save`); the
-    layers' classes must be tinyml's or registered (:func:`tinyml.register_layer`). Building
-    draws no random numbers from the caller's streams. The net comes back in training mode,
-    as a newly built one; call ``eval()`` to predict. `path` may also be a training
-    checkpoint (``learner.save_checkpoint``): the net is read out of it. ``net.metadata`` is
-    what the file stored (``{}`` if nothing).
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-    backend : str or Backend, optional
-        Where the net lives, as ``tinyml.use_backend(backend)`` would make it current (a name
-        such as ``"cupy"``, or a Backend); the current backend by default.
-
-    Raises
-    ------
-    FileNotFoundError
-        If there is no file at `path`.
-    ValueError
-        If the file holds weights only (build the net in code and call ``net.load(path)``),
-        its config is damaged or names an unknown class, or it is not a weights file.
-    """
-    prefix = io.weights_prefix(io.stored_names(path))
-    config = io.load_json(path, io.CONFIG_KEY)
-    if config is None:
-        what = ("is a training checkpoint written without the net's architecture (its net "
-                "could not describe itself, or an older tinyml wrote it)" if prefix else
-                "holds weights only, no architecture (saved with config=False, by an older "
-                "tinyml or by another program)")
-        raise ValueError(f"{path} {what}, so load_net cannot rebuild the net. Build the net in "
-                         f"code and call net.load({str(path)!r}).")
-    place = contextlib.nullcontext() if backend is None else use_backend(backend)
-    with place, use_seed(0):
-        net = Net.from_config(config)
-    if not net.built:
-        raise ValueError(f"{path} records a net whose input shape is unknown (it was saved "
-                         "before it was built); build the net in code and call "
-                         f"net.load({str(path)!r}) after net.build(input_shape).")
-    state = io.load_state(path, expected={key: tuple(value.shape) for key, value in
-                                          net.state_dict().items()},
-                          max_bytes=None, prefix=prefix)
-    net.load_state_dict(state, strict=True)
-    net.metadata = io.load_json(path, io.METADATA_KEY) or {}
-    return net
-def sample_shape(shape):
-    """`shape` as a tuple of positive ints: one sample's shape, without the batch axis."""
-    if isinstance(shape, int) and not isinstance(shape, bool):
-        shape = (shape,)
-    if not isinstance(shape, (tuple, list)) or not shape:
-        raise TypeError(f"input_shape must be one sample's shape, a tuple of ints such as "
-                        f"(1, 28, 28); got {shape!r}")
-    if shape[0] is None:
-        raise ValueError(f"input_shape is one sample's shape, without the batch axis; got "
-                         f"{tuple(shape)}. Leave the None out: {tuple(shape[1:])}")
-    return tuple(check_positive_int("input_shape", "each extent", extent) for extent in shape)
-
-
-def is_built(layer):
-    """False for a layer (or a Net) that still waits for its input size."""
-    return getattr(layer, "built", True) is not False
-
-
-def build_stack(layers, shape, owner):
-    """Build (or check) each of `layers`, which run in order, for the batch-first `shape`
-    that enters the first; the shape that leaves the last.
-
-    A layer that cannot take what reaches it is a ValueError naming it, the layer before it
-    (or `owner`'s input) and the shape, then the layer's own message (said once, however
-    deep the layer sits). Net, Residual and Parallel build what they hold with it.
-    """
-    previous = None
-    for layer in layers:
-        try:
-            shape = _build_one(layer, shape)
-        except ValueError as error:
-            if getattr(error, "names_the_chain", False):
-                raise
-            where = (f"cannot follow {previous.describe()}, which puts out" if previous else
-                     f"cannot take the input of {owner.describe()},")
-            chained = ValueError(f"{layer.describe()} {where} {format_shape(shape)}: {error}")
-            chained.names_the_chain = True
-            raise chained from None
-        previous = layer
-    return shape
-
-
-def _build_one(layer, shape):
-    """Build `layer` for `shape` if it builds from its input shape (it says so with
-    ``builds_from_input = True``: tinyml's layers that may leave out their size, and the
-    containers that hold such layers); otherwise only ask its output shape."""
-    if isinstance(layer, Net):
-        return layer._build_for(shape)
-    if getattr(layer, "builds_from_input", False):
-        return tuple(layer.build(shape))
-    return tuple(layer.output_shape(shape))
 
 
 def backward_through(layers, in_gradient, *, input_gradient=True):

@@ -8,7 +8,8 @@ core, because Parallel builds the merge layers of :mod:`tinyml.layers.merge` by 
 """
 
 from ..core import Layer
-from ..core.net import backward_through, build_stack
+from ..core.building import build_stack
+from ..core.net import backward_through
 from .merge import Add, Concatenate, Multiply
 
 MERGES = {"add": Add, "multiply": Multiply, "concat": Concatenate}

@@ -24,7 +24,7 @@ import json
 import math
 
 from ..backend import array_namespace, load_streams_state, streams_state
-from ..core.net import build_from_saved
+from ..core.files import build_from_saved
 from ..io import (
     CHECKPOINT_KEY,
     CHECKPOINT_WEIGHTS,
