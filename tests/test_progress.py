@@ -285,3 +285,15 @@ def test_a_bar_is_as_wide_as_asked():
             drawn = bar(done, 10, width)
             assert len(drawn) == width and drawn[0] == "[" and drawn[-1] == "]", drawn
     assert bar(0, 10, 10) == "[>.......]" and bar(10, 10, 10) == "[========]"
+
+
+def test_the_commands_lines_wrap_between_words_on_a_terminal_only():
+    from tinyml.cli.screen import fitted
+
+    text = ("test accuracy 0.8657  test loss 0.3776  (cnn, numpy, 3 epochs in 269.5s, 89.7s "
+            "per epoch)")
+    assert fitted(text, io.StringIO()) == text  # a log or a pipe: one line
+    lines = fitted(text, Terminal()).splitlines()  # no size: 80 columns
+    assert all(len(line) <= 79 for line in lines) and len(lines) == 2
+    assert lines[1].startswith("  ") and lines[1].endswith(" per epoch)")
+    assert " ".join(line.strip() for line in lines).split() == text.split()

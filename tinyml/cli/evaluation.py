@@ -16,6 +16,7 @@ from .arguments import (
     use_backend_arguments,
 )
 from .plots import predicted_classes
+from .screen import say
 from .training import CLASSES, MODELS
 
 
@@ -94,11 +95,11 @@ def evaluate_command(args):
     scores = learner.evaluate(data.x_test, data.y_test)
     predicted = predicted_classes(learner, data.x_test)
     labels = data.y_test
-    print(f"{describe_file(args.weights)} on {len(labels)} test images of {spec}")
-    print(f"accuracy {scores['accuracy']:.4f}  loss {scores['loss']:.4f}  "
-          f"precision {precision(predicted, labels, num_classes=CLASSES):.4f}  "
-          f"recall {recall(predicted, labels, num_classes=CLASSES):.4f}  "
-          f"f1 {f1(predicted, labels, num_classes=CLASSES):.4f} (macro)")
+    say(f"{describe_file(args.weights)} on {len(labels)} test images of {spec}")
+    say(f"accuracy {scores['accuracy']:.4f}  loss {scores['loss']:.4f}  "
+        f"precision {precision(predicted, labels, num_classes=CLASSES):.4f}  "
+        f"recall {recall(predicted, labels, num_classes=CLASSES):.4f}  "
+        f"f1 {f1(predicted, labels, num_classes=CLASSES):.4f} (macro)")
     cm = to_numpy(confusion_matrix(predicted, labels, num_classes=CLASSES))
     print(format_confusion(cm, data.class_names))
     return 0
@@ -228,11 +229,11 @@ def summary_command(args):
         else:
             shape = net.input_shape
             trained_on = net.metadata.get("dataset", "the samples it was built for")
-        print(f"{describe_file(args.weights)}, on {trained_on} (samples of shape {shape}):")
+        say(f"{describe_file(args.weights)}, on {trained_on} (samples of shape {shape}):")
     else:
         dataset = args.dataset or "digits"
         shape = datasets.sample_shape_of(dataset)
         net = MODELS[args.model](input_dim=shape, classes=CLASSES)
-        print(f"{args.model} for {dataset} (samples of shape {shape}):")
+        say(f"{args.model} for {dataset} (samples of shape {shape}):")
     net.summary(input_shape=shape)
     return 0

@@ -8,7 +8,7 @@ from ..backend import seed as seed_backends
 from ..core import counted
 from ..losses import cross_entropy
 from ..train import Learner
-from . import datasets
+from . import datasets, screen
 from .arguments import (
     add_backend_arguments,
     check_file_to_read,
@@ -93,7 +93,7 @@ def train(args):
     when Ctrl-C stopped training (the weights of the last completed step are still saved)."""
     check_train_arguments(args)
     verbose = 0 if args.quiet else args.verbose
-    say = (lambda *a: None) if args.quiet else print
+    say = (lambda *a: None) if args.quiet else screen.say
     backend = use_backend_arguments(args)
     seed_backends(args.seed)
     data = datasets.load(args.dataset, args.data_dir, limit=args.limit, seed=args.seed)
@@ -125,8 +125,8 @@ def train(args):
     if early is not None:
         say(early_stopping_report(early, learner.epoch))
     result = learner.evaluate(data.x_test, data.y_test)
-    print(f"test accuracy {result['accuracy']:.4f}  test loss {result['loss']:.4f}  "
-          f"({args.model}, {backend.name}, {timing(history, seconds)})")
+    screen.say(f"test accuracy {result['accuracy']:.4f}  test loss {result['loss']:.4f}  "
+               f"({args.model}, {backend.name}, {timing(history, seconds)})")
     write_outputs(args, learner, data, say)
     return result
 
