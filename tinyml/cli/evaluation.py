@@ -101,7 +101,7 @@ def evaluate_command(args):
         f"recall {recall(predicted, labels, num_classes=CLASSES):.4f}  "
         f"f1 {f1(predicted, labels, num_classes=CLASSES):.4f} (macro)")
     cm = to_numpy(confusion_matrix(predicted, labels, num_classes=CLASSES))
-    print(format_confusion(cm, data.class_names))
+    say(format_confusion(cm, data.class_names))
     return 0
 
 
