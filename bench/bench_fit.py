@@ -24,7 +24,7 @@ from tinyml.optim import SGD
 
 
 class Terminal(io.StringIO):
-    """Standard output that claims to be a terminal, so verbose=1 draws the tqdm bar."""
+    """Standard output that claims to be a terminal, so verbose=1 draws the live progress line."""
 
     def isatty(self):
         return True

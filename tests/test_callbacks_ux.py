@@ -667,7 +667,7 @@ def test_tensorboard_tags_other_logs_and_writes_the_summary_as_text(tmp_path):
 
 def test_tensorboard_without_tensorboardx_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "tensorboardX", None)  # import now raises ImportError
-    with pytest.raises(ImportError, match=r'pip install "tinyml-xp\[tensorboard\]"'):
+    with pytest.raises(ImportError, match=r"pip install -e \"\.\[tensorboard\]\" in the root"):
         TensorBoard("logs")
 
 

@@ -7,7 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOORED = ("numpy", "array-api-compat", "array-api-strict", "pytest", "hypothesis",
-           "scikit-learn", "tqdm", "matplotlib", "tensorboardx")
+           "scikit-learn", "matplotlib", "tensorboardx")
 # What the oldest run installs: the README's test command's extras but onnx (ndonnx needs
 # NumPy 2, above the NumPy floor) and mpi (launching MPI twice would double the mpirun tests'
 # time); their tests skip there and run in ci/test.sh.

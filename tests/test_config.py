@@ -317,8 +317,8 @@ def test_an_unknown_class_names_the_known_ones_and_register_layer():
     (lambda layer: layer.update(hyperparameters=[4, 3]), "hyperparameters should be a dict"),
     (lambda layer: layer["hyperparameters"].update(width=2), r"Linear's constructor takes no "
                                                              r"argument width; it takes name, "),
-    (lambda layer: layer["hyperparameters"].pop("input_dim"), r"lacks Linear's required "
-                                                              r"argument\(s\) input_dim"),
+    (lambda layer: layer["hyperparameters"].pop("name"), r"lacks Linear's required "
+                                                        r"argument\(s\) name"),
     (lambda layer: layer.update(name="other"), r"the layer built is named 'fc', not 'other'"),
     (lambda layer: layer.update(name=3), "a nested layer config needs a string name; got 3"),
 ])

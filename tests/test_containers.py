@@ -333,6 +333,7 @@ def test_branch_outputs_that_cannot_merge_are_reported_by_the_merge(backend):
 
 # ---------------------------------------------------------------------------- end to end
 @pytest.mark.slow
+@pytest.mark.extra("data")
 @pytest.mark.parametrize("backend", ["numpy", "array_api_strict"], indirect=True)
 def test_a_small_residual_net_learns_digits(backend32):
     """Two residual blocks, relu(x + conv(x)) (ResNet's order), on scikit-learn's digits.

@@ -8,6 +8,7 @@ import pytest
 from tinyml.data import load_digits
 
 
+@pytest.mark.extra("data")
 def test_images_split_with_every_class_on_both_sides():
     x_train, y_train, x_test, y_test = load_digits()
     assert x_train.shape[1:] == (1, 8, 8) and x_train.dtype == np.float32
@@ -17,6 +18,7 @@ def test_images_split_with_every_class_on_both_sides():
     assert set(y_train) == set(y_test) == set(range(10))
 
 
+@pytest.mark.extra("data")
 def test_flat_vectors_and_a_seeded_split():
     first = load_digits(flat=True, seed=3)
     again = load_digits(flat=True, seed=3)
@@ -34,5 +36,5 @@ def test_bad_test_fraction(fraction):
 
 def test_missing_scikit_learn_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-    with pytest.raises(RuntimeError, match=r'pip install "tinyml-xp\[data\]"'):
+    with pytest.raises(RuntimeError, match=r'pip install -e "\.\[data\]" in the root of a clone'):
         load_digits()

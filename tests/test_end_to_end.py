@@ -9,7 +9,7 @@ from tinyml.data import load_digits
 from tinyml.losses import cross_entropy
 from tinyml.optim import SGD, Adam
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.extra("data")]
 
 
 @pytest.fixture(scope="module")

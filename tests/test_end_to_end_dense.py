@@ -12,7 +12,7 @@ from tinyml.losses import cross_entropy
 from tinyml.optim import SGD
 from tinyml.train import train_rbm
 
-pytestmark = [pytest.mark.slow,
+pytestmark = [pytest.mark.slow, pytest.mark.extra("data"),
               pytest.mark.parametrize("backend", ["numpy", "array_api_strict"], indirect=True)]
 
 

@@ -17,7 +17,7 @@ from tinyml.layers import (
 from tinyml.losses import cross_entropy
 from tinyml.optim import Adam
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.extra("data")]
 
 
 def block(name, channels):

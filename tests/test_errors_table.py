@@ -321,6 +321,11 @@ def _():
     fit(X, np.eye(4)[Y])
 
 
+@trigger("labels-column")
+def _():
+    fit(X, Y[:, None])
+
+
 @trigger("targets-shape")
 def _():
     fit(X, X[:, 0], net=classifier(Linear("out", 3, 2)), loss=mse)
@@ -352,6 +357,11 @@ def _():
 
 
 # ---------------------------------------------------------------- layers and nets
+@trigger("layer-name-first")
+def _():
+    Linear(64, 10)
+
+
 @trigger("layer-name-dot")
 def _():
     Linear("fc.1", 4, 3)
@@ -385,6 +395,40 @@ def _():
 @trigger("conv-no-output")
 def _():
     Conv2D("conv", (1, 4, 4), 8, 7, 7, 1, 0)
+
+
+@trigger("conv-needs-filters")
+def _():
+    Conv2D("conv")
+
+
+@trigger("images-channels-last")
+def _():
+    net = Net([Conv2D("conv", 4, 3, padding=1), Flatten("flat"), Linear("fc", 3),
+               Softmax("softmax")], input_shape=(1, 8, 8))
+    learner(net).fit(np.ones((12, 8, 8, 1), dtype=np.float32), Y, epochs=1, verbose=0)
+
+
+@trigger("input-dim-channels-last")
+def _():
+    net = Net([Conv2D("conv", (8, 8, 1), 4, 3, padding=1), Flatten("flat"), Linear("fc", 3),
+               Softmax("softmax")])
+    learner(net).fit(np.ones((12, 1, 8, 8), dtype=np.float32), Y, epochs=1, verbose=0)
+
+
+@trigger("net-chain-mismatch")
+def _():
+    Net([Conv2D("conv", (1, 8, 8), 16, 3, padding=1), Flatten("flat"), Linear("fc", 100, 10)])
+
+
+@trigger("net-input-shape-batch")
+def _():
+    Net([Flatten("flat"), Linear("fc", 10)], input_shape=(None, 1, 28, 28))
+
+
+@trigger("net-save-not-built")
+def _(tmp_path):
+    Net([Flatten("flat"), Linear("fc", 10)]).save(tmp_path / "net.npz")
 
 
 @trigger("pool-mode")
@@ -641,6 +685,14 @@ def _(tmp_path):
 def _(tmp_path):
     classifier().save(tmp_path / "weights.npz", config=False)
     tinyml.load_net(tmp_path / "weights.npz")
+
+
+@trigger("load-checkpoint-other-net")
+def _(tmp_path):
+    trained = learner()
+    trained.fit(X, Y, epochs=1, verbose=0)
+    trained.save_checkpoint(tmp_path / "run.npz")
+    Net([Linear("fc1", 4, 5), Linear("fc2", 5, 3)]).load(tmp_path / "run.npz")
 
 
 @trigger("load-state-dict-mismatch")

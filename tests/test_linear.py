@@ -84,3 +84,44 @@ def test_mixed_backends_and_devices_are_refused():
     with pytest.raises(ValueError, match=r"parameter 'weight' lives on array_api_strict "
                                          r".*device1.* net\.to"):
         layer.forward(x_elsewhere)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4), (1, 1, 4), (2, 2, 3, 4)])
+def test_leading_axes_are_kept_as_in_pytorch(backend, shape):
+    """(batch, ..., 4) -> (batch, ..., 3): the same map at every step, gradients summed over
+    every row of every leading axis."""
+    x = np.random.default_rng(0).standard_normal(shape)
+    layer = Linear("fc", 4, 3)
+    assert layer.output_shape((None, *shape[1:])) == (None, *shape[1:-1], 3)
+    check_layer(layer, x, reference=lambda x, p: x @ p["weight"].T + p["bias"])
+
+
+def test_leading_axes_need_the_input_size_given():
+    """A size left out is learnt from (batch, features) only: a forgotten Flatten after an
+    image layer stays an error instead of a per-row map."""
+    with pytest.raises(ValueError, match=r"Linear 'fc' expects input of shape \(batch, "
+                                         r"features\); got \(batch, 8, 5\)\. Add a Flatten "
+                                         r"before it\. \(Or give input_dim, Linear\('fc', 5, "
+                                         r"10\), to apply it over the last axis\.\)"):
+        tinyml.Net([Linear("fc", 10)], input_shape=(8, 5))
+    net = tinyml.Net([Linear("fc", 5, 10)], input_shape=(8, 5))
+    assert net.output_shape((None, 8, 5)) == (None, 8, 10)
+
+
+def test_leading_axes_against_torch(backend):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(1).standard_normal((2, 5, 4))
+    layer = Linear("fc", 4, 3)
+    twin = torch.nn.Linear(4, 3).double()
+    with torch.no_grad():
+        twin.weight.copy_(torch.tensor(tinyml.to_numpy(layer.weight.data), dtype=torch.float64))
+        twin.bias.copy_(torch.tensor(tinyml.to_numpy(layer.bias.data), dtype=torch.float64))
+    x_t = torch.tensor(x, requires_grad=True)
+    g = np.random.default_rng(2).standard_normal((2, 5, 3))
+    twin(x_t).backward(torch.tensor(g))
+    y = layer.forward(tinyml.asarray(x))
+    dx = layer.backward(tinyml.asarray(g))
+    tinyml.testing.assert_close(y, twin(x_t).detach().numpy())
+    tinyml.testing.assert_close(dx, x_t.grad.numpy())
+    tinyml.testing.assert_close(layer.weight.grad, twin.weight.grad.numpy())
+    tinyml.testing.assert_close(layer.bias.grad, twin.bias.grad.numpy())

@@ -435,6 +435,7 @@ def digits():
 
 
 @pytest.mark.slow
+@pytest.mark.extra("data")
 @pytest.mark.parametrize("backend", ["numpy", "array_api_strict"], indirect=True)
 def test_a_cnn_with_batch_norm_learns_digits(backend32, digits):
     """Conv2D -> BatchNorm2D -> ReLu -> MaxPool2D -> Linear -> BatchNorm1D -> ReLu -> Linear,

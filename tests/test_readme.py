@@ -10,6 +10,7 @@ README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.extra("data")
 def test_the_python_example_runs(tmp_path, monkeypatch, capsys):
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
     example = next(block for block in blocks if "Learner" in block)
@@ -22,6 +23,7 @@ def test_the_python_example_runs(tmp_path, monkeypatch, capsys):
     assert "epoch 10/10" in capsys.readouterr().out
 
 
+@pytest.mark.extra("plots", "tensorboard")
 def test_the_training_example_runs(tmp_path, monkeypatch, capsys):
     """The training section's example, on 200 random 28x28 images instead of Fashion-MNIST
     (which CI may not have) and with fewer epochs; every file it names is written."""

@@ -361,7 +361,7 @@ def test_size_is_checked(tmp_path, size, error, match):
 def test_missing_matplotlib_says_what_to_install(tmp_path, monkeypatch, name):
     for module in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
         monkeypatch.setitem(sys.modules, module, None)  # None in sys.modules: import fails
-    with pytest.raises(ImportError, match=r'matplotlib.*pip install "tinyml-xp\[plots\]"'):
+    with pytest.raises(ImportError, match=r'matplotlib.*pip install -e "\.\[plots\]" in the root'):
         CALLS[name](tmp_path / "plot.png")
     assert not list(tmp_path.iterdir())
 
@@ -380,3 +380,36 @@ def test_importing_tinyml_loads_no_matplotlib_and_drawing_loads_no_pyplot(tmp_pa
                           text=True)
     assert done.returncode == 0, done.stderr
     assert png_size(tmp_path / "cm.png") == (60, 60)
+
+
+# ---------------------------------------------------------------------------- labels and scales
+def test_history_has_a_title_and_one_epoch_sits_in_the_middle_of_its_axis(tmp_path):
+    figure = plot_history({"loss": [0.7], "accuracy": [0.8]}, tmp_path / "h.png", **SMALL)
+    assert figure.get_suptitle() == "training history, 1 epoch"
+    for ax in figure.axes:
+        assert ax.get_xlim() == (0.5, 1.5)
+        assert [tick for tick in ax.get_xticks() if 0.5 <= tick <= 1.5] == [1.0]
+    three = plot_history(HISTORY, tmp_path / "h3.png", title="mine", **SMALL)
+    assert three.get_suptitle() == "mine" and three.axes[0].get_xlim() == (0.5, 3.5)
+
+
+def test_confusion_matrix_title_says_samples_and_accuracy(tmp_path):
+    cm = np.array([[5, 1], [2, 2]])
+    figure = plot_confusion_matrix(cm, tmp_path / "cm.png", **SMALL)
+    assert figure.axes[0].get_title() == "confusion matrix: 10 samples, accuracy 0.700"
+    given = plot_confusion_matrix(cm, tmp_path / "cm2.png", title="test set", **SMALL)
+    assert given.axes[0].get_title() == "test set"
+
+
+def test_feature_maps_share_one_colour_scale_with_a_colour_bar(tmp_path):
+    net = tinyml.Net([Conv2D("conv", (1, 4, 4), 3, 3, 3, 1, 1)])
+    x = np.random.default_rng(0).standard_normal((1, 1, 4, 4))
+    figure = plot_feature_maps(net, "conv", x, tmp_path / "maps.png", **SMALL)
+    with tinyml.no_grad():
+        maps = tinyml.to_numpy(net.forward(tinyml.asarray(x)))[0]
+    images = images_of(figure)
+    assert len(images) == 3
+    for image in images:
+        assert image.get_clim() == pytest.approx((maps.min(), maps.max()))
+    colour_bars = [ax for ax in figure.axes if ax.get_label() == "<colorbar>"]
+    assert len(colour_bars) == 1 and colour_bars[0].get_ylabel() == "conv output"

@@ -11,8 +11,17 @@ load too; nothing else does: no object arrays, no pickles.
 
 ``net.save`` adds one more member, :data:`CONFIG_KEY` (``"__config__"``): the net's
 architecture as a 1-D uint8 array of UTF-8 JSON (:func:`encode_config`), which
-:func:`tinyml.load_net` rebuilds the net from. Reading it parses JSON, which runs no code;
-with `expected` given (``net.load``) it is skipped unread.
+:func:`tinyml.load_net` rebuilds the net from; and, when the net has any, its
+``net.metadata`` under :data:`METADATA_KEY` (``"__metadata__"``, JSON the same way: the
+command line stores the dataset, input shape and class names there). Reading them parses
+JSON, which runs no code; with `expected` given (``net.load``) they are skipped unread.
+
+A training checkpoint (``learner.save_checkpoint``, :mod:`tinyml.train.checkpoint`) is the
+same kind of file: the net's arrays under ``net/KEY`` (:data:`CHECKPOINT_WEIGHTS`), the
+optimizer's under ``optimizer/...``, the training state under :data:`CHECKPOINT_KEY`, and the
+architecture and metadata as above. Whatever reads weights reads them out of a checkpoint too
+(``net.load``, ``load_net``, ``tinyml evaluate``); :func:`weights_prefix` says where they
+are.
 
 Saving
 ------
@@ -339,7 +348,7 @@ def _sync_folder(directory):
 
 
 # ---------------------------------------------------------------- loading
-def load_state(path, *, expected=None, strict=True, max_bytes=MAX_BYTES):
+def load_state(path, *, expected=None, strict=True, max_bytes=MAX_BYTES, prefix=""):
     """{name: host NumPy array} from a file written by :func:`save_state`, checked before read.
 
     Never unpickles. The zip's directory and every ``.npy`` header are read and checked before
@@ -358,6 +367,9 @@ def load_state(path, *, expected=None, strict=True, max_bytes=MAX_BYTES):
         The most array data (from the headers, over the names read) the file may hold:
         :data:`MAX_BYTES` (4 GiB) by default; None for no limit, when `expected` already
         bounds it.
+    prefix : str
+        Read only the arrays whose names start with it, named without it (``"net/"``: the
+        weights in a training checkpoint); the others are neither checked nor read.
 
     Returns
     -------
@@ -377,7 +389,7 @@ def load_state(path, *, expected=None, strict=True, max_bytes=MAX_BYTES):
     if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes < 0):
         raise ValueError(f"max_bytes must be a non-negative int or None; got {max_bytes!r}")
     with _opened_archive(path) as archive:
-        return _load_archive(path, archive, expected, strict, max_bytes)
+        return _load_archive(path, archive, expected, strict, max_bytes, prefix)
 
 
 ArrayHeader = namedtuple("ArrayHeader", ["shape", "dtype"])
@@ -444,6 +456,35 @@ def load_array(path, *, max_bytes=MAX_BYTES):
         return _as_array(fail, "it", _read_bytes(handle, header), header)
 
 
+def stored_names(path):
+    """The names of the arrays in `path`, from its zip directory (no array data is read), after
+    the checks :func:`load_state` makes of what the file is."""
+    with _opened_archive(os.fspath(path)) as archive:
+        return list(_members(path, archive))
+
+
+def weights_prefix(names):
+    """Where a file's weights are, from its member names: ``"net/"`` in a training
+    checkpoint, ``""`` in a weights file."""
+    return CHECKPOINT_WEIGHTS if CHECKPOINT_KEY in names else ""
+
+
+def load_json(path, key):
+    """The dict stored as JSON under `key` (:data:`CONFIG_KEY`, :data:`METADATA_KEY`,
+    :data:`CHECKPOINT_KEY`) in `path`, or None when the file has no such member; only that
+    member is read (at most 64 MiB of it)."""
+    path = os.fspath(path)
+    with _opened_archive(path) as archive:
+        members = _members(path, archive)
+        if key not in members:
+            return None
+        header = _member_header(path, archive, members[key])
+        if header.nbytes > _JSON_BYTES:
+            raise _damaged(path, f"member {key!r} claims {header.nbytes:,} bytes, more than a "
+                           "description of a net takes")
+        return decode_config(_read_data(path, archive, members[key], header), path, key=key)
+
+
 @contextlib.contextmanager
 def _opened_archive(path):
     """The zip archive at `path`, after the checks that tell a weights file from others."""
@@ -472,15 +513,19 @@ def _opened_archive(path):
             yield archive
 
 
-def _load_archive(path, archive, expected, strict, max_bytes):
+def _load_archive(path, archive, expected, strict, max_bytes, prefix):
     members = _members(path, archive)
+    if prefix:  # the names under `prefix`, without it; the rest is not asked for
+        members = {name[len(prefix):]: info for name, info in members.items()
+                   if name.startswith(prefix)}
     if expected is None:
         missing, unexpected, wanted = [], [], list(members)
     else:
         expected = {name: tuple(int(size) for size in shape) for name, shape in expected.items()}
         missing = [name for name in expected if name not in members]
-        # The architecture net.save stores beside the weights is not a weight: never read here.
-        unexpected = [name for name in members if name not in expected and name != CONFIG_KEY]
+        # The descriptions saved beside the weights are not weights: never read here.
+        unexpected = [name for name in members if name not in expected
+                      and name not in RESERVED_KEYS]
         wanted = [name for name in members if name in expected]
     headers = {name: _member_header(path, archive, members[name]) for name in wanted}
     problems = []
@@ -494,7 +539,8 @@ def _load_archive(path, archive, expected, strict, max_bytes):
     if misshaped:
         problems.append(f"mis-shaped: {'; '.join(misshaped)}")
     if problems:
-        raise ValueError(f"{path} does not fit, so nothing was read: " + " | ".join(problems)
+        what = f"{path} (the net in this training checkpoint)" if prefix else path
+        raise ValueError(f"{what} does not fit, so nothing was read: " + " | ".join(problems)
                          + ". Build the net with the architecture the weights came from.")
     total = sum(header.nbytes for header in headers.values())
     if max_bytes is not None and total > max_bytes:
@@ -649,6 +695,20 @@ CONFIG_KEY = "__config__"
 array of UTF-8 JSON, beside the weights; a reader that wants the weights only skips it. No
 state_dict key can be it (keys are dotted paths of named layers and public attributes)."""
 
+METADATA_KEY = "__metadata__"
+"""The key of ``net.metadata`` (what the net was trained on), JSON as the config."""
+
+CHECKPOINT_KEY = "__checkpoint__"
+"""The key of a training checkpoint's state (epoch, optimizer, random streams, history)."""
+
+CHECKPOINT_WEIGHTS = "net/"
+"""What the names of the net's arrays start with in a training checkpoint."""
+
+RESERVED_KEYS = (CONFIG_KEY, METADATA_KEY, CHECKPOINT_KEY)
+"""Members that describe, beside the weights: never weights themselves."""
+
+_JSON_BYTES = 64 * 2**20
+
 
 def encode_config(config):
     """The JSON-serializable `config` as a 1-D uint8 array of its UTF-8 JSON, to store under
@@ -659,23 +719,26 @@ def encode_config(config):
     return np.frombuffer(text.encode("utf-8"), dtype=np.uint8).copy()
 
 
-def decode_config(array, path="the file"):
-    """The config dict back from :func:`encode_config`'s array; a ValueError naming `path`
-    when the member is not UTF-8 JSON of a dict (parsing JSON runs no code)."""
+def decode_config(array, path="the file", *, key=CONFIG_KEY):
+    """The config dict (or the dict stored under another JSON `key`) back from
+    :func:`encode_config`'s array; a ValueError naming `path` when the member is not UTF-8
+    JSON of a dict (parsing JSON runs no code)."""
     import json
 
     array = np.asarray(array)
     fix = ("The stored architecture is damaged; build the net in code and load the weights "
-           f"with net.load({str(path)!r}).")
+           f"with net.load({str(path)!r})." if key == CONFIG_KEY else
+           "The file is damaged (a truncated copy?): save or copy it again.")
     if array.dtype != np.uint8 or array.ndim != 1:
-        raise ValueError(f"{path}: the {CONFIG_KEY!r} member should be a 1-D uint8 array of "
+        raise ValueError(f"{path}: the {key!r} member should be a 1-D uint8 array of "
                          f"UTF-8 JSON; it is {array.dtype} of shape {array.shape}. {fix}")
     try:
         config = json.loads(array.tobytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise ValueError(f"{path}: the {CONFIG_KEY!r} member is not UTF-8 JSON ({error}). "
+        raise ValueError(f"{path}: the {key!r} member is not UTF-8 JSON ({error}). "
                          f"{fix}") from None
     if not isinstance(config, dict):
-        raise ValueError(f"{path}: the {CONFIG_KEY!r} member should hold a JSON object (the "
-                         f"net's config); it holds a {type(config).__name__}. {fix}")
+        what = "the net's config" if key == CONFIG_KEY else "a dict"
+        raise ValueError(f"{path}: the {key!r} member should hold a JSON object ({what}); "
+                         f"it holds a {type(config).__name__}. {fix}")
     return config

@@ -1,4 +1,7 @@
-"""Small ready-made nets for image classification (the demo trains them on digits)."""
+"""Small ready-made nets for image classification (the demo trains them on digits).
+
+Each size is written once: the layers learn their input sizes from the net's `input_shape`.
+"""
 
 from .core import Net
 from .layers import Conv2D, Dropout, Flatten, Linear, MaxPool2D, ReLu, Softmax
@@ -6,28 +9,23 @@ from .layers import Conv2D, Dropout, Flatten, Linear, MaxPool2D, ReLu, Softmax
 
 def mlp(input_dim=(1, 8, 8), classes=10, hidden=128, dropout=0.1):
     """Flatten -> Linear -> ReLu -> Dropout -> Linear -> Softmax."""
-    features = 1
-    for extent in input_dim:
-        features *= extent
     return Net([
         Flatten("flatten"),
-        Linear("fc1", features, hidden),
+        Linear("fc1", hidden),
         ReLu("relu1"),
         Dropout("dropout", dropout),
-        Linear("fc2", hidden, classes),
+        Linear("fc2", classes),
         Softmax("softmax"),
-    ])
+    ], input_shape=input_dim)
 
 
 def cnn(input_dim=(1, 8, 8), classes=10, filters=16):
     """Conv2D 3x3 (same padding) -> ReLu -> MaxPool2D 2x2 -> Flatten -> Linear -> Softmax."""
-    channels, height, width = input_dim
-    pooled = (filters, height // 2, width // 2)
     return Net([
-        Conv2D("conv1", input_dim, filters, 3, 3, 1, 1),
+        Conv2D("conv1", filters, 3, padding=1),
         ReLu("relu1"),
-        MaxPool2D("pool1", (filters, height, width), 2, 2),
+        MaxPool2D("pool1", 2),
         Flatten("flatten"),
-        Linear("fc1", pooled[0] * pooled[1] * pooled[2], classes),
+        Linear("fc1", classes),
         Softmax("softmax"),
-    ])
+    ], input_shape=input_dim)

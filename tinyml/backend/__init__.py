@@ -24,7 +24,7 @@ from ._host import (
     to_numpy,
 )
 from ._namespace import array_namespace, backend_of
-from ._registry import KNOWN_BACKENDS, make_backend
+from ._registry import KNOWN_BACKENDS, extra_install, make_backend
 from ._snapshot import Snapshot, reset, restore, snapshot
 from ._state import ENV_VAR, asarray, get_backend, resolve_backend, set_backend, use_backend
 from ._streams import Streams, current_streams, load_streams_state, seed, streams_state, use_seed
@@ -46,6 +46,7 @@ __all__ = [
     "current_streams",
     "device_of",
     "dtype_kind",
+    "extra_install",
     "get_backend",
     "hold",
     "host_copy",

@@ -13,6 +13,13 @@ CUPY_INSTALL = ('pip install cupy-cuda12x (cupy-cuda13x for CUDA 13); or, with t
                 'pip install "tinyml-xp[cuda12]" from a package index (cuda13 for CUDA 13)')
 
 
+def extra_install(extra, package):
+    """How to install tinyml's optional `extra` (which adds `package`): first the command that
+    works in a clone (no package index has tinyml-xp yet), then the plain package."""
+    return (f'pip install -e ".[{extra}]" in the root of a clone of tinyml, or pip install '
+            f'{package}')
+
+
 def make_backend(name, *, device=None, dtype="float32"):
     """A Backend for library `name` on `device` with default floating dtype `dtype`.
 
@@ -44,7 +51,7 @@ def _numpy(device, dtype):
 
 
 def _array_api_strict(device, dtype):
-    strict = _import("array_api_strict", 'pip install "tinyml-xp[test]"')
+    strict = _import("array_api_strict", extra_install("test", "array-api-strict"))
     if device is None:
         device = strict.Device("CPU_DEVICE")
     elif isinstance(device, str):

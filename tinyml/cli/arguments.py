@@ -5,7 +5,7 @@ import argparse
 import importlib
 import os
 
-from ..backend import KNOWN_BACKENDS, set_backend
+from ..backend import KNOWN_BACKENDS, extra_install, set_backend
 from ..io import check_save_path
 
 
@@ -140,10 +140,10 @@ def _check_writable_folder(flag, path, folder, instead, creating=False):
                          f"{instead}")
 
 
-def require_module(flag, module, extra):
+def require_module(flag, module, extra, package=None):
     """Refuse a flag whose optional dependency is missing, before training."""
     try:
         importlib.import_module(module)
     except ImportError:
-        raise RuntimeError(f"{flag} needs {module}: pip install \"tinyml-xp[{extra}]\" (from a "
-                           f"clone: pip install -e \".[{extra}]\"), or leave {flag} out") from None
+        raise RuntimeError(f"{flag} needs {module}: {extra_install(extra, package or module)}; "
+                           f"or leave {flag} out") from None

@@ -2,6 +2,7 @@
 images a command reads, all from disk (nothing is downloaded)."""
 
 import argparse
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,21 +60,26 @@ def dataset_spec(text):
         f"files); got {text!r}")
 
 
-def add_dataset_arguments(parser, *, seed=True):
-    parser.add_argument("--dataset", type=dataset_spec, default="digits",
-                        help="digits (scikit-learn's 8x8 digits, the default), fashion-mnist "
-                             "(Debian's dataset-fashion-mnist files, or --data-dir), mnist "
-                             "(needs --data-dir), or idx:DIR (any folder with the four "
-                             "MNIST-style IDX files)")
+def add_dataset_arguments(parser, *, seed=True, remembered=False):
+    """--dataset, --data-dir, --limit and --seed. With `remembered` (evaluate, for a saved net)
+    --dataset, --data-dir and --seed default to what the weights file stores."""
+    default = "the dataset the net was trained on (stored with it), else digits" if \
+        remembered else "digits"
+    parser.add_argument("--dataset", type=dataset_spec, default=None if remembered else "digits",
+                        help="digits (scikit-learn's 8x8 digits), fashion-mnist (Debian's "
+                             "dataset-fashion-mnist files, or --data-dir), mnist (needs "
+                             "--data-dir), or idx:DIR (any folder with the four MNIST-style "
+                             f"IDX files); default: {default}")
     parser.add_argument("--data-dir", metavar="DIR", default=None,
                         help="the folder with the four IDX files for mnist or fashion-mnist")
     parser.add_argument("--limit", type=positive_int, default=None, metavar="N",
                         help="use only the first N training and the first N test images "
                              "(quick runs)")
     if seed:
-        parser.add_argument("--seed", type=non_negative_int, default=0,
+        parser.add_argument("--seed", type=non_negative_int, default=None if remembered else 0,
                             help="seeds tinyml's generators and the digits' train/test split "
-                                 "(default 0)")
+                                 "(default 0" + (", or the one the net was trained with)"
+                                                 if remembered else ")"))
 
 
 def check_dataset_arguments(spec, data_dir):
@@ -110,6 +116,30 @@ def load(spec, data_dir=None, *, limit=None, seed=0):
         raise ValueError(f"--dataset {spec} has {full[0]} training and {full[1]} test images; "
                          "both splits need at least one")
     return Dataset(spec, x_train, y_train, x_test, y_test, class_names_of(spec), full)
+
+
+def stored_description(spec, data_dir, seed, data):
+    """What ``tinyml train`` stores with the net (``net.metadata``), so that evaluate, predict
+    and summary default to it: the dataset (folders made absolute), its seed, the samples'
+    shape and the class names."""
+    if spec.startswith(IDX_PREFIX):
+        spec = IDX_PREFIX + os.path.abspath(spec[len(IDX_PREFIX):])
+    return {"dataset": spec, "data_dir": None if data_dir is None else os.path.abspath(data_dir),
+            "seed": seed, "input_shape": list(data.sample_shape),
+            "class_names": list(data.class_names)}
+
+
+def remembered_dataset(args, metadata):
+    """(--dataset, --data-dir, --seed) for a saved net: each flag given, else what the file
+    stores (`metadata`), else the defaults (digits, none, 0). A --data-dir is taken from the
+    file only with the dataset it belongs to."""
+    stored = metadata.get("dataset")
+    spec = args.dataset or stored or "digits"
+    data_dir = args.data_dir
+    if data_dir is None and spec == stored:
+        data_dir = metadata.get("data_dir")
+    seed = args.seed if args.seed is not None else metadata.get("seed", 0)
+    return spec, data_dir, seed
 
 
 def class_names_of(spec):

@@ -4,7 +4,7 @@ import numpy as np
 
 from .. import io
 from ..backend import to_numpy
-from ..core import load_net
+from ..core import counted, load_net
 from ..losses import cross_entropy
 from ..metrics import confusion_matrix, f1, precision, recall
 from ..train import Learner
@@ -17,6 +17,7 @@ from .arguments import (
     use_backend_arguments,
 )
 from .plots import predicted_classes
+from .screen import say
 from .training import CLASSES, MODELS
 
 
@@ -30,24 +31,28 @@ class NoUpdates:
 def add_evaluate_parser(commands):
     evaluate = commands.add_parser(
         "evaluate", help="score a saved net on a dataset's test images",
-        description="Load a net saved by `tinyml train --save` (weights and architecture) and "
-                    "print its accuracy, loss, macro precision, recall and F1 and the "
-                    "confusion matrix on the test images of --dataset (with --seed for the "
-                    "digits' split, as in training).")
+        description="Load a net saved by `tinyml train --save` (weights and architecture) or "
+                    "a training checkpoint (--checkpoint) and print its accuracy, loss, macro "
+                    "precision, recall and F1 and the confusion matrix on the test images of "
+                    "--dataset: by default the dataset it was trained on, with the same --seed "
+                    "for the digits' split.")
     evaluate.add_argument("--weights", metavar="PATH", required=True,
-                          help="a file written by tinyml train --save (or net.save)")
+                          help="a file written by tinyml train --save or --checkpoint (or "
+                               "net.save, learner.save_checkpoint)")
     add_backend_arguments(evaluate)
-    datasets.add_dataset_arguments(evaluate)
+    datasets.add_dataset_arguments(evaluate, remembered=True)
     evaluate.set_defaults(run=evaluate_command)
 
 
 def add_predict_parser(commands):
     predict = commands.add_parser(
         "predict", help="classify the samples in an .npy file with a saved net",
-        description="Print the predicted class and its probability for each sample in "
-                    "--input, or save the classes with --output.")
+        description="Print the predicted class (with its name, when the weights file stores "
+                    "the class names) and its probability for each sample in --input, or save "
+                    "the classes with --output.")
     predict.add_argument("--weights", metavar="PATH", required=True,
-                         help="a file written by tinyml train --save (or net.save)")
+                         help="a file written by tinyml train --save or --checkpoint (or "
+                              "net.save, learner.save_checkpoint)")
     predict.add_argument("--input", metavar="FILE", required=True,
                          help="an .npy file of samples (N, ...) or of one sample, scaled as the "
                               "training images (floats in [0, 1] for tinyml's datasets); or "
@@ -63,38 +68,51 @@ def add_summary_parser(commands):
     summary = commands.add_parser(
         "summary", help="print a model's layers, output shapes and parameter counts",
         description="Print the table of layers, output shapes and parameters of --model as "
-                    "tinyml train builds it for --dataset, or of a saved net (--weights).")
+                    "tinyml train builds it for --dataset, or of a saved net (--weights), "
+                    "which knows its input shape.")
     which = summary.add_mutually_exclusive_group(required=True)
     which.add_argument("--model", choices=tuple(MODELS))
-    which.add_argument("--weights", metavar="PATH", help="a file written by tinyml train --save")
-    summary.add_argument("--dataset", type=datasets.dataset_spec, default="digits",
-                         help="the dataset whose image shape the net takes (default digits)")
+    which.add_argument("--weights", metavar="PATH",
+                       help="a file written by tinyml train --save or --checkpoint")
+    summary.add_argument("--dataset", type=datasets.dataset_spec, default=None,
+                         help="the dataset whose image shape the net takes (default: for "
+                              "--model digits; for --weights the net's own input shape, and "
+                              "--dataset is checked against it)")
     summary.set_defaults(run=summary_command)
 
 
 # ---------------------------------------------------------------- evaluate
 def evaluate_command(args):
     check_file_to_read("--weights", args.weights)
-    datasets.check_dataset_arguments(args.dataset, args.data_dir)
     use_backend_arguments(args)
     net = load_net(args.weights)
-    if args.dataset in datasets.SAMPLE_SHAPES:  # refuse before reading 70,000 images
-        check_fits(net, args.weights, datasets.SAMPLE_SHAPES[args.dataset],
-                   f"--dataset {args.dataset}")
-    data = datasets.load(args.dataset, args.data_dir, limit=args.limit, seed=args.seed)
-    check_fits(net, args.weights, data.sample_shape, f"--dataset {args.dataset}")
+    spec, data_dir, seed = datasets.remembered_dataset(args, net.metadata)
+    datasets.check_dataset_arguments(spec, data_dir)
+    if spec in datasets.SAMPLE_SHAPES:  # refuse before reading 70,000 images
+        check_fits(net, args.weights, datasets.SAMPLE_SHAPES[spec], f"--dataset {spec}")
+    data = datasets.load(spec, data_dir, limit=args.limit, seed=seed)
+    check_fits(net, args.weights, data.sample_shape, f"--dataset {spec}")
     learner = Learner(net, cross_entropy, NoUpdates(), batch_size=args.batch_size)
     scores = learner.evaluate(data.x_test, data.y_test)
     predicted = predicted_classes(learner, data.x_test)
     labels = data.y_test
-    print(f"{args.weights} on {len(labels)} test images of {args.dataset}")
-    print(f"accuracy {scores['accuracy']:.4f}  loss {scores['loss']:.4f}  "
-          f"precision {precision(predicted, labels, num_classes=CLASSES):.4f}  "
-          f"recall {recall(predicted, labels, num_classes=CLASSES):.4f}  "
-          f"f1 {f1(predicted, labels, num_classes=CLASSES):.4f} (macro)")
+    say(f"{describe_file(args.weights)} on {len(labels)} test images of {spec}")
+    say(f"accuracy {scores['accuracy']:.4f}  loss {scores['loss']:.4f}  "
+        f"precision {precision(predicted, labels, num_classes=CLASSES):.4f}  "
+        f"recall {recall(predicted, labels, num_classes=CLASSES):.4f}  "
+        f"f1 {f1(predicted, labels, num_classes=CLASSES):.4f} (macro)")
     cm = to_numpy(confusion_matrix(predicted, labels, num_classes=CLASSES))
-    print(format_confusion(cm, data.class_names))
+    say(format_confusion(cm, data.class_names))
     return 0
+
+
+def describe_file(path):
+    """`path`, and when it is a training checkpoint, after which epoch."""
+    state = io.load_json(path, io.CHECKPOINT_KEY)
+    if state is None:
+        return str(path)
+    return (f"{path} (a training checkpoint, after epoch {state.get('epoch', '?')}; go on "
+            f"training with tinyml train --resume {path})")
 
 
 def format_confusion(cm, class_names):
@@ -149,19 +167,34 @@ def predict_command(args):
     classes = np.argmax(scores, axis=1).astype(np.int64)
     if args.output is not None:
         np.save(args.output, classes)
-        print(f"predicted classes of {len(classes)} samples written to {args.output}")
+        print(f"predicted classes of {counted(len(classes), 'sample')} written to {args.output}")
         return 0
     label = "p" if type(net.layers[-1]).__name__ == "Softmax" else "score"
+    names = class_names(net.metadata, scores.shape[1])
     for i, (cls, row) in enumerate(zip(classes, scores, strict=True)):
-        print(f"sample {i}: class {cls} ({label}={row[cls]:.3f})")
+        name = "" if names is None else f" {names[cls]}"
+        print(f"sample {i}: class {cls}{name} ({label}={row[cls]:.3f})")
     return 0
+
+
+def class_names(metadata, classes):
+    """The class names the weights file stores, when they say more than the class numbers and
+    there is one per output; else None."""
+    names = metadata.get("class_names")
+    if not isinstance(names, list) or len(names) != classes:
+        return None
+    names = [str(name) for name in names]
+    return None if names == [str(i) for i in range(classes)] else names
 
 
 def read_samples(path, net, weights):
     """The samples in the .npy/.npz file `path` as float32 (N, ...); one sample gets a batch
     axis when that is what makes it fit the net."""
     samples = read_input(path).astype(np.float32)
-    if samples.ndim >= 1 and _takes(net, samples.shape[1:]):
+    declared = net.declared_input_shape()
+    if declared is not None and samples.shape == tuple(declared[1:]):
+        batch = samples[None, ...]  # one sample of the shape the net was built for
+    elif samples.ndim >= 1 and _takes(net, samples.shape[1:]):
         batch = samples
     elif _takes(net, samples.shape):
         batch = samples[None, ...]
@@ -198,14 +231,21 @@ def read_input(path):
 
 # ---------------------------------------------------------------- summary
 def summary_command(args):
-    shape = datasets.sample_shape_of(args.dataset)
     if args.weights is not None:
         check_file_to_read("--weights", args.weights)
         net = load_net(args.weights)
-        check_fits(net, args.weights, shape, f"--dataset {args.dataset}")
-        print(f"{args.weights}, on {args.dataset} (samples of shape {shape}):")
+        if args.dataset is not None:
+            shape = datasets.sample_shape_of(args.dataset)
+            check_fits(net, args.weights, shape, f"--dataset {args.dataset}")
+            trained_on = args.dataset
+        else:
+            shape = net.input_shape
+            trained_on = net.metadata.get("dataset", "the samples it was built for")
+        say(f"{describe_file(args.weights)}, on {trained_on} (samples of shape {shape}):")
     else:
+        dataset = args.dataset or "digits"
+        shape = datasets.sample_shape_of(dataset)
         net = MODELS[args.model](input_dim=shape, classes=CLASSES)
-        print(f"{args.model} for {args.dataset} (samples of shape {shape}):")
+        say(f"{args.model} for {dataset} (samples of shape {shape}):")
     net.summary(input_shape=shape)
     return 0

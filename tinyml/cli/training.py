@@ -1,12 +1,14 @@
 """``tinyml train``: train a model on a dataset, report the test accuracy, write what was asked."""
 
+import sys
 import time
 
 from .. import distributed, models
 from ..backend import seed as seed_backends
+from ..core import counted
 from ..losses import cross_entropy
 from ..train import Learner
-from . import datasets
+from . import datasets, screen
 from .arguments import (
     add_backend_arguments,
     check_different_files,
@@ -25,6 +27,7 @@ from .plots import check_plots_folder, predicted_classes, write_plots
 # --model: name -> factory(input_dim, classes), from tinyml.models.
 MODELS = {"mlp": models.mlp, "cnn": models.cnn}
 CLASSES = 10  # every dataset the CLI reads has the labels 0-9
+INTERRUPTED = 130  # the shell's status for a command stopped by Ctrl-C (128 + SIGINT)
 
 
 def add_train_parser(commands):
@@ -53,8 +56,9 @@ def add_train_parser(commands):
                        help="go on from a --checkpoint file (same model, optimizer and "
                             "dataset)")
     train.add_argument("--save", metavar="PATH", default=None,
-                       help="write the trained net (weights and architecture) to PATH (.npz), "
-                            "for tinyml evaluate/predict")
+                       help="write the trained net (weights and architecture, with the "
+                            "dataset, input shape and class names) to PATH (.npz), for tinyml "
+                            "evaluate/predict/summary")
     train.add_argument("--plots", metavar="DIR", default=None,
                        help="write history.png, confusion_matrix.png, misclassified.png and, "
                             "for a cnn, filters.png and feature_maps.png into DIR (created if "
@@ -85,12 +89,12 @@ def check_train_arguments(args):
 
 
 def train_command(args):
-    train(args)
-    return 0
+    return 0 if train(args) is not None else INTERRUPTED
 
 
 def train(args):
-    """Run ``tinyml train`` with parsed `args`; the test set's {"loss", "accuracy"}.
+    """Run ``tinyml train`` with parsed `args`; the test set's {"loss", "accuracy"}, or None
+    when Ctrl-C stopped training (the weights of the last completed step are still saved).
 
     Started by ``mpirun -n P ... -m tinyml train`` it is one of P processes: it trains
     data-parallel (``--batch-size`` per process), and only rank 0 prints and writes files.
@@ -99,7 +103,7 @@ def train(args):
     comm = distributed.from_launcher()  # None in one process
     chief = comm is None or comm.rank == 0
     verbose = 0 if args.quiet else args.verbose
-    say = (lambda *a: None) if args.quiet or not chief else print
+    say = (lambda *a: None) if args.quiet or not chief else screen.say
     backend = use_backend_arguments(args)
     seed_backends(args.seed, rank=None if comm is None else comm.rank)
     data = datasets.load(args.dataset, args.data_dir, limit=args.limit, seed=args.seed)
@@ -108,6 +112,8 @@ def train(args):
     processes = 1 if comm is None else comm.size  # the schedule counts global batches
     optimizer = build_optimizer(args, -(-(len(data.x_train) - held_out) // processes))
     net = MODELS[args.model](input_dim=data.sample_shape, classes=CLASSES)
+    # Saved with the weights and checkpoints: evaluate, predict and summary default to it.
+    net.metadata = datasets.stored_description(args.dataset, args.data_dir, args.seed, data)
     callbacks, early = build_callbacks(args)
     say(f"{args.model} on {backend}: {data.describe()}, {optimizer!r}")
     say(f"validation: the last {held_out} training images (--validation-split)" if split
@@ -125,13 +131,16 @@ def train(args):
         validation_split=split or 0.0, verbose=verbose, callbacks=callbacks,
         resume_from=args.resume)
     seconds = time.perf_counter() - started
+    if history.interrupted:
+        write_interrupted(args, learner)
+        return None
     if early is not None:
         say(early_stopping_report(early, learner.epoch))
     result = learner.evaluate(data.x_test, data.y_test)  # a collective with several processes
     if not chief:
         return result
-    print(f"test accuracy {result['accuracy']:.4f}  test loss {result['loss']:.4f}  "
-          f"({args.model}, {backend.name}, {timing(history, seconds)})")
+    screen.say(f"test accuracy {result['accuracy']:.4f}  test loss {result['loss']:.4f}  "
+               f"({args.model}, {backend.name}, {timing(history, seconds)})")
     write_outputs(args, learner, data, say)
     return result
 
@@ -168,7 +177,8 @@ def early_stopping_report(early, epochs_done):
         what = (f"early stopping: val_loss did not improve for {early.wait} "
                 f"epoch{'s' * (early.wait != 1)}; stopped after epoch {early.stopped_epoch + 1}")
     else:
-        what = f"early stopping: did not stop (patience {early.patience}, {epochs_done} epochs)"
+        what = (f"early stopping: did not stop (patience {early.patience}, "
+                f"{counted(epochs_done, 'epoch')})")
     if early.best_epoch is None:
         return what + "; no epoch improved, the net keeps its last weights"
     return (what + f"; the net has the weights of epoch {early.best_epoch + 1}, the best "
@@ -183,6 +193,18 @@ def timing(history, seconds):
     per_epoch = sum(times) / len(times)
     return (f"{len(times)} epoch{'s' * (len(times) != 1)} in {seconds:.1f}s, "
             f"{per_epoch:.{1 if per_epoch >= 1 else 2}f}s per epoch")
+
+
+def write_interrupted(args, learner):
+    """After Ctrl-C: --save still writes the net (the last completed step's weights); the test
+    pass and the plots are skipped. Said on standard error, as the stop itself."""
+    if args.save:
+        learner.net.save(args.save)
+        print(f"tinyml: weights of step {learner.step} saved to {args.save}", file=sys.stderr)
+    if args.checkpoint and learner.epoch:
+        print(f"tinyml: checkpoint {args.checkpoint} holds the run after epoch "
+              f"{learner.epoch} (go on with --resume {args.checkpoint})", file=sys.stderr)
+    print("tinyml: interrupted; no test pass, no plots", file=sys.stderr)
 
 
 def write_outputs(args, learner, data, say):

@@ -28,12 +28,32 @@ def reshape_target(shape):
     return shape if shape[0] is not None else (-1, *shape[1:])
 
 
+def counted(count, noun):
+    """``"1 epoch"``, ``"0 epochs"``, ``"3 epochs"``: a count with its noun, plural unless 1."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def format_shape(shape, unknown="batch"):
     """``(batch, 784)`` for (None, 784); ``(3,)`` for a 1-tuple; "?" for no shape at all."""
     if shape is None:
         return "?"
     inner = ", ".join(unknown if extent is None else str(extent) for extent in shape)
     return f"({inner}{',' if len(shape) == 1 else ''})"
+
+
+def channels_hint(argument, declared, got):
+    """The fix when an image batch `got` and a layer's `declared` (C, H, W) differ only by where
+    the channels are: tinyml's images are NCHW, channels first. "" otherwise."""
+    if declared is None or len(got) != 4:
+        return ""
+    c, h, w = declared
+    if tuple(got[1:]) == (h, w, c):
+        return ("Images are NCHW (channels first), and this batch is channels-last (N, H, W, C): "
+                "move the channels with x.transpose(0, 3, 1, 2).")
+    if tuple(got[1:]) == (w, c, h):
+        return (f"{argument}={tuple(declared)} puts the channels last; images are NCHW "
+                f"(channels first): {argument}={(w, c, h)}.")
+    return ""
 
 
 def shape_error(layer, expected, got, fix=""):

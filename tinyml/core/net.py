@@ -1,18 +1,15 @@
 """Net: layers in a row. A Net is itself a layer, so a Net can hold a Net."""
 
-import contextlib
-import math
 import warnings
 
 from .. import io
 from ..backend import (
-    AllocationRefused,
-    allocation_budget,
     backend_of,
     get_backend,
+    resolve_backend,
     use_backend,
-    use_seed,
 )
+from .building import build_stack, is_built, sample_shape
 from .checks import format_shape
 from .config import register_layer
 from .layer import Layer
@@ -28,6 +25,17 @@ class Net(Layer):
     name : str, optional
         Needed when this Net sits inside another layer: it starts its keys
         (``"block.fc.weight"``). A top-level Net may go without.
+    input_shape : tuple of int, optional
+        One sample's shape, without the batch axis (``(1, 28, 28)`` for MNIST images). Layers
+        that left out their input size (``Conv2D("conv", 16, 3)``, ``Linear("fc", 10)``;
+        see :mod:`tinyml.core.inferred`) learn it as they are added, so the parameters exist
+        at once. Without it the first layer's declared input starts the chain (a Conv2D given
+        ``input_dim``); with neither, the net learns its input shape from the first batch it
+        sees (``fit``, ``forward``), or from :meth:`build`.
+
+    Every layer is checked against what the layer before it puts out as soon as that is
+    known, so a mismatched chain is a ValueError when the net is built, naming both layers
+    and the shape.
 
     Examples
     --------
@@ -38,11 +46,20 @@ class Net(Layer):
     ...                   Linear("fc2", 32, 10), Softmax("softmax")])
     >>> list(net.state_dict())[:4]
     ['fc1.weight', 'fc1.bias', 'block.fc.weight', 'block.fc.bias']
+
+    The same net, each size written once:
+
+    >>> net = tinyml.Net([Flatten("flat"), Linear("fc1", 32), ReLu("relu"),
+    ...                   Linear("fc2", 10), Softmax("softmax")], input_shape=(8, 8))
+    >>> net["fc1"].weight.shape
+    (32, 64)
     """
 
-    def __init__(self, layers=(), name=None):
+    def __init__(self, layers=(), name=None, input_shape=None):
         super().__init__(name)
         self.layers = []
+        self.input_shape = None if input_shape is None else sample_shape(input_shape)
+        self._needs_build = False  # a layer is waiting for its input size
         for layer in layers:
             self.add(layer)
 
@@ -63,6 +80,15 @@ class Net(Layer):
                              "indices); a Net passes one array between layers. Use "
                              "return_index=False inside a Net.")
         self.layers.append(layer)
+        start = self._start_shape()
+        if start is None:
+            self._needs_build = self._needs_build or not is_built(layer)
+            return self
+        try:
+            self._build_for(start)  # builds the new layer, or checks that it fits
+        except ValueError:
+            self.layers.pop()
+            raise
         return self
 
     @staticmethod
@@ -73,10 +99,67 @@ class Net(Layer):
     def describe(self):
         return "Net" if self.name is None else f"Net '{self.name}'"
 
+    # ---------------------------------------------------------------- building
+    @property
+    def built(self):
+        """True when every layer, however deep, knows its input size (has its parameters)."""
+        # Every layer below, however deep, is in named_layers(): ask each one that is not a Net
+        # itself (asking nested Nets too would walk each subtree again, for every level).
+        return all(is_built(layer) for layer in self.named_layers().values()
+                   if not isinstance(layer, Net))
+
+    def build(self, input_shape):
+        """Give the layers that left out their input size the size that reaches them, from
+        one sample's shape `input_shape` (without the batch axis); returns the net.
+
+        Parameters are created on the net's backend (where its other parameters live, or
+        where :meth:`to` sent it, or the current one) from the current random streams. A
+        built net is only checked.
+
+        Raises
+        ------
+        ValueError
+            If a layer cannot take what reaches it, naming it, the layer before it and the
+            shape; or if the net was built for another input shape.
+        """
+        shape = sample_shape(input_shape)
+        known = vars(self).get("input_shape")
+        if known is not None and shape != known:
+            raise ValueError(f"{self.describe()} takes samples of shape {known}; "
+                             f"got input_shape={shape}. Build a new net for other samples.")
+        self._build_for((None, *shape))
+        return self
+
+    def _start_shape(self):
+        """The batch-first shape that enters the first layer, when it is known."""
+        if vars(self).get("input_shape") is not None:
+            return (None, *self.input_shape)
+        return self.layers[0].declared_input_shape() if self.layers else None
+
+    def _build_for(self, input_shape):
+        """Build (or check) every layer for a batch-first `input_shape`; the output shape."""
+        with use_backend(self.backend):
+            output = build_stack(self.layers, tuple(input_shape), self)
+        if vars(self).get("input_shape") is None and None not in input_shape[1:]:
+            # (a sequence of any length, declared (None, None, F), records no input shape)
+            self.input_shape = tuple(input_shape[1:])
+        self._needs_build = False
+        return output
+
+    def to(self, backend, *, device=None, dtype=None):
+        """Move every parameter, gradient and buffer to `backend` (see :meth:`Layer.to`);
+        layers not built yet will create theirs there. Returns the net."""
+        super().to(backend, device=device, dtype=dtype)
+        self._home = resolve_backend(backend, device=device, dtype=dtype)
+        return self
+
     # ---------------------------------------------------------------- forward and backward
     def forward(self, input, *, skip_last=False):
         """The output of the last layer for `input` (of the one before it with ``skip_last``,
-        which is how the training step fuses a last layer with the loss)."""
+        which is how the training step fuses a last layer with the loss). A net that has not
+        learnt its input shape learns it here, from `input`'s (see :meth:`build`)."""
+        if vars(self).get("_needs_build"):
+            self._build_for((None, *input.shape[1:]))
         for layer in self.layers[:-1] if skip_last else self.layers:
             input = layer.forward(input)
         return input
@@ -102,17 +185,21 @@ class Net(Layer):
 
     @property
     def backend(self):
-        """The backend the parameters (or buffers) live on; the current one for a net without
-        any."""
+        """The backend the parameters (or buffers) live on; for a net without any, where
+        :meth:`to` sent it, or the current one."""
         owned = self.parameters() or self.buffers()
-        return backend_of(owned[0].data) if owned else get_backend()
+        if owned:
+            return backend_of(owned[0].data)
+        return vars(self).get("_home") or get_backend()
 
     def _config_arguments(self):
-        """The layers the net holds now (``add`` changes them after construction). A subclass
-        with a constructor of its own is described by that constructor's arguments."""
+        """The layers the net holds now (``add`` changes them after construction) and its
+        input shape. A subclass with a constructor of its own is described by that
+        constructor's arguments."""
         if type(self).__init__ is not Net.__init__:
             return super()._config_arguments()
-        return {"layers": list(self.layers), "name": self.name}
+        return {"layers": list(self.layers), "name": self.name,
+                "input_shape": vars(self).get("input_shape")}
 
     # ---------------------------------------------------------------- checkpoints
     def save(self, path, *, config=None):
@@ -134,6 +221,10 @@ class Net(Layer):
             hyperparameter). True: the config is required (its TypeError or ValueError is
             raised). False: weights only.
         """
+        if not self.built:
+            raise RuntimeError(f"{self.describe()} is not built yet: layers that left out their "
+                               "input size have no weights to save. Train it, or build it "
+                               "first: net.build(input_shape), one sample's shape.")
         state = self.state_dict()
         if config is None:
             try:
@@ -148,11 +239,37 @@ class Net(Layer):
             described = self.config() if config else None
         if described is not None:
             state[io.CONFIG_KEY] = io.encode_config(described)
+        if self.metadata:
+            state[io.METADATA_KEY] = io.encode_config(self.metadata)
         io.save_state(state, path)
 
-    def load(self, path, strict=True):
-        """Read a file written by :meth:`save` onto this net's backend; returns the net.
+    @property
+    def metadata(self):
+        """A dict of JSON values that travels with the net's files: ``save`` and training
+        checkpoints store it, ``load_net`` gives it back (``{}`` when there is none). The
+        command line keeps the dataset, input shape and class names there."""
+        return vars(self).setdefault("_metadata", {})
 
+    @metadata.setter
+    def metadata(self, value):
+        if not isinstance(value, dict):
+            raise TypeError(f"net.metadata must be a dict of JSON values; got "
+                            f"{type(value).__name__}")
+        self._metadata = dict(value)
+
+    def load_state_dict(self, state, strict=True):
+        """As :meth:`Layer.load_state_dict`; the descriptions a file keeps beside the weights
+        (``tinyml.io.RESERVED_KEYS``: architecture, metadata) are skipped."""
+        state = {key: value for key, value in state.items() if key not in io.RESERVED_KEYS}
+        return super().load_state_dict(state, strict=strict)
+
+    def load(self, path, strict=True):
+        """Read the weights in `path` onto this net's backend; returns the net.
+
+        `path` is a file written by :meth:`save`, or a training checkpoint
+        (``learner.save_checkpoint``): its net's weights are read, the optimizer's state and
+        the rest are not (``learner.load_checkpoint(path)`` or ``fit(resume_from=path)`` take
+        all of it). A net not built yet is first built for the input shape the file records.
         The file's keys, dtypes and shapes are checked against the net's from its headers
         before any array is read, so a file that does not fit costs nothing (no size limit is
         needed: the net's shapes bound what is read). Nothing changes unless all of it loads.
@@ -164,15 +281,23 @@ class Net(Layer):
         ValueError
             If the file is damaged, not a weights file, or does not fit the net (missing or,
             with ``strict=True``, unexpected keys; mis-shaped arrays), naming what is wrong.
+        RuntimeError
+            If the net is not built and the file does not record an input shape.
         """
+        prefix = io.weights_prefix(io.stored_names(path))
+        if not self.built:
+            from .files import build_from_saved  # files.py builds on this module
+
+            build_from_saved(self, path)
         expected = {key: tuple(value.shape) for key, value in self.state_dict().items()}
-        state = io.load_state(path, expected=expected, strict=strict, max_bytes=None)
+        state = io.load_state(path, expected=expected, strict=strict, max_bytes=None,
+                              prefix=prefix)
         self.load_state_dict(state, strict=strict)
         return self
 
     # ---------------------------------------------------------------- shapes
     def declared_input_shape(self):
-        return self.layers[0].declared_input_shape() if self.layers else None
+        return self._start_shape()
 
     def output_shape(self, input_shape):
         """The net's output shape for `input_shape` (batch first); a layer's ValueError if any
@@ -193,15 +318,19 @@ class Net(Layer):
         Parameters
         ----------
         input_shape : tuple, optional
-            One sample's shape (without the batch axis). By default the first layer that
-            declares an input size (Linear, Conv2D, ...) starts the shape inference; shapes
-            before it show as "?".
+            One sample's shape (without the batch axis). By default the net's own (given to
+            it, learnt, or declared by its first layer) starts the shape inference; shapes
+            before the first layer that declares one show as "?". A net not built yet is
+            built for it first (:meth:`build`), so every parameter is counted.
         print_fn : callable or None
             Receives the table as one string; None: print nothing, return the summary dict.
         """
         if print_fn is None:
             return super().summary()
-        shape = None if input_shape is None else (None, *input_shape)
+        if input_shape is not None and not self.built:
+            self.build(input_shape)
+        start = self._start_shape()
+        shape = start if input_shape is None else (None, *input_shape)
         rows = [("Layer (type)", "Output shape", "Params")]
         _summary_rows(self.layers, "", shape, rows)
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
@@ -211,7 +340,10 @@ class Net(Layer):
         total = sum(parameter.size for parameter in parameters)
         trainable = sum(p.size for p in parameters if p.trainable)
         table = [lines[0], rule, *lines[1:], rule,
-                 f"Total params: {total:,} (trainable: {trainable:,})"]
+                 f"Total params: {total:,} (trainable: {trainable:,})" if self.built else
+                 f"Total params: {total:,} so far; the layers marked ? learn their input size "
+                 "from the net's input shape: give it (Net([...], input_shape=...), "
+                 "net.build(shape)) or train"]
         buffers = self.buffers()
         if buffers:
             table.append(f"Buffers: {sum(b.size for b in buffers):,} values (not trained)")
@@ -240,65 +372,6 @@ class Net(Layer):
 
 
 register_layer(Net)
-
-
-def load_net(path, *, backend=None):
-    """The net saved at `path` by ``net.save``, rebuilt from the file alone, trained weights in.
-
-    The architecture comes from the config stored in the file (see :meth:`Net.save`); the
-    layers' classes must be tinyml's or registered (:func:`tinyml.register_layer`). Building
-    draws no random numbers from the caller's streams. The net comes back in training mode,
-    as a newly built one; call ``eval()`` to predict.
-
-    The stored config is not trusted further than the weights beside it: the file's headers
-    are read first (no data), and the net is built within what they hold, so no array larger
-    than what is left of the stored values is allocated, and no more parameters and buffers
-    are made than are stored (:func:`tinyml.backend.allocation_budget`); layers may nest at
-    most :data:`tinyml.core.config.MAX_DEPTH` deep. Then the weights' names and shapes are
-    checked against the net built, and only then is their data read.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-    backend : str or Backend, optional
-        Where the net lives, as ``tinyml.use_backend(backend)`` would make it current (a name
-        such as ``"cupy"``, or a Backend); the current backend by default.
-
-    Raises
-    ------
-    FileNotFoundError
-        If there is no file at `path`.
-    ValueError
-        If the file holds weights only (build the net in code and call ``net.load(path)``),
-        its config is damaged, names an unknown class or does not describe the weights stored
-        beside it, or it is not a weights file; the message names the file.
-    """
-    headers = io.state_headers(path)
-    if io.CONFIG_KEY not in headers:
-        raise ValueError(f"{path} holds weights only, no architecture (saved with "
-                         "config=False, by an older tinyml or by another program), so "
-                         "load_net cannot rebuild the net. Build the net in code and call "
-                         f"net.load({str(path)!r}).")
-    weights = {name: header for name, header in headers.items() if name != io.CONFIG_KEY}
-    stored = sum(math.prod(header.shape) * header.dtype.itemsize for header in weights.values())
-    if stored > io.MAX_BYTES:
-        raise ValueError(f"{path} holds {stored:,} bytes of weights, more than the "
-                         f"{io.MAX_BYTES:,} load_net reads; build the net in code and call "
-                         f"net.load({str(path)!r}), which checks the shapes against it.")
-    member = io.load_state(path, expected={io.CONFIG_KEY: headers[io.CONFIG_KEY].shape},
-                           strict=False)
-    config = io.decode_config(member[io.CONFIG_KEY], path)
-    place = contextlib.nullcontext() if backend is None else use_backend(backend)
-    budget = allocation_budget(sum(math.prod(header.shape) for header in weights.values()),
-                               len(weights))
-    try:
-        with place, use_seed(0), budget:
-            net = Net.from_config(config)
-    except (TypeError, ValueError, AllocationRefused) as error:
-        raise ValueError(f"{path}: the architecture stored in it cannot be built: {error}. "
-                         "The file is damaged or was not written by net.save; build the net in "
-                         f"code and call net.load({str(path)!r}).") from None
-    return net.load(path)
 
 
 def backward_through(layers, in_gradient, *, input_gradient=True):
@@ -342,9 +415,10 @@ def _summary_rows(layers, prefix, shape, rows):
         stacks = getattr(layer, "summary_stacks", None)
         owned = (layer.parameters() if stacks is None else
                  [member for kind, _, member in layer._members() if kind == "parameter"])
+        count = sum(parameter.size for parameter in owned)
         rows.append((f"{prefix}{layer.name} ({type(layer).__name__})",
                      format_shape(output, unknown="None"),
-                     f"{sum(parameter.size for parameter in owned):,}"))
+                     f"{count:,}" if is_built(layer) else "?"))
         for stack, stack_input in stacks(shape) if stacks is not None else ():
             _summary_rows(stack, f"{prefix}{layer.name}.", stack_input, rows)
         shape = output

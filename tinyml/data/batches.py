@@ -130,6 +130,11 @@ def check_labels(y, output_shape, who, *, distributions=False):
         raise TypeError(f"{who}: 1-D labels must be integer class indices; got dtype {y.dtype}. "
                         "Convert class numbers with y.astype(int); for regression targets use "
                         "a regression loss such as mse with one output per target.")
+    elif y.ndim == 2 and y.shape[1] == 1 and classes > 1:
+        raise ValueError(f"{who}: labels of shape {tuple(y.shape)} are a column of class "
+                         f"indices; class labels are indices of shape (N,) (or one-hot rows of "
+                         f"shape (N, {classes})): squeeze them to (N,) with y[:, 0] or "
+                         "y.reshape(-1)")
     elif y.ndim == 2 and y.shape[1] != classes:
         raise ValueError(f"{who}: one-hot labels have {y.shape[1]} columns but the net has "
                          f"{classes} outputs")

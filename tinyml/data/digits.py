@@ -3,6 +3,8 @@ so nothing is downloaded."""
 
 import numpy as np
 
+from ..backend import extra_install
+
 
 def load_digits(*, flat=False, test_fraction=0.2, seed=0):
     """The digits as host arrays, split into train and test with every class in both.
@@ -26,8 +28,8 @@ def load_digits(*, flat=False, test_fraction=0.2, seed=0):
     try:
         from sklearn.datasets import load_digits as sklearn_digits
     except ImportError:
-        raise RuntimeError('the digits dataset comes with scikit-learn: '
-                           'pip install "tinyml-xp[data]"') from None
+        raise RuntimeError("the digits dataset comes with scikit-learn: "
+                           f"{extra_install('data', 'scikit-learn')}") from None
     bunch = sklearn_digits()
     images = (bunch.images / 16.0).astype(np.float32)
     labels = bunch.target.astype(np.int64)

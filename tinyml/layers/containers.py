@@ -8,6 +8,7 @@ core, because Parallel builds the merge layers of :mod:`tinyml.layers.merge` by 
 """
 
 from ..core import Layer
+from ..core.building import build_stack
 from ..core.net import backward_through
 from .merge import Add, Concatenate, Multiply
 
@@ -33,6 +34,8 @@ def _declared(layers):
 
 class _Container(Layer):
     """The checks Residual and Parallel share on the layers they are given."""
+
+    builds_from_input = True  # build(input_shape) builds the layers they hold, as a Net does
 
     def _stack(self, layers, what, named):
         """`layers` as a list of Layers, each name new to `named` ({name: layer}, updated)."""
@@ -114,6 +117,12 @@ class Residual(_Container):
 
     def declared_input_shape(self):
         return _declared(self.layers)
+
+    def build(self, input_shape):
+        """Build (or check) the stack for `input_shape`, batch first, as a Net builds its
+        layers (layers may leave out their input size); returns the output shape."""
+        self._check_keeps(input_shape, build_stack(self.layers, tuple(input_shape), self))
+        return tuple(input_shape)
 
     def output_shape(self, input_shape):
         self._check_keeps(input_shape, _stack_shape(self.layers, tuple(input_shape)))
@@ -206,6 +215,13 @@ class Parallel(_Container):
 
     def _branch_shapes(self, input_shape):
         return [_stack_shape(branch, input_shape) for branch in self.branches]
+
+    def build(self, input_shape):
+        """Build (or check) every branch for `input_shape`, batch first, as a Net builds its
+        layers; returns the merge's output shape."""
+        input_shape = tuple(input_shape)
+        return self.merge.output_shape([build_stack(branch, input_shape, self)
+                                        for branch in self.branches])
 
     def output_shape(self, input_shape):
         return self.merge.output_shape(self._branch_shapes(tuple(input_shape)))

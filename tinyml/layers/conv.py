@@ -11,7 +11,14 @@ operation ``conv2d`` instead, the same numbers in one call (one ``Conv`` in an O
 import numbers
 
 from ..backend.ops import conv2d
-from ..core import Layer, check_input_dim, check_positive_int, grad_enabled, shape_error
+from ..core import (
+    channels_hint,
+    check_input_dim,
+    check_positive_int,
+    grad_enabled,
+    shape_error,
+)
+from ..core.inferred import InferredInput, input_dim_optional, is_count, required
 from ._windows import (
     col2im_matmul,
     conv_output_size,
@@ -77,56 +84,80 @@ def check_padding(who, padding, *, pair):
 
 
 # ---------------------------------------------------------------------------- the layers
-class _Conv2DBase(Layer):
-    """What Conv2D and Deconv2D share: argument checks and the (batch, C, H, W) input check."""
+class _Conv2DBase(InferredInput):
+    """What Conv2D and Deconv2D share: argument checks, the input size learnt or given, and
+    the (batch, C, H, W) input check."""
 
-    def _check_common(self, input_dim, n_filters, h_filter, w_filter, stride, dilation,
-                      filters_argument):
+    def _check_common(self, n_filters, h_filter, w_filter, stride, dilation, filters_argument,
+                      init):
         who = self.describe()
-        self.input_dim = check_input_dim(who, input_dim, 3)
-        self.h_filter = check_positive_int(who, "h_filter", h_filter)
-        self.w_filter = check_positive_int(who, "w_filter", w_filter)
+        example = f"{type(self).__name__}({self.name!r}, 16, 3) for 16 filters of 3x3"
+        n_filters = required(self, filters_argument, n_filters, example)
+        self.h_filter = check_positive_int(who, "h_filter",
+                                           required(self, "h_filter", h_filter, example))
+        self.w_filter = (self.h_filter if w_filter is None else
+                         check_positive_int(who, "w_filter", w_filter))
         self.stride = check_positive_int(who, "stride", stride)
         self.dilation = check_positive_int(who, "dilation", dilation)
+        self._init = init
+        self.input_dim = None
         return check_positive_int(who, filters_argument, n_filters)
 
-    def _check_output(self, out_h, out_w):
+    def _build_if_given(self, input_dim):
+        if input_dim is not None:
+            self._build(check_input_dim(self.describe(), input_dim, 3))
+
+    def _check_output(self, out_h, out_w, input_dim):
         if out_h < 1 or out_w < 1:
             dilated = f", dilation {self.dilation}" if self.dilation > 1 else ""
             raise ValueError(
                 f"{self.describe()}: a {self.h_filter}x{self.w_filter} kernel with stride "
                 f"{self.stride}{dilated} and padding {self.padding} leaves no output for input "
-                f"{self.input_dim}; use a smaller kernel, dilation or padding, or a larger input"
+                f"{input_dim}; use a smaller kernel, dilation or padding, or a larger input"
             )
         return out_h, out_w
 
-    def declared_input_shape(self):
-        return (None, *self.input_dim)
+    def _inferred_from(self, input_shape):
+        return tuple(input_shape[1:]) if len(input_shape) == 4 else None
 
     def output_shape(self, input_shape):
-        if len(input_shape) != 4 or tuple(input_shape[1:]) != self.input_dim:
-            c, h, w = self.input_dim
-            fix = "Reshape flat samples to (batch, C, H, W) first." if len(input_shape) == 2 else ""
-            raise shape_error(self, f"(batch, {c}, {h}, {w})", input_shape, fix)
-        return (input_shape[0], self.n_filters, self.out_h, self.out_w)
+        dims = self._inferred_from(input_shape)
+        if dims is None or (self.built and dims != self.input_dim):
+            expected = "(batch, C, H, W)" if not self.built else \
+                f"(batch, {', '.join(map(str, self.input_dim))})"
+            fix = "Reshape flat samples to (batch, C, H, W) first." if len(input_shape) == 2 \
+                else channels_hint("input_dim", self.input_dim, input_shape)
+            raise shape_error(self, expected, input_shape, fix)
+        out_h, out_w = (self.out_h, self.out_w) if self.built else self._geometry(dims)[-2:]
+        return (input_shape[0], self.n_filters, out_h, out_w)
 
 
+def _shifted(first, rest, kwargs):
+    """Conv2D("conv", 16, 3): an int where input_dim's (C, H, W) belongs is n_filter."""
+    return is_count(first)
+
+
+@input_dim_optional(_shifted)
 class Conv2D(_Conv2DBase):
     r"""2-D convolution (cross-correlation, as in every framework) over NCHW images.
 
     Parameters
     ----------
     name : str
-    input_dim : (C, H, W)
+    input_dim : (C, H, W), optional
+        Leave it out to take it from the net: ``Conv2D("conv", 16, 3, padding=1)`` is 16
+        filters of 3x3 on whatever channels and size reach it.
     n_filter : int
         Output channels F.
     h_filter, w_filter : int
-        Kernel height and width.
+        Kernel height and width (``w_filter`` defaults to ``h_filter``: a square kernel).
     stride : int
+        1 by default.
     padding : int or ``"same"``
         Zeros added on each side of H and W; ``"same"``: as many as make the output
         ``ceil(H / stride)`` by ``ceil(W / stride)``, an odd one on the bottom and right (as
-        TensorFlow, and PyTorch's ``padding="same"``, which allows only stride 1).
+        TensorFlow, and PyTorch's ``padding="same"``, which allows only stride 1). 0 by
+        default, as PyTorch.
     dilation : int, keyword-only
         Spacing between kernel taps, as PyTorch: 1 is a plain kernel, 2 leaves one pixel
         between taps.
@@ -162,26 +193,36 @@ class Conv2D(_Conv2DBase):
     and the input gradient is that buffer with the padding cropped off.
     """
 
-    def __init__(self, name, input_dim, n_filter, h_filter, w_filter, stride, padding, *,
-                 dilation=1, init="he_uniform"):
+    def __init__(self, name, input_dim=None, n_filter=None, h_filter=None, w_filter=None,
+                 stride=1, padding=0, *, dilation=1, init="he_uniform"):
         super().__init__(name)
-        self.n_filters = self._check_common(input_dim, n_filter, h_filter, w_filter, stride,
-                                            dilation, filters_argument="n_filter")
+        self.n_filters = self._check_common(n_filter, h_filter, w_filter, stride, dilation,
+                                            filters_argument="n_filter", init=init)
         self.padding = check_padding(self.describe(), padding, pair=False)
-        c, h, w = self.input_dim
-        kh, kw, f = self.h_filter, self.w_filter, self.n_filters
+        self._build_if_given(input_dim)
+
+    def _geometry(self, input_dim):
+        """(pads, out_h, out_w) for input (C, H, W)."""
+        _, h, w = input_dim
+        kh, kw = self.h_filter, self.w_filter
         if self.padding == "same":
-            self.pads = (*same_padding(h, kh, stride=self.stride, dilation=self.dilation),
-                         *same_padding(w, kw, stride=self.stride, dilation=self.dilation))
+            pads = (*same_padding(h, kh, stride=self.stride, dilation=self.dilation),
+                    *same_padding(w, kw, stride=self.stride, dilation=self.dilation))
         else:
-            self.pads = (self.padding,) * 4
-        top, bottom, left, right = self.pads
-        self.out_h, self.out_w = self._check_output(
+            pads = (self.padding,) * 4
+        top, bottom, left, right = pads
+        out_h, out_w = self._check_output(
             conv_output_size(h + top + bottom, kh, stride=self.stride, dilation=self.dilation),
             conv_output_size(w + left + right, kw, stride=self.stride, dilation=self.dilation),
-        )
-        self.weight = self._new_parameter((f, c, kh, kw), c * kh * kw, f * kh * kw, init)
+            input_dim)
+        return pads, out_h, out_w
+
+    def _build(self, input_dim):
+        self.pads, self.out_h, self.out_w = self._geometry(input_dim)
+        c, kh, kw, f = input_dim[0], self.h_filter, self.w_filter, self.n_filters
+        self.weight = self._new_parameter((f, c, kh, kw), c * kh * kw, f * kh * kw, self._init)
         self.bias = self._zeros_parameter((f,))
+        self.input_dim = input_dim
 
     @property
     def n_filter(self):
@@ -211,19 +252,21 @@ class Conv2D(_Conv2DBase):
         return d_input
 
 
+@input_dim_optional(_shifted)
 class Deconv2D(_Conv2DBase):
     r"""Transposed convolution ("deconvolution"): the adjoint of a strided convolution.
 
     Parameters
     ----------
     name : str
-    input_dim : (C, H, W)
+    input_dim : (C, H, W), optional
+        Leave it out to take it from the net (``Deconv2D("up", 8, 2, stride=2)``).
     n_filters : int
         Output channels F.
     h_filter, w_filter : int
-        Kernel height and width.
+        Kernel height and width (``w_filter`` defaults to ``h_filter``).
     stride : int
-        How far apart input pixels land in the output.
+        How far apart input pixels land in the output (1 by default).
     dilation : int
         Spacing between kernel taps.
     padding : int
@@ -259,20 +302,30 @@ class Deconv2D(_Conv2DBase):
         \partial L/\partial b_f \mathrel{+}= \sum_{n,p,q} g_{n,f,p,q}
     """
 
-    def __init__(self, name, input_dim, n_filters, h_filter, w_filter, stride, dilation=1,
-                 padding=0, *, init="he_uniform"):
+    def __init__(self, name, input_dim=None, n_filters=None, h_filter=None, w_filter=None,
+                 stride=1, dilation=1, padding=0, *, init="he_uniform"):
         super().__init__(name)
-        self.n_filters = self._check_common(input_dim, n_filters, h_filter, w_filter, stride,
-                                            dilation, filters_argument="n_filters")
+        self.n_filters = self._check_common(n_filters, h_filter, w_filter, stride, dilation,
+                                            filters_argument="n_filters", init=init)
         self.padding = check_positive_int(self.describe(), "padding", padding, minimum=0)
-        c, h, w = self.input_dim
-        kh, kw, f = self.h_filter, self.w_filter, self.n_filters
-        self.full_h = (h - 1) * self.stride + self.dilation * (kh - 1) + 1
-        self.full_w = (w - 1) * self.stride + self.dilation * (kw - 1) + 1
-        self.out_h, self.out_w = self._check_output(self.full_h - 2 * self.padding,
-                                                    self.full_w - 2 * self.padding)
-        self.weight = self._new_parameter((c, f, kh, kw), c * kh * kw, f * kh * kw, init)
+        self._build_if_given(input_dim)
+
+    def _geometry(self, input_dim):
+        """(full_h, full_w, out_h, out_w) for input (C, H, W): the uncropped size, then the
+        output's."""
+        _, h, w = input_dim
+        kh, kw = self.h_filter, self.w_filter
+        full_h = (h - 1) * self.stride + self.dilation * (kh - 1) + 1
+        full_w = (w - 1) * self.stride + self.dilation * (kw - 1) + 1
+        return (full_h, full_w, *self._check_output(full_h - 2 * self.padding,
+                                                    full_w - 2 * self.padding, input_dim))
+
+    def _build(self, input_dim):
+        self.full_h, self.full_w, self.out_h, self.out_w = self._geometry(input_dim)
+        c, kh, kw, f = input_dim[0], self.h_filter, self.w_filter, self.n_filters
+        self.weight = self._new_parameter((c, f, kh, kw), c * kh * kw, f * kh * kw, self._init)
         self.bias = self._zeros_parameter((f,))
+        self.input_dim = input_dim
 
     def forward(self, input):
         xp = self._input_namespace(input)

@@ -2,25 +2,27 @@
 
 from ..backend.ops import conv2d
 from ..core import (
-    Layer,
     check_input_dim,
     check_positive_int,
     grad_enabled,
     reshape_target,
     shape_error,
 )
+from ..core.inferred import InferredInput, input_dim_optional, is_count, required
 from ._windows import conv_output_size, same_padding
 from .conv import check_padding, correlate, correlate_backward
 
 
-class Conv1D(Layer):
+@input_dim_optional(lambda first, rest, kwargs: is_count(first))
+class Conv1D(InferredInput):
     r"""1-D convolution (cross-correlation) over sequences laid out (N, C, L), as PyTorch.
 
     Parameters
     ----------
     name : str
-    input_dim : (C, L)
-        Channels and length.
+    input_dim : (C, L), optional
+        Channels and length. Leave it out to take it from the net:
+        ``Conv1D("conv", 16, 3, padding="causal")``.
     n_filter : int
         Output channels F.
     kernel_width : int
@@ -59,49 +61,66 @@ class Conv1D(Layer):
     (N, C, 1, L) with a (F, C, 1, K) kernel: the same im2col columns and matmuls.
     """
 
-    def __init__(self, name, input_dim, n_filter, kernel_width, *, stride=1, padding=0,
-                 dilation=1, init="he_uniform"):
+    def __init__(self, name, input_dim=None, n_filter=None, kernel_width=None, *, stride=1,
+                 padding=0, dilation=1, init="he_uniform"):
         super().__init__(name)
         who = self.describe()
-        self.input_dim = check_input_dim(who, input_dim, 2)
-        self.n_filters = check_positive_int(who, "n_filter", n_filter)
-        self.kernel_width = check_positive_int(who, "kernel_width", kernel_width)
+        example = f"Conv1D({name!r}, 16, 3) for 16 filters of width 3"
+        self.n_filters = check_positive_int(who, "n_filter",
+                                            required(self, "n_filter", n_filter, example))
+        self.kernel_width = check_positive_int(
+            who, "kernel_width", required(self, "kernel_width", kernel_width, example))
         self.stride = check_positive_int(who, "stride", stride)
         self.dilation = check_positive_int(who, "dilation", dilation)
         self.padding = check_padding(who, padding, pair=True)
-        c, length = self.input_dim
-        k, f = self.kernel_width, self.n_filters
+        self._init = init
+        self.input_dim = None
+        if input_dim is not None:
+            self._build(check_input_dim(who, input_dim, 2))
+
+    def _geometry(self, input_dim):
+        """(pads, out_len) for input (C, L)."""
+        length, k = input_dim[1], self.kernel_width
         if self.padding == "same":
-            self.pads = same_padding(length, k, stride=self.stride, dilation=self.dilation)
+            pads = same_padding(length, k, stride=self.stride, dilation=self.dilation)
         elif self.padding == "causal":
-            self.pads = (self.dilation * (k - 1), 0)
+            pads = (self.dilation * (k - 1), 0)
         else:
-            self.pads = self.padding if isinstance(self.padding, tuple) else (self.padding,) * 2
-        self.out_len = conv_output_size(length + sum(self.pads), k, stride=self.stride,
-                                        dilation=self.dilation)
-        if self.out_len < 1:
+            pads = self.padding if isinstance(self.padding, tuple) else (self.padding,) * 2
+        out_len = conv_output_size(length + sum(pads), k, stride=self.stride,
+                                   dilation=self.dilation)
+        if out_len < 1:
             raise ValueError(
-                f"{who}: a kernel of width {k} with stride {self.stride}, dilation "
-                f"{self.dilation} and padding {self.pads} leaves no output for input length "
+                f"{self.describe()}: a kernel of width {k} with stride {self.stride}, dilation "
+                f"{self.dilation} and padding {pads} leaves no output for input length "
                 f"{length}; use a smaller kernel or dilation, more padding, or a longer input"
             )
-        self.weight = self._new_parameter((f, c, k), c * k, f * k, init)
+        return pads, out_len
+
+    def _build(self, input_dim):
+        self.pads, self.out_len = self._geometry(input_dim)
+        c, k, f = input_dim[0], self.kernel_width, self.n_filters
+        self.weight = self._new_parameter((f, c, k), c * k, f * k, self._init)
         self.bias = self._zeros_parameter((f,))
+        self.input_dim = input_dim
 
     @property
     def n_filter(self):
         return self.n_filters
 
-    def declared_input_shape(self):
-        return (None, *self.input_dim)
+    def _inferred_from(self, input_shape):
+        return tuple(input_shape[1:]) if len(input_shape) == 3 else None
 
     def output_shape(self, input_shape):
-        if len(input_shape) != 3 or tuple(input_shape[1:]) != self.input_dim:
-            c, length = self.input_dim
+        dims = self._inferred_from(input_shape)
+        if dims is None or (self.built and dims != self.input_dim):
+            expected = ("(batch, C, L)" if not self.built else
+                        f"(batch, {self.input_dim[0]}, {self.input_dim[1]})")
             fix = ("Reshape it to (batch, channels, length) first." if len(input_shape) == 2
                    else "")
-            raise shape_error(self, f"(batch, {c}, {length})", input_shape, fix)
-        return (input_shape[0], self.n_filters, self.out_len)
+            raise shape_error(self, expected, input_shape, fix)
+        out_len = self.out_len if self.built else self._geometry(dims)[1]
+        return (input_shape[0], self.n_filters, out_len)
 
     def _kernel(self, xp):
         """The weight as a one-row 2-D kernel (F, C, 1, K)."""

@@ -61,6 +61,8 @@ class FullyConnected(Linear):
     ['fc.bias', 'fc.weight']
     """
 
+    leading_axes = False  # numpy-ml's dense layer takes (batch, input_dim)
+
     def __init__(self, name, input_dim, output_dim, *, act_fn=None, init="glorot_uniform"):
         super().__init__(name, input_dim, output_dim, init=init)  # Linear's checks and weights
         self.init = init

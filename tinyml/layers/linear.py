@@ -1,17 +1,23 @@
 """Linear: the fully connected layer."""
 
 from ..backend.ops import linear
-from ..core import Layer, check_positive_int, shape_error
+from ..core import check_positive_int, shape_error
+from ..core.inferred import InferredInput, input_dim_optional, required
 
 
-class Linear(Layer):
+@input_dim_optional(lambda first, rest, kwargs: not rest and "output_dim" not in kwargs)
+class Linear(InferredInput):
     r"""Fully connected layer, ``y = x W^T + b``.
 
     Parameters
     ----------
     name : str
-    input_dim : int
-        Features per sample coming in.
+    input_dim : int, optional
+        Features per sample coming in. Leave it out to take it from the net
+        (``Linear("fc", 10)``: one number is the output size, as PyTorch's ``LazyLinear``);
+        a size left out is learnt from a (batch, features) input only, so a forgotten Flatten
+        after a convolution is still an error. Give it to apply the layer over the last axis
+        of a longer shape.
     output_dim : int
         Features per sample going out.
     init : str or callable, keyword-only
@@ -20,8 +26,10 @@ class Linear(Layer):
 
     Shape
     -----
-    input (batch, input_dim) -> output (batch, output_dim).
-    ``weight`` is (output_dim, input_dim) and ``bias`` (output_dim,), as in PyTorch.
+    input (batch, input_dim) -> output (batch, output_dim); as PyTorch's, any leading axes
+    are kept: (batch, T, input_dim) -> (batch, T, output_dim) applies the same map at every
+    step of a sequence. ``weight`` is (output_dim, input_dim) and ``bias`` (output_dim,), as
+    in PyTorch.
 
     Notes
     -----
@@ -36,6 +44,9 @@ class Linear(Layer):
         \partial L / \partial b \mathrel{+}= \textstyle\sum_{batch} g, \qquad
         \partial L / \partial x = g W
 
+    (with leading axes, the sums run over every row of every axis but the last: x and g are
+    taken as (rows, features) matrices).
+
     Examples
     --------
     >>> import numpy as np, tinyml
@@ -43,38 +54,66 @@ class Linear(Layer):
     >>> fc = Linear("fc", 4, 2)
     >>> tuple(fc.forward(tinyml.asarray(np.ones((3, 4)))).shape)
     (3, 2)
+    >>> tinyml.Net([Linear("fc", 2)], input_shape=(4,))["fc"].weight.shape  # input_dim learnt
+    (2, 4)
     """
 
-    def __init__(self, name, input_dim, output_dim, *, init="he_uniform"):
-        super().__init__(name)
-        self.input_dim = check_positive_int(self.describe(), "input_dim", input_dim)
-        self.output_dim = check_positive_int(self.describe(), "output_dim", output_dim)
-        self.weight = self._new_parameter((self.output_dim, self.input_dim), self.input_dim,
-                                          self.output_dim, init)
-        self.bias = self._zeros_parameter((self.output_dim,))
+    # (batch, ..., input_dim) in, as PyTorch's; a subclass whose backward takes (N, F) says False
+    leading_axes = True
 
-    def declared_input_shape(self):
+    def __init__(self, name, input_dim=None, output_dim=None, *, init="he_uniform"):
+        super().__init__(name)
+        self.output_dim = check_positive_int(self.describe(), "output_dim",
+                                             required(self, "output_dim", output_dim,
+                                                      f"Linear({name!r}, 10)"))
+        self._init = init
+        self.input_dim = None
+        if input_dim is not None:
+            self._build(check_positive_int(self.describe(), "input_dim", input_dim))
+
+    def _build(self, input_dim):
+        self.weight = self._new_parameter((self.output_dim, input_dim), input_dim,
+                                          self.output_dim, self._init)
+        self.bias = self._zeros_parameter((self.output_dim,))
+        self.input_dim = input_dim
+
+    def _inferred_from(self, input_shape):
+        return input_shape[1] if len(input_shape) == 2 else None
+
+    def _declared(self):
         return (None, self.input_dim)
 
     def output_shape(self, input_shape):
-        if len(input_shape) != 2 or input_shape[1] != self.input_dim:
+        if self.leading_axes and self.built and len(input_shape) > 2 and \
+                input_shape[-1] == self.input_dim:
+            return (*input_shape[:-1], self.output_dim)  # leading axes kept, as PyTorch's
+        features = self._inferred_from(input_shape)
+        if features is None or (self.built and features != self.input_dim):
             fix = "Add a Flatten before it." if len(input_shape) > 2 else ""
-            raise shape_error(self, f"(batch, {self.input_dim})", input_shape, fix)
+            if len(input_shape) > 2 and not self.built:
+                fix += (f" (Or give input_dim, Linear({self.name!r}, {input_shape[-1]}, "
+                        f"{self.output_dim}), to apply it over the last axis.)")
+            expected = self.input_dim if self.built else "features"
+            raise shape_error(self, f"(batch, {expected})", input_shape, fix)
         return (input_shape[0], self.output_dim)
 
     def forward(self, input):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
-        self._remember(input, output_shape=output_shape)
+        self.save_for_backward(input, output_shape=output_shape)
         return linear(input, self.weight.data, self.bias.data, xp=xp)  # x W^T + b
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, input = self._recall(in_gradient)
-        if input.shape[0] == 1:
+        xp, input = self.saved(in_gradient)
+        rows, g = input, in_gradient
+        if input.ndim > 2:  # leading axes: every row of every step is a sample of the map
+            rows = xp.reshape(input, (-1, self.input_dim))
+            g = xp.reshape(in_gradient, (-1, self.output_dim))
+        if rows.shape[0] == 1:
             # A batch of one makes g^T x an outer product with inner dimension 1, for which
             # NumPy's matmul skips BLAS (5-8x slower); broadcasting is the fast outer product.
-            self.weight.grad += xp.reshape(in_gradient, (-1, 1)) * input
+            self.weight.grad += xp.reshape(g, (-1, 1)) * rows
         else:
-            self.weight.grad += xp.matrix_transpose(in_gradient) @ input
-        self.bias.grad += xp.sum(in_gradient, axis=0)
+            self.weight.grad += xp.matrix_transpose(g) @ rows
+        self.bias.grad += xp.sum(g, axis=0)
         return in_gradient @ self.weight.data if input_gradient else None

@@ -9,7 +9,15 @@ import math
 import numbers
 
 from ..backend import array_namespace, get_backend
-from ..core import Buffer, Layer, Parameter, check_input_dim, check_positive_int, shape_error
+from ..core import (
+    Buffer,
+    Parameter,
+    channels_hint,
+    check_input_dim,
+    check_positive_int,
+    shape_error,
+)
+from ..core.inferred import InferredInput
 from ..distributed import current_communicator
 from ._synced_statistics import synced_gradient_means, synced_moments
 
@@ -72,17 +80,33 @@ def normalize_backward(g_hat, x_hat, inv_std, axes, xp):
                       - x_hat * xp.mean(g_hat * x_hat, axis=axes, keepdims=True))
 
 
-class _Normalization(Layer):
-    """What the four layers share: the epsilon check, and ``weight`` (ones) and ``bias``
-    (zeros) of shape (features,)."""
+class _Normalization(InferredInput):
+    """What the four layers share: the epsilon check, the size learnt or given, and
+    ``weight`` (ones) and ``bias`` (zeros) of shape (features,)."""
 
-    def _setup(self, features, epsilon):
+    _inferred = "num_features"
+    _rank = None  # the input's rank, batch included
+
+    def _check_epsilon(self, epsilon):
         self.epsilon = _check_real(self, "epsilon", epsilon, "> 0")
         if not 0.0 < self.epsilon < math.inf:
             raise ValueError(f"{self.describe()}: epsilon must be a positive finite float (it "
                              f"keeps 1/sqrt(var + epsilon) finite); got {self.epsilon}")
+
+    def _new_affine(self, features):
         self.weight = Parameter(_ones(get_backend(), (features,)))
         self.bias = self._zeros_parameter((features,))
+
+    def _build_if_given(self, value):
+        vars(self)[self._inferred] = None
+        if value is not None:
+            self._build(check_positive_int(self.describe(), self._inferred, value))
+
+    def _inferred_from(self, input_shape):
+        return input_shape[1] if len(input_shape) == self._rank else None
+
+    def declared_input_shape(self):
+        return None  # any H and W (or T): only the features are fixed
 
 
 class _BatchNorm(_Normalization):
@@ -91,9 +115,8 @@ class _BatchNorm(_Normalization):
     _rank = None  # 2 for (N, F), 4 for (N, C, H, W)
     _spelling = None  # the input shape as the error message names it, "{}" the features
 
-    def __init__(self, name, num_features, *, momentum=0.9, epsilon=1e-5, sync=False):
+    def __init__(self, name, num_features=None, *, momentum=0.9, epsilon=1e-5, sync=False):
         super().__init__(name)
-        self.num_features = check_positive_int(self.describe(), "num_features", num_features)
         if not isinstance(sync, bool):
             raise TypeError(f"{self.describe()}: sync must be True (batch statistics over "
                             f"every process of a data-parallel run) or False; got {sync!r}")
@@ -104,10 +127,15 @@ class _BatchNorm(_Normalization):
                 f"{self.describe()}: momentum must be in [0, 1] (the weight of the old running "
                 f"value, numpy-ml's convention: PyTorch's momentum=0.1 is 0.9 here); got "
                 f"{self.momentum}")
-        self._setup(self.num_features, epsilon)
+        self._check_epsilon(epsilon)
+        self._build_if_given(num_features)
+
+    def _build(self, num_features):
+        self._new_affine(num_features)
         backend = get_backend()
-        self.running_mean = Buffer(backend.zeros((self.num_features,)))
-        self.running_var = Buffer(_ones(backend, (self.num_features,)))
+        self.running_mean = Buffer(backend.zeros((num_features,)))
+        self.running_var = Buffer(_ones(backend, (num_features,)))
+        self.num_features = num_features
 
     def reset_running_stats(self):
         """Running mean back to zeros and running variance to ones (in their dtype and device);
@@ -117,9 +145,11 @@ class _BatchNorm(_Normalization):
         return self
 
     def output_shape(self, input_shape):
-        if len(input_shape) != self._rank or input_shape[1] != self.num_features:
-            raise shape_error(self, self._spelling.format(self.num_features), input_shape,
-                              self._fix(input_shape))
+        features = self._inferred_from(input_shape)
+        if features is None or (self.built and features != self.num_features):
+            unknown = "C" if self._rank == 4 else "F"
+            spelled = self._spelling.format(self.num_features if self.built else unknown)
+            raise shape_error(self, spelled, input_shape, self._fix(input_shape))
         return tuple(input_shape)
 
     def _fix(self, input_shape):
@@ -252,8 +282,8 @@ class BatchNorm1D(_BatchNorm):
     Parameters
     ----------
     name : str
-    num_features : int
-        F.
+    num_features : int, optional
+        F; leave it out to take it from the net.
     momentum : float in [0, 1], keyword-only
         The weight of the old running value in each update (0.9; PyTorch's 0.1).
     epsilon : float > 0, keyword-only
@@ -274,7 +304,7 @@ class BatchNorm1D(_BatchNorm):
         return "Images take BatchNorm2D." if len(input_shape) == 4 else ""
 
     def declared_input_shape(self):
-        return (None, self.num_features)
+        return (None, self.num_features) if self.built else None
 
 
 class BatchNorm2D(_BatchNorm):
@@ -284,8 +314,8 @@ class BatchNorm2D(_BatchNorm):
     Parameters
     ----------
     name : str
-    num_features : int
-        C, the channels.
+    num_features : int, optional
+        C, the channels; leave it out to take it from the net.
     momentum : float in [0, 1], keyword-only
         The weight of the old running value in each update (0.9; PyTorch's 0.1).
     epsilon : float > 0, keyword-only
@@ -314,8 +344,8 @@ class LayerNorm1D(_Normalization):
     Parameters
     ----------
     name : str
-    num_features : int
-        F.
+    num_features : int, optional
+        F; leave it out to take it from the net.
     epsilon : float > 0, keyword-only
         Added to the variance.
 
@@ -349,14 +379,22 @@ class LayerNorm1D(_Normalization):
         num_features < 1, epsilon not positive and finite, input of another shape.
     """
 
-    def __init__(self, name, num_features, *, epsilon=1e-5):
+    def __init__(self, name, num_features=None, *, epsilon=1e-5):
         super().__init__(name)
-        self.num_features = check_positive_int(self.describe(), "num_features", num_features)
-        self._setup(self.num_features, epsilon)
+        self._check_epsilon(epsilon)
+        self._build_if_given(num_features)
+
+    def _build(self, num_features):
+        self._new_affine(num_features)
+        self.num_features = num_features
+
+    def _inferred_from(self, input_shape):
+        return input_shape[-1] if len(input_shape) in (2, 3) else None
 
     def output_shape(self, input_shape):
-        if len(input_shape) not in (2, 3) or input_shape[-1] != self.num_features:
-            f = self.num_features
+        features = self._inferred_from(input_shape)
+        if features is None or (self.built and features != self.num_features):
+            f = self.num_features if self.built else "F"
             fix = "Images take LayerNorm2D." if len(input_shape) == 4 else ""
             raise shape_error(self, f"(batch, {f}) or (batch, T, {f})", input_shape, fix)
         return tuple(input_shape)
@@ -385,7 +423,8 @@ class LayerNorm2D(_Normalization):
     Parameters
     ----------
     name : str
-    input_dim : (C, H, W)
+    input_dim : (C, H, W), optional
+        Leave it out to take it from the net: ``LayerNorm2D("norm")``.
     epsilon : float > 0, keyword-only
         Added to the variance.
 
@@ -420,18 +459,32 @@ class LayerNorm2D(_Normalization):
         an extent of input_dim < 1, epsilon not positive and finite, input of another shape.
     """
 
-    def __init__(self, name, input_dim, *, epsilon=1e-5):
+    _inferred = "input_dim"
+
+    def __init__(self, name, input_dim=None, *, epsilon=1e-5):
         super().__init__(name)
-        self.input_dim = check_input_dim(self.describe(), input_dim, 3)
-        self._setup(self.input_dim[0], epsilon)
+        self._check_epsilon(epsilon)
+        self.input_dim = None
+        if input_dim is not None:
+            self._build(check_input_dim(self.describe(), input_dim, 3))
+
+    def _build(self, input_dim):
+        self._new_affine(input_dim[0])
+        self.input_dim = input_dim
+
+    def _inferred_from(self, input_shape):
+        return tuple(input_shape[1:]) if len(input_shape) == 4 else None
 
     def declared_input_shape(self):
-        return (None, *self.input_dim)
+        return (None, *self.input_dim) if self.built else None
 
     def output_shape(self, input_shape):
-        if len(input_shape) != 4 or tuple(input_shape[1:]) != self.input_dim:
-            c, h, w = self.input_dim
-            raise shape_error(self, f"(batch, {c}, {h}, {w})", input_shape)
+        dims = self._inferred_from(input_shape)
+        if dims is None or (self.built and dims != self.input_dim):
+            expected = ("(batch, C, H, W)" if not self.built else
+                        f"(batch, {', '.join(map(str, self.input_dim))})")
+            raise shape_error(self, expected, input_shape,
+                              channels_hint("input_dim", self.input_dim, input_shape))
         return tuple(input_shape)
 
     def forward(self, input):

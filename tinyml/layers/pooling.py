@@ -9,7 +9,15 @@ average pooling's is ``col2im_matmul`` with the constant kernel ``1 / (kh kw)``.
 
 from ..backend import array_namespace, device_of
 from ..backend.ops import avg_pool2d, max_pool2d
-from ..core import Layer, check_input_dim, check_positive_int, reshape_target, shape_error
+from ..core import (
+    Layer,
+    channels_hint,
+    check_input_dim,
+    check_positive_int,
+    reshape_target,
+    shape_error,
+)
+from ..core.inferred import InferredInput, input_dim_optional, is_count
 from ._windows import (
     col2im_matmul,
     conv_output_size,
@@ -21,16 +29,26 @@ from ._windows import (
 MODES = ("max", "average")
 
 
-class Pool2D(Layer):
+def _shifted(first, rest, kwargs):
+    """MaxPool2D("pool", 2): a window size (an int or an (h, w) pair, followed by a stride at
+    most) where input_dim's (C, H, W) belongs."""
+    pair = isinstance(first, (tuple, list)) and len(first) == 2
+    return is_count(first) or (pair and len(rest) < 2)
+
+
+@input_dim_optional(_shifted)
+class Pool2D(InferredInput):
     r"""Pooling over ``size`` windows of NCHW images, each channel alone (numpy-ml's name).
 
     Parameters
     ----------
     name : str
-    input_dim : (C, H, W)
+    input_dim : (C, H, W), optional
+        Leave it out to take it from the net: ``Pool2D("pool", 2)``.
     size : int or (int, int)
-        Window height and width.
-    stride : int
+        Window height and width (2 by default).
+    stride : int, optional
+        The window's step; by default the window's size (windows side by side, as PyTorch).
     mode : ``"max"`` or ``"average"``, keyword-only
         ``Pool2D(..., mode="max")`` computes what ``MaxPool2D`` does, ``"average"`` what
         ``AvgPool2D`` does.
@@ -55,39 +73,58 @@ class Pool2D(Layer):
         \partial L/\partial x_{n,c,\,ps+i,\,qs+j} \mathrel{+}= \frac{g_{n,c,p,q}}{k_h k_w}
     """
 
-    def __init__(self, name, input_dim, size, stride, *, mode="max"):
+    def __init__(self, name, input_dim=None, size=2, stride=None, *, mode="max"):
         super().__init__(name)
         who = self.describe()
-        self.input_dim = check_input_dim(who, input_dim, 3)
         if isinstance(size, (tuple, list)):
             if len(size) != 2:
                 raise TypeError(f"{who}: size must be an int or an (h, w) pair; got {size!r}")
             self.size = tuple(check_positive_int(who, "size", extent) for extent in size)
         else:
             self.size = (check_positive_int(who, "size", size),) * 2
-        self.stride = check_positive_int(who, "stride", stride)
+        if stride is None and self.size[0] != self.size[1]:
+            raise TypeError(f"{who}: a {self.size[0]}x{self.size[1]} window needs a stride (one "
+                            "int, the same both ways); give stride=...")
+        self.stride = check_positive_int(who, "stride", self.size[0] if stride is None else
+                                         stride)
         if not isinstance(mode, str):
             raise TypeError(f"{who}: mode must be 'max' or 'average'; got {mode!r}")
         if mode not in MODES:
             hint = " Use mode='average'." if mode in ("avg", "mean") else ""
             raise ValueError(f"{who}: mode must be 'max' or 'average'; got {mode!r}.{hint}")
         self.mode = mode
-        c, h, w = self.input_dim
-        self.out_h = conv_output_size(h, self.size[0], stride=self.stride)
-        self.out_w = conv_output_size(w, self.size[1], stride=self.stride)
-        if self.out_h < 1 or self.out_w < 1:
-            raise ValueError(f"{who}: window {self.size} is larger than the input {(h, w)}")
         self._latest = None  # (input, output) of the last max forward, for a MaxUnpool2D
         self._lends_maxima = False  # set by MaxUnpool2D(pool=self)
+        self.input_dim = None
+        if input_dim is not None:
+            self._build(check_input_dim(who, input_dim, 3))
 
-    def declared_input_shape(self):
-        return (None, *self.input_dim)
+    def _geometry(self, input_dim):
+        """(out_h, out_w) for input (C, H, W)."""
+        _, h, w = input_dim
+        out_h = conv_output_size(h, self.size[0], stride=self.stride)
+        out_w = conv_output_size(w, self.size[1], stride=self.stride)
+        if out_h < 1 or out_w < 1:
+            raise ValueError(f"{self.describe()}: window {self.size} is larger than the input "
+                             f"{(h, w)}")
+        return out_h, out_w
+
+    def _build(self, input_dim):
+        self.out_h, self.out_w = self._geometry(input_dim)
+        self.input_dim = input_dim
+
+    def _inferred_from(self, input_shape):
+        return tuple(input_shape[1:]) if len(input_shape) == 4 else None
 
     def output_shape(self, input_shape):
-        if len(input_shape) != 4 or tuple(input_shape[1:]) != self.input_dim:
-            c, h, w = self.input_dim
-            raise shape_error(self, f"(batch, {c}, {h}, {w})", input_shape)
-        return (input_shape[0], self.input_dim[0], self.out_h, self.out_w)
+        dims = self._inferred_from(input_shape)
+        if dims is None or (self.built and dims != self.input_dim):
+            expected = "(batch, C, H, W)" if not self.built else \
+                f"(batch, {', '.join(map(str, self.input_dim))})"
+            raise shape_error(self, expected, input_shape,
+                              channels_hint("input_dim", self.input_dim, input_shape))
+        out_h, out_w = (self.out_h, self.out_w) if self.built else self._geometry(dims)
+        return (input_shape[0], dims[0], out_h, out_w)
 
     def forward(self, input):
         xp = self._input_namespace(input)
@@ -133,16 +170,19 @@ class Pool2D(Layer):
         return self._latest
 
 
+@input_dim_optional(_shifted)
 class MaxPool2D(Pool2D):
     r"""Max pooling over ``size`` x ``size`` windows of NCHW images.
 
     Parameters
     ----------
     name : str
-    input_dim : (C, H, W)
+    input_dim : (C, H, W), optional
+        Leave it out to take it from the net: ``MaxPool2D("pool", 2)``.
     size : int or (int, int)
-        Window height and width.
-    stride : int
+        Window height and width (2 by default).
+    stride : int, optional
+        By default the window's size.
     return_index : bool
         When True, ``forward`` returns ``(output, indices)``, where ``indices`` (int64, the
         output's shape) is the flat position ``h * W + w`` of each maximum in its input plane,
@@ -169,7 +209,7 @@ class MaxPool2D(Pool2D):
     Overlapping windows (stride < size) add up.
     """
 
-    def __init__(self, name, input_dim, size, stride, return_index=False):
+    def __init__(self, name, input_dim=None, size=2, stride=None, return_index=False):
         super().__init__(name, input_dim, size, stride, mode="max")
         self.return_index = bool(return_index)
 
@@ -191,6 +231,7 @@ class MaxPool2D(Pool2D):
         return indices
 
 
+@input_dim_optional(_shifted)
 class AvgPool2D(Pool2D):
     r"""Average pooling over ``size`` windows of NCHW images (PyTorch's ``avg_pool2d``
     without padding).
@@ -198,10 +239,12 @@ class AvgPool2D(Pool2D):
     Parameters
     ----------
     name : str
-    input_dim : (C, H, W)
+    input_dim : (C, H, W), optional
+        Leave it out to take it from the net: ``AvgPool2D("pool", 2)``.
     size : int or (int, int)
-        Window height and width (kh, kw).
-    stride : int
+        Window height and width (kh, kw); 2 by default.
+    stride : int, optional
+        By default the window's size.
 
     Shape
     -----
@@ -217,7 +260,7 @@ class AvgPool2D(Pool2D):
     a mean over the window axis; backward is ``col2im_matmul`` with the constant kernel.
     """
 
-    def __init__(self, name, input_dim, size, stride):
+    def __init__(self, name, input_dim=None, size=2, stride=None):
         super().__init__(name, input_dim, size, stride, mode="average")
 
 
@@ -312,10 +355,15 @@ class MaxUnpool2D(Layer):
         return self._pool
 
     def declared_input_shape(self):
+        if not self._pool.built:
+            return None
         return (None, self._pool.input_dim[0], self._pool.out_h, self._pool.out_w)
 
     def output_shape(self, input_shape):
         pool = self._pool
+        if not pool.built:
+            raise ValueError(f"{self.describe()}: its pool {pool.describe()} has not learnt its "
+                             "input size yet; put the pool before the unpool in the net")
         c = pool.input_dim[0]
         if len(input_shape) != 4 or tuple(input_shape[1:]) != (c, pool.out_h, pool.out_w):
             raise shape_error(self, f"(batch, {c}, {pool.out_h}, {pool.out_w})", input_shape,

@@ -7,7 +7,12 @@ a kill mid-write leaves the previous checkpoint whole) and read without pickle:
 - ``optimizer/NAME/KEY``: the optimizer's per-parameter arrays (momentum, Adam's moments);
 - ``__checkpoint__``: UTF-8 JSON (a uint8 array) with the format version, the epochs and steps
   done, the optimizer's step count, lr, hyperparameters and pending loss report, the
-  scheduler's state, the random streams' states and the history.
+  scheduler's state, the random streams' states and the history;
+- ``__config__`` and ``__metadata__``: the net's architecture and ``net.metadata``, as
+  ``net.save`` stores them (the architecture when the net can describe itself).
+
+So a checkpoint is also a weights file: ``net.load(path)``, ``tinyml.load_net(path)`` and
+``tinyml evaluate --weights path`` read the net out of it.
 
 Resuming on NumPy (or any host backend) repeats an uninterrupted run bit for bit: the same
 weights, optimizer state, shuffles and dropout masks. On CuPy the GPU generator's state cannot
@@ -19,12 +24,24 @@ import json
 import math
 
 from ..backend import array_namespace, load_streams_state, streams_state
-from ..io import MAX_BYTES, decode_config, encode_config, load_state, save_state, state_headers
+from ..core.files import build_from_saved
+from ..io import (
+    CHECKPOINT_KEY,
+    CHECKPOINT_WEIGHTS,
+    CONFIG_KEY,
+    MAX_BYTES,
+    METADATA_KEY,
+    decode_config,
+    encode_config,
+    load_state,
+    save_state,
+    state_headers,
+)
 from .checkpoint_fields import Checked
 
 FORMAT = "tinyml-checkpoint"
 VERSION = 1
-META_KEY = "__checkpoint__"
+META_KEY = CHECKPOINT_KEY
 
 
 def save_checkpoint(learner, path):
@@ -34,7 +51,9 @@ def save_checkpoint(learner, path):
         raise TypeError(f"save_checkpoint: the optimizer {type(optimizer).__name__} has no "
                         "state_dict(), so its state cannot be saved; use a tinyml.optim "
                         "optimizer, or save the weights only with net.save(path)")
-    arrays = {f"net/{key}": value for key, value in learner.net.state_dict().items()}
+    arrays = {CHECKPOINT_WEIGHTS + key: value
+              for key, value in learner.net.state_dict().items()}
+    arrays.update(_descriptions(learner.net))
     state = optimizer.state_dict()
     steps = {}
     for name, entry in state["state"].items():
@@ -59,6 +78,19 @@ def save_checkpoint(learner, path):
     save_state(arrays, path)
 
 
+def _descriptions(net):
+    """The architecture (when the net can describe itself; a checkpoint never warns about it)
+    and the metadata, as ``net.save`` stores them."""
+    described = {}
+    try:
+        described[CONFIG_KEY] = encode_config(net.config())
+    except (TypeError, ValueError):
+        pass  # net.load reads the weights of a checkpoint without one; load_net says why not
+    if getattr(net, "metadata", None):
+        described[METADATA_KEY] = encode_config(net.metadata)
+    return described
+
+
 def load_checkpoint(learner, path):
     """Put `learner` back where :func:`save_checkpoint` left it: all of it, or nothing.
 
@@ -77,11 +109,13 @@ def load_checkpoint(learner, path):
         net or optimizer: the message says which. Nothing has changed then.
     """
     net, optimizer = learner.net, learner.optimizer
+    if not net.built:
+        build_from_saved(net, path)
     expected = _expected_shapes(state_headers(path), net, path)
     arrays = load_state(path, expected=expected, max_bytes=None)  # bounded by the checks
     meta = Checked(_meta(arrays, path), path)
-    weights = {key[len("net/"):]: value for key, value in arrays.items()
-               if key.startswith("net/")}
+    weights = {key[len(CHECKPOINT_WEIGHTS):]: value for key, value in arrays.items()
+               if key.startswith(CHECKPOINT_WEIGHTS)}
     optimizer_state = _optimizer_state(meta.optimizer, arrays, path)
     scheduler = getattr(optimizer, "scheduler", None)
     loads_scheduler = meta.scheduler is not None and callable(
@@ -129,8 +163,8 @@ def _expected_shapes(headers, net, path):
              for name, parameter in net.named_parameters().items()}
     expected, problems = {META_KEY: description.shape}, []
     for name, header in headers.items():
-        if name.startswith("net/") and name[len("net/"):] in owned:
-            key = name[len("net/"):]
+        if name.startswith(CHECKPOINT_WEIGHTS) and name[len(CHECKPOINT_WEIGHTS):] in owned:
+            key = name[len(CHECKPOINT_WEIGHTS):]
             if header.shape != owned[key]:
                 problems.append(f"{key}: checkpoint {header.shape}, net {owned[key]}")
             expected[name] = owned[key]
@@ -142,9 +176,9 @@ def _expected_shapes(headers, net, path):
             elif math.prod(header.shape) > max(1, sizes[parameter]):
                 problems.append(f"{name}: {header.shape}, larger than its parameter")
             expected[name] = header.shape
-        elif name != META_KEY:
+        elif name not in (META_KEY, CONFIG_KEY, METADATA_KEY):  # descriptions are not read
             problems.append(f"unexpected member {name!r}")
-    missing = [key for key in owned if f"net/{key}" not in headers]
+    missing = [key for key in owned if CHECKPOINT_WEIGHTS + key not in headers]
     if missing:
         problems.insert(0, f"missing keys: {', '.join(missing)}")
     if problems:

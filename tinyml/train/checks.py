@@ -317,6 +317,8 @@ def checked_data(net, loss, x, y, backend, who, *, unscaled_warning=True):
         warn_if_unscaled(x, who)
     x = prepare_inputs(net, x, backend, who)
     y = prepare(y, backend, f"{who}: y")
+    if not net.built:  # layers that left out their input size learn it from the data
+        net.build(tuple(x.shape[1:]))
     declared = net.declared_input_shape()
     check_pair(x, y, who, sample_shape=None if declared is None else declared[1:])
     output_shape = tuple(net.output_shape(tuple(x.shape)))

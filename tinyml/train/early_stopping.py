@@ -3,7 +3,7 @@
 import warnings
 
 from ..backend import array_namespace, device_of
-from ..core import check_positive_int
+from ..core import check_positive_int, counted
 from .callbacks import Callback
 from .monitoring import Monitor, check_real, check_verbose, say
 
@@ -113,7 +113,7 @@ class EarlyStopping(Callback):
             best = ("" if self.best_epoch is None else
                     f"; best {self.best:.6g} at epoch {self.best_epoch + 1}")
             say(f"Epoch {self.stopped_epoch + 1}: early stopping ({self.monitor.name} did not "
-                f"improve for {self.wait} epochs{best})")
+                f"improve for {counted(self.wait, 'epoch')}{best})")
         if not self.restore_best_weights:
             return
         if self._best_weights is None:

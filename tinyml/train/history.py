@@ -1,5 +1,6 @@
 """History: what ``fit`` returns and the Learner keeps, one list per logged quantity."""
 
+from ..core import counted
 from .callbacks import Callback
 
 
@@ -50,4 +51,4 @@ class History(Callback, dict):
 
     def __repr__(self):
         keys = ", ".join(self)
-        return f"History({len(self.epoch)} epochs: {keys})"
+        return f"History({counted(len(self.epoch), 'epoch')}: {keys})"

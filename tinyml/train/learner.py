@@ -5,7 +5,7 @@ import time
 
 from ..backend import resolve_backend
 from ..backend import seed as seed_backends
-from ..core import check_positive_int, no_grad, skip_index_checks
+from ..core import check_positive_int, counted, no_grad, skip_index_checks
 from ..data.batches import batches
 from ..distributed import data_parallel
 from ..losses import find_fusion
@@ -211,10 +211,12 @@ class Learner:
                                                                       log_every)
         verbose = self.parallel.verbosity(verbose)  # rank 0 alone shows progress
         display = progress_callbacks(verbose)
-        if resume_from is not None:
-            load_checkpoint(self, resume_from)
+        # The data first: a net that has not learnt its input shape learns it from x, so the
+        # checkpoint has parameters to load into.
         data = TrainingData(self, x, y, validation_data, validation_split, check_inputs,
                             shuffle)
+        if resume_from is not None:
+            load_checkpoint(self, resume_from)
         last = epochs if resume_from is not None else self.epoch + epochs
         history = History()
         user = self.parallel.here(callbacks or ())
@@ -225,8 +227,9 @@ class Learner:
                                      "batch_size": data.batch_size, "verbose": verbose})
         if last <= self.epoch:
             if verbose:
-                print(f"fit: the run has done {self.epoch} epochs already (epochs={epochs}); "
-                      "nothing to train. Ask for more epochs to go on.", flush=True)
+                print(f"fit: the run has done {counted(self.epoch, 'epoch')} already "
+                      f"(epochs={epochs}); nothing to train. Ask for more epochs to go on.",
+                      flush=True)
             return history
         self.stop_training, self.stop_reason = False, None
         logs = {}
@@ -291,7 +294,7 @@ class Learner:
         self.net.clear_records()
         self.stop_reason = (f"interrupted (Ctrl-C) during epoch {self.epoch + 1}: the weights "
                             f"are those of step {self.step}, the last completed one; the "
-                            f"history holds the {self.epoch} completed epochs")
+                            f"history holds {counted(self.epoch, 'completed epoch')}")
         if verbose:
             print(f"\n{self.stop_reason}", flush=True)
 
@@ -307,8 +310,9 @@ class Learner:
 
     @exclusive("load_checkpoint", not_during_fit=True)
     def load_checkpoint(self, path):
-        """Take the training state :meth:`save_checkpoint` wrote (all of it, or nothing).
-        Refused (RuntimeError) while ``fit`` runs: pass ``resume_from`` to fit instead."""
+        """Take the training state :meth:`save_checkpoint` wrote (all of it, or nothing). A
+        net not built yet is first built for the input shape the checkpoint records. Refused
+        (RuntimeError) while ``fit`` runs: pass ``resume_from`` to fit instead."""
         load_checkpoint(self, path)
 
     @exclusive("evaluate")
@@ -344,6 +348,8 @@ class Learner:
         if declared is not None and tuple(x.shape) == tuple(declared[1:]):
             raise ValueError(f"predict: x has shape {tuple(x.shape)}, one sample for this net: "
                              "the batch axis is missing. Pass x[None] (or x[0:1]).")
+        if not self.net.built:  # untrained, but the layers learn their sizes from x as in fit
+            self.net.build(tuple(x.shape[1:]))
         self.net.output_shape(tuple(x.shape))
         with _inference(self.net):
             parts = [self.net.forward(x_batch)

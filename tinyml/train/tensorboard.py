@@ -3,12 +3,11 @@
 import numbers
 import os
 
-from ..backend import to_numpy
+from ..backend import extra_install, to_numpy
 from ..core import check_positive_int
 from .callbacks import Callback
 
-INSTALL_HINT = ('pip install "tinyml-xp[tensorboard]" (from a clone: pip install -e '
-                '".[tensorboard]")')
+INSTALL_HINT = extra_install("tensorboard", "tensorboardX")
 
 
 class TensorBoard(Callback):

@@ -1,7 +1,7 @@
 """Pictures of training and of what a net learned, written as PNG files (host side).
 
-Needs matplotlib, the ``plots`` extra: ``pip install "tinyml-xp[plots]"`` (from a clone:
-``pip install -e ".[plots]"``). Importing this module does not import matplotlib; each function
+Needs matplotlib, the ``plots`` extra: ``pip install -e ".[plots]"`` in a clone of tinyml
+(or ``pip install matplotlib``). Importing this module does not import matplotlib; each function
 does when called and raises ModuleNotFoundError with that command if it is missing. Figures are
 drawn with matplotlib's object-oriented API on the Agg canvas (no pyplot, no display, nothing
 kept between calls); each function writes one PNG and returns its ``Figure``.

@@ -14,7 +14,9 @@ import os
 
 import numpy as np
 
-INSTALL_HINT = 'pip install "tinyml-xp[plots]" (from a clone: pip install -e ".[plots]")'
+from ..backend import extra_install
+
+INSTALL_HINT = extra_install("plots", "matplotlib")
 
 
 def require_matplotlib(who):

@@ -30,6 +30,8 @@ def plot_confusion_matrix(cm, path, class_names=None, normalize=False, *, title=
     normalize : bool
         Show each row as fractions of its sum.
     title : str, optional
+        Above the matrix; by default the number of samples and the accuracy (the diagonal's
+        share), ``"confusion matrix: 359 samples, accuracy 0.972"``.
     figsize : (float, float)
         Width and height in inches.
     dpi : float
@@ -52,7 +54,8 @@ def plot_confusion_matrix(cm, path, class_names=None, normalize=False, *, title=
     FileNotFoundError
         If the folder of `path` does not exist (checked before drawing).
     ModuleNotFoundError
-        If matplotlib is not installed: ``pip install "tinyml-xp[plots]"``.
+        If matplotlib is not installed: ``pip install -e ".[plots]"`` in a clone, or
+        ``pip install matplotlib``.
     """
     counts = _check_matrix(cm)
     names = _check_names(class_names, counts.shape[0])
@@ -72,10 +75,17 @@ def plot_confusion_matrix(cm, path, class_names=None, normalize=False, *, title=
         _annotate(ax, shown, fraction=normalize)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    if title:
-        ax.set_title(title)
+    ax.set_title(title if title else _default_title(counts))
     save_png(figure, path)
     return figure
+
+
+def _default_title(counts):
+    total = counts.sum()
+    if total == 0:
+        return "confusion matrix: no samples"
+    samples = f"{int(total):,}" if total == round(total) else f"{total:g}"
+    return f"confusion matrix: {samples} samples, accuracy {np.trace(counts) / total:.3f}"
 
 
 def _check_matrix(cm):

@@ -44,7 +44,8 @@ def plot_filters(layer, path, *, title=None, figsize=(8, 8), dpi=100, cmap="gray
     FileNotFoundError
         If the folder of `path` does not exist (checked before drawing).
     ModuleNotFoundError
-        If matplotlib is not installed: ``pip install "tinyml-xp[plots]"``.
+        If matplotlib is not installed: ``pip install -e ".[plots]"`` in a clone, or
+        ``pip install matplotlib``.
     """
     filters = _filters_of(layer)
     path, figure = start_figure("plot_filters", path, figsize, dpi)
@@ -85,8 +86,9 @@ def plot_feature_maps(net, layer_name, x, path, *, title=None, figsize=(8, 8), d
     The layers from the first one up to and including `layer_name` run in eval mode (Dropout
     passes everything, BatchNorm uses its running statistics) inside ``tinyml.no_grad()``,
     so no record is kept; every layer's training mode is put back afterwards, even when a
-    layer raises. The output for the sample must be (C, H, W); channel c is tile c, coloured
-    by its own minimum and maximum.
+    layer raises. The output for the sample must be (C, H, W); channel c is tile c. All tiles
+    share one colour scale, from the smallest to the largest value of any channel, drawn as a
+    colour bar beside them, so tiles compare: a channel that barely responds looks dark.
 
     Parameters
     ----------
@@ -123,14 +125,19 @@ def plot_feature_maps(net, layer_name, x, path, *, title=None, figsize=(8, 8), d
     FileNotFoundError
         If the folder of `path` does not exist (checked before anything runs).
     ModuleNotFoundError
-        If matplotlib is not installed: ``pip install "tinyml-xp[plots]"``.
+        If matplotlib is not installed: ``pip install -e ".[plots]"`` in a clone, or
+        ``pip install matplotlib``.
     """
     if not isinstance(net, Net):
         raise TypeError(f"plot_feature_maps takes a tinyml Net; got {type(net).__name__}")
     layers = _layers_up_to(net, layer_name)
     path, figure = start_figure("plot_feature_maps", path, figsize, dpi)  # before running the net
     maps = _feature_maps(net, layers, _one_input(net, x), layer_name)
-    draw_tiles(figure, list(maps), [str(channel) for channel in range(len(maps))], cmap=cmap)
+    finite = maps[np.isfinite(maps)]
+    low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+    axes = draw_tiles(figure, list(maps), [str(channel) for channel in range(len(maps))],
+                      cmap=cmap, vmin=low, vmax=high)
+    figure.colorbar(axes[0].images[0], ax=axes, shrink=0.8, label=f"{layer_name} output")
     if title:
         figure.suptitle(title)
     save_png(figure, path)

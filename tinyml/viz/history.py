@@ -5,6 +5,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from ..core import counted
 from ._figure import save_png, start_figure
 
 NOT_CURVES = ("epoch_time",)  # seconds per epoch: not a quality of the model
@@ -28,7 +29,7 @@ def plot_history(history, path, *, title=None, figsize=(10, 5), dpi=100):
     path : str or os.PathLike
         Where to write the PNG; must end in ``.png`` and its folder must exist.
     title : str, optional
-        Drawn above the axes.
+        Drawn above the axes; by default ``"training history, N epochs"``.
     figsize : (float, float)
         Width and height in inches.
     dpi : float
@@ -48,7 +49,8 @@ def plot_history(history, path, *, title=None, figsize=(10, 5), dpi=100):
     FileNotFoundError
         If the folder of `path` does not exist (checked before drawing).
     ModuleNotFoundError
-        If matplotlib is not installed: ``pip install "tinyml-xp[plots]"``.
+        If matplotlib is not installed: ``pip install -e ".[plots]"`` in a clone, or
+        ``pip install matplotlib``.
     """
     curves = _curves(history)
     path, figure = start_figure("plot_history", path, figsize, dpi)
@@ -68,8 +70,8 @@ def plot_history(history, path, *, title=None, figsize=(10, 5), dpi=100):
         finite = rate[np.isfinite(rate)]
         if finite.size and (finite > 0).all():
             ax.set_yscale("log")
-    if title:
-        figure.suptitle(title)
+    epochs = max(values.size for values in (*curves.values(), *([] if rate is None else [rate])))
+    figure.suptitle(title if title else f"training history, {counted(epochs, 'epoch')}")
     save_png(figure, path)
     return figure
 
@@ -116,8 +118,10 @@ def _draw_curves(ax, curves, label):
     for key, values in curves.items():
         ax.plot(np.arange(1, values.size + 1), values, marker=".", label=key)
     ax.set_xlabel("epoch")
+    # Half an epoch of margin: one epoch alone would get matplotlib's (0.945, 1.05) otherwise.
+    ax.set_xlim(0.5, max(values.size for values in curves.values()) + 0.5)
     ax.set_ylabel(label)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
     return ax

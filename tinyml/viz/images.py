@@ -64,7 +64,8 @@ def plot_misclassified(x, labels, predicted, path, max_images=25, class_names=No
     FileNotFoundError
         If the folder of `path` does not exist (checked before drawing).
     ModuleNotFoundError
-        If matplotlib is not installed: ``pip install "tinyml-xp[plots]"``.
+        If matplotlib is not installed: ``pip install -e ".[plots]"`` in a clone, or
+        ``pip install matplotlib``.
     """
     images = _images(x)
     count = images.shape[0]
