@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 from config_layers import net_around
-from test_layer_contract import exported_layer_classes, sample
+from test_layer_contract import LAYERS, exported_layer_classes, sample
 
 import tinyml
 from tinyml import cli
@@ -85,6 +85,23 @@ EXPORTS = {
     "Concatenate": ("Concat",),
     "Residual": ("Gemm",),
     "Parallel": ("Gemm", "Concat"),
+    # the sequence layers: int64 input for the Embedding (a Gather); one ONNX RNN / LSTM / GRU
+    # per recurrent layer (the backend operation recurrence's native), and for a cell (one
+    # step from the zero state: a cell alone in a Net takes x and starts from zeros)
+    "Embedding": ("Gather",),
+    "Permute": ("Transpose",),
+    "Reshape": ("Reshape",),
+    "RNN": ("RNN",),
+    "LSTM": ("LSTM",),
+    "GRU": ("GRU",),
+    "RNNCell": ("RNN",),
+    "LSTMCell": ("LSTM",),
+    "GRUCell": ("GRU",),
+    "Bidirectional": (),  # two LSTM, one per direction
+    "DotProductAttention": ("Exp",),  # self-attention, causal: the masked softmax's
+    "MultiHeadAttention": ("Exp",),
+    "PositionalEncoding": ("Sin", "Cos"),
+    "TransformerEncoderBlock": ("Exp",),
 }
 
 
@@ -104,8 +121,8 @@ def feed(session, x):
     assert names == (["input"] if not isinstance(x, list) else
                      [f"input_{i}" for i in range(len(x))])
     arrays = x if isinstance(x, list) else [x]
-    return {name: np.asarray(array, dtype=np.float32) for name, array in
-            zip(names, arrays, strict=True)}
+    return {name: array.astype(np.int64 if np.issubdtype(array.dtype, np.integer) else
+                               np.float32) for name, array in zip(names, arrays, strict=True)}
 
 
 def tinyml_forward(net, x):
@@ -163,17 +180,24 @@ def numpy32():
 def test_each_layer_exports_and_onnxruntime_agrees(numpy32, kind, tmp_path):
     net, x = net_around(kind)
     host = [tinyml.to_numpy(item) for item in x] if isinstance(x, list) else tinyml.to_numpy(x)
-    model, session = exported(net, dynamic(host), tmp_path / f"{kind}.onnx")
+    indices = kind in LAYERS and LAYERS[kind].takes_indices
+    model, session = exported(net, dynamic(host), tmp_path / f"{kind}.onnx",
+                              input_dtype="int64" if indices else "float32")
     found = operators(model)
     for operator in EXPORTS[kind]:
         assert found.count(operator) == 1, f"{kind}: {operator} in {found}"
     shape = [item.shape for item in host] if isinstance(host, list) else host.shape
     for batch in BATCHES:
-        sample_x = sample([tuple(s) for s in shape] if isinstance(shape, list) else shape, batch)
-        got = session.run(None, feed(session, sample_x))[0]
+        sample_x = LAYERS[kind].sample(batch) if indices else \
+            sample([tuple(s) for s in shape] if isinstance(shape, list) else shape, batch)
+        got = session.run(None, feed(session, sample_x))
         want = tinyml_forward(net, sample_x)
-        assert got.shape == want.shape, (kind, batch)
-        np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL, err_msg=f"{kind} @ {batch}")
+        want = want if isinstance(want, list) else [want]  # an LSTM cell's (h, c): two
+        assert len(got) == len(want), kind
+        for got_one, want_one in zip(got, want, strict=True):
+            assert got_one.shape == want_one.shape, (kind, batch)
+            np.testing.assert_allclose(got_one, want_one, rtol=RTOL, atol=ATOL,
+                                       err_msg=f"{kind} @ {batch}")
 
 
 class Noise(tinyml.Layer):
