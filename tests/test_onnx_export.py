@@ -19,7 +19,7 @@ from config_layers import net_around
 from test_layer_contract import LAYERS, exported_layer_classes, sample
 
 import tinyml
-from tinyml import cli
+from tinyml import cli, layers
 from tinyml.layers import (
     BatchNorm2D,
     Conv2D,
@@ -99,7 +99,7 @@ EXPORTS = {
     "GRUCell": ("GRU",),
     "Bidirectional": (),  # two LSTM, one per direction
     "DotProductAttention": ("Exp",),  # self-attention, causal: the masked softmax's
-    "MultiHeadAttention": ("Exp",),
+    "MultiHeadAttention": ("Softmax",),  # no mask: the backend operation softmax
     "PositionalEncoding": ("Sin", "Cos"),
     "TransformerEncoderBlock": ("Exp",),
 }
@@ -452,3 +452,43 @@ def test_the_natives_run_even_where_the_portable_paths_are_forced(numpy32, tmp_p
     with portable_ops():
         model, _ = exported(tinyml.models.cnn(), (None, 1, 8, 8), tmp_path / "cnn.onnx")
     assert operators(model).count("Conv") == 1
+
+
+# ---------------------------------------------------------------- sequence nets
+def token_classifier():
+    """Token ids (N, 12) -> 3 class probabilities: an embedding, an LSTM's last state."""
+    return tinyml.Net([layers.Embedding("embedding", 20, 8),
+                       layers.LSTM("lstm", 8, 16, return_sequences=False),
+                       Linear("fc", 16, 3), Softmax("softmax")])
+
+
+def two_block_transformer():
+    """Token ids (N, 10) -> 3 class probabilities: embedding, positions, a causal block and
+    a plain one (dropout in both, off in the export), then a linear map of every step."""
+    return tinyml.Net([layers.Embedding("embedding", 20, 16),
+                       layers.PositionalEncoding("positions", 32, 16),
+                       layers.TransformerEncoderBlock("block1", 16, 4, 32, dropout=0.1,
+                                                      causal=True),
+                       layers.TransformerEncoderBlock("block2", 16, 4, 32, dropout=0.1),
+                       Flatten("flatten"), Linear("fc", 160, 3), Softmax("softmax")])
+
+
+@pytest.mark.parametrize(("build", "steps", "counts"),
+                         [(token_classifier, 12, {"LSTM": 1, "Gemm": 1, "Softmax": 1,
+                                                  "MatMul": 0, "Tanh": 0}),
+                          (two_block_transformer, 10, {"Gemm": 5, "MatMul": 4, "Softmax": 1})])
+def test_sequence_nets_export_and_onnxruntime_agrees(numpy32, build, steps, counts, tmp_path):
+    """Token ids in (int64, any batch), probabilities out, the numbers of tinyml's forward;
+    the LSTM is one node whatever the sequence length, its unused Y not computed."""
+    net = build()
+    model, session = exported(net, (None, steps), tmp_path / "net.onnx", input_dtype="int64")
+    found = operators(model)
+    assert {operator: found.count(operator) for operator in counts} == counts, found
+    for node in model.graph.node:
+        if node.op_type == "LSTM":
+            assert list(node.output)[:2] == ["", node.output[1]]  # Y left out, Y_h used
+    for batch in BATCHES:
+        ids = np.random.default_rng(batch).integers(0, 20, size=(batch, steps))
+        got = session.run(None, {"input": ids})[0]
+        np.testing.assert_allclose(got, tinyml_forward(net, ids), rtol=RTOL, atol=ATOL,
+                                   err_msg=f"{build.__name__} @ {batch}")
