@@ -3,10 +3,10 @@ onnxruntime computes what tinyml's own NumPy forward computes.
 
 EXPORTS has one entry per exported layer class: the ONNX operators its graph must hold once
 each (those the backend operations' ndonnx natives emit), or Refused with words of the
-reason. A class exported without an entry fails the first test, so a new layer (the sequence
-layers, when they land) cannot skip the export contract. Each layer is built as
-tests/test_layer_contract.py's LAYERS builds it (net_around: alone in a net, or with what it
-needs), exported with a dynamic batch, checked with ``onnx.checker.check_model(...,
+reason. A class exported without an entry fails the first test, so a new layer cannot skip
+the export contract. Each layer is built as tests/test_layer_contract.py's LAYERS builds it
+(net_around: alone in a net, or with what it needs), exported with a dynamic batch (int64
+input for a layer of indices, the Embedding), checked with ``onnx.checker.check_model(...,
 full_check=True)``, and run in onnxruntime at batch 1, 3, 5 and 17 against the forward in
 float32 NumPy (rtol 1e-4).
 """
@@ -495,3 +495,50 @@ def test_sequence_nets_export_and_onnxruntime_agrees(numpy32, build, steps, coun
         got = session.run(None, {"input": ids})[0]
         np.testing.assert_allclose(got, tinyml_forward(net, ids), rtol=RTOL, atol=ATOL,
                                    err_msg=f"{build.__name__} @ {batch}")
+
+
+def run_sequence_example(words, tmp_path, monkeypatch, namespace):
+    """Run the python block of README's "Sequence nets in ONNX" that holds `words` in
+    `tmp_path`, in `namespace`."""
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("### Sequence nets in ONNX", 1)[1].split("\n## ", 1)[0]
+    example = next(block for block in re.findall(r"```python\n(.*?)```", section, flags=re.S)
+                   if words in block)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(example, "README.md", "exec"), namespace)
+    return namespace
+
+
+def test_the_readme_token_classifier_runs(numpy32, tmp_path, monkeypatch):
+    namespace = run_sequence_example("tokens.onnx", tmp_path, monkeypatch, {})
+    assert namespace["probabilities"].shape == (4, 10)
+    np.testing.assert_allclose(namespace["probabilities"],
+                               tinyml_forward(namespace["net"], namespace["ids"]), rtol=RTOL,
+                               atol=ATOL)
+
+
+def test_the_readme_cell_step_streams_a_sequence_through_onnxruntime(numpy32, tmp_path,
+                                                                     monkeypatch):
+    """README's CellStep around an LSTMCell, exported with the state as inputs, run in
+    onnxruntime one step at a time carrying (h, c): the same states as tinyml's LSTM (the
+    cell's weights) over the whole sequence, at two batch sizes."""
+    namespace = run_sequence_example("class CellStep", tmp_path, monkeypatch,
+                                     {"tinyml": tinyml})
+    session = ort.InferenceSession("step.onnx", providers=["CPUExecutionProvider"])
+    assert [item.name for item in session.get_inputs()] == ["input_0", "input_1", "input_2"]
+    lstm = layers.LSTM("lstm", 32, 64)
+    cell_weights = namespace["step"].state_dict()  # "cell.weight_ih", ...: the LSTM's own
+    lstm.load_state_dict({key.removeprefix("cell."): value for key, value in
+                          cell_weights.items()})
+    for batch in (3, 1):
+        x = np.random.default_rng(batch).standard_normal((batch, 6, 32)).astype(np.float32)
+        h = c = np.zeros((batch, 64), dtype=np.float32)
+        states = []
+        for t in range(6):
+            h, c = session.run(None, {"input_0": x[:, t, :], "input_1": h, "input_2": c})
+            states.append(h)
+        np.testing.assert_allclose(np.stack(states, axis=1), tinyml_forward(lstm, x),
+                                   rtol=RTOL, atol=ATOL)

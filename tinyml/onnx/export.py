@@ -50,8 +50,11 @@ def export(net, path, *, input_shape, opset=None, input_dtype="float32"):
     The forward runs once on ndonnx arrays (an Array API namespace whose arrays build an ONNX
     graph), so the graph is exactly what the layers compute, in float32. The backend
     operations emit one ONNX operator each (``Conv``, ``MaxPool``, ``AveragePool``,
-    ``ConvTranspose``, ``Gemm``, ``Softmax``, ``LogSoftmax``); everything else is the layers'
-    own standard calls. The input is named ``input`` (``input_0``, ``input_1``, ... for a
+    ``ConvTranspose``, ``Gemm``, ``Softmax``, ``LogSoftmax``, and ``RNN`` / ``LSTM`` /
+    ``GRU`` for a whole recurrent layer); everything else is the layers' own standard calls.
+    A recurrent cell takes one step from the zero state (its forward of one input); to feed
+    it a state, export a layer whose forward takes ``[x, h]`` (README: "Sequence nets in
+    ONNX"). The input is named ``input`` (``input_0``, ``input_1``, ... for a
     list), the output ``output`` (``output_0``, ... when forward returns several), and every
     parameter and buffer the forward uses is an initializer named by its ``state_dict`` key
     (``"conv1.weight"``). Dropout passes everything and BatchNorm uses its running statistics,
