@@ -357,6 +357,21 @@ def test_tinyml_export_takes_the_input_shape_from_the_file(numpy32, tmp_path, ca
     assert [entry.version for entry in model.opset_import if entry.domain == ""] == [22]
 
 
+def test_tinyml_export_of_a_token_net_takes_int64_ids_of_the_length_given(numpy32, tmp_path,
+                                                                          capsys):
+    weights, output = tmp_path / "tokens.npz", tmp_path / "tokens.onnx"
+    token_classifier().save(weights)
+    assert cli.main(["export", "--weights", str(weights), "--output", str(output)]) == 2
+    assert "--input-shape 50 for 50 steps" in capsys.readouterr().err and not output.exists()
+    assert cli.main(["export", "--weights", str(weights), "--output", str(output),
+                     "--input-shape", "12"]) == 0
+    assert "input (12,) of int64 token ids (any batch size)" in capsys.readouterr().out
+    model = onnx.load(output)
+    assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.INT64
+    assert [d.dim_param or d.dim_value for d in
+            model.graph.input[0].type.tensor_type.shape.dim] == ["batch", 12]
+
+
 def test_tinyml_export_of_a_net_that_declares_no_shape_asks_for_one(numpy32, tmp_path,
                                                                     capsys):
     weights, output = tmp_path / "net.npz", tmp_path / "net.onnx"
@@ -478,13 +493,15 @@ def two_block_transformer():
                                                   "MatMul": 0, "Tanh": 0}),
                           (two_block_transformer, 10, {"Gemm": 5, "MatMul": 4, "Softmax": 2})])
 def test_sequence_nets_export_and_onnxruntime_agrees(numpy32, build, steps, counts, tmp_path):
-    """Token ids in (int64, any batch), probabilities out, the numbers of tinyml's forward;
+    """Token ids in (int64 without asking, any batch), probabilities out, the numbers of
+    tinyml's forward;
     the LSTM is one node whatever the sequence length, its unused Y not computed. In the
     Transformer, Gemm: the feed-forward networks' Linears on (N T, E) rows and the last one;
     MatMul: the attention's in and out projections on (N, T, E); Softmax: the unmasked
     block's attention weights and the net's output (the causal block's are masked)."""
     net = build()
-    model, session = exported(net, (None, steps), tmp_path / "net.onnx", input_dtype="int64")
+    model, session = exported(net, (None, steps), tmp_path / "net.onnx")
+    assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.INT64
     found = operators(model)
     assert {operator: found.count(operator) for operator in counts} == counts, found
     for node in model.graph.node:

@@ -5,6 +5,7 @@ import os
 import tempfile
 
 from ..core import Layer
+from ..train.checks import index_layer
 from .graph import (
     drop_unused_outputs,
     name_batch_axis,
@@ -20,7 +21,7 @@ INPUT_DTYPES = ("float32", "int64", "int32")
 INSTALL = 'pip install "tinyml-xp[onnx]" (or: pip install ndonnx onnx onnxruntime)'
 
 
-def export(net, path, *, input_shape, opset=None, input_dtype="float32"):
+def export(net, path, *, input_shape, opset=None, input_dtype=None):
     """Write `net`'s eval-mode forward to `path` as an ONNX model; returns the ModelProto.
 
     Parameters
@@ -36,9 +37,11 @@ def export(net, path, *, input_shape, opset=None, input_dtype="float32"):
     opset : int, optional
         The ONNX opset to write. None: the lowest one holding every operator in the graph
         (opset 21 or less); a newer one is reached with ONNX's version converter.
-    input_dtype : {"float32", "int64", "int32"}
+    input_dtype : {None, "float32", "int64", "int32"}
         The input's dtype: float32 for data, an integer type for a net that starts by looking
-        up indices (an embedding). The weights are float32 whatever the net's dtype.
+        up indices (an embedding). None: int64 for a net whose first layer takes indices (an
+        Embedding, also inside nested Nets), else float32. The weights are float32 whatever
+        the net's dtype.
 
     Returns
     -------
@@ -85,7 +88,7 @@ def export(net, path, *, input_shape, opset=None, input_dtype="float32"):
                         f"{type(net).__name__}")
     shapes = _checked_input_shape(input_shape)
     _check_opset(opset)
-    _check_input_dtype(input_dtype)
+    input_dtype = _checked_input_dtype(input_dtype, net)
     path = _checked_path(path)
     ndonnx, onnx = _require()
     _check_fits(net, shapes)
@@ -158,10 +161,14 @@ def _takes(net, shape):
     return True
 
 
-def _check_input_dtype(input_dtype):
+def _checked_input_dtype(input_dtype, net):
+    """`input_dtype`, or for None the one `net` takes: int64 ids for an Embedding first."""
+    if input_dtype is None:
+        return "float32" if index_layer(net) is None else "int64"
     if input_dtype not in INPUT_DTYPES:
         raise ValueError(f"tinyml.onnx.export: input_dtype must be one of {INPUT_DTYPES}; got "
                          f"{input_dtype!r}")
+    return input_dtype
 
 
 def _check_opset(opset):
