@@ -559,3 +559,27 @@ def test_the_readme_cell_step_streams_a_sequence_through_onnxruntime(numpy32, tm
             states.append(h)
         np.testing.assert_allclose(np.stack(states, axis=1), tinyml_forward(lstm, x),
                                    rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize(("build", "nodes"), [
+    (lambda: tinyml.Net([layers.Bidirectional("bi", layers.GRU("gru", 3, 4)),
+                         layers.LSTM("lstm", 8, 5, return_sequences=False)]),
+     {"GRU": 2, "LSTM": 1}),
+    (lambda: tinyml.Net([layers.Bidirectional("bi", layers.RNN("rnn", 3, 4, nonlinearity="relu",
+                                                               return_sequences=False),
+                                              merge="sum")]), {"RNN": 2}),
+    (lambda: tinyml.Net([layers.Conv1D("conv", (3, 9), 4, 3), layers.Permute("permute", (2, 1)),
+                         layers.GRU("gru", 4, 6), layers.Reshape("rows", (-1,))]), {"GRU": 1}),
+])
+def test_stacked_and_bidirectional_recurrent_nets_agree(numpy32, build, nodes, tmp_path):
+    """Two directions (sequences, last states summed), stacked layers, a convolution before
+    a GRU: one node per recurrent layer and direction, the numbers of tinyml's forward."""
+    net = build()
+    shape = (None, 3, 9) if isinstance(net.layers[0], layers.Conv1D) else (None, 7, 3)
+    model, session = exported(net, shape, tmp_path / "net.onnx")
+    found = operators(model)
+    assert {operator: found.count(operator) for operator in nodes} == nodes, found
+    for batch in BATCHES:
+        x = np.random.default_rng(batch).standard_normal((batch, *shape[1:]))
+        np.testing.assert_allclose(session.run(None, feed(session, x))[0],
+                                   tinyml_forward(net, x), rtol=RTOL, atol=ATOL)
