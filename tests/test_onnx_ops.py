@@ -12,6 +12,7 @@ import pytest
 from tinyml.backend import portable_ops
 from tinyml.backend.ops import (
     OPERATIONS,
+    _registry,
     avg_pool2d,
     col2im_matmul,
     conv2d,
@@ -27,6 +28,13 @@ onnx = pytest.importorskip("onnx", reason="the onnx extra: pip install -e '.[onn
 ort = pytest.importorskip("onnxruntime", reason="the onnx extra: pip install -e '.[onnx]'")
 
 RNG = np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _natives_on(monkeypatch):
+    """These tests call the natives, also in a run under TINYML_PORTABLE_OPS=1 (as
+    tests/test_ops.py does)."""
+    monkeypatch.setattr(_registry, "_env", {"portable": False})
 
 
 def run_on_ndonnx(op, arrays, operators, **options):
