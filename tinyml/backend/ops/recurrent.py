@@ -17,8 +17,8 @@ A training forward keeps every step's gates for backpropagation through time, so
 run their own loop (:mod:`tinyml.layers.recurrent_steps`); inside ``tinyml.no_grad()`` they
 call this operation instead. The portable path is the same loop with nothing kept (one GEMM
 for the input projections of all T steps, then one per step); the ndonnx native is one ONNX
-``RNN`` / ``LSTM`` / ``GRU`` node, where the portable path unrolls into some 15 to 25 nodes
-per time step.
+``RNN`` / ``LSTM`` / ``GRU`` node, where the portable path unrolls into some 25 (RNN) to 65
+(GRU) nodes per time step.
 """
 
 from .._host import device_of
