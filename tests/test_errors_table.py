@@ -1327,6 +1327,14 @@ def _(tmp_path):
     input_shape_of(Net([Flatten("flat"), Linear("fc", 12, 2)]), "net.npz")
 
 
+@trigger("cli-export-sequence-length")
+def _(tmp_path):
+    from tinyml.cli.exporting import input_shape_of
+
+    input_shape_of(Net([layers.Embedding("embedding", 20, 8), layers.LSTM("lstm", 8, 4)]),
+                   "net.npz")
+
+
 @trigger("onnx-input-shape-type")
 def _(tmp_path):
     tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "cnn.onnx", input_shape="1,8,8")

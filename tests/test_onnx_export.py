@@ -3,10 +3,10 @@ onnxruntime computes what tinyml's own NumPy forward computes.
 
 EXPORTS has one entry per exported layer class: the ONNX operators its graph must hold once
 each (those the backend operations' ndonnx natives emit), or Refused with words of the
-reason. A class exported without an entry fails the first test, so a new layer (the sequence
-layers, when they land) cannot skip the export contract. Each layer is built as
-tests/test_layer_contract.py's LAYERS builds it (net_around: alone in a net, or with what it
-needs), exported with a dynamic batch, checked with ``onnx.checker.check_model(...,
+reason. A class exported without an entry fails the first test, so a new layer cannot skip
+the export contract. Each layer is built as tests/test_layer_contract.py's LAYERS builds it
+(net_around: alone in a net, or with what it needs), exported with a dynamic batch (int64
+input for a layer of indices, the Embedding), checked with ``onnx.checker.check_model(...,
 full_check=True)``, and run in onnxruntime at batch 1, 3, 5 and 17 against the forward in
 float32 NumPy (rtol 1e-4).
 """
@@ -16,10 +16,10 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 from config_layers import net_around
-from test_layer_contract import exported_layer_classes, sample
+from test_layer_contract import LAYERS, exported_layer_classes, sample
 
 import tinyml
-from tinyml import cli
+from tinyml import cli, layers
 from tinyml.layers import (
     BatchNorm2D,
     Conv2D,
@@ -85,6 +85,23 @@ EXPORTS = {
     "Concatenate": ("Concat",),
     "Residual": ("Gemm",),
     "Parallel": ("Gemm", "Concat"),
+    # the sequence layers: int64 input for the Embedding (a Gather); one ONNX RNN / LSTM / GRU
+    # per recurrent layer (the backend operation recurrence's native), and for a cell (one
+    # step from the zero state: a cell alone in a Net takes x and starts from zeros)
+    "Embedding": ("Gather",),
+    "Permute": ("Transpose",),
+    "Reshape": ("Reshape",),
+    "RNN": ("RNN",),
+    "LSTM": ("LSTM",),
+    "GRU": ("GRU",),
+    "RNNCell": ("RNN",),
+    "LSTMCell": ("LSTM",),
+    "GRUCell": ("GRU",),
+    "Bidirectional": (),  # two LSTM, one per direction
+    "DotProductAttention": ("Exp",),  # self-attention, causal: the masked softmax's
+    "MultiHeadAttention": ("Softmax",),  # no mask: the backend operation softmax
+    "PositionalEncoding": ("Sin", "Cos"),
+    "TransformerEncoderBlock": ("Exp",),
 }
 
 
@@ -104,8 +121,8 @@ def feed(session, x):
     assert names == (["input"] if not isinstance(x, list) else
                      [f"input_{i}" for i in range(len(x))])
     arrays = x if isinstance(x, list) else [x]
-    return {name: np.asarray(array, dtype=np.float32) for name, array in
-            zip(names, arrays, strict=True)}
+    return {name: array.astype(np.int64 if np.issubdtype(array.dtype, np.integer) else
+                               np.float32) for name, array in zip(names, arrays, strict=True)}
 
 
 def tinyml_forward(net, x):
@@ -163,17 +180,24 @@ def numpy32():
 def test_each_layer_exports_and_onnxruntime_agrees(numpy32, kind, tmp_path):
     net, x = net_around(kind)
     host = [tinyml.to_numpy(item) for item in x] if isinstance(x, list) else tinyml.to_numpy(x)
-    model, session = exported(net, dynamic(host), tmp_path / f"{kind}.onnx")
+    indices = kind in LAYERS and LAYERS[kind].takes_indices
+    model, session = exported(net, dynamic(host), tmp_path / f"{kind}.onnx",
+                              input_dtype="int64" if indices else "float32")
     found = operators(model)
     for operator in EXPORTS[kind]:
         assert found.count(operator) == 1, f"{kind}: {operator} in {found}"
     shape = [item.shape for item in host] if isinstance(host, list) else host.shape
     for batch in BATCHES:
-        sample_x = sample([tuple(s) for s in shape] if isinstance(shape, list) else shape, batch)
-        got = session.run(None, feed(session, sample_x))[0]
+        sample_x = LAYERS[kind].sample(batch) if indices else \
+            sample([tuple(s) for s in shape] if isinstance(shape, list) else shape, batch)
+        got = session.run(None, feed(session, sample_x))
         want = tinyml_forward(net, sample_x)
-        assert got.shape == want.shape, (kind, batch)
-        np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL, err_msg=f"{kind} @ {batch}")
+        want = want if isinstance(want, list) else [want]  # an LSTM cell's (h, c): two
+        assert len(got) == len(want), kind
+        for got_one, want_one in zip(got, want, strict=True):
+            assert got_one.shape == want_one.shape, (kind, batch)
+            np.testing.assert_allclose(got_one, want_one, rtol=RTOL, atol=ATOL,
+                                       err_msg=f"{kind} @ {batch}")
 
 
 class Noise(tinyml.Layer):
@@ -333,6 +357,21 @@ def test_tinyml_export_takes_the_input_shape_from_the_file(numpy32, tmp_path, ca
     assert [entry.version for entry in model.opset_import if entry.domain == ""] == [22]
 
 
+def test_tinyml_export_of_a_token_net_takes_int64_ids_of_the_length_given(numpy32, tmp_path,
+                                                                          capsys):
+    weights, output = tmp_path / "tokens.npz", tmp_path / "tokens.onnx"
+    token_classifier().save(weights)
+    assert cli.main(["export", "--weights", str(weights), "--output", str(output)]) == 2
+    assert "--input-shape 50 for 50 steps" in capsys.readouterr().err and not output.exists()
+    assert cli.main(["export", "--weights", str(weights), "--output", str(output),
+                     "--input-shape", "12"]) == 0
+    assert "input (12,) of int64 token ids (any batch size)" in capsys.readouterr().out
+    model = onnx.load(output)
+    assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.INT64
+    assert [d.dim_param or d.dim_value for d in
+            model.graph.input[0].type.tensor_type.shape.dim] == ["batch", 12]
+
+
 def test_tinyml_export_of_a_net_that_declares_no_shape_asks_for_one(numpy32, tmp_path,
                                                                     capsys):
     weights, output = tmp_path / "net.npz", tmp_path / "net.onnx"
@@ -428,3 +467,119 @@ def test_the_natives_run_even_where_the_portable_paths_are_forced(numpy32, tmp_p
     with portable_ops():
         model, _ = exported(tinyml.models.cnn(), (None, 1, 8, 8), tmp_path / "cnn.onnx")
     assert operators(model).count("Conv") == 1
+
+
+# ---------------------------------------------------------------- sequence nets
+def token_classifier():
+    """Token ids (N, 12) -> 3 class probabilities: an embedding, an LSTM's last state."""
+    return tinyml.Net([layers.Embedding("embedding", 20, 8),
+                       layers.LSTM("lstm", 8, 16, return_sequences=False),
+                       Linear("fc", 16, 3), Softmax("softmax")])
+
+
+def two_block_transformer():
+    """Token ids (N, 10) -> 3 class probabilities: embedding, positions, a causal block and
+    a plain one (dropout in both, off in the export), then a linear map of every step."""
+    return tinyml.Net([layers.Embedding("embedding", 20, 16),
+                       layers.PositionalEncoding("positions", 32, 16),
+                       layers.TransformerEncoderBlock("block1", 16, 4, 32, dropout=0.1,
+                                                      causal=True),
+                       layers.TransformerEncoderBlock("block2", 16, 4, 32, dropout=0.1),
+                       Flatten("flatten"), Linear("fc", 160, 3), Softmax("softmax")])
+
+
+@pytest.mark.parametrize(("build", "steps", "counts"),
+                         [(token_classifier, 12, {"LSTM": 1, "Gemm": 1, "Softmax": 1,
+                                                  "MatMul": 0, "Tanh": 0}),
+                          (two_block_transformer, 10, {"Gemm": 5, "MatMul": 4, "Softmax": 2})])
+def test_sequence_nets_export_and_onnxruntime_agrees(numpy32, build, steps, counts, tmp_path):
+    """Token ids in (int64 without asking, any batch), probabilities out, the numbers of
+    tinyml's forward;
+    the LSTM is one node whatever the sequence length, its unused Y not computed. In the
+    Transformer, Gemm: the feed-forward networks' Linears on (N T, E) rows and the last one;
+    MatMul: the attention's in and out projections on (N, T, E); Softmax: the unmasked
+    block's attention weights and the net's output (the causal block's are masked)."""
+    net = build()
+    model, session = exported(net, (None, steps), tmp_path / "net.onnx")
+    assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.INT64
+    found = operators(model)
+    assert {operator: found.count(operator) for operator in counts} == counts, found
+    for node in model.graph.node:
+        if node.op_type == "LSTM":
+            assert list(node.output)[:2] == ["", node.output[1]]  # Y left out, Y_h used
+    for batch in BATCHES:
+        ids = np.random.default_rng(batch).integers(0, 20, size=(batch, steps))
+        got = session.run(None, {"input": ids})[0]
+        np.testing.assert_allclose(got, tinyml_forward(net, ids), rtol=RTOL, atol=ATOL,
+                                   err_msg=f"{build.__name__} @ {batch}")
+
+
+def run_sequence_example(words, tmp_path, monkeypatch, namespace):
+    """Run the python block of README's "Sequence nets in ONNX" that holds `words` in
+    `tmp_path`, in `namespace`."""
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("### Sequence nets in ONNX", 1)[1].split("\n## ", 1)[0]
+    example = next(block for block in re.findall(r"```python\n(.*?)```", section, flags=re.S)
+                   if words in block)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(example, "README.md", "exec"), namespace)
+    return namespace
+
+
+def test_the_readme_token_classifier_runs(numpy32, tmp_path, monkeypatch):
+    namespace = run_sequence_example("tokens.onnx", tmp_path, monkeypatch, {})
+    assert namespace["probabilities"].shape == (4, 10)
+    np.testing.assert_allclose(namespace["probabilities"],
+                               tinyml_forward(namespace["net"], namespace["ids"]), rtol=RTOL,
+                               atol=ATOL)
+
+
+def test_the_readme_cell_step_streams_a_sequence_through_onnxruntime(numpy32, tmp_path,
+                                                                     monkeypatch):
+    """README's CellStep around an LSTMCell, exported with the state as inputs, run in
+    onnxruntime one step at a time carrying (h, c): the same states as tinyml's LSTM (the
+    cell's weights) over the whole sequence, at two batch sizes."""
+    namespace = run_sequence_example("class CellStep", tmp_path, monkeypatch,
+                                     {"tinyml": tinyml})
+    session = ort.InferenceSession("step.onnx", providers=["CPUExecutionProvider"])
+    assert [item.name for item in session.get_inputs()] == ["input_0", "input_1", "input_2"]
+    lstm = layers.LSTM("lstm", 32, 64)
+    cell_weights = namespace["step"].state_dict()  # "cell.weight_ih", ...: the LSTM's own
+    lstm.load_state_dict({key.removeprefix("cell."): value for key, value in
+                          cell_weights.items()})
+    for batch in (3, 1):
+        x = np.random.default_rng(batch).standard_normal((batch, 6, 32)).astype(np.float32)
+        h = c = np.zeros((batch, 64), dtype=np.float32)
+        states = []
+        for t in range(6):
+            h, c = session.run(None, {"input_0": x[:, t, :], "input_1": h, "input_2": c})
+            states.append(h)
+        np.testing.assert_allclose(np.stack(states, axis=1), tinyml_forward(lstm, x),
+                                   rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize(("build", "nodes"), [
+    (lambda: tinyml.Net([layers.Bidirectional("bi", layers.GRU("gru", 3, 4)),
+                         layers.LSTM("lstm", 8, 5, return_sequences=False)]),
+     {"GRU": 2, "LSTM": 1}),
+    (lambda: tinyml.Net([layers.Bidirectional("bi", layers.RNN("rnn", 3, 4, nonlinearity="relu",
+                                                               return_sequences=False),
+                                              merge="sum")]), {"RNN": 2}),
+    (lambda: tinyml.Net([layers.Conv1D("conv", (3, 9), 4, 3), layers.Permute("permute", (2, 1)),
+                         layers.GRU("gru", 4, 6), layers.Reshape("rows", (-1,))]), {"GRU": 1}),
+])
+def test_stacked_and_bidirectional_recurrent_nets_agree(numpy32, build, nodes, tmp_path):
+    """Two directions (sequences, last states summed), stacked layers, a convolution before
+    a GRU: one node per recurrent layer and direction, the numbers of tinyml's forward."""
+    net = build()
+    shape = (None, 3, 9) if isinstance(net.layers[0], layers.Conv1D) else (None, 7, 3)
+    model, session = exported(net, shape, tmp_path / "net.onnx")
+    found = operators(model)
+    assert {operator: found.count(operator) for operator in nodes} == nodes, found
+    for batch in BATCHES:
+        x = np.random.default_rng(batch).standard_normal((batch, *shape[1:]))
+        np.testing.assert_allclose(session.run(None, feed(session, x))[0],
+                                   tinyml_forward(net, x), rtol=RTOL, atol=ATOL)

@@ -12,12 +12,14 @@ import pytest
 from tinyml.backend import portable_ops
 from tinyml.backend.ops import (
     OPERATIONS,
+    _registry,
     avg_pool2d,
     col2im_matmul,
     conv2d,
     linear,
     log_softmax,
     max_pool2d,
+    recurrence,
     softmax,
 )
 
@@ -26,6 +28,13 @@ onnx = pytest.importorskip("onnx", reason="the onnx extra: pip install -e '.[onn
 ort = pytest.importorskip("onnxruntime", reason="the onnx extra: pip install -e '.[onnx]'")
 
 RNG = np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _natives_on(monkeypatch):
+    """These tests call the natives, also in a run under TINYML_PORTABLE_OPS=1 (as
+    tests/test_ops.py does)."""
+    monkeypatch.setattr(_registry, "_env", {"portable": False})
 
 
 def run_on_ndonnx(op, arrays, operators, **options):
@@ -65,7 +74,7 @@ def floats(*shape):
 def test_every_operation_with_an_ndonnx_native_is_tested_here():
     with_native = sorted(name for name, op in OPERATIONS.items() if "ndonnx" in op.natives)
     assert with_native == sorted(["conv2d", "col2im_matmul", "max_pool2d", "avg_pool2d",
-                                  "linear", "softmax", "log_softmax"])
+                                  "linear", "softmax", "log_softmax", "recurrence"])
 
 
 @pytest.mark.parametrize(("shape", "f", "kh", "kw", "stride", "dilation", "pads"),
@@ -107,3 +116,47 @@ def test_softmax_and_log_softmax_are_one_operator_each(axis):
     logits = floats(3, 4, 5) * 30
     run_on_ndonnx(softmax, [logits], ["Softmax"], axis=axis)
     run_on_ndonnx(log_softmax, [logits], ["LogSoftmax"], axis=axis)
+
+
+RECURRENT_NODES = {"tanh": "RNN", "relu": "RNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+@pytest.mark.parametrize("kind", ["tanh", "relu", "lstm", "gru"])
+@pytest.mark.parametrize("given", [False, True])
+def test_recurrence_is_one_rnn_lstm_or_gru(kind, given):
+    """Every step's h and the last state (h, or h and c) of one ONNX node, with the gates in
+    ONNX's order, from zeros or from a given state, at two batch sizes, against the loop of
+    the portable path on NumPy."""
+    gates, hidden, steps, features = {"tanh": 1, "relu": 1, "lstm": 4, "gru": 3}[kind], 5, 7, 3
+    weights = [floats(gates * hidden, features), floats(gates * hidden, hidden),
+               floats(gates * hidden), floats(gates * hidden)]
+    x = floats(4, steps, features)
+    states = [floats(4, hidden) for _ in range(2 if kind == "lstm" else 1)] if given else []
+    x_arg = ndonnx.argument(shape=(None, steps, features), dtype=ndonnx.float32)
+    state_args = [ndonnx.argument(shape=(None, hidden), dtype=ndonnx.float32) for _ in states]
+    weight_args = [ndonnx.argument(shape=w.shape, dtype=ndonnx.float32) for w in weights]
+    assert recurrence.implementation_for(x_arg) == "ndonnx"
+    state = (tuple(state_args) if kind == "lstm" else state_args[0]) if given else None
+    outputs, last = recurrence(x_arg, *weight_args, state, kind=kind, sequences=True)
+    last = list(last) if kind == "lstm" else [last]
+    names = ["x", "w_ih", "w_hh", "b_ih", "b_hh"] + [f"s{i}" for i in range(len(states))]
+    model = ndonnx.build(dict(zip(names, [x_arg, *weight_args, *state_args], strict=True)),
+                         {"y": outputs, **{f"last{i}": each for i, each in enumerate(last)}})
+    onnx.checker.check_model(model, full_check=True)
+    found = [node.op_type for node in model.graph.node]
+    assert found.count(RECURRENT_NODES[kind]) == 1 and "Loop" not in found and \
+        "MatMul" not in found, found
+    session = ort.InferenceSession(model.SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    for batch in (4, 1):
+        feed = dict(zip(names, [x[:batch], *weights, *(s[:batch] for s in states)],
+                        strict=True))
+        got = session.run(None, feed)
+        with portable_ops():
+            given_state = (tuple(feed[n] for n in names[5:]) if kind == "lstm" else
+                           feed["s0"]) if given else None
+            want_y, want_last = recurrence(feed["x"], *weights, given_state, kind=kind,
+                                           sequences=True)
+        want = [want_y, *(want_last if kind == "lstm" else [want_last])]
+        for got_one, want_one in zip(got, want, strict=True):
+            np.testing.assert_allclose(got_one, want_one, rtol=1e-5, atol=1e-5, err_msg=kind)

@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 import pytest
+import recurrent_reference
 import reference
 
 import tinyml
@@ -19,6 +20,7 @@ from tinyml.backend.ops import (
     linear,
     log_softmax,
     max_pool2d,
+    recurrence,
     scatter_add,
     softmax,
 )
@@ -40,6 +42,7 @@ NATIVES = {
     "linear": {"ndonnx"},
     "softmax": {"ndonnx"},
     "log_softmax": {"ndonnx"},
+    "recurrence": {"ndonnx"},
 }
 
 
@@ -292,6 +295,59 @@ def test_softmax_and_log_softmax_both_paths(backend, axis):
     check_both(backend, np.log(expected), log_softmax, tinyml.asarray(x), axis=axis)
 
 
+REFERENCE_KINDS = {"tanh": ("RNN", {}), "relu": ("RNN", {"nonlinearity": "relu"}),
+                   "lstm": ("LSTM", {}), "gru": ("GRU", {})}
+
+
+@pytest.mark.parametrize("kind", ["tanh", "relu", "lstm", "gru"])
+@pytest.mark.parametrize("given", [False, True])
+def test_recurrence_both_paths(backend, kind, given):
+    """Every step's h and the last state, from zeros (state None) or a given state, against
+    the one-sample-at-a-time reference."""
+    gates, hidden = recurrence_gates(kind), 3
+    x = RNG.standard_normal((2, 4, 5))
+    params = {"weight_ih": RNG.standard_normal((gates * hidden, 5)) * 0.5,
+              "weight_hh": RNG.standard_normal((gates * hidden, hidden)) * 0.5,
+              "bias_ih": RNG.standard_normal(gates * hidden) * 0.5,
+              "bias_hh": RNG.standard_normal(gates * hidden) * 0.5}
+    name, options = REFERENCE_KINDS[kind]
+    state = None
+    if given:
+        state = RNG.standard_normal((2, hidden))
+        state = (state, RNG.standard_normal((2, hidden))) if kind == "lstm" else state
+    expected = recurrent_reference.sequence(name, x, params, initial_state=state, **options)
+    on_backend = (None if state is None else
+                  tuple(tinyml.asarray(s) for s in state) if kind == "lstm" else
+                  tinyml.asarray(state))
+    arguments = (tinyml.asarray(x), *(tinyml.asarray(params[key]) for key in (
+        "weight_ih", "weight_hh", "bias_ih", "bias_hh")), on_backend)
+    native, portable = run_both(backend, recurrence, *arguments, kind=kind, sequences=True)
+    for outputs, last in (native, portable):
+        assert_close(outputs, expected, backend=backend, err_msg=f"recurrence {kind}")
+        last_h = last[0] if kind == "lstm" else last
+        assert_close(last_h, expected[:, -1, :], backend=backend, err_msg=f"{kind} last h")
+    _, only_last = recurrence(*arguments, kind=kind, sequences=False)
+    assert_close(only_last[0] if kind == "lstm" else only_last, expected[:, -1, :],
+                 backend=backend)
+
+
+def recurrence_gates(kind):
+    return {"tanh": 1, "relu": 1, "lstm": 4, "gru": 3}[kind]
+
+
+@pytest.mark.parametrize(("kind", "state", "what"),
+                         [("gru", "pair", "one array h; got a pair"),
+                          ("lstm", "one", r"a pair \(h, c\); got one array")])
+def test_recurrence_refuses_a_state_of_the_wrong_form(backend, kind, state, what):
+    gates = recurrence_gates(kind)
+    x, h = tinyml.asarray(np.ones((2, 3, 4))), tinyml.asarray(np.zeros((2, 2)))
+    weights = [tinyml.asarray(np.ones(shape)) for shape in
+               ((gates * 2, 4), (gates * 2, 2), (gates * 2,), (gates * 2,))]
+    with pytest.raises(TypeError, match=rf"recurrence \({kind}\): state must be None \(zeros\), "
+                                        rf"{what}"):
+        recurrence(x, *weights, (h, h) if state == "pair" else h, kind=kind, sequences=True)
+
+
 @pytest.mark.parametrize(
     ("call", "match"),
     [(lambda x: conv2d(x, x, x[0, 0, 0, :2], stride=1, dilation=1, pads=0),
@@ -300,7 +356,15 @@ def test_softmax_and_log_softmax_both_paths(backend, axis):
       r"pooling over \(6, 2\) windows expects an image \(N, C, H, W\) at least that large"),
      (lambda x: linear(x[0, 0, ...], x[0, 0, ...], x[0, 0, 0, :2]),
       r"linear expects x \(\.\.\., in\), weight \(out, in\) and bias \(out,\)"),
-     (lambda x: softmax(x, axis=4), r"softmax: axis must be an int in \[-4, 4\)")],
+     (lambda x: softmax(x, axis=4), r"softmax: axis must be an int in \[-4, 4\)"),
+     (lambda x: recurrence(x[0, ...], x[0, 0, :4, :], x[0, 0, :4, :2], x[0, 0, 0, :4],
+                           x[0, 0, 0, :4], None, kind="lstm", sequences=True),
+      r"recurrence \(lstm, 4 gates\) expects x \(N, T, F\), weight_ih \(G H, F\), weight_hh "
+      r"\(G H, H\) and biases \(G H,\) with G = 4; got shapes \(2, 5, 5\), \(4, 5\), "
+      r"\(4, 2\), \(4,\) and \(4,\)"),
+     (lambda x: recurrence(x[0, ...], x[0, 0, ...], x[0, 0, ...], x[0, 0, 0, :], x[0, 0, 0, :],
+                           None, kind="elman", sequences=True),
+      r"recurrence: kind must be one of \['gru', 'lstm', 'relu', 'tanh'\]; got 'elman'")],
 )
 def test_layer_computations_refuse_shapes_that_do_not_fit(backend, call, match):
     with pytest.raises(ValueError, match=match):

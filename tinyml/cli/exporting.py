@@ -4,6 +4,7 @@ import argparse
 
 from ..core import load_net
 from ..onnx import export
+from ..train.checks import index_layer
 from .arguments import check_file_to_read, check_file_to_write, positive_int
 from .datasets import SAMPLE_SHAPES
 
@@ -49,8 +50,9 @@ def export_command(args):
     model = export(net, args.output, input_shape=shape, opset=args.opset)
     opset = next(entry.version for entry in model.opset_import if entry.domain == "")
     batch = "any batch size" if args.batch is None else f"batch {args.batch}"
-    print(f"wrote {args.output}: input {tuple(shape[1:])} ({batch}), {len(model.graph.node)} "
-          f"nodes, opset {opset}")
+    ids = " of int64 token ids" if index_layer(net) is not None else ""
+    print(f"wrote {args.output}: input {tuple(shape[1:])}{ids} ({batch}), "
+          f"{len(model.graph.node)} nodes, opset {opset}")
     return 0
 
 
@@ -58,15 +60,28 @@ def input_shape_of(net, weights):
     """One sample's shape for `net`: what its first layer declares, else the one image shape
     of tinyml's datasets that it takes (a net tinyml train made), else a ValueError."""
     declared = net.declared_input_shape()
-    if declared is not None:
+    if declared is not None and None not in declared[1:]:
         return tuple(declared[1:])
     fitting = {shape for shape in SAMPLE_SHAPES.values() if _takes(net, shape)}
     if len(fitting) == 1:
         return fitting.pop()
     first = net.layers[0].describe() if getattr(net, "layers", None) else net.describe()
+    if declared is not None:  # a sequence of any length: the file holds one
+        example = ",".join("50" if extent is None else str(extent) for extent in declared[1:])
+        raise ValueError(f"the net in {weights} takes sequences of any length (its first "
+                         f"layer, {first}, takes {_shape_text(declared)}); an ONNX file holds "
+                         f"one length: pass one sample's shape, such as --input-shape "
+                         f"{example} for {example.split(',')[0]} steps")
     raise ValueError(f"the net in {weights} does not say what input it takes (its first layer, "
                      f"{first}, takes any shape); pass one sample's shape, such as "
                      "--input-shape 1,8,8")
+
+
+def _shape_text(shape):
+    """(batch, time, 8) for (None, None, 8)."""
+    names = iter(("batch", "time"))
+    return "(" + ", ".join(next(names, "?") if extent is None else str(extent)
+                           for extent in shape) + ")"
 
 
 def _takes(net, shape):

@@ -11,6 +11,7 @@ import math
 import numbers
 
 from ..backend import array_namespace, device_of
+from ..backend.ops import softmax
 from ..core import Layer, format_shape, shape_error
 from .dropout import check_drop_probability, dropout_multiplier
 
@@ -43,9 +44,8 @@ def attention_weights(scores, keep, xp):
     nothing and its output is zero. Both cost one addition over the scores more than no mask:
     the rest works on the mask's own (broadcast) shape and on one number per row.
     """
-    if keep is None:
-        exponentials = xp.exp(scores - xp.max(scores, axis=-1, keepdims=True))
-        return exponentials / xp.sum(exponentials, axis=-1, keepdims=True)
+    if keep is None:  # the backend operation: the same formula, one Softmax in an ONNX export
+        return softmax(scores, axis=-1, xp=xp)
     kept = xp.astype(keep, scores.dtype)
     lowered = scores + (kept - 1.0) * (float(xp.finfo(scores.dtype).max) / 4)
     exponentials = xp.exp(lowered - xp.max(lowered, axis=-1, keepdims=True))

@@ -98,13 +98,15 @@ class Embedding(Layer):
         input = _as_index_dtype(input, xp)
         if index_checks_enabled():
             self._check_range(input, "input", xp=xp)
-        batch, steps = input.shape
+        steps = input.shape[1]
         flat = xp.reshape(input, (-1,))  # take wants 1-D indices (array_api_strict)
         rows = xp.take(self.weight.data, flat, axis=0)
         self.save_for_backward(flat, steps, output_shape=output_shape)
+        # -1 for the batch: its size is None in a net traced for ONNX with a dynamic batch
+        by_sample = xp.reshape(rows, (-1, steps, self.embedding_dim))
         if self.pool is None:
-            return xp.reshape(rows, output_shape)
-        pooled = xp.sum(xp.reshape(rows, (batch, steps, self.embedding_dim)), axis=1)
+            return by_sample
+        pooled = xp.sum(by_sample, axis=1)
         return pooled / steps if self.pool == "mean" else pooled
 
     def backward(self, in_gradient, *, input_gradient=True):

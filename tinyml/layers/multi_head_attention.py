@@ -1,6 +1,7 @@
 """MultiHeadAttention: PyTorch's nn.MultiheadAttention (batch first), written out by hand."""
 
 from ..backend import array_namespace, device_of
+from ..backend.ops import linear
 from ..core import Layer, check_positive_int, format_shape, shape_error
 from .attention import (
     _check_bool,
@@ -148,10 +149,10 @@ class MultiHeadAttention(Layer):
             drop = dropout_multiplier(scores_shape, query, self.dropout, xp)
         scale = (e // self.n_heads) ** -0.5
         attended, weights, used = attend(*heads, keep=keep, scale=scale, drop=drop, xp=xp)
-        merged = self._merge(attended, xp)
+        merged = self._merge(attended, t, xp)
         self.save_for_backward(inputs, heads, weights, used, drop, merged, scale,
                                output_shape=output_shape)
-        return merged @ xp.matrix_transpose(self.out_proj_weight.data) + self.out_proj_bias.data
+        return linear(merged, self.out_proj_weight.data, self.out_proj_bias.data, xp=xp)
 
     def _namespace_of(self, **arrays):
         """The namespace of the given arrays and the parameters; refuses a mix of backends."""
@@ -164,21 +165,22 @@ class MultiHeadAttention(Layer):
         """(Q, K, V), each (N, length, E): one matmul for self-attention, three for cross."""
         e, weight, bias = self.embed_dim, self.in_proj_weight.data, self.in_proj_bias.data
         if len(inputs) == 1:
-            qkv = inputs[0] @ xp.matrix_transpose(weight) + bias
+            qkv = linear(inputs[0], weight, bias, xp=xp)
             return qkv[..., :e], qkv[..., e:2 * e], qkv[..., 2 * e:]
-        return tuple(x @ xp.matrix_transpose(weight[i * e:(i + 1) * e, :]) + bias[i * e:(i + 1) * e]
+        return tuple(linear(x, weight[i * e:(i + 1) * e, :], bias[i * e:(i + 1) * e], xp=xp)
                      for i, x in enumerate(inputs))
 
     def _split(self, x, xp):
         """(N, L, E) -> (N, h, L, E/h)."""
-        n, length, e = x.shape
-        heads = xp.reshape(x, (n, length, self.n_heads, e // self.n_heads))
+        _, length, e = x.shape  # N as -1: None in a net traced for ONNX with a dynamic batch
+        heads = xp.reshape(x, (-1, length, self.n_heads, e // self.n_heads))
         return xp.permute_dims(heads, (0, 2, 1, 3))
 
-    def _merge(self, x, xp):
-        """(N, h, L, E/h) -> (N, L, E), the heads side by side."""
-        n, _, length, _ = x.shape
-        return xp.reshape(xp.permute_dims(x, (0, 2, 1, 3)), (n, length, self.embed_dim))
+    def _merge(self, x, length, xp):
+        """(N, h, L, E/h) -> (N, L, E), the heads side by side. `length` is L, given rather
+        than read from `x`: a matmul on ndonnx arrays (an ONNX export) leaves x's shape
+        unknown, and only one extent of a reshape may be -1."""
+        return xp.reshape(xp.permute_dims(x, (0, 2, 1, 3)), (-1, length, self.embed_dim))
 
     def _per_head(self, mask, shared_shape, scores_shape, xp):
         """A mask for (N, h, T, S): one of rank 4 as given; one of rank <= 3, the same for
@@ -200,7 +202,7 @@ class MultiHeadAttention(Layer):
         self.out_proj_bias.grad += xp.sum(in_gradient, axis=(0, 1))
         g_heads = attend_backward(self._split(in_gradient @ self.out_proj_weight.data, xp),
                                   *heads, weights, used, drop=drop, scale=scale, xp=xp)
-        g_q, g_k, g_v = (self._merge(each, xp) for each in g_heads)
+        g_q, g_k, g_v = (self._merge(each, each.shape[2], xp) for each in g_heads)
         weight = self.in_proj_weight.data
         if len(inputs) == 1:
             g_qkv = xp.concat([g_q, g_k, g_v], axis=-1)

@@ -20,6 +20,9 @@ Each takes a batch-first sequence x of shape (N, T, F) and runs the step of
 
   (:math:`\partial W_{hh}` as one GEMM of inner dimension T N rather than T GEMMs of N: the
   same sum, in one BLAS call).
+- inside ``tinyml.no_grad()`` (nothing kept for backward) the forward is the backend
+  operation ``recurrence``: the same loop, and one ONNX ``RNN`` / ``LSTM`` / ``GRU`` node in
+  an export (:mod:`tinyml.backend.ops.recurrent`).
 
 The gradient of the loss with respect to the initial state is not returned by backward (which
 returns dx, as every layer of a Net does); each backward leaves it in
@@ -28,7 +31,7 @@ the state was given or started at zeros. An encoder-decoder passes it on to the 
 that state.
 """
 
-from ..core import shape_error
+from ..core import grad_enabled, shape_error
 from .recurrent_base import RecurrentBase, check_nonlinearity
 
 
@@ -73,11 +76,18 @@ class _Sequence(RecurrentBase):
         `initial_state` (zeros when None)."""
         xp = self._input_namespace(x)
         output_shape = self.output_shape(tuple(x.shape))
-        n, steps = x.shape[0], x.shape[1]
+        if not grad_enabled():  # no record to keep: the loop without caches, in one call
+            outputs, last = self._run_recurrence(
+                x, self._checked_state(initial_state, x, xp, "initial_state"),
+                sequences=self.return_sequences, xp=xp)
+            return outputs if self.return_sequences else self._hidden(last)
+        steps = x.shape[1]
         state = self._state_or_zeros(initial_state, x, xp, "initial_state")
         weights = self._step_weights(xp)
-        time_major = xp.reshape(xp.permute_dims(x, (1, 0, 2)), (steps * n, self.input_dim))
-        u = xp.reshape(self._input_projection(time_major, xp), (steps, n, -1))
+        # -1 for the batch: its size is None in a net traced for ONNX with a dynamic batch
+        time_major = xp.reshape(xp.permute_dims(x, (1, 0, 2)), (-1, self.input_dim))
+        u = xp.reshape(self._input_projection(time_major, xp),
+                       (steps, -1, self._recurrence.gates * self.hidden_dim))
         states, caches = [state], []
         for t in range(steps):
             state, cache = self._recurrence.step(u[t, ...], state, weights, xp)

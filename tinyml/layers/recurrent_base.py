@@ -10,7 +10,9 @@ r, z, n) gates. All four start as PyTorch's do, uniform in :math:`(-1/\sqrt H, 1
 
 import math
 
-from ..backend import array_namespace, device_of, get_backend
+from ..backend import array_namespace, get_backend
+from ..backend.ops import recurrence
+from ..backend.ops.recurrent import zero_rows
 from ..core import Layer, Parameter, check_positive_int, format_shape
 from .recurrent_steps import RECURRENCES, step_weights
 
@@ -32,6 +34,7 @@ class RecurrentBase(Layer):
         super().__init__(name)
         self.input_dim = check_positive_int(self.describe(), "input_dim", input_dim)
         self.hidden_dim = check_positive_int(self.describe(), "hidden_dim", hidden_dim)
+        self._kind = kind
         self._recurrence = RECURRENCES[kind]
         rows = self._recurrence.gates * self.hidden_dim
         self.weight_ih = self._uniform_parameter((rows, self.input_dim))
@@ -46,6 +49,13 @@ class RecurrentBase(Layer):
     # ---------------------------------------------------------------- the math shared
     def _step_weights(self, xp):
         return step_weights(self._recurrence, self.weight_hh.data, self.bias_hh.data, xp)
+
+    def _run_recurrence(self, x, state, *, sequences, xp):
+        """``(outputs, last state)`` of the backend operation ``recurrence`` on sequence `x`
+        (N, T, F) from `state` (None: zeros): the forward that keeps nothing for backward,
+        one ONNX RNN, LSTM or GRU node in an export."""
+        return recurrence(x, self.weight_ih.data, self.weight_hh.data, self.bias_ih.data,
+                          self.bias_hh.data, state, kind=self._kind, sequences=sequences, xp=xp)
 
     def _input_projection(self, x, xp):
         r""":math:`u = x W_{ih}^\top + b_{ih}` for rows x of shape (M, F): (M, G H)."""
@@ -65,10 +75,17 @@ class RecurrentBase(Layer):
     # ---------------------------------------------------------------- states
     def _state_or_zeros(self, state, x, xp, what):
         """`state` checked against input `x` (N rows), or the zero state when it is None."""
-        n = x.shape[0]
         if state is None:
-            zeros = xp.zeros((n, self.hidden_dim), dtype=x.dtype, device=device_of(x))
+            zeros = zero_rows(x, self.hidden_dim, xp)
             return (zeros, zeros) if self._recurrence.has_cell_state else zeros
+        return self._checked_state(state, x, xp, what)
+
+    def _checked_state(self, state, x, xp, what):
+        """`state` checked against input `x` (N rows): an array h, or a tuple (h, c) for the
+        LSTM; None stays None (zeros)."""
+        if state is None:
+            return None
+        n = x.shape[0]
         arrays = self._state_arrays(state, what)
         array_namespace(x, *arrays, names=lambda: ["input", *_state_names(what, len(arrays))],
                         where=self.describe)

@@ -18,7 +18,7 @@ The step math is :mod:`tinyml.layers.recurrent_steps`', shared with the full lay
 the input projection of every step).
 """
 
-from ..core import shape_error
+from ..core import grad_enabled, shape_error
 from .recurrent_base import RecurrentBase, check_nonlinearity
 
 
@@ -51,6 +51,11 @@ class _Cell(RecurrentBase):
         """The state after one step from `state` (zeros when None) on input `x`."""
         xp = self._input_namespace(x)
         output_shape = self.output_shape(tuple(x.shape))
+        if not grad_enabled():  # no record to keep: a sequence of one step, in one call
+            _, new_state = self._run_recurrence(
+                xp.expand_dims(x, axis=1), self._checked_state(state, x, xp, "state"),
+                sequences=False, xp=xp)
+            return new_state
         given = state is not None
         state = self._state_or_zeros(state, x, xp, "state")
         weights = self._step_weights(xp)

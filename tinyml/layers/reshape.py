@@ -133,7 +133,8 @@ class Reshape(Layer):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
         self.save_for_backward(tuple(input.shape), output_shape=output_shape)
-        return xp.reshape(input, output_shape)
+        # -1 for the batch: its size is None in a net traced for ONNX with a dynamic batch
+        return xp.reshape(input, (-1, *output_shape[1:]))
 
     def backward(self, in_gradient, *, input_gradient=True):
         xp, input_shape = self.saved(in_gradient)

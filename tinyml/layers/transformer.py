@@ -190,14 +190,14 @@ class TransformerEncoderBlock(Layer):
 
     def forward(self, input, mask=None):
         xp = self._input_namespace(input)
-        n, t, e = self.output_shape(input.shape)
+        _, t, e = self.output_shape(input.shape)  # N as -1: None when traced for ONNX
         attended = self.self_attn.forward(self.norm1.forward(input), mask=mask)
-        rows = xp.reshape(input + self.dropout1.forward(attended), (n * t, e))
+        rows = xp.reshape(input + self.dropout1.forward(attended), (-1, e))
         branch = rows
         for layer in self._feed_forward():
             branch = layer.forward(branch)
         self.save_for_backward(output_shape=input.shape)
-        return xp.reshape(rows + branch, (n, t, e))
+        return xp.reshape(rows + branch, (-1, t, e))
 
     def backward(self, in_gradient, *, input_gradient=True):
         xp, = self.saved(in_gradient)

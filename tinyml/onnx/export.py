@@ -5,6 +5,7 @@ import os
 import tempfile
 
 from ..core import Layer
+from ..train.checks import index_layer
 from .graph import (
     drop_unused_outputs,
     name_batch_axis,
@@ -20,7 +21,7 @@ INPUT_DTYPES = ("float32", "int64", "int32")
 INSTALL = 'pip install "tinyml-xp[onnx]" (or: pip install ndonnx onnx onnxruntime)'
 
 
-def export(net, path, *, input_shape, opset=None, input_dtype="float32"):
+def export(net, path, *, input_shape, opset=None, input_dtype=None):
     """Write `net`'s eval-mode forward to `path` as an ONNX model; returns the ModelProto.
 
     Parameters
@@ -36,9 +37,11 @@ def export(net, path, *, input_shape, opset=None, input_dtype="float32"):
     opset : int, optional
         The ONNX opset to write. None: the lowest one holding every operator in the graph
         (opset 21 or less); a newer one is reached with ONNX's version converter.
-    input_dtype : {"float32", "int64", "int32"}
+    input_dtype : {None, "float32", "int64", "int32"}
         The input's dtype: float32 for data, an integer type for a net that starts by looking
-        up indices (an embedding). The weights are float32 whatever the net's dtype.
+        up indices (an embedding). None: int64 for a net whose first layer takes indices (an
+        Embedding, also inside nested Nets), else float32. The weights are float32 whatever
+        the net's dtype.
 
     Returns
     -------
@@ -50,8 +53,11 @@ def export(net, path, *, input_shape, opset=None, input_dtype="float32"):
     The forward runs once on ndonnx arrays (an Array API namespace whose arrays build an ONNX
     graph), so the graph is exactly what the layers compute, in float32. The backend
     operations emit one ONNX operator each (``Conv``, ``MaxPool``, ``AveragePool``,
-    ``ConvTranspose``, ``Gemm``, ``Softmax``, ``LogSoftmax``); everything else is the layers'
-    own standard calls. The input is named ``input`` (``input_0``, ``input_1``, ... for a
+    ``ConvTranspose``, ``Gemm``, ``Softmax``, ``LogSoftmax``, and ``RNN`` / ``LSTM`` /
+    ``GRU`` for a whole recurrent layer); everything else is the layers' own standard calls.
+    A recurrent cell takes one step from the zero state (its forward of one input); to feed
+    it a state, export a layer whose forward takes ``[x, h]`` (README: "Sequence nets in
+    ONNX"). The input is named ``input`` (``input_0``, ``input_1``, ... for a
     list), the output ``output`` (``output_0``, ... when forward returns several), and every
     parameter and buffer the forward uses is an initializer named by its ``state_dict`` key
     (``"conv1.weight"``). Dropout passes everything and BatchNorm uses its running statistics,
@@ -82,7 +88,7 @@ def export(net, path, *, input_shape, opset=None, input_dtype="float32"):
                         f"{type(net).__name__}")
     shapes = _checked_input_shape(input_shape)
     _check_opset(opset)
-    _check_input_dtype(input_dtype)
+    input_dtype = _checked_input_dtype(input_dtype, net)
     path = _checked_path(path)
     ndonnx, onnx = _require()
     _check_fits(net, shapes)
@@ -155,10 +161,14 @@ def _takes(net, shape):
     return True
 
 
-def _check_input_dtype(input_dtype):
+def _checked_input_dtype(input_dtype, net):
+    """`input_dtype`, or for None the one `net` takes: int64 ids for an Embedding first."""
+    if input_dtype is None:
+        return "float32" if index_layer(net) is None else "int64"
     if input_dtype not in INPUT_DTYPES:
         raise ValueError(f"tinyml.onnx.export: input_dtype must be one of {INPUT_DTYPES}; got "
                          f"{input_dtype!r}")
+    return input_dtype
 
 
 def _check_opset(opset):

@@ -34,9 +34,11 @@ def order_ends(model, inputs, outputs):
 
 
 def drop_unused_outputs(model):
-    """Leave out each node's trailing outputs that nothing reads, where the operator's schema
-    makes them optional: spox always asks MaxPool for its Indices, and onnxruntime computes
-    them on a slow path (about 10x the pooling alone) when they are there."""
+    """Leave out each node's outputs that nothing reads, where the operator's schema makes
+    them optional: trailing ones are removed, others named "" (ONNX's "not computed").
+    spox always asks MaxPool for its Indices, and onnxruntime computes them on a slow path
+    (about 10x the pooling alone) when they are there; an LSTM whose last state alone is
+    used need not write every step's (its first output, Y)."""
     from onnx import defs
 
     opset = graph_opset(model)
@@ -46,10 +48,17 @@ def drop_unused_outputs(model):
         if node.domain not in ("", "ai.onnx"):
             continue
         schema = defs.get_schema(node.op_type, opset)
+
+        def optional(index, schema=schema):
+            return schema.outputs[min(index, len(schema.outputs) - 1)].option == \
+                defs.OpSchema.FormalParameterOption.Optional
+
         while len(node.output) > 1 and node.output[-1] not in read and \
-                schema.outputs[min(len(node.output), len(schema.outputs)) - 1].option == \
-                defs.OpSchema.FormalParameterOption.Optional:
+                optional(len(node.output) - 1):
             node.output.pop()
+        for index, name in enumerate(node.output):
+            if name and name not in read and len(node.output) > 1 and optional(index):
+                node.output[index] = ""
 
 
 def name_batch_axis(model):

@@ -3,16 +3,18 @@
 While :func:`traced` runs, every parameter and buffer of the net is an ndonnx argument named
 by its ``state_dict`` key, the net is in eval mode, ``tinyml.no_grad()`` holds (no records),
 the backend operations run their natives (the ONNX operators), even where
-``TINYML_PORTABLE_OPS=1`` or ``portable_ops()`` forces the portable paths, and each layer's
-forward is wrapped so that a failure names the layer it happened in. When it
-ends, every layer's attributes, every parameter's and buffer's array, and the backend and
-random streams are put back as they were, whatever happened.
+``TINYML_PORTABLE_OPS=1`` or ``portable_ops()`` forces the portable paths, layers that look up
+indices (Embedding) skip their range check (it reads a value to the host, which a graph
+cannot; in the file, ONNX's ``Gather`` refuses an index past the table and counts a negative
+one from its end), and each layer's forward is wrapped so that a failure names the layer it
+happened in. When it ends, every layer's attributes, every parameter's and buffer's array,
+and the backend and random streams are put back as they were, whatever happened.
 """
 
 import contextlib
 
 from ..backend import is_floating, portable_ops, restore, snapshot, to_numpy
-from ..core import no_grad
+from ..core import no_grad, skip_index_checks
 
 
 class LayerNotTraceable(Exception):
@@ -69,7 +71,7 @@ def traced(net, values):
         net.eval()
         for layer in layers:
             _name_failures(layer)
-        with no_grad(), portable_ops(False):
+        with no_grad(), portable_ops(False), skip_index_checks():
             yield arguments
     finally:
         for layer, attributes in saved_layers:

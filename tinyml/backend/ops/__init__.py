@@ -8,8 +8,9 @@ the same numbers (to rounding); the tests run each operation both ways.
 
 The operations: ``scatter_add``; the window transforms ``im2col`` and ``col2im_matmul``; and
 whole layer computations for forwards that keep nothing for backward, ``conv2d``,
-``max_pool2d``, ``avg_pool2d``, ``linear``, ``softmax`` and ``log_softmax``, whose ndonnx
-natives (:mod:`.ndonnx_natives`) emit one ONNX operator each for ``tinyml.onnx.export``.
+``max_pool2d``, ``avg_pool2d``, ``linear``, ``softmax``, ``log_softmax`` and ``recurrence``
+(an RNN, LSTM or GRU over a sequence), whose ndonnx natives (:mod:`.ndonnx_natives`) emit one
+ONNX operator each for ``tinyml.onnx.export``.
 
 Forcing the portable path (to debug a native, or to compare):
 
@@ -28,12 +29,13 @@ from ._registry import PORTABLE_ENV_VAR, Operation, portable_forced, portable_op
 from .convolution import conv2d
 from .dense import linear
 from .pooling import avg_pool2d, max_pool2d
+from .recurrent import recurrence
 from .scatter import scatter_add
 from .softmax import log_softmax, softmax
 from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, window_slices
 
 OPERATIONS = {op.name: op for op in (scatter_add, im2col, col2im_matmul, conv2d, max_pool2d,
-                                     avg_pool2d, linear, softmax, log_softmax)}
+                                     avg_pool2d, linear, softmax, log_softmax, recurrence)}
 
 __all__ = [
     "OPERATIONS",
@@ -51,6 +53,7 @@ __all__ = [
     "portable_forced",
     "portable_ops",
     "reach",
+    "recurrence",
     "scatter_add",
     "softmax",
     "window_slices",

@@ -16,6 +16,7 @@ import numpy as np
 from .convolution import conv2d
 from .dense import linear
 from .pooling import avg_pool2d, max_pool2d
+from .recurrent import recurrence
 from .softmax import log_softmax, softmax
 from .windows import col2im_matmul, reach, sides
 
@@ -118,3 +119,52 @@ def _log_softmax(x, *, axis, xp):
     if not _floating(x, xp):
         return log_softmax.portable(x, axis=axis, xp=xp)
     return _wrap(_opset().log_softmax(x.unwrap_spox(), axis=axis))
+
+
+# ONNX's gate order, as positions of PyTorch's gates: its LSTM is i, o, f, c (PyTorch's i, f,
+# g, o), its GRU z, r, h (PyTorch's r, z, n); an RNN has one gate.
+_ONNX_GATES = {"tanh": (0,), "relu": (0,), "lstm": (0, 3, 1, 2), "gru": (1, 0, 2)}
+_ELMAN_ACTIVATIONS = {"tanh": "Tanh", "relu": "Relu"}
+
+
+@recurrence.register(LIBRARY)
+def _recurrent_node(x, weight_ih, weight_hh, bias_ih, bias_hh, state, *, kind, sequences, xp):
+    """One ``RNN``, ``LSTM`` or ``GRU`` (``linear_before_reset=1``: PyTorch's GRU), time-major
+    as onnxruntime requires (``layout=1`` is refused there), its gates reordered from
+    PyTorch's by a ``Gather`` of the weights, which onnxruntime folds once when it loads the
+    file. No initial state (zeros) when `state` is None."""
+    if not _floating(x, xp):
+        return recurrence.portable(x, weight_ih, weight_hh, bias_ih, bias_hh, state, kind=kind,
+                                   sequences=sequences, xp=xp)
+    op = _opset()
+    hidden = weight_hh.shape[1]
+    order = _ONNX_GATES[kind]
+    w, r = (_in_onnx_order(weight, order, hidden, xp) for weight in (weight_ih, weight_hh))
+    both = order + tuple(gate + len(order) for gate in order)  # b_ih's gates, then b_hh's
+    b = _in_onnx_order(xp.concat([bias_ih, bias_hh]), both, hidden, xp)
+    zero, one = (op.constant(value=np.array([axis], dtype=np.int64)) for axis in (0, 1))
+    states = [] if state is None else [op.unsqueeze(each.unwrap_spox(), zero) for each in
+                                       (state if kind == "lstm" else (state,))]
+    inputs = (op.transpose(x.unwrap_spox(), perm=(1, 0, 2)), w.unwrap_spox(), r.unwrap_spox(),
+              b.unwrap_spox(), None, *states)
+    if kind == "lstm":
+        y, *last = op.lstm(*inputs, hidden_size=hidden)
+    elif kind == "gru":
+        y, *last = op.gru(*inputs, hidden_size=hidden, linear_before_reset=1)
+    else:
+        y, *last = op.rnn(*inputs, hidden_size=hidden, activations=[_ELMAN_ACTIVATIONS[kind]])
+    last = [_wrap(op.squeeze(each, zero)) for each in last]  # (1, N, H) -> (N, H)
+    outputs = None
+    if sequences:  # Y is (T, 1, N, H)
+        outputs = _wrap(op.transpose(op.squeeze(y, one), perm=(1, 0, 2)))
+    return outputs, (tuple(last) if kind == "lstm" else last[0])
+
+
+def _in_onnx_order(weight, order, hidden, xp):
+    """`weight` (K H, ...), blocks of H rows in PyTorch's gate order, as (1, K H, ...) with
+    the blocks in `order` (K blocks: the two biases side by side are twice a gate order):
+    one ``Gather`` of rows (none for a single gate) and the axis of one direction."""
+    if order != tuple(range(len(order))):
+        rows = np.concatenate([np.arange(hidden) + gate * hidden for gate in order])
+        weight = xp.take(weight, xp.asarray(rows), axis=0)
+    return xp.expand_dims(weight, axis=0)
