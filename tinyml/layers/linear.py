@@ -84,8 +84,8 @@ class Linear(InferredInput):
         return (None, self.input_dim)
 
     def output_shape(self, input_shape):
-        if self.leading_axes and self.built and len(input_shape) > 2 and \
-                input_shape[-1] == self.input_dim:
+        fits = self.built and len(input_shape) >= 2 and input_shape[-1] in (self.input_dim, None)
+        if fits and (len(input_shape) == 2 or self.leading_axes):  # None: not known yet
             return (*input_shape[:-1], self.output_dim)  # leading axes kept, as PyTorch's
         features = self._inferred_from(input_shape)
         if features is None or (self.built and features != self.input_dim):
