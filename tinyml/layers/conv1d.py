@@ -1,8 +1,9 @@
 """Conv1D: Conv2D's machinery on sequences, viewed as images one row high."""
 
+from ..backend.ops import conv2d, conv2d_backward
 from ..core import Layer, check_input_dim, check_positive_int, shape_error
 from ._windows import conv_output_size, same_padding
-from .conv import check_padding, correlate, correlate_backward
+from .conv import check_padding
 
 
 class Conv1D(Layer):
@@ -104,20 +105,19 @@ class Conv1D(Layer):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
         n, (c, length) = input.shape[0], self.input_dim
-        output, cols = correlate(xp.reshape(input, (n, c, 1, length)), self._kernel(xp),
-                                 self.bias.data, stride=self.stride, dilation=self.dilation,
-                                 pads=(0, 0, *self.pads), out_hw=(1, self.out_len), xp=xp)
-        self._remember(cols, output_shape=output_shape)
+        image = xp.reshape(input, (n, c, 1, length))
+        self._remember(image, output_shape=output_shape)
+        output = conv2d(image, self._kernel(xp), self.bias.data, stride=self.stride,
+                        dilation=self.dilation, pads=(0, 0, *self.pads), xp=xp)
         return xp.reshape(output, output_shape)
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, cols = self._recall(in_gradient)
+        xp, image = self._recall(in_gradient)
         n, (c, length) = in_gradient.shape[0], self.input_dim
-        d_weight, d_bias, d_input = correlate_backward(
-            xp.reshape(in_gradient, (n, self.n_filters, 1, self.out_len)), cols,
+        d_weight, d_bias, d_input = conv2d_backward(
+            xp.reshape(in_gradient, (n, self.n_filters, 1, self.out_len)), image,
             self._kernel(xp), stride=self.stride, dilation=self.dilation,
-            pads=(0, 0, *self.pads), input_shape=(n, c, 1, length),
-            input_gradient=input_gradient, xp=xp)
+            pads=(0, 0, *self.pads), input_gradient=input_gradient, xp=xp)
         self.bias.grad += d_bias
         self.weight.grad += xp.reshape(d_weight, self.weight.shape)
         return None if d_input is None else xp.reshape(d_input, (n, c, length))

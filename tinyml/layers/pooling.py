@@ -1,12 +1,15 @@
 """Pooling over NCHW images: Pool2D (numpy-ml's, max or average), MaxPool2D, AvgPool2D,
 GlobalAvgPool2D, and MaxUnpool2D, which undoes a MaxPool2D of the same net.
 
-Max pooling is an elementwise maximum over the window's strided slices (``_windows.py``);
-average pooling is a depthwise convolution with the constant kernel ``1 / (kh kw)``, run by
-the same ``im2col`` / ``col2im_matmul`` operations as Conv2D.
+Max pooling is the backend operations ``max_pool2d`` / ``max_pool2d_backward``
+(:mod:`tinyml.backend.ops`: an elementwise maximum over the window's strided slices on the
+portable path, PyTorch's kernels on the torch backend); average pooling is a depthwise
+convolution with the constant kernel ``1 / (kh kw)``, run by the same ``im2col`` /
+``col2im_matmul`` operations as Conv2D.
 """
 
 from ..backend import array_namespace, device_of
+from ..backend.ops import max_pool2d, max_pool2d_backward
 from ..core import Layer, check_input_dim, check_positive_int, shape_error
 from ._windows import (
     col2im_matmul,
@@ -14,7 +17,6 @@ from ._windows import (
     first_maxima,
     gather_from_maxima,
     im2col,
-    max_windows,
     route_to_maxima,
 )
 
@@ -96,11 +98,8 @@ class Pool2D(Layer):
             output = self._average(input, xp)
             self._remember(output_shape=output_shape)  # backward needs only the shapes
             return output
-        output = None
-        for _, view in max_windows(input, self.size, stride=self.stride, out_h=self.out_h,
-                                   out_w=self.out_w):
-            output = view if output is None else xp.maximum(output, view)
-        self._remember(input, output, output_shape=output_shape)
+        output, routing = max_pool2d(input, self.size, stride=self.stride, xp=xp)
+        self._remember(input, output, routing, output_shape=output_shape)
         if self._lends_maxima:  # in every mode: an unpool needs it at inference too
             self._latest = (input, output)
         return output
@@ -111,8 +110,9 @@ class Pool2D(Layer):
             return None
         if self.mode == "average":
             return self._average_backward(in_gradient, xp)
-        input, output = kept
-        return route_to_maxima(in_gradient, input, output, self.size, stride=self.stride, xp=xp)
+        input, output, routing = kept
+        return max_pool2d_backward(in_gradient, input, output, routing, self.size,
+                                   stride=self.stride, xp=xp)
 
     # ---------------------------------------------------------------- average
     def _average(self, input, xp):

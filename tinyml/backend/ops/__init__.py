@@ -6,6 +6,23 @@ natives registered per library (``"numpy"``, ``"torch"``, ``"cupy"``), picked by
 the arrays it is called on, the way array-api-extra delegates. Both paths give the same numbers
 (to rounding); the tests run each operation both ways.
 
+=============================  ==============================================  =================
+operation                      what                                            natives
+=============================  ==============================================  =================
+``scatter_add``                sums of rows grouped by an index                numpy torch cupy
+``im2col``                     windows of an image as columns                  numpy torch cupy
+``col2im_matmul``              ``W^T @ g`` added back into the windows         numpy torch cupy
+``conv2d``                     convolution forward                             numpy torch
+``conv2d_backward``            its dW, db and dx                               numpy torch
+``conv_transpose2d``           transposed convolution forward                  numpy torch
+``conv_transpose2d_backward``  its dW, db and dx                               numpy torch
+``max_pool2d``                 window maxima (and the backward's routing)      numpy torch
+``max_pool2d_backward``        the gradient sent to each first maximum         numpy torch
+=============================  ==============================================  =================
+
+On CuPy, the convolutions run their portable paths on the CuPy natives of im2col and
+col2im_matmul (one kernel each) and cuBLAS.
+
 Forcing the portable path (to debug a native, or to compare):
 
 - ``with tinyml.backend.portable_ops(): ...`` for this thread or task, inside the block;
@@ -18,21 +35,45 @@ library's name. A native for another library is one decorator away::
     def scatter_add_jax(indices, values, num_rows, *, xp): ...
 """
 
+from . import conv_numpy, cupy_kernels  # noqa: F401  (they register natives)
 from ._registry import PORTABLE_ENV_VAR, Operation, portable_forced, portable_ops
+from .conv import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
+from .pool import (
+    first_maxima,
+    gather_from_maxima,
+    max_pool2d,
+    max_pool2d_backward,
+    max_windows,
+    route_to_maxima,
+)
 from .scatter import scatter_add
-from .windows import col2im_matmul, im2col, reach, window_slices
+from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, window_slices
 
-OPERATIONS = {op.name: op for op in (scatter_add, im2col, col2im_matmul)}
+OPERATIONS = {op.name: op for op in (
+    scatter_add, im2col, col2im_matmul, conv2d, conv2d_backward, conv_transpose2d,
+    conv_transpose2d_backward, max_pool2d, max_pool2d_backward)}
 
 __all__ = [
     "OPERATIONS",
     "PORTABLE_ENV_VAR",
     "Operation",
     "col2im_matmul",
+    "conv2d",
+    "conv2d_backward",
+    "conv_transpose2d",
+    "conv_transpose2d_backward",
+    "crop2d",
+    "first_maxima",
+    "gather_from_maxima",
     "im2col",
+    "max_pool2d",
+    "max_pool2d_backward",
+    "max_windows",
+    "pad2d",
     "portable_forced",
     "portable_ops",
     "reach",
+    "route_to_maxima",
     "scatter_add",
     "window_slices",
 ]
