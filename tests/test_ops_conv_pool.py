@@ -5,10 +5,12 @@ also cut into one-image chunks; a forward on one path with a backward on the oth
 import numpy as np
 import pytest
 import reference
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from ops_paths import check_both, check_tuples, run_both
 
 import tinyml
-from tinyml.backend import to_numpy
+from tinyml.backend import portable_ops, to_numpy
 from tinyml.backend.ops import (
     _registry,
     conv2d,
@@ -84,6 +86,7 @@ TRANSPOSED = {
     "k3-stride1": ((1, 2, 4, 5), (2, 3, 3, 3), 1, 1, 0),
     "dilation2-stride3": ((2, 1, 3, 2), (1, 2, 2, 3), 3, 2, 0),
     "stride-above-kernel": ((1, 2, 3, 3), (2, 1, 2, 2), 3, 1, 0),
+    "1x1-stride2-one-column": ((1, 1, 2, 1), (1, 1, 1, 1), 2, 1, 0),
 }
 
 
@@ -184,3 +187,48 @@ def test_max_pool2d_keeps_float32(backend32):
 def test_the_operations_refuse_shapes_that_do_not_fit(backend, call, error, match):
     with pytest.raises(error, match=match):
         call(tinyml.asarray(np.ones((1, 2, 5, 5))), tinyml.asarray(np.ones((3, 2, 3, 3))))
+
+
+# ---------------------------------------------------------------------------- random shapes
+@st.composite
+def geometries(draw):
+    """A small convolution: (x shape, kernel (kh, kw), stride, dilation, pads, images per
+    chunk) with at least one output pixel."""
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    stride, dilation = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    pads = tuple(draw(st.integers(0, 2)) for _ in range(4))
+    h = draw(st.integers(max(1, dilation * (kh - 1) + 1 - pads[0] - pads[1]), 8))
+    w = draw(st.integers(max(1, dilation * (kw - 1) + 1 - pads[2] - pads[3]), 8))
+    shape = (draw(st.integers(1, 3)), draw(st.integers(1, 3)), h, w)
+    return shape, (kh, kw), stride, dilation, pads, draw(st.sampled_from([1, 2, 1 << 20]))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(geometry=geometries(), filters=st.integers(1, 3), seed=st.integers(0, 2**16))
+def test_numpy_natives_equal_the_portable_paths_on_random_shapes(monkeypatch, geometry, filters,
+                                                                  seed):
+    """The strided-copy geometry of NumPy's natives (whole rows, extra rows, chunks) against
+    the portable slices, for the convolution, its gradients and the transposed pair."""
+    shape, (kh, kw), stride, dilation, pads, per_chunk = geometry
+    rng = np.random.default_rng(seed)
+    monkeypatch.setattr(conv_numpy, "CHUNK_BYTES", per_chunk)
+    x, weight = rng.standard_normal(shape), rng.standard_normal((filters, shape[1], kh, kw))
+    bias = rng.standard_normal(filters)
+    options = dict(stride=stride, dilation=dilation, pads=pads)
+    y = conv2d(x, weight, bias, **options)
+    g = rng.standard_normal(y.shape)
+    full = min(stride * (shape[2] - 1) + dilation * (kh - 1), stride * (shape[3] - 1)
+               + dilation * (kw - 1)) + 1  # the transposed convolution's uncropped size
+    transposed = dict(stride=stride, dilation=dilation, padding=min(pads[0], (full - 1) // 2))
+    results = [y, *conv2d_backward(g, x, weight, **options),
+               conv_transpose2d(x, weight.swapaxes(0, 1), None, **transposed)]
+    gt = rng.standard_normal(results[-1].shape)
+    results += conv_transpose2d_backward(gt, x, weight.swapaxes(0, 1), **transposed)
+    with portable_ops():
+        portable = [conv2d(x, weight, bias, **options),
+                    *conv2d_backward(g, x, weight, **options),
+                    conv_transpose2d(x, weight.swapaxes(0, 1), None, **transposed),
+                    *conv_transpose2d_backward(gt, x, weight.swapaxes(0, 1), **transposed)]
+    for got, want in zip(results, portable, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)

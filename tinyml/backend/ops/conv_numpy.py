@@ -46,7 +46,8 @@ class _Windows:
         self.oh, self.ow = out_hw or (
             windows_fitting(padded_h, self.kh, stride=stride, dilation=dilation),
             windows_fitting(self.wb, self.kw, stride=stride, dilation=dilation))
-        self.row = self.wb if stride == 1 else self.ow
+        self.whole_rows = stride == 1
+        self.row = self.wb if self.whole_rows else self.ow
         last = ((self.kh - 1) * dilation * self.wb + (self.kw - 1) * dilation
                 + stride * (self.oh - 1) * self.wb + stride * (self.row - 1))
         self.hb = max(padded_h, last // self.wb + 1)
@@ -103,7 +104,7 @@ class _Windows:
         d, s = self.dilation, self.stride
         for i in range(self.kh):
             for j in range(self.kw):
-                if self.row == self.wb:  # stride 1: contiguous runs
+                if self.whole_rows:  # contiguous runs
                     start = i * d * self.wb + j * d
                     target = flat[:, :, start:start + self.length]
                     np.add(target, cols[:, :, i, j].reshape(nb, self.c, self.length),
