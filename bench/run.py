@@ -82,10 +82,14 @@ def step_functions(builder, shape, batch):
     return steps, tiny, ref
 
 
+CLOCK = {"clock": time.perf_counter}  # time.thread_time with --cpu-time
+
+
 def timed(functions, seconds):
     """{name: (median ms, spread)} with the functions taking turns (bench_steps.time_ms)."""
     names = list(functions)
-    return dict(zip(names, time_ms([functions[n] for n in names], seconds), strict=True))
+    return dict(zip(names, time_ms([functions[n] for n in names], seconds,
+                                   clock=CLOCK["clock"]), strict=True))
 
 
 def ratio(a, b):
@@ -233,8 +237,10 @@ def memory_probe(model, batch, path):
 
 
 # ---------------------------------------------------------------------------- an epoch
-def bench_epoch(images, batch=64):
-    """One Fashion-MNIST epoch of LeNet in both libraries, same data order and batch size."""
+def bench_epoch(images, batch=64, segments=10):
+    """One Fashion-MNIST epoch of LeNet in both libraries, same data order and batch size,
+    cut into `segments` consecutive parts that the two libraries train in turns (so load from
+    other processes hits both alike)."""
     try:
         x, y, _, _ = tinyml.data.load_fashion_mnist()
     except (FileNotFoundError, OSError) as missing:
@@ -242,29 +248,61 @@ def bench_epoch(images, batch=64):
         return None
     order = np.random.default_rng(0).permutation(len(x))[:images]
     x, y = np.ascontiguousarray(x[order]), np.ascontiguousarray(y[order])
+    trainers = {"numpy": _tinyml_trainer(x, y, batch)}
+    if torch is not None:
+        trainers["pytorch"] = _torch_trainer(x, y, batch)
+    seconds = {path: [] for path in trainers}
+    bounds = np.linspace(0, len(x) // batch, segments + 1).astype(int) * batch
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        for path, (train, _) in trainers.items():
+            seconds[path].append(_time_once(train, start, stop))
+    accuracy = {path: evaluate() for path, (_, evaluate) in trainers.items()}
+    totals = {path: sum(parts) for path, parts in seconds.items()}
+    ratios = ([a / b for a, b in zip(seconds["numpy"], seconds["pytorch"], strict=True)]
+              if "pytorch" in seconds else None)
+    result = dict(images=len(x), batch=batch, seconds=totals, accuracy=accuracy,
+                  total_ratio=ratio(totals["numpy"], totals.get("pytorch")),
+                  numpy_vs_pytorch=float(np.median(ratios)) if ratios else None)
+    print(f"\nFashion-MNIST: one LeNet epoch of {len(x)} images, batch {batch}, same order, "
+          f"in {segments} parts taken in turns")
+    for path, took in totals.items():
+        print(f"  {path:<8} {took:7.2f} s   training accuracy after it {accuracy[path]:.3f}")
+    print(f"  ratio of the totals {show(result['total_ratio'], '.2f')}, median ratio of the "
+          f"parts {show(result['numpy_vs_pytorch'], '.2f')}")
+    return result
+
+
+def _tinyml_trainer(x, y, batch):
+    """(train on samples [start, stop), training accuracy) for tinyml's LeNet."""
+    from bench_steps import lenet
+
     tinyml.seed(0)
+    learner = tinyml.Learner(lenet(), cross_entropy, tinyml.optim.SGD(LR, momentum=MOMENTUM),
+                             batch)
+
+    def train(start, stop):
+        learner.fit(x[start:stop], y[start:stop], epochs=1, shuffle=False, verbose=0)
+
+    return train, lambda: float(learner.evaluate(x, y)["accuracy"])
+
+
+def _torch_trainer(x, y, batch):
+    """The same for PyTorch's LeNet (initialized by PyTorch)."""
     from bench_steps import lenet, torch_twin
 
-    net = lenet()
-    learner = tinyml.Learner(net, cross_entropy, tinyml.optim.SGD(LR, momentum=MOMENTUM), batch)
-    seconds = {"numpy": _time_once(lambda: learner.fit(x, y, epochs=1, shuffle=False,
-                                                       verbose=0))}
-    accuracy = {"numpy": float(learner.evaluate(x, y).get("accuracy", float("nan")))}
-    if torch is not None:
-        torch.manual_seed(0)
-        model = torch_twin(lenet())
-        optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-        seconds["pytorch"] = _time_once(lambda: _torch_epoch(model, optimizer, xt, yt, batch))
+    torch.manual_seed(0)
+    model = torch_twin(lenet())
+    optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+    def train(start, stop):
+        _torch_epoch(model, optimizer, xt[start:stop], yt[start:stop], batch)
+
+    def accuracy():
         with torch.no_grad():
-            accuracy["pytorch"] = float((model(xt).argmax(1) == yt).float().mean())
-    result = dict(images=len(x), batch=batch, seconds=seconds, accuracy=accuracy,
-                  numpy_vs_pytorch=ratio(seconds["numpy"], seconds.get("pytorch")))
-    print(f"\nFashion-MNIST: one LeNet epoch of {len(x)} images, batch {batch}, same order")
-    for path, took in seconds.items():
-        print(f"  {path:<8} {took:7.2f} s   training accuracy after it {accuracy[path]:.3f}")
-    print(f"  ratio {show(result['numpy_vs_pytorch'], '.2f')}")
-    return result
+            return float((model(xt).argmax(1) == yt).float().mean())
+
+    return train, accuracy
 
 
 def _torch_epoch(model, optimizer, x, y, batch):
@@ -274,10 +312,11 @@ def _torch_epoch(model, optimizer, x, y, batch):
         optimizer.step()
 
 
-def _time_once(function):
-    start = time.perf_counter()
-    function()
-    return time.perf_counter() - start
+def _time_once(function, *args):
+    clock = CLOCK["clock"]
+    start = clock()
+    function(*args)
+    return clock() - start
 
 
 # ---------------------------------------------------------------------------- the run
@@ -313,15 +352,25 @@ def main():
     parser.add_argument("--quick", action="store_true", help="short run, rougher numbers")
     parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON")
     parser.add_argument("--threads", type=int, default=2, help="threads for BLAS and PyTorch")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time CPU seconds of the one thread (needs --threads 1): what "
+                             "other processes take is left out, for a busy machine")
     parser.add_argument("--memory-probe", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_probe:
         return memory_probe(*args.memory_probe)
+    if args.cpu_time:
+        if args.threads != 1:
+            parser.error("--cpu-time times one thread: add --threads 1")
+        CLOCK["clock"] = time.thread_time
     tinyml.set_backend("numpy", dtype="float32")
     limiter = limit_threads(args.threads)  # noqa: F841 (kept alive for the run)
     monitor = LoadMonitor()
     seconds = 0.3 if args.quick else 1.5
-    report = {"machine": header(args.threads), "quick": args.quick}
+    report = {"machine": header(args.threads), "quick": args.quick,
+              "clock": "cpu time of the one thread" if args.cpu_time else "wall"}
+    if args.cpu_time:
+        print("Times are CPU seconds of the benchmark's one thread (--cpu-time).")
     report["steps"] = bench_steps(seconds)
     report["layers"] = bench_layers(64, seconds / 3)
     report["operations"] = bench_operations()

@@ -4,7 +4,7 @@ The portable path builds the columns of the whole batch (for LeNet at batch 256,
 the first layer), keeps them from forward to backward, and scatters the input gradient back
 with one strided ``+=`` per kernel offset. Here:
 
-- **Chunks.** The batch is cut into chunks whose columns fit in a core's L2 cache (about
+- **Chunks.** The batch is cut into chunks whose columns stay in cache (about
   :data:`CHUNK_BYTES`); each chunk's columns are made, multiplied and dropped while they are
   still in cache. Backward makes them again (one strided copy) instead of keeping them, so a
   step holds no column buffer (PyTorch keeps only the input too).
@@ -33,7 +33,7 @@ from numpy.lib.stride_tricks import as_strided
 from .conv import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
 from .windows import col2im_matmul, reach, windows_fitting
 
-CHUNK_BYTES = 1 << 20  # the columns of one chunk: about a core's L2 cache
+CHUNK_BYTES = 2 << 20  # the columns of one chunk (best of 0.5-8 MB on a 1 MB-L2 EPYC core)
 
 _scratch = threading.local()  # one set of buffers per thread: calls never share one
 
@@ -54,8 +54,12 @@ def scratch(tag, shape, dtype, *, zero=False):
 
 
 def matmul(a, b, tag):
-    """``a @ b`` (a 2-D, b a stack of matrices) into this thread's buffer `tag`."""
+    """``a @ b`` (a 2-D, b a stack of matrices) into this thread's buffer `tag`. An inner
+    dimension of 1 (one channel: average pooling's kernel) is an outer product, which
+    broadcasting does many times faster than a GEMM per matrix."""
     out = scratch(tag, (b.shape[0], a.shape[-2], b.shape[-1]), np.result_type(a, b))
+    if a.shape[-1] == 1:
+        return np.multiply(a, b, out=out)
     return np.matmul(a, b, out=out)
 
 
