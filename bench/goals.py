@@ -58,7 +58,7 @@ def print_goals(goals):
     print("\nGoals (issue 19)")
     for goal in goals:
         mark = {True: "met   ", False: "MISSED", None: "n/a   "}[goal["met"]]
-        value = "-" if goal["value"] is None else f"{goal['value']:.2f}"
+        value = "-" if goal["value"] is None else f"{goal['value']:.3g}"
         print(f"  {mark} {goal['goal']:<58} {value:>6} {goal['comparison']} {goal['limit']}")
     missed = sum(goal["met"] is False for goal in goals)
     print(f"  {missed} of {len(goals)} missed" if missed else "  all measured goals met")

@@ -232,3 +232,28 @@ def test_numpy_natives_equal_the_portable_paths_on_random_shapes(monkeypatch, ge
                     *conv_transpose2d_backward(gt, x, weight.swapaxes(0, 1), **transposed)]
     for got, want in zip(results, portable, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
+def test_numpy_scratch_buffers_are_per_thread_and_can_be_dropped():
+    """The NumPy natives' reused buffers: another thread's conv gets its own, and after
+    free_scratch() a conv still gives the same numbers."""
+    import threading
+
+    x, weight, bias, expected, options = convolution("pad2-lenet-like")
+    conv2d(x, weight, bias, **options)
+    assert conv_numpy._scratch.__dict__, "the first call keeps its buffers"
+    seen = {}
+
+    def elsewhere():
+        seen["other thread starts with"] = dict(conv_numpy._scratch.__dict__)
+        seen["result"] = conv2d(x, weight, bias, **options)
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join(timeout=60)
+    assert seen["other thread starts with"] == {}
+    np.testing.assert_allclose(seen["result"], expected, rtol=1e-12, atol=1e-12)
+    conv_numpy.free_scratch()
+    assert conv_numpy._scratch.__dict__ == {}
+    np.testing.assert_allclose(conv2d(x, weight, bias, **options), expected, rtol=1e-12,
+                               atol=1e-12)

@@ -21,7 +21,7 @@ with one strided ``+=`` per kernel offset. Here:
 - **Scratch reused.** A chunk's padded images, columns and products live in buffers kept per
   thread and reused by every call (a few MB, like a cuDNN workspace). Allocating them anew in
   each call made glibc hand memory back to the system and fault it in again: about a
-  thousand page faults, a third of a LeNet step at batch 64.
+  thousand page faults, a third of a LeNet step at batch 64. :func:`free_scratch` drops them.
 """
 
 import math
@@ -51,6 +51,12 @@ def scratch(tag, shape, dtype, *, zero=False):
     if zero:
         array.fill(0)
     return array
+
+
+def free_scratch():
+    """Drop this thread's scratch buffers (the next call allocates them again). They grow to
+    the largest chunk seen: call this after convolving much larger images than usual."""
+    _scratch.__dict__.clear()
 
 
 def matmul(a, b, tag):
