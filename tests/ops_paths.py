@@ -15,6 +15,7 @@ NATIVES = {
     "conv_transpose2d": {"numpy", "torch"},
     "conv_transpose2d_backward": {"numpy", "torch"},
     "max_pool2d": {"numpy", "torch"},
+    "max_pool2d_forward": {"numpy", "torch"},
     "max_pool2d_backward": {"numpy", "torch"},
 }
 

@@ -20,6 +20,7 @@ from tinyml.backend.ops import (
     conv_transpose2d_backward,
     max_pool2d,
     max_pool2d_backward,
+    max_pool2d_forward,
 )
 from tinyml.testing import assert_close
 
@@ -142,8 +143,9 @@ def test_max_pool2d_both_paths(backend, name, ties):
     y, _ = reference.max_pool2d(x, *size, stride)
     g = RNG.standard_normal(y.shape)
     data = tinyml.asarray(x)
+    check_both(backend, y, max_pool2d, data, size, stride=stride)
     (pooled, routing), (portable_pooled, portable_routing) = run_both(
-        backend, max_pool2d, data, size, stride=stride)
+        backend, max_pool2d_forward, data, size, stride=stride)
     assert portable_routing is None
     assert_close(pooled, y, backend=backend)
     assert_close(portable_pooled, y, backend=backend)
@@ -155,7 +157,7 @@ def test_max_pool2d_both_paths(backend, name, ties):
 
 def test_max_pool2d_keeps_float32(backend32):
     x = RNG.standard_normal((2, 3, 4, 4))
-    y, routing = max_pool2d(tinyml.asarray(x), (2, 2), stride=2)
+    y, routing = max_pool2d_forward(tinyml.asarray(x), (2, 2), stride=2)
     assert_close(y, reference.max_pool2d(x, 2, 2, 2)[0], backend=backend32)
     g = RNG.standard_normal((2, 3, 2, 2))
     dx = max_pool2d_backward(tinyml.asarray(g), tinyml.asarray(x), y, routing, (2, 2), stride=2)
@@ -181,6 +183,8 @@ def test_max_pool2d_keeps_float32(backend32):
      (lambda x, w: max_pool2d(x, (6, 2), stride=1), ValueError,
       r"max_pool2d: 6x2 windows need an image \(N, C, H, W\) at least that large; got shape "
       r"\(1, 2, 5, 5\)"),
+     (lambda x, w: max_pool2d_forward(x, (2, 6), stride=1), ValueError,
+      r"max_pool2d: 2x6 windows need an image"),
      (lambda x, w: max_pool2d_backward(x, x, x, None, (2, 2), stride=2), ValueError,
       r"max_pool2d_backward expects g and y of shape \(1, 2, 2, 2\)")],
 )

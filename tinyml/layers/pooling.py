@@ -1,16 +1,16 @@
 """Pooling over NCHW images: Pool2D (numpy-ml's, max or average), MaxPool2D, AvgPool2D,
 GlobalAvgPool2D, and MaxUnpool2D, which undoes a MaxPool2D of the same net.
 
-Max pooling is the backend operations ``max_pool2d`` / ``max_pool2d_backward``
-(:mod:`tinyml.backend.ops`: an elementwise maximum over the window's strided slices on the
-portable path, PyTorch's kernels on the torch backend); average pooling is a depthwise
-convolution with the constant kernel ``1 / (kh kw)``, run by the same ``im2col`` /
-``col2im_matmul`` operations as Conv2D.
+Max pooling is the backend operations ``max_pool2d_forward`` and ``max_pool2d_backward``
+(``max_pool2d`` where no record is kept) of :mod:`tinyml.backend.ops`: an elementwise maximum
+over the window's strided slices on the portable path, PyTorch's kernels on the torch
+backend. Average pooling is a depthwise convolution with the constant kernel ``1 / (kh kw)``,
+run by the same ``im2col`` / ``col2im_matmul`` operations as Conv2D.
 """
 
 from ..backend import array_namespace, device_of
-from ..backend.ops import max_pool2d, max_pool2d_backward
-from ..core import Layer, check_input_dim, check_positive_int, shape_error
+from ..backend.ops import max_pool2d, max_pool2d_backward, max_pool2d_forward
+from ..core import Layer, check_input_dim, check_positive_int, grad_enabled, shape_error
 from ._windows import (
     col2im_matmul,
     conv_output_size,
@@ -98,8 +98,11 @@ class Pool2D(Layer):
             output = self._average(input, xp)
             self._remember(output_shape=output_shape)  # backward needs only the shapes
             return output
-        output, routing = max_pool2d(input, self.size, stride=self.stride, xp=xp)
-        self._remember(input, output, routing, output_shape=output_shape)
+        if grad_enabled():
+            output, routing = max_pool2d_forward(input, self.size, stride=self.stride, xp=xp)
+            self._remember(input, output, routing, output_shape=output_shape)
+        else:  # nothing kept for a backward: no routing either
+            output = max_pool2d(input, self.size, stride=self.stride, xp=xp)
         if self._lends_maxima:  # in every mode: an unpool needs it at inference too
             self._latest = (input, output)
         return output

@@ -16,7 +16,8 @@ operation                      what                                            n
 ``conv2d_backward``            its dW, db and dx                               numpy torch
 ``conv_transpose2d``           transposed convolution forward                  numpy torch
 ``conv_transpose2d_backward``  its dW, db and dx                               numpy torch
-``max_pool2d``                 window maxima (and the backward's routing)      numpy torch
+``max_pool2d``                 window maxima (a forward that keeps nothing)    numpy torch
+``max_pool2d_forward``         window maxima and the backward's routing        numpy torch
 ``max_pool2d_backward``        the gradient sent to each first maximum         numpy torch
 =============================  ==============================================  =================
 
@@ -43,6 +44,7 @@ from .pool import (
     gather_from_maxima,
     max_pool2d,
     max_pool2d_backward,
+    max_pool2d_forward,
     max_windows,
     route_to_maxima,
 )
@@ -51,7 +53,7 @@ from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, window_slices
 
 OPERATIONS = {op.name: op for op in (
     scatter_add, im2col, col2im_matmul, conv2d, conv2d_backward, conv_transpose2d,
-    conv_transpose2d_backward, max_pool2d, max_pool2d_backward)}
+    conv_transpose2d_backward, max_pool2d, max_pool2d_forward, max_pool2d_backward)}
 
 __all__ = [
     "OPERATIONS",
@@ -68,6 +70,7 @@ __all__ = [
     "im2col",
     "max_pool2d",
     "max_pool2d_backward",
+    "max_pool2d_forward",
     "max_windows",
     "pad2d",
     "portable_forced",

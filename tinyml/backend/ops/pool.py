@@ -1,8 +1,10 @@
 r"""Max pooling as backend operations, and the window maxima that MaxUnpool2D shares.
 
-- ``max_pool2d(x, size, *, stride)`` -> ``(y, routing)``: y (N, C, OH, OW), the maximum of
-  each ``size`` (kh, kw) window; `routing` is what the implementation found out about where
-  the maxima are, for its backward (PyTorch's indices), or None.
+- ``max_pool2d(x, size, *, stride)`` -> y (N, C, OH, OW), the maximum of each ``size``
+  (kh, kw) window: a forward that keeps nothing for backward.
+- ``max_pool2d_forward(x, size, *, stride)`` -> ``(y, routing)``: the same y, and what the
+  implementation found out about where the maxima are, for its backward (PyTorch's indices),
+  or None.
 - ``max_pool2d_backward(g, x, y, routing, size, *, stride)`` -> dx: each window's gradient
   added at its FIRST maximum in row-major order (PyTorch's rule for ties). Every
   implementation accepts ``routing=None`` (it then finds the maxima again from x and y), so a
@@ -78,7 +80,7 @@ def _check_pool_backward(g, x, y, routing, size, *, stride, xp=None):
 
 
 def _max_pool2d(x, size, *, stride, xp):
-    r""":math:`y_{n,c,p,q} = \max_{i,j} x_{n,c,\,ps+i,\,qs+j}`: ``(y, None)``.
+    r""":math:`y_{n,c,p,q} = \max_{i,j} x_{n,c,\,ps+i,\,qs+j}`.
 
     Portable path: a running elementwise maximum over the window's strided slices.
     """
@@ -86,7 +88,12 @@ def _max_pool2d(x, size, *, stride, xp):
     y = None
     for _, view in max_windows(x, size, stride=stride, out_h=out_h, out_w=out_w):
         y = view if y is None else xp.maximum(y, view)
-    return y, None
+    return y
+
+
+def _max_pool2d_forward(x, size, *, stride, xp):
+    """``(max_pool2d(x), None)``: the portable backward finds the maxima from x and y."""
+    return max_pool2d(x, size, stride=stride, xp=xp), None
 
 
 def _max_pool2d_backward(g, x, y, routing, size, *, stride, xp):
@@ -99,6 +106,7 @@ def _max_pool2d_backward(g, x, y, routing, size, *, stride, xp):
 
 
 max_pool2d = Operation("max_pool2d", _max_pool2d, check=_check_pool)
+max_pool2d_forward = Operation("max_pool2d_forward", _max_pool2d_forward, check=_check_pool)
 max_pool2d_backward = Operation("max_pool2d_backward", _max_pool2d_backward,
                                 check=_check_pool_backward)
 
@@ -114,7 +122,12 @@ def _numpy_max_pool2d(x, size, *, stride, xp):
     y = np.array(views[0], order="C")
     for view in views[1:]:
         np.maximum(y, view, out=y)
-    return y, None
+    return y
+
+
+@max_pool2d_forward.register("numpy")
+def _numpy_max_pool2d_forward(x, size, *, stride, xp):
+    return _numpy_max_pool2d(x, size, stride=stride, xp=xp), None
 
 
 @max_pool2d_backward.register("numpy")
@@ -150,10 +163,20 @@ def _numpy_max_pool2d_backward(g, x, y, routing, size, *, stride, xp):
 # ---------------------------------------------------------------------------- PyTorch
 @max_pool2d.register("torch")
 def _torch_max_pool2d(x, size, *, stride, xp):
+    """``torch.nn.functional.max_pool2d`` (floating dtypes; portable for the others)."""
+    if not is_floating(x):
+        return _max_pool2d(x, size, stride=stride, xp=xp)
+    from torch.nn.functional import max_pool2d as torch_max_pool2d
+
+    return torch_max_pool2d(x, size, stride)
+
+
+@max_pool2d_forward.register("torch")
+def _torch_max_pool2d_forward(x, size, *, stride, xp):
     """``aten.max_pool2d_with_indices``; the indices are the routing (floating dtypes;
     portable for the others)."""
     if not is_floating(x):
-        return _max_pool2d(x, size, stride=stride, xp=xp)
+        return _max_pool2d_forward(x, size, stride=stride, xp=xp)
     import torch
 
     return torch.ops.aten.max_pool2d_with_indices(x, list(size), [stride, stride])

@@ -43,7 +43,7 @@ def windows_fitting(size, kernel, *, stride, dilation):
     return (size - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def _sides(padding):
+def sides(padding):
     """(top, bottom, left, right) from an int (all four) or a 4-tuple."""
     return (padding,) * 4 if isinstance(padding, int) else tuple(padding)
 
@@ -51,7 +51,7 @@ def _sides(padding):
 def pad2d(x, padding, *, xp):
     """`x` (N, C, H, W) with zeros around H and W: `padding` on each side, or
     ``(top, bottom, left, right)``."""
-    top, bottom, left, right = _sides(padding)
+    top, bottom, left, right = sides(padding)
     if top == bottom == left == right == 0:
         return x
     n, c, h, w = x.shape
@@ -63,7 +63,7 @@ def pad2d(x, padding, *, xp):
 
 def crop2d(x, padding):
     """The adjoint of pad2d: `x` without the padded rows and columns (the same `padding`)."""
-    top, bottom, left, right = _sides(padding)
+    top, bottom, left, right = sides(padding)
     if top == bottom == left == right == 0:
         return x
     return x[:, :, top:x.shape[2] - bottom, left:x.shape[3] - right]
