@@ -81,6 +81,18 @@ def test_conv2d_backward_both_paths(backend, chunks, name):
                  **options)
 
 
+def test_conv2d_takes_an_int_for_all_four_pads(backend, chunks):
+    x, weight, bias = (RNG.standard_normal((2, 2, 5, 4)), RNG.standard_normal((3, 2, 3, 3)),
+                       RNG.standard_normal(3))
+    expected = reference.correlate2d(x, weight, bias, 1, (1, 1, 1, 1), 1)
+    args = [tinyml.asarray(a) for a in (x, weight, bias)]
+    check_both(backend, expected, conv2d, *args, stride=1, dilation=1, pads=1)
+    g = RNG.standard_normal(expected.shape)
+    want = reference.correlate2d_backward(x, weight, g, 1, (1, 1, 1, 1), 1)
+    check_tuples(backend, want, conv2d_backward, tinyml.asarray(g), *args[:2], stride=1,
+                 dilation=1, pads=1)
+
+
 # (x shape, weight shape (C, F, kh, kw), stride, dilation, padding)
 TRANSPOSED = {
     "k4-stride2-pad1": ((2, 3, 3, 3), (3, 2, 4, 4), 2, 1, 1),
@@ -167,24 +179,28 @@ def test_max_pool2d_keeps_float32(backend32):
 # ---------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize(
     ("call", "error", "match"),
-    [(lambda x, w: conv2d(x, w[:, :1, ...], None, stride=1, dilation=1, pads=(0,) * 4), ValueError,
-      r"conv2d expects x \(N, C, H, W\) and weight \(F, C, kh, kw\) with the same C; got "
-      r"shapes \(1, 2, 5, 5\) and \(3, 1, 3, 3\)"),
+    [(lambda x, w: conv2d(x, w[:, :1, ...], None, stride=1, dilation=1, pads=0), ValueError,
+      r"conv2d expects x \(N, C, H, W\), weight \(F, C, kh, kw\) and bias \(F,\) or None whose "
+      r"kernel \(stride 1, dilation 1, pads \(0, 0, 0, 0\)\) fits the padded image; got shapes "
+      r"\(1, 2, 5, 5\), \(3, 1, 3, 3\) and None"),
+     (lambda x, w: conv2d(x, w, x[0, 0, 0, :2], stride=1, dilation=1, pads=(0,) * 4),
+      ValueError, r"got shapes \(1, 2, 5, 5\), \(3, 2, 3, 3\) and \(2,\)"),
      (lambda x, w: conv2d(x, w, None, stride=1, dilation=3, pads=(0,) * 4), ValueError,
-      r"conv2d: a 3x3 kernel leaves no output for input \(1, 2, 5, 5\)"),
+      r"conv2d expects .* \(stride 1, dilation 3, pads \(0, 0, 0, 0\)\) fits the padded image"),
      (lambda x, w: conv2d_backward(x[:, :1, ...], x, w, stride=1, dilation=1, pads=(0,) * 4),
       ValueError, r"conv2d_backward expects g of shape \(1, 3, 3, 3\), the forward's output; "
       r"got \(1, 1, 5, 5\)"),
      (lambda x, w: conv_transpose2d(x, w, None, stride=1, dilation=1, padding=0), ValueError,
-      r"conv_transpose2d expects x \(N, C, H, W\) and weight \(C, F, kh, kw\) with the same "
-      r"C; got shapes \(1, 2, 5, 5\) and \(3, 2, 3, 3\)"),
+      r"conv_transpose2d expects x \(N, C, H, W\), weight \(C, F, kh, kw\) and bias \(F,\) or "
+      r"None whose kernel \(stride 1, dilation 1, padding 0\) fits the padded image; got shapes "
+      r"\(1, 2, 5, 5\), \(3, 2, 3, 3\) and None"),
      (lambda x, w: conv_transpose2d_backward(x, x, w[:2, ...], stride=1, dilation=1, padding=0),
       ValueError, r"conv_transpose2d_backward expects g of shape \(1, 2, 7, 7\)"),
      (lambda x, w: max_pool2d(x, (6, 2), stride=1), ValueError,
-      r"max_pool2d: 6x2 windows need an image \(N, C, H, W\) at least that large; got shape "
-      r"\(1, 2, 5, 5\)"),
+      r"pooling over \(6, 2\) windows expects an image \(N, C, H, W\) at least that large; got "
+      r"shape \(1, 2, 5, 5\)"),
      (lambda x, w: max_pool2d_forward(x, (2, 6), stride=1), ValueError,
-      r"max_pool2d: 2x6 windows need an image"),
+      r"pooling over \(2, 6\) windows expects an image"),
      (lambda x, w: max_pool2d_backward(x, x, x, None, (2, 2), stride=2), ValueError,
       r"max_pool2d_backward expects g and y of shape \(1, 2, 2, 2\)")],
 )

@@ -23,12 +23,13 @@ they use). PyTorch's natives are its own kernels: ``conv2d``, ``conv_transpose2d
 
 from .._host import is_floating
 from ._registry import Operation
-from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, windows_fitting
+from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, sides, windows_fitting
 
 
 def conv_output_hw(x_shape, weight_shape, *, stride, dilation, pads):
-    """(OH, OW) of a convolution of an input `x_shape` (N, C, H, W), padded by `pads`."""
-    top, bottom, left, right = pads
+    """(OH, OW) of a convolution of an input `x_shape` (N, C, H, W), padded by `pads` (an int
+    for all four sides, or (top, bottom, left, right))."""
+    top, bottom, left, right = sides(pads)
     kh, kw = weight_shape[2], weight_shape[3]
     return (windows_fitting(x_shape[2] + top + bottom, kh, stride=stride, dilation=dilation),
             windows_fitting(x_shape[3] + left + right, kw, stride=stride, dilation=dilation))
@@ -42,28 +43,25 @@ def transposed_output_hw(x_shape, weight_shape, *, stride, dilation, padding):
 
 
 # ---------------------------------------------------------------------------- checks
-def _shapes(who, x, weight, channel_axis):
-    if len(x.shape) != 4 or len(weight.shape) != 4 or x.shape[1] != weight.shape[channel_axis]:
+def _check_shapes(who, x, weight, bias, channel_axis, geometry, out_hw):
+    """ValueError unless x, weight and bias fit each other and the kernel leaves an output."""
+    fits = len(x.shape) == 4 and len(weight.shape) == 4 \
+        and x.shape[1] == weight.shape[channel_axis] \
+        and (bias is None or tuple(bias.shape) == (weight.shape[1 - channel_axis],))
+    if not fits or min(out_hw(x.shape, weight.shape)) < 1:
         layout = "(F, C, kh, kw)" if channel_axis == 1 else "(C, F, kh, kw)"
         raise ValueError(
-            f"{who} expects x (N, C, H, W) and weight {layout} with the same C; got shapes "
-            f"{tuple(x.shape)} and {tuple(weight.shape)}."
-        )
-
-
-def _fits(who, out_hw, x_shape, weight_shape):
-    if out_hw[0] < 1 or out_hw[1] < 1:
-        raise ValueError(
-            f"{who}: a {weight_shape[2]}x{weight_shape[3]} kernel leaves no output for input "
-            f"{tuple(x_shape)} with these stride, dilation and padding; pad more or use a "
-            "smaller kernel."
+            f"{who} expects x (N, C, H, W), weight {layout} and bias (F,) or None whose kernel "
+            f"({geometry}) fits the padded image; got shapes {tuple(x.shape)}, "
+            f"{tuple(weight.shape)} and {None if bias is None else tuple(bias.shape)}."
         )
 
 
 def _check_conv(x, weight, bias, *, stride, dilation, pads, xp=None):
-    _shapes("conv2d", x, weight, 1)
-    _fits("conv2d", conv_output_hw(x.shape, weight.shape, stride=stride, dilation=dilation,
-                                   pads=pads), x.shape, weight.shape)
+    geometry = f"stride {stride}, dilation {dilation}, pads {tuple(sides(pads))}"
+    _check_shapes("conv2d", x, weight, bias, 1, geometry, lambda x_shape, w_shape: (
+        conv_output_hw(x_shape, w_shape, stride=stride, dilation=dilation, pads=pads)
+        if len(x_shape) == 4 and len(w_shape) == 4 else (0, 0)))
 
 
 def _check_conv_backward(g, x, weight, *, stride, dilation, pads, input_gradient=True,
@@ -77,10 +75,11 @@ def _check_conv_backward(g, x, weight, *, stride, dilation, pads, input_gradient
 
 
 def _check_transposed(x, weight, bias, *, stride, dilation, padding, xp=None):
-    _shapes("conv_transpose2d", x, weight, 0)
-    _fits("conv_transpose2d", transposed_output_hw(x.shape, weight.shape, stride=stride,
-                                                   dilation=dilation, padding=padding),
-          x.shape, weight.shape)
+    geometry = f"stride {stride}, dilation {dilation}, padding {padding}"
+    _check_shapes("conv_transpose2d", x, weight, bias, 0, geometry, lambda x_shape, w_shape: (
+        transposed_output_hw(x_shape, w_shape, stride=stride, dilation=dilation,
+                             padding=padding)
+        if len(x_shape) == 4 and len(w_shape) == 4 else (0, 0)))
 
 
 def _check_transposed_backward(g, x, weight, *, stride, dilation, padding, input_gradient=True,
@@ -136,7 +135,7 @@ def _conv2d_backward(g, x, weight, *, stride, dilation, pads, input_gradient=Tru
     d_bias = xp.sum(flat, axis=(0, 2))
     if not input_gradient:
         return d_weight, d_bias, None
-    top, bottom, left, right = pads
+    top, bottom, left, right = sides(pads)
     padded = (n, x.shape[1], x.shape[2] + top + bottom, x.shape[3] + left + right)
     d_input = col2im_matmul(g, weight, stride=stride, dilation=dilation, out_shape=padded, xp=xp)
     return d_weight, d_bias, crop2d(d_input, pads)
@@ -191,7 +190,7 @@ conv_transpose2d_backward = Operation("conv_transpose2d_backward", _conv_transpo
 def _torch_padding(x, pads):
     """(x, padding) for torch's symmetric padding: asymmetric pads ('same' with an even
     kernel) are added to x first."""
-    top, bottom, left, right = pads
+    top, bottom, left, right = sides(pads)
     if top == bottom and left == right:
         return x, (top, left)
     from torch.nn.functional import pad

@@ -31,7 +31,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .conv import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
-from .windows import col2im_matmul, reach, windows_fitting
+from .windows import col2im_matmul, reach, sides, windows_fitting
 
 CHUNK_BYTES = 2 << 20  # the columns of one chunk (best of 0.5-8 MB on a 1 MB-L2 EPYC core)
 
@@ -81,7 +81,7 @@ class _Windows:
         _, self.c, self.h, self.w = image_shape
         self.kh, self.kw = kernel_hw
         self.stride, self.dilation = stride, dilation
-        self.top, bottom, self.left, right = pads
+        self.top, bottom, self.left, right = sides(pads)
         padded_h, self.wb = self.h + self.top + bottom, self.w + self.left + right
         self.oh, self.ow = out_hw or (
             windows_fitting(padded_h, self.kh, stride=stride, dilation=dilation),

@@ -65,10 +65,11 @@ def pooled_hw(x_shape, size, *, stride):
 
 # ---------------------------------------------------------------------------- the operations
 def _check_pool(x, size, *, stride, xp=None):
-    out_h, out_w = pooled_hw(x.shape, size, stride=stride) if len(x.shape) == 4 else (0, 0)
-    if out_h < 1 or out_w < 1:
-        raise ValueError(f"max_pool2d: {size[0]}x{size[1]} windows need an image (N, C, H, W) "
-                         f"at least that large; got shape {tuple(x.shape)}.")
+    if len(x.shape) != 4 or len(size) != 2 or min(pooled_hw(x.shape, size, stride=stride)) < 1:
+        raise ValueError(
+            f"pooling over {tuple(size)} windows expects an image (N, C, H, W) at least that "
+            f"large; got shape {tuple(x.shape)}."
+        )
 
 
 def _check_pool_backward(g, x, y, routing, size, *, stride, xp=None):
