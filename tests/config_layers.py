@@ -3,7 +3,7 @@ parameter, one that refers to another layer of the net, a container, and helpers
 layers of tests/test_layer_contract.py's table."""
 
 import numpy as np
-from test_layer_contract import LAYERS, sample
+from test_layer_contract import LAYERS, case_input
 
 import tinyml
 from tinyml import Layer, Parameter
@@ -67,12 +67,15 @@ def on_backend(x):
 
 
 def to_host(y):
-    return [tinyml.to_numpy(item) for item in y] if isinstance(y, list) else tinyml.to_numpy(y)
+    """Host copies of an output: an array, or a list or tuple of them (an LSTM cell's)."""
+    if isinstance(y, (list, tuple)):
+        return type(y)(tinyml.to_numpy(item) for item in y)
+    return tinyml.to_numpy(y)
 
 
 def contract_input(kind):
     """A sample input for LAYERS[kind], as the contract tests build it, on the backend."""
-    return on_backend(sample(LAYERS[kind].shape))
+    return on_backend(case_input(kind))
 
 
 # The layers of the contract table that cannot stand alone in a net of their own, because they
@@ -86,7 +89,24 @@ def _unpool_net():
     return net, tinyml.asarray(x)
 
 
-NETS = {"MaxUnpool2D": _unpool_net}
+def _cell_net(kind):
+    """A recurrent cell stands alone in a net from the zero state: forward(x) is one step."""
+    def make():
+        x = np.random.default_rng(0).standard_normal(LAYERS[kind].shape.args[0])
+        return tinyml.Net([LAYERS[kind].make()]), tinyml.asarray(x)
+    return make
+
+
+
+def _self_attention_net():
+    """DotProductAttention's case takes q, k and v; a Net passes one array, which it takes as
+    self-attention (q = k = v)."""
+    x = np.random.default_rng(0).standard_normal((2, 3, 4))
+    return tinyml.Net([LAYERS["DotProductAttention"].make()]), tinyml.asarray(x)
+
+
+NETS = {"MaxUnpool2D": _unpool_net, "DotProductAttention": _self_attention_net,
+        **{kind: _cell_net(kind) for kind in ("RNNCell", "LSTMCell", "GRUCell")}}
 
 
 def net_around(kind):

@@ -5,16 +5,21 @@ from tinyml.testing import assert_close
 
 # The natives each operation registers. Every operation in ops.OPERATIONS is listed, so a new
 # operation (or a native added or dropped) fails test_natives_are_the_documented_ones until
-# this table, and with it the both-path tests, cover it.
+# this table, and with it the both-path tests, cover it. The ndonnx natives build ONNX
+# graphs: tests/test_onnx_ops.py runs them in onnxruntime against the portable paths.
 NATIVES = {
     "scatter_add": {"numpy", "torch", "cupy"},
     "im2col": {"numpy", "torch", "cupy"},
-    "col2im_matmul": {"numpy", "torch", "cupy"},
-    "conv2d": {"numpy", "torch"},
+    "col2im_matmul": {"numpy", "torch", "cupy", "ndonnx"},
+    "conv2d": {"numpy", "torch", "ndonnx"},
     "conv2d_backward": {"numpy", "torch"},
     "conv_transpose2d": {"numpy", "torch"},
     "conv_transpose2d_backward": {"numpy", "torch"},
-    "max_pool2d": {"numpy", "torch"},
+    "max_pool2d": {"numpy", "torch", "ndonnx"},
+    "avg_pool2d": {"ndonnx"},
+    "linear": {"ndonnx"},
+    "softmax": {"ndonnx"},
+    "log_softmax": {"ndonnx"},
     "max_pool2d_forward": {"numpy", "torch"},
     "max_pool2d_backward": {"numpy", "torch"},
 }

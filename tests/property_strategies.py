@@ -100,6 +100,6 @@ def on_host(x):
     """A host copy of a backend array (of each of a list), for the references. Always a copy:
     on NumPy ``to_numpy`` hands back the array itself, and a gradient kept that way would
     change with the next backward, which adds into it in place."""
-    if isinstance(x, list):
-        return [on_host(each) for each in x]
-    return np.array(tinyml.to_numpy(x), copy=True)
+    if isinstance(x, (list, tuple)):  # a list of inputs, or a tuple (a cell's (h, c))
+        return type(x)(on_host(each) for each in x)
+    return None if x is None else np.array(tinyml.to_numpy(x), copy=True)

@@ -615,7 +615,7 @@ def test_predict_output_saves_the_classes(saved_mlp, digits_samples, capsys):
 
 @pytest.mark.parametrize(("make", "message"), [
     (lambda d: np.save(d / "in.npy", np.zeros((2, 28, 28), np.float32)), "does not fit --input"),
-    (lambda d: np.save(d / "in.npy", np.array(["a", "b"])), "the samples must be numbers"),
+    (lambda d: np.save(d / "in.npy", np.array(["a", "b"])), "not real numbers"),
     (lambda d: np.save(d / "in.npy", np.array([{}], dtype=object), allow_pickle=True),
      "not a NumPy .npy/.npz file of numbers"),
     (lambda d: (d / "in.npy").write_text("3.0 4.0"), "not a NumPy .npy/.npz file of numbers"),

@@ -78,7 +78,7 @@ def test_the_transform_runs_on_every_batch_and_batches_are_copies():
         xb[:] = -xb  # in place: must not touch the loader's x
         return xb[:, ::-1], yb + 100
 
-    loader = DataLoader(x, y, batch_size=4, transform=flip_and_shift)
+    loader = DataLoader(x, y, batch_size=4, shuffle=False, transform=flip_and_shift)
     pairs = list(loader)
     assert calls == [4, 4, 2]
     np.testing.assert_array_equal(pairs[0][0], -x[:4, ::-1])
@@ -87,7 +87,7 @@ def test_the_transform_runs_on_every_batch_and_batches_are_copies():
 
 
 def test_without_labels_batches_carry_none():
-    loader = DataLoader([[1.0], [2.0], [3.0]], batch_size=2)
+    loader = DataLoader([[1.0], [2.0], [3.0]], batch_size=2, shuffle=False)
     pairs = list(loader)
     assert [yb for _, yb in pairs] == [None, None]
     assert isinstance(pairs[0][0], np.ndarray) and pairs[1][0].tolist() == [[3.0]]

@@ -18,6 +18,7 @@ about devices picks its own.
 
 import builtins
 import inspect
+import os
 import pathlib
 import re
 import sys
@@ -27,15 +28,18 @@ import numpy as np
 import pytest
 
 import tinyml
-from tinyml import Learner, Net
+from tinyml import Learner, Net, layers
 from tinyml.backend import make_backend
 from tinyml.layers import (
     Conv2D,
+    DotProductAttention,
     Dropout,
     Flatten,
     FullyConnected,
     Linear,
+    MultiHeadAttention,
     Pool2D,
+    PositionalEncoding,
     ReLu,
     Residual,
     Softmax,
@@ -272,6 +276,25 @@ def _():
     fit(X.reshape(12, 1, 2, 2), Y)
 
 
+def token_net():
+    from tinyml.layers import Embedding
+
+    return Net([Embedding("emb", 10, 4, pool="mean"), Linear("fc", 4, 2), Softmax("softmax")])
+
+
+@trigger("fit-float-indices")
+def _():
+    Learner(token_net(), cross_entropy, SGD(lr=0.1)).fit(np.ones((4, 3)), np.zeros(4, int),
+                                                         verbose=0)
+
+
+@trigger("fit-index-out-of-range")
+def _():
+    ids = np.zeros((4, 3), dtype=int)
+    ids[1, 2] = 10
+    Learner(token_net(), cross_entropy, SGD(lr=0.1)).fit(ids, np.zeros(4, int), verbose=0)
+
+
 @trigger("predict-empty")
 def _():
     learner().predict(X[:0])
@@ -409,9 +432,142 @@ def _():
     Linear("fc", 4, 3).forward(tinyml.asarray(np.ones((2, 4), dtype=np.int64)))
 
 
+@trigger("embedding-float-indices")
+def _():
+    tinyml.layers.Embedding("emb", 11, 4).forward(tinyml.asarray(np.ones((2, 3)), dtype="float64"))
+
+
+@trigger("embedding-index-out-of-range")
+def _():
+    tinyml.layers.Embedding("emb", 11, 4).forward(tinyml.asarray(np.array([[0, 1, 11]])))
+
+
+@trigger("embedding-input-shape")
+def _():
+    tinyml.layers.Embedding("emb", 11, 4).forward(tinyml.asarray(np.array([0, 1, 2])))
+
+
+@trigger("embedding-pool")
+def _():
+    tinyml.layers.Embedding("emb", 11, 4, pool="max")
+
+
+@trigger("permute-axes")
+def _():
+    tinyml.layers.Permute("p", (0, 2, 1))
+
+
+@trigger("reshape-size")
+def _():
+    tinyml.layers.Reshape("r", (7,)).forward(tinyml.asarray(np.ones((2, 3, 4))))
+
+
+@trigger("reshape-two-unknowns")
+def _():
+    tinyml.layers.Reshape("r", (-1, -1))
+
+@trigger("attention-mask-not-boolean")
+def _():
+    q = tinyml.asarray(np.ones((2, 3, 4)))
+    DotProductAttention("att").forward(q, q, q, mask=tinyml.asarray(np.ones((3, 3))))
+
+
+@trigger("attention-mask-shape")
+def _():
+    q = tinyml.asarray(np.ones((2, 3, 4)))
+    DotProductAttention("att").forward(q, q, q, mask=tinyml.asarray(np.ones((2, 3), dtype=bool)))
+
+
+@trigger("attention-shapes")
+def _():
+    q, k = tinyml.asarray(np.ones((2, 3, 4))), tinyml.asarray(np.ones((2, 5, 3)))
+    DotProductAttention("att").forward(q, k, k)
+
+
+@trigger("attention-key-without-value")
+def _():
+    x = tinyml.asarray(np.ones((2, 3, 8)))
+    MultiHeadAttention("mha", 8, 2).forward(x, x)
+
+
+@trigger("attention-scale")
+def _():
+    DotProductAttention("att", scale=0)
+
+
+@trigger("attention-heads")
+def _():
+    MultiHeadAttention("mha", 10, 4)
+
+
+@trigger("positional-too-long")
+def _():
+    PositionalEncoding("pos", 4, 3).forward(tinyml.asarray(np.ones((2, 6, 3))))
+
+
 @trigger("backward-before-forward")
 def _():
     Linear("fc", 4, 3).backward(tinyml.asarray(np.ones((2, 3))))
+
+
+# ---------------------------------------------------------------- recurrent layers
+@trigger("rnn-input-without-time")
+def _():
+    layers.GRU("gru", 8, 16).forward(tinyml.asarray(np.ones((4, 8))))
+
+
+@trigger("rnn-sequence-into-cell")
+def _():
+    layers.LSTMCell("cell", 8, 16).forward(tinyml.asarray(np.ones((4, 5, 8))))
+
+
+@trigger("rnn-no-time-steps")
+def _():
+    layers.RNN("rnn", 8, 16).forward(tinyml.asarray(np.ones((4, 0, 8))))
+
+
+@trigger("rnn-nonlinearity")
+def _():
+    layers.RNN("rnn", 8, 16, nonlinearity="sigmoid")
+
+
+@trigger("rnn-return-sequences")
+def _():
+    layers.LSTM("lstm", 8, 16, return_sequences="last")
+
+
+@trigger("rnn-state-shape")
+def _():
+    layers.GRU("gru", 8, 16).forward(tinyml.asarray(np.ones((4, 5, 8))),
+                                     initial_state=tinyml.asarray(np.ones((4, 8))))
+
+
+@trigger("rnn-lstm-state-not-pair")
+def _():
+    layers.LSTM("lstm", 8, 16).forward(tinyml.asarray(np.ones((4, 5, 8))),
+                                       initial_state=tinyml.asarray(np.ones((4, 16))))
+
+
+@trigger("rnn-state-pair-not-lstm")
+def _():
+    h = tinyml.asarray(np.ones((4, 16)))
+    layers.GRU("gru", 8, 16).forward(tinyml.asarray(np.ones((4, 5, 8))), initial_state=(h, h))
+
+
+@trigger("bidirectional-cell")
+def _():
+    layers.Bidirectional("bi", layers.GRUCell("cell", 8, 16))
+
+
+@trigger("bidirectional-merge")
+def _():
+    layers.Bidirectional("bi", layers.GRU("gru", 8, 16), merge="mean")
+
+
+@trigger("bidirectional-state")
+def _():
+    layers.Bidirectional("bi", layers.GRU("gru", 8, 16)).forward(
+        tinyml.asarray(np.ones((4, 5, 8))), initial_state=tinyml.asarray(np.ones((4, 16))))
 
 
 # ---------------------------------------------------------------- optimizers and schedules
@@ -428,6 +584,16 @@ def _():
 @trigger("optimizer-step-one-parameter")
 def _():
     SGD(lr=0.1).step(Linear("fc", 4, 3).weight)
+
+
+@trigger("clip-grad-norm-max-norm")
+def _():
+    tinyml.optim.clip_grad_norm(Linear("fc", 4, 3).parameters(), 0)
+
+
+@trigger("clip-grad-norm-no-parameters")
+def _():
+    tinyml.optim.clip_grad_norm([], 1.0)
 
 
 @trigger("optimizer-scheduler")
@@ -698,3 +864,440 @@ def _(tmp_path):
 @trigger("predict-no-batch-axis")
 def _():
     learner().predict(X[0])
+
+
+# ---------------------------------------------------------------- issue 16: saves and loads
+@trigger("save-special-file")
+def _(tmp_path):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes here")
+    os.mkfifo(tmp_path / "pipe")
+    classifier().save(tmp_path / "pipe")
+
+
+@trigger("save-trailing-separator")
+def _(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    classifier().save("run/")
+
+
+@trigger("save-write-protected")
+def _(tmp_path, monkeypatch):
+    path = tmp_path / "w.npz"
+    path.write_bytes(b"keep")
+    path.chmod(0o444)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # root writes anyway: refuse as a user
+        real_open = os.open
+
+        def refused_for_writing(name, flags, *args, **kwargs):
+            if os.fspath(name) == os.path.realpath(path) and flags & os.O_WRONLY:
+                raise PermissionError(13, "Permission denied", name)
+            return real_open(name, flags, *args, **kwargs)
+
+        monkeypatch.setattr(os, "open", refused_for_writing)
+    classifier().save(path)
+
+
+@trigger("save-name-too-long")
+def _(tmp_path):
+    classifier().save(tmp_path / ("w" * 300))
+
+
+def _npy_header(shape):
+    header = repr({"descr": "<f4", "fortran_order": False, "shape": shape}).encode()
+    header += b" " * (-(len(header) + 11) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header
+
+
+@trigger("load-impossible-shape")
+def _(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "w.npz", "w") as archive:
+        archive.writestr("fc1.weight.npy", _npy_header((0, 2**62, 2**62)))
+    tinyml.io.load_state(tmp_path / "w.npz")
+
+
+@trigger("load-array-not-npy")
+def _(tmp_path):
+    (tmp_path / "x.npy").write_text("0.1 0.2 0.3\n")
+    tinyml.io.load_array(tmp_path / "x.npy")
+
+
+@trigger("load-net-config-too-large")
+def _(tmp_path):
+    import json
+
+    net = Net([Linear("fc", 4, 3)])
+    config = net.config()
+    config["hyperparameters"]["layers"][0]["hyperparameters"].update(input_dim=200_000,
+                                                                      output_dim=200_000)
+    arrays = {key: tinyml.to_numpy(value) for key, value in net.state_dict().items()}
+    arrays[tinyml.io.CONFIG_KEY] = np.frombuffer(json.dumps(config).encode(), dtype=np.uint8)
+    np.savez(tmp_path / "evil.npz", **arrays)
+    tinyml.load_net(tmp_path / "evil.npz")
+
+
+@trigger("load-net-config-too-deep")
+def _(tmp_path):
+    text = '{"class": "ReLu", "name": "r", "hyperparameters": {"name": "r"}}'
+    for i in range(300):
+        text = (f'{{"class": "Net", "name": "n{i}", "hyperparameters": {{"layers": [{text}], '
+                f'"name": "n{i}"}}}}')
+    text = '{"version": 1, "class": "Net", "name": null, "hyperparameters": {"layers": [' + \
+        text + '], "name": null}}'
+    np.savez(tmp_path / "deep.npz",
+             **{tinyml.io.CONFIG_KEY: np.frombuffer(text.encode(), dtype=np.uint8)})
+    tinyml.load_net(tmp_path / "deep.npz")
+
+
+@trigger("idx-impossible-shape")
+def _(tmp_path):
+    shape = np.asarray([0, 2**32 - 1, 2**32 - 1], ">u4")
+    (tmp_path / "labels-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03" + shape.tobytes())
+    tinyml.data.load_idx(tmp_path / "labels-idx3-ubyte")
+
+
+# ---------------------------------------------------------------- issue 16: checkpoints
+def _edited_checkpoint(tmp_path, change):
+    """A checkpoint of learner() with its JSON member changed by `change(meta)`."""
+    import json
+
+    path = tmp_path / "run.npz"
+    learner().save_checkpoint(path)
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    meta = json.loads(arrays["__checkpoint__"].tobytes().decode())
+    change(meta)
+    arrays["__checkpoint__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(path, **arrays)
+    return path
+
+
+@trigger("checkpoint-field")
+def _(tmp_path):
+    path = _edited_checkpoint(tmp_path, lambda meta: meta.__setitem__("epoch", -2))
+    learner().fit(X, Y, epochs=3, verbose=0, resume_from=path)
+
+
+@trigger("checkpoint-streams")
+def _(tmp_path):
+    path = _edited_checkpoint(tmp_path, lambda meta: meta["streams"].__setitem__("rank", -1))
+    learner().load_checkpoint(path)
+
+
+@trigger("checkpoint-optimizer-member")
+def _(tmp_path):
+    path = tmp_path / "run.npz"
+    learner().save_checkpoint(path)
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    arrays["optimizer/ghost.weight/momentum_buffer"] = np.zeros(3)
+    np.savez(path, **arrays)
+    learner().load_checkpoint(path)
+
+
+class _RaiseFromCallback(tinyml.callbacks.Callback):
+    """Runs `action(learner)` at the first batch's end, letting what it raises out of fit."""
+
+    def __init__(self, action):
+        self.action = action
+
+    def on_batch_end(self, batch, logs=None):
+        self.action(self.learner)
+
+
+@trigger("checkpoint-during-fit")
+def _(tmp_path):
+    trainee = learner()
+    trainee.save_checkpoint(tmp_path / "run.npz")
+    loads = _RaiseFromCallback(lambda t: t.load_checkpoint(tmp_path / "run.npz"))
+    trainee.fit(X, Y, epochs=1, verbose=0, callbacks=[loads])
+
+
+# ---------------------------------------------------------------- issue 16: training
+@trigger("labels-from-transform")
+def _():
+    loader = tinyml.data.DataLoader(X, Y, batch_size=4, transform=lambda xb, yb: (xb, yb + 3))
+    learner().fit(loader, epochs=1, verbose=0)
+
+
+@trigger("labels-transform-dropped")
+def _():
+    loader = tinyml.data.DataLoader(X, Y, batch_size=4, transform=lambda xb, yb: (xb, None))
+    learner().fit(loader, epochs=1, verbose=0)
+
+
+@trigger("labels-one-hot-not-distribution")
+def _():
+    labels = np.eye(3)[Y]
+    labels[0] = [-1.0, 2.0, 0.0]
+    fit(X, labels)
+
+
+@trigger("labels-missing")
+def _():
+    learner().fit(X, epochs=1, verbose=0)
+
+
+@trigger("fit-loader-no-labels")
+def _():
+    learner().fit(tinyml.data.DataLoader(X, batch_size=4), epochs=1, verbose=0)
+
+
+@trigger("loss-logits-after-softmax")
+def _():
+    learner(classifier(), cross_entropy_with_logits)
+
+
+@trigger("loss-binary-logits-after-sigmoid")
+def _():
+    from tinyml.layers import Sigmoid
+    from tinyml.losses import binary_cross_entropy_with_logits
+
+    learner(Net([Linear("fc", 4, 1), Sigmoid("sigmoid")]), binary_cross_entropy_with_logits)
+
+
+@trigger("loss-kl-after-softmax")
+def _():
+    from tinyml.losses import kl_divergence
+
+    learner(classifier(), kl_divergence)
+
+
+@trigger("fit-loader-shuffle")
+def _():
+    loader = tinyml.data.DataLoader(X, Y, batch_size=4, shuffle=False)
+    learner().fit(loader, epochs=1, verbose=0, shuffle=True)
+
+
+@trigger("fit-batch-norm-one-sample")
+def _():
+    from tinyml.layers import BatchNorm1D
+
+    net = Net([Linear("fc1", 4, 8), BatchNorm1D("bn", 8), ReLu("relu"), Linear("fc2", 8, 3),
+               Softmax("softmax")])
+    Learner(net, cross_entropy, SGD(lr=0.1), batch_size=1).fit(X, Y, epochs=1, verbose=0)
+
+
+@trigger("fit-concurrent")
+def _():
+    import threading
+
+    def from_another_thread(trainee):
+        raised = []
+
+        def run():
+            try:
+                trainee.fit(X, Y, epochs=1, verbose=0)
+            except RuntimeError as error:
+                raised.append(error)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join(timeout=60)
+        raise raised[0]
+
+    learner().fit(X, Y, epochs=1, verbose=0, callbacks=[_RaiseFromCallback(from_another_thread)])
+
+
+@trigger("fit-reentrant")
+def _():
+    again = _RaiseFromCallback(lambda t: t.fit(X, Y, epochs=1, verbose=0))
+    learner().fit(X, Y, epochs=1, verbose=0, callbacks=[again])
+
+
+# ---------------------------------------------------------------- issue 16: the command
+@trigger("cli-outputs-collide")
+def _(tmp_path):
+    from tinyml.cli import build_parser
+    from tinyml.cli.training import check_train_arguments
+
+    path = str(tmp_path / "run.npz")
+    check_train_arguments(build_parser().parse_args(["train", "--save", path,
+                                                     "--checkpoint", path]))
+
+
+@trigger("cli-output-is-input")
+def _(tmp_path):
+    from tinyml.cli import build_parser
+
+    classifier().save(tmp_path / "w.npz")
+    np.save(tmp_path / "x.npy", X)
+    args = build_parser().parse_args(["predict", "--weights", str(tmp_path / "w.npz"),
+                                      "--input", str(tmp_path / "x.npy"),
+                                      "--output", str(tmp_path / "x.npy")])
+    args.run(args)
+
+
+@trigger("cli-input-damaged")
+def _(tmp_path):
+    from tinyml.cli.evaluation import read_input
+
+    (tmp_path / "notes.txt").write_text("0.1 0.2 0.3\n")
+    read_input(str(tmp_path / "notes.txt"))
+
+# ---------------------------------------------------------------- more than one process
+def _one_rank(**kwargs):
+    """A Communicator of one process over the in-process stand-in for MPI (no mpirun)."""
+    from thread_world import ThreadWorld
+
+    return ThreadWorld(1).communicator(0, **kwargs)
+
+
+@trigger("distributed-no-mpi4py")
+def _(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mpi4py", None)
+    monkeypatch.setitem(sys.modules, "mpi4py.MPI", None)
+    tinyml.distributed.init()
+
+
+@trigger("learner-distributed-type")
+def _():
+    Learner(classifier(), cross_entropy, SGD(lr=0.1), distributed="mpi")
+
+
+@trigger("collective-not-a-list")
+def _():
+    _one_rank().allreduce_mean(tinyml.asarray(X))
+
+
+@trigger("allreduce-mean-integers")
+def _():
+    _one_rank().allreduce_mean([tinyml.asarray(Y)])
+
+
+@trigger("allreduce-mean-weight")
+def _():
+    _one_rank().allreduce_mean([tinyml.asarray(X)], weight=-1)
+
+
+@trigger("broadcast-root")
+def _():
+    _one_rank().broadcast([tinyml.asarray(X)], root=1)
+
+
+@trigger("broadcast-mismatch")
+def _():
+    from thread_world import run_ranks
+
+    run_ranks(2, lambda comm, rank: comm.broadcast([tinyml.asarray(X[:4 + rank])]))
+
+
+@trigger("gpu-path-unknown")
+def _():
+    _one_rank(gpu="mpi")
+
+
+@trigger("gpu-path-no-nccl")
+def _(monkeypatch):
+    from tinyml.distributed import transports
+
+    monkeypatch.setattr(transports, "load_nccl", lambda: (types.SimpleNamespace(), None))
+    transports.make_transport("cupy", "nccl", None, None)
+
+
+@trigger("fit-fewer-samples-than-processes")
+def _():
+    from thread_world import run_ranks
+
+    run_ranks(2, lambda comm, rank: Learner(classifier(), cross_entropy, SGD(lr=0.1),
+                                            distributed=comm).fit(X[:1], Y[:1], verbose=0))
+
+
+@trigger("loader-batch-below-processes")
+def _():
+    from thread_world import run_ranks
+
+    loader = tinyml.data.DataLoader(X, Y, batch_size=1)
+    run_ranks(2, lambda comm, rank: Learner(classifier(), cross_entropy, SGD(lr=0.1),
+                                            distributed=comm).fit(loader, verbose=0))
+
+
+@trigger("batchnorm-sync-not-bool")
+def _():
+    tinyml.layers.BatchNorm1D("bn", 4, sync="yes")
+
+# ---------------------------------------------------------------- export to ONNX
+def _onnx_extra():
+    pytest.importorskip("ndonnx")
+    pytest.importorskip("onnx")
+
+
+@trigger("onnx-extra-missing")
+def _(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ndonnx", None)
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "cnn.onnx", input_shape=(None, 1, 8, 8))
+
+
+@trigger("onnx-not-a-net")
+def _(tmp_path):
+    tinyml.onnx.export([Linear("fc", 4, 3), ReLu("relu")], tmp_path / "net.onnx",
+                       input_shape=(None, 4))
+
+
+@trigger("onnx-sample-shape")
+def _(tmp_path):
+    _onnx_extra()
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "cnn.onnx", input_shape=(1, 8, 8))
+
+
+@trigger("onnx-dynamic-axis")
+def _(tmp_path):
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "cnn.onnx", input_shape=(None, 1, None, 8))
+
+
+@trigger("onnx-opset")
+def _(tmp_path):
+    _onnx_extra()
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "cnn.onnx", input_shape=(None, 1, 8, 8),
+                       opset=7)
+
+
+class Noise(tinyml.Layer):
+    """y = x + noise drawn where x lives, in every mode: no ONNX form."""
+
+    def forward(self, input):
+        return input + tinyml.backend.backend_of(input).normal(input.shape, dtype=input.dtype)
+
+
+@trigger("onnx-layer-refused")
+def _(tmp_path):
+    _onnx_extra()
+    tinyml.onnx.export(Net([Linear("fc", 4, 3), Noise("noise")]), tmp_path / "net.onnx",
+                       input_shape=(None, 4))
+
+
+@trigger("cli-export-input-shape")
+def _(tmp_path):
+    from tinyml.cli.exporting import input_shape_of
+
+    input_shape_of(Net([Flatten("flat"), Linear("fc", 12, 2)]), "net.npz")
+
+
+@trigger("onnx-input-shape-type")
+def _(tmp_path):
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "cnn.onnx", input_shape="1,8,8")
+
+
+@trigger("onnx-input-dtype")
+def _(tmp_path):
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "cnn.onnx", input_shape=(None, 1, 8, 8),
+                       input_dtype="uint8")
+
+
+@trigger("onnx-opset-type")
+def _(tmp_path):
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "cnn.onnx", input_shape=(None, 1, 8, 8),
+                       opset="21")
+
+
+@trigger("onnx-path-folder")
+def _(tmp_path):
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path, input_shape=(None, 1, 8, 8))
+
+
+@trigger("onnx-path-no-folder")
+def _(tmp_path):
+    tinyml.onnx.export(tinyml.models.cnn(), tmp_path / "missing" / "cnn.onnx",
+                       input_shape=(None, 1, 8, 8))

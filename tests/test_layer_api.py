@@ -5,8 +5,8 @@ import json
 
 import numpy as np
 import pytest
-from config_layers import Scale, assert_same_state, contract_input, host_state, on_backend
-from test_layer_contract import LAYERS, UNUSED_BY_FORWARD, build
+from config_layers import Scale, assert_same_state, host_state
+from test_layer_contract import LAYERS, UNUSED_BY_FORWARD, build, call, case_input, like_output
 
 import tinyml
 from tinyml import Net
@@ -59,12 +59,11 @@ def test_set_params_takes_nested_lists_onto_each_arrays_backend(backend, kind):
 
 @pytest.mark.parametrize("kind", LAYERS)
 def test_flush_gradients_zeroes_gradients_and_drops_records(backend, kind):
-    x = contract_input(kind)
-    layer = build(kind, [tinyml.to_numpy(each) for each in x] if isinstance(x, list)
-                  else tinyml.to_numpy(x))
-    output = layer.forward(x)
-    layer.backward(on_backend(np.ones(tuple(output.shape))))
-    layer.forward(x)
+    x = case_input(kind)
+    layer = build(kind, x)
+    output = call(layer, x)
+    layer.backward(like_output(output, np.ones))
+    call(layer, x)
     assert layer.pending_records == 1
     unused = UNUSED_BY_FORWARD.get(kind, set())
     grads = [tinyml.to_numpy(p.grad) for name, p in layer.named_parameters().items()

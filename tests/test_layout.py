@@ -12,15 +12,18 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "tinyml"
 RANKS = {
     "backend": 0,
     "init": 1, "io": 1, "data": 1,
+    "distributed": 1,  # MPI's collectives on host and device buffers; layers and train use it
     "core": 2,
     "layers": 3, "optim": 3, "metrics": 3,
     "losses": 4,  # the fusion table names layer classes
     "train": 5, "callbacks": 5, "models": 5, "testing": 5,
     "viz": 5,  # host-side pictures: reads nets and layers, never the loop
+    "onnx": 5,  # export: runs a net's forward on ndonnx arrays
     "cli": 6,
 }
 MATH = ("core", "layers", "losses", "optim", "train", "metrics", "init")
-ARRAY_LIBRARIES = {"numpy", "cupy", "cupyx", "torch", "array_api_compat", "array_api_strict"}
+ARRAY_LIBRARIES = {"numpy", "cupy", "cupyx", "torch", "array_api_compat", "array_api_strict",
+                   "ndonnx", "spox"}
 
 
 def modules():
@@ -77,3 +80,19 @@ def test_the_math_never_names_an_array_library(path, parts):
 def test_every_package_has_a_rank():
     tops = {parts[0] for _, parts in CASES}
     assert tops <= set(RANKS), f"new top-level parts without a rank: {tops - set(RANKS)}"
+
+
+def test_importing_tinyml_needs_no_optional_extra():
+    """The onnx extra (and matplotlib, tensorboardX) load only when a feature is used."""
+    import subprocess
+    import sys
+
+    optional = ["ndonnx", "spox", "onnx", "onnxruntime"]
+    code = ("import sys\n"
+            f"for name in {optional!r}:\n"
+            "    sys.modules[name] = None  # an import of it fails\n"
+            "import tinyml\n"
+            "print(tinyml.onnx.export.__name__)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=PACKAGE.parent, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == "export", done.stderr

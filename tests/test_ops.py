@@ -10,7 +10,18 @@ from ops_paths import NATIVES, check_both, run_both
 
 import tinyml
 from tinyml.backend import ops, portable_ops, to_numpy
-from tinyml.backend.ops import _registry, col2im_matmul, im2col, scatter_add
+from tinyml.backend.ops import (
+    _registry,
+    avg_pool2d,
+    col2im_matmul,
+    conv2d,
+    im2col,
+    linear,
+    log_softmax,
+    max_pool2d,
+    scatter_add,
+    softmax,
+)
 from tinyml.testing import assert_close
 
 RNG = np.random.default_rng(0)
@@ -202,6 +213,60 @@ def test_an_operation_refuses_a_non_array():
     with pytest.raises(TypeError, match=r"im2col expects an array as its first argument; got "
                                         r"list\. Put data on the backend with tinyml.asarray"):
         im2col([[1.0]], 1, 1, stride=1, dilation=1, out_h=1, out_w=1)
+
+
+# ---------------------------------------------------------------------------- layer computations
+@pytest.mark.parametrize(("shape", "f", "kh", "kw", "stride", "dilation", "pads"),
+                         [((2, 3, 5, 5), 4, 3, 3, 1, 1, (1, 1, 1, 1)),
+                          ((1, 2, 7, 6), 3, 2, 3, 2, 1, (0, 1, 2, 0)),
+                          ((2, 1, 8, 7), 2, 3, 2, 1, 2, (0, 0, 0, 0))])
+def test_conv2d_both_paths(backend, shape, f, kh, kw, stride, dilation, pads):
+    x, weight = RNG.standard_normal(shape), RNG.standard_normal((f, shape[1], kh, kw))
+    bias = RNG.standard_normal(f)
+    expected = reference.correlate2d(x, weight, bias, stride, pads, dilation)
+    check_both(backend, expected, conv2d, tinyml.asarray(x), tinyml.asarray(weight),
+               tinyml.asarray(bias), stride=stride, dilation=dilation, pads=pads)
+
+
+@pytest.mark.parametrize(("shape", "size", "stride"),
+                         [((2, 3, 6, 6), (2, 2), 2), ((1, 2, 7, 5), (3, 2), 1),
+                          ((2, 1, 5, 5), (2, 2), 3)])
+def test_pooling_both_paths(backend, shape, size, stride):
+    x = RNG.standard_normal(shape)
+    check_both(backend, reference.max_pool2d(x, *size, stride)[0], max_pool2d,
+               tinyml.asarray(x), size, stride=stride)
+    check_both(backend, reference.avg_pool2d(x, *size, stride), avg_pool2d, tinyml.asarray(x),
+               size, stride=stride)
+
+
+@pytest.mark.parametrize("shape", [(5, 4), (2, 3, 4)])
+def test_linear_both_paths(backend, shape):
+    x, weight, bias = (RNG.standard_normal(s) for s in (shape, (3, 4), (3,)))
+    check_both(backend, x @ weight.T + bias, linear, tinyml.asarray(x), tinyml.asarray(weight),
+               tinyml.asarray(bias))
+
+
+@pytest.mark.parametrize("axis", [1, -1, 0])
+def test_softmax_and_log_softmax_both_paths(backend, axis):
+    x = RNG.standard_normal((3, 4, 5)) * 30  # large logits: the maximum must be subtracted
+    expected = reference.softmax(x, axis=axis)
+    check_both(backend, expected, softmax, tinyml.asarray(x), axis=axis)
+    check_both(backend, np.log(expected), log_softmax, tinyml.asarray(x), axis=axis)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [(lambda x: conv2d(x, x, x[0, 0, 0, :2], stride=1, dilation=1, pads=0),
+      r"conv2d expects x \(N, C, H, W\), weight \(F, C, kh, kw\) and bias \(F,\)"),
+     (lambda x: max_pool2d(x, (6, 2), stride=1),
+      r"pooling over \(6, 2\) windows expects an image \(N, C, H, W\) at least that large"),
+     (lambda x: linear(x[0, 0, ...], x[0, 0, ...], x[0, 0, 0, :2]),
+      r"linear expects x \(\.\.\., in\), weight \(out, in\) and bias \(out,\)"),
+     (lambda x: softmax(x, axis=4), r"softmax: axis must be an int in \[-4, 4\)")],
+)
+def test_layer_computations_refuse_shapes_that_do_not_fit(backend, call, match):
+    with pytest.raises(ValueError, match=match):
+        call(tinyml.asarray(np.ones((1, 2, 5, 5))))
 
 
 # ---------------------------------------------------------------------------- the switch

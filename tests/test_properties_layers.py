@@ -22,8 +22,9 @@ from property_strategies import (
 from test_layer_contract import LAYERS, exported_layer_classes
 
 from tinyml import layers
-from tinyml.testing import assert_close
+from tinyml.testing import Inputs, assert_close
 from tinyml.testing.assertions import assert_on_backend
+from tinyml.testing.structure import map_leaves
 
 batches = st.integers(1, 3)
 extents = st.integers(1, 6)
@@ -226,6 +227,121 @@ def parallel_cases(draw):
     return make, (n, features), (n, width + 2 * features)
 
 
+@st.composite
+def embedding_cases(draw):
+    """(N, T) integer indices -> (N, T, D); with pool "sum" or "mean", (N, D)."""
+    n, steps, dim = draw(batches), draw(extents), draw(extents)
+    vocab, pool = draw(st.integers(2, 6)), draw(st.sampled_from([None, "sum", "mean"]))
+
+    def make():
+        return layers.Embedding("layer", vocab, dim, pool=pool)
+    return make, (n, steps), (n, steps, dim) if pool is None else (n, dim)
+
+
+@st.composite
+def permute_cases(draw):
+    """(N, d_1, ..., d_k) -> (N, d_axes[0], ..., d_axes[k-1])."""
+    shape = tuple(draw(st.lists(extents, min_size=2, max_size=4)))
+    axes = tuple(draw(st.permutations(range(1, len(shape)))))
+    return (lambda: layers.Permute("layer", axes), shape,
+            (shape[0], *(shape[axis] for axis in axes)))
+
+
+@st.composite
+def reshape_cases(draw):
+    """(N, d_1, ..., d_k) -> (N, *shape) with prod(shape) = d_1 ... d_k, a -1 inferred."""
+    shape = tuple(draw(st.lists(extents, min_size=2, max_size=4)))
+    if draw(st.booleans()):  # flat rows
+        target = (math.prod(shape[1:]),)
+    else:  # the extents reordered, perhaps with an axis of 1 added
+        target = (*draw(st.permutations(shape[1:])), *[1] * draw(st.integers(0, 1)))
+    spelled = list(target)
+    if draw(st.booleans()):
+        spelled[draw(st.integers(0, len(spelled) - 1))] = -1
+    return lambda: layers.Reshape("layer", tuple(spelled)), shape, (shape[0], *target)
+
+
+@st.composite
+def recurrent_cases(draw, kind):
+    """(N, T, F) -> (N, T, H), or (N, H) with return_sequences=False."""
+    n, steps, features, hidden = draw(batches), draw(extents), draw(extents), draw(extents)
+    sequences = draw(st.booleans())
+    options = {"nonlinearity": draw(st.sampled_from(["tanh", "relu"]))} if kind == "RNN" else {}
+
+    def make():
+        return getattr(layers, kind)("layer", features, hidden, return_sequences=sequences,
+                                     **options)
+    return make, (n, steps, features), (n, steps, hidden) if sequences else (n, hidden)
+
+
+@st.composite
+def cell_cases(draw, kind):
+    """(N, F), from the zero state -> h (N, H), or (h, c) for the LSTM cell."""
+    n, features, hidden = draw(batches), draw(extents), draw(extents)
+    out = (n, hidden)
+    return (lambda: getattr(layers, kind)("layer", features, hidden), (n, features),
+            (out, out) if kind == "LSTMCell" else out)
+
+
+@st.composite
+def bidirectional_cases(draw):
+    """(N, T, F) -> (N, T, 2H) concatenated, (N, T, H) summed; (N, 2H) or (N, H) with the
+    wrapped layer's return_sequences=False."""
+    n, steps, features, hidden = draw(batches), draw(extents), draw(extents), draw(extents)
+    kind, merge = draw(st.sampled_from(["RNN", "LSTM", "GRU"])), draw(st.sampled_from(
+        ["concat", "sum"]))
+    sequences = draw(st.booleans())
+    width = 2 * hidden if merge == "concat" else hidden
+
+    def make():
+        inner = getattr(layers, kind)("inner", features, hidden, return_sequences=sequences)
+        return layers.Bidirectional("layer", inner, merge=merge)
+    return make, (n, steps, features), (n, steps, width) if sequences else (n, width)
+
+
+@st.composite
+def dot_product_attention_cases(draw):
+    """q (N, [h,] T, d), k (N, [h,] S, d), v (N, [h,] S, e) -> (N, [h,] T, e); called with q
+    alone (self-attention), q (N, [h,] T, d) -> (N, [h,] T, d)."""
+    lead = (draw(batches),) + tuple(draw(st.lists(st.integers(1, 3), max_size=1)))
+    t, s, d, e = (draw(extents) for _ in range(4))
+    causal, scale = draw(st.booleans()), draw(st.sampled_from([True, False, 0.5]))
+
+    def make():
+        return layers.DotProductAttention("layer", scale=scale, causal=causal)
+    if draw(st.booleans()):
+        return make, Inputs((*lead, t, d)), (*lead, t, d)
+    return make, Inputs((*lead, t, d), (*lead, s, d), (*lead, s, e)), (*lead, t, e)
+
+
+@st.composite
+def multi_head_attention_cases(draw):
+    """query (N, T, E), key and value (N, S, E) -> (N, T, E), E = heads * per-head features;
+    self-attention: x (N, T, E) -> (N, T, E)."""
+    n, t, s = draw(batches), draw(extents), draw(extents)
+    heads, per_head, causal = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.booleans())
+    e = heads * per_head
+
+    def make():
+        return layers.MultiHeadAttention("layer", e, heads, causal=causal)
+    if draw(st.booleans()):
+        return make, (n, t, e), (n, t, e)
+    return make, Inputs((n, t, e), (n, s, e), (n, s, e)), (n, t, e)
+
+
+@st.composite
+def sequence_cases(draw, kind):
+    """PositionalEncoding (T <= max_len) and TransformerEncoderBlock: (N, T, E) -> the same."""
+    n, t, heads, per_head = draw(batches), draw(extents), draw(st.integers(1, 3)), draw(extents)
+    e = heads * per_head
+    if kind == "PositionalEncoding":
+        max_len = draw(st.integers(t, 8))
+        return lambda: layers.PositionalEncoding("layer", max_len, e), (n, t, e), (n, t, e)
+    hidden, causal = draw(extents), draw(st.booleans())
+    return (lambda: layers.TransformerEncoderBlock("layer", e, heads, hidden, causal=causal),
+            (n, t, e), (n, t, e))
+
+
 SAME_SHAPE = ("Dropout", "BatchNorm1D", "BatchNorm2D", "LayerNorm1D", "LayerNorm2D",
               "Residual", "ReLu", "Sigmoid", "Softmax", "LogSoftmax", "Tanh", "LeakyReLU", "ELU",
               "SELU", "GELU", "SoftPlus", "HardSigmoid", "Exponential", "Identity", "Affine")
@@ -243,6 +359,15 @@ SHAPES = {
     **{kind: elementwise_merge_cases(kind) for kind in ("Add", "Multiply")},
     "Concatenate": concatenate_cases(),
     "Parallel": parallel_cases(),
+    "Embedding": embedding_cases(),
+    "Permute": permute_cases(),
+    "Reshape": reshape_cases(),
+    **{kind: recurrent_cases(kind) for kind in ("RNN", "LSTM", "GRU")},
+    **{kind: cell_cases(kind) for kind in ("RNNCell", "LSTMCell", "GRUCell")},
+    "Bidirectional": bidirectional_cases(),
+    "DotProductAttention": dot_product_attention_cases(),
+    "MultiHeadAttention": multi_head_attention_cases(),
+    **{kind: sequence_cases(kind) for kind in ("PositionalEncoding", "TransformerEncoderBlock")},
 }
 
 
@@ -262,15 +387,21 @@ def test_output_shape_and_forward_follow_the_formula(backend, kind, data):
     with fresh_streams():
         layer = make()
     assert type(layer).__name__ == kind
-    assert tuple(layer.output_shape(input_shape)) == tuple(expected)
+    assert tuple(promised_shape(layer, input_shape)) == tuple(expected)
     # The values do not change a shape: fixed ones, so hypothesis spends its examples on the
     # arguments and shapes.
-    x = ([fixed_input(backend, shape) for shape in input_shape]
-         if isinstance(input_shape, list) else fixed_input(backend, input_shape))
+    x = map_shapes(lambda shape: fixed_input(backend, shape), input_shape)
+    if layer.takes_indices:  # ids 0 and 1: each strategy of such a layer has 2 or more
+        x = backend.asarray(np.random.default_rng(0).integers(0, 2, input_shape))
     for each in setup:
         each(layer, backend)
-    output = layer.forward(x)
-    assert_on_backend(output, backend, shape=expected)
+    output = forward_of(layer, x)
+    if isinstance(output, tuple):  # an LSTM cell's (h, c)
+        assert len(output) == len(expected)
+        for each, shape in zip(output, expected, strict=True):
+            assert_on_backend(each, backend, shape=shape)
+    else:
+        assert_on_backend(output, backend, shape=expected)
 
 
 # ---------------------------------------------------------------------------- batch gradients
@@ -284,31 +415,63 @@ def test_output_shape_and_forward_follow_the_formula(backend, kind, data):
 EVAL_MODE = {"Dropout", "BatchNorm1D", "BatchNorm2D"}
 
 
+def map_shapes(fn, shape):
+    """`fn` of each shape in a tree of shapes: a shape (a tuple of ints), a list or tuple of
+    them (a list of inputs, an LSTM cell's state or output), or an Inputs of them."""
+    if isinstance(shape, Inputs):
+        return Inputs(*(map_shapes(fn, each) for each in shape.args))
+    if all(isinstance(extent, int) for extent in shape):
+        return fn(shape)
+    return type(shape)(map_shapes(fn, each) for each in shape)
+
+
+def promised_shape(layer, input_shape):
+    """layer.output_shape of an input shape (each shape its own argument for an Inputs)."""
+    if isinstance(input_shape, Inputs):
+        return layer.output_shape(*input_shape.args)
+    return layer.output_shape(input_shape)
+
+
 def batch_of(case, batch):
     """The input shape(s) of `case` with `batch` rows."""
-    if isinstance(case.shape, list):
-        return [(batch, *shape[1:]) for shape in case.shape]
-    return (batch, *case.shape[1:])
+    return map_shapes(lambda shape: (batch, *shape[1:]), case.shape)
+
+
+def output_shape_of(layer, shape):
+    return layer.output_shape(*shape.args) if isinstance(shape, Inputs) else \
+        layer.output_shape(shape)
+
+
+def forward_of(layer, x):
+    return layer.forward(*x.args) if isinstance(x, Inputs) else layer.forward(x)
 
 
 def rows(x, start, stop):
-    """Rows start:stop of an input (of each input of a list)."""
+    """Rows start:stop of an input (of each array of a list, a tuple or an Inputs)."""
     # the trailing ...: array_api_strict wants every axis of a multi-axis array indexed
-    return [each[start:stop, ...] for each in x] if isinstance(x, list) else x[start:stop, ...]
+    def cut(each):
+        return each[start:stop, ...]
+    return x.map(cut) if isinstance(x, Inputs) else map_leaves(cut, x)
 
 
 def stacked(per_sample):
-    """Per-sample host gradients joined back into one batch (one per input for a list)."""
-    if isinstance(per_sample[0], list):
-        return [np.concatenate(parts) for parts in zip(*per_sample, strict=True)]
+    """Per-sample host gradients joined back into one batch (one per input for a list or a
+    tuple of them, as they were returned)."""
+    first = per_sample[0]
+    if first is None:
+        return None
+    if isinstance(first, (list, tuple)):
+        return type(first)(stacked(list(parts)) for parts in zip(*per_sample, strict=True))
     return np.concatenate(per_sample)
 
 
 def assert_close_each(actual, desired, backend, what):
-    if isinstance(desired, list):
-        assert isinstance(actual, list) and len(actual) == len(desired), what
+    if isinstance(desired, (list, tuple)):
+        assert isinstance(actual, type(desired)) and len(actual) == len(desired), what
         for index, (a, d) in enumerate(zip(actual, desired, strict=True)):
-            assert_close(a, d, backend=backend, err_msg=f"{what} {index}")
+            assert_close_each(a, d, backend, f"{what} {index}")
+    elif desired is None:
+        assert actual is None, what
     else:
         assert_close(actual, desired, backend=backend, err_msg=what)
 
@@ -326,25 +489,26 @@ def test_batch_gradients_are_sums_of_per_sample_gradients(backend, kind, batch, 
     if kind in EVAL_MODE:
         layer.eval()
     shape = batch_of(case, batch)
-    if isinstance(shape, list):
-        x = [data.draw(float_arrays(backend, each), label="x") for each in shape]
+    if case.takes_indices:  # integer input (its case's own), which has no gradient
+        x = backend.asarray(case.sample(batch))
     else:
-        x = data.draw(float_arrays(backend, shape), label="x")
+        x = map_shapes(lambda each: data.draw(float_arrays(backend, each), label="x"), shape)
     prepare = before_forward(kind, layer, batch, backend, data)
-    g = data.draw(float_arrays(backend, layer.output_shape(shape)), label="g")
+    g = map_shapes(lambda each: data.draw(float_arrays(backend, each), label="g"),
+                   output_shape_of(layer, shape))
 
     prepare(0, batch)
-    output = layer.forward(x)
+    output = forward_of(layer, x)
     input_gradient = layer.backward(g)
     whole = {name: on_host(p.grad) for name, p in layer.named_parameters().items()}
     layer.zero_grad()
     outputs, input_gradients = [], []
     for row in range(batch):  # each backward adds into grad: the loop sums the samples'
         prepare(row, row + 1)
-        outputs.append(on_host(layer.forward(rows(x, row, row + 1))))
+        outputs.append(on_host(forward_of(layer, rows(x, row, row + 1))))
         input_gradients.append(on_host(layer.backward(rows(g, row, row + 1))))
 
-    assert_close(output, np.concatenate(outputs), backend=backend, err_msg="forward rows")
+    assert_close_each(output, stacked(outputs), backend, "forward rows")
     assert_close_each(input_gradient, stacked(input_gradients), backend, "input gradient")
     for name, parameter in layer.named_parameters().items():
         assert_close(parameter.grad, whole[name], backend=backend, err_msg=name)

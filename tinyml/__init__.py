@@ -4,7 +4,20 @@ Every layer writes its own forward and backward pass in standard Array API calls
 Net and Learner train on NumPy on a CPU or CuPy on a GPU, picked with ``set_backend``.
 """
 
-from . import callbacks, data, init, layers, losses, metrics, models, optim, train, viz
+from . import (
+    callbacks,
+    data,
+    distributed,
+    init,
+    layers,
+    losses,
+    metrics,
+    models,
+    onnx,
+    optim,
+    train,
+    viz,
+)
 from .backend import (
     Backend,
     asarray,
@@ -31,6 +44,7 @@ __all__ = [
     "asarray",
     "callbacks",
     "data",
+    "distributed",
     "get_backend",
     "init",
     "layers",
@@ -39,6 +53,7 @@ __all__ = [
     "metrics",
     "models",
     "no_grad",
+    "onnx",
     "optim",
     "register_layer",
     "seed",

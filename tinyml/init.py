@@ -131,8 +131,7 @@ def zeros(shape, fan_in, fan_out, backend=None):
 
 def ones(shape, fan_in, fan_out, backend=None):
     """All 1."""
-    backend = backend or get_backend()
-    return backend.xp.ones(tuple(shape), dtype=backend.dtype, device=backend.device)
+    return (backend or get_backend()).ones(tuple(shape))
 
 
 INITIALIZERS = {

@@ -25,6 +25,12 @@ is left alone (it holds a lock on it). A new file gets the permissions the umask
 (``0o666 & ~umask``, as ``open`` gives); a file being replaced keeps its permissions. Saving
 through a symbolic link writes to the file the link points to, and the link stays.
 
+A save refuses what ``open(path, "wb")`` would refuse and never replaces anything but a
+regular file (:func:`check_save_path`, which callers use to check a path before training):
+a name ending in a separator, a named pipe, a device or a socket, a write-protected file, a
+name longer than the file system takes. The temporary name is cut short where it would not
+fit, so a legal target name always saves. Every array round-trips, 0-d ones included.
+
 Loading and its limits
 ----------------------
 :func:`load_state` reads the zip's directory and every ``.npy`` header before it reads any
@@ -34,6 +40,11 @@ the archive), and the total (at most `max_bytes`, :data:`MAX_BYTES` = 4 GiB by d
 damaged or hostile file is refused with nothing allocated for its data; a header claiming
 shape (10**12,) costs nothing. :meth:`tinyml.Net.load` passes the net's own keys and shapes,
 so a file that does not fit the net is refused before its data is read, whatever its size.
+A shape NumPy could not hold is refused too, zero-sized ones included ((0, 2**62, 2**62) has
+no elements, yet NumPy refuses it): more than 32 dimensions, or extents whose non-zero product
+passes 2**63 bytes (:func:`shape_problem`, which the IDX reader shares).
+:func:`state_headers` gives every member's shape and dtype without reading data, and
+:func:`load_array` reads one ``.npy`` file with the same checks.
 
 Errors
 ------
@@ -44,13 +55,17 @@ Errors
   number (object, string, complex), a header that claims more data than the member holds,
   more than `max_bytes` in total, or keys and shapes that do not match `expected`.
 - ``ValueError`` from :func:`save_state` for an array that is not of real numbers, or a
-  folder as the path.
+  path that is a folder, ends in a separator or names something other than a regular file;
+  ``PermissionError`` for a write-protected file or folder; ``OSError`` (``ENAMETOOLONG``) for
+  a name longer than the file system allows.
 """
 
+import contextlib
 import errno
 import math
 import os
 import secrets
+import stat
 import zipfile
 from collections import namedtuple
 from io import BytesIO
@@ -86,23 +101,23 @@ def save_state(state, path):
     ------
     ValueError
         If an array is not of real numbers (bool, integer or float): it could not be loaded.
-        If `path` is a folder.
+        If `path` is a folder, ends in a separator, or names something that is not a regular
+        file (see :func:`check_save_path`).
     FileNotFoundError
         If the folder to save into does not exist.
+    PermissionError
+        If the file or its folder is write-protected.
     """
     path = os.fspath(path)
     arrays = {}
     for name, value in state.items():
-        array = np.ascontiguousarray(to_numpy(value))
+        array = np.asarray(to_numpy(value), order="C")  # ascontiguousarray makes 0-d 1-d
         if not _is_real(array.dtype):
             raise ValueError(f"cannot save {name!r} to {path}: its dtype {array.dtype} is not a "
                              "real number type (bool, integer or float of up to 64 bits), the "
                              "only ones a weights file holds. Convert it with astype first.")
         arrays[name] = array
-    target = os.path.realpath(path)  # through symbolic links: the link stays a link
-    if os.path.isdir(target):
-        raise ValueError(f"cannot save to {path}: it is a folder; name a file in it, for "
-                         f"example {os.path.join(path, 'weights.npz')}")
+    target = check_save_path(path)
     directory, base = os.path.split(target)
     _remove_stale_temporaries(directory, base)
     descriptor, temporary = _create_temporary(path, directory, base)
@@ -131,13 +146,100 @@ def _write_npz(handle, arrays):
                 np.lib.format.write_array(member, array, allow_pickle=False)
 
 
+def check_save_path(path):
+    """The file a save to `path` writes (symbolic links followed), refused unless
+    ``open(path, "wb")`` could write it there and a save would replace only a regular file.
+
+    Raises
+    ------
+    ValueError
+        `path` is empty, ends in a separator (``"run/"``), is a folder, or names something
+        that is not a regular file (a named pipe, a device, a socket), which a save's rename
+        would replace.
+    PermissionError
+        The file is write-protected (``open(path, "wb")`` would be refused).
+    OSError
+        The file name is longer than the file system allows (``ENAMETOOLONG``), or ``open``
+        would be refused for another reason (a read-only file system).
+    """
+    path = os.fspath(path)
+    text = os.fsdecode(path)
+    if not text:
+        raise ValueError("cannot save to '': name a file, such as weights.npz")
+    if text.endswith(os.sep) or (os.altsep and text.endswith(os.altsep)):
+        raise ValueError(f"cannot save to {text}: a name ending in {text[-1]!r} is a folder; "
+                         f"name a file, such as {os.path.join(text, 'weights.npz')}")
+    target = os.path.realpath(path)  # through symbolic links: the link stays a link
+    try:
+        mode = os.stat(target).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None  # a new file; a missing folder is reported when the save creates it
+    except OSError as error:
+        if error.errno != errno.ENAMETOOLONG:
+            raise
+        mode = None  # said below, with the limit
+    if mode is not None and stat.S_ISDIR(mode):
+        raise ValueError(f"cannot save to {text}: it is a folder; name a file in it, for "
+                         f"example {os.path.join(text, 'weights.npz')}")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise ValueError(f"cannot save to {text}: it is {_kind_of(mode)}, not a regular file, "
+                         "and a save would replace it; name a regular file")
+    if mode is not None:
+        _check_opens_for_writing(text, target)
+    base = os.path.basename(target)
+    limit = _name_max(os.path.dirname(target))
+    if len(os.fsencode(base)) > limit:
+        raise OSError(errno.ENAMETOOLONG, f"cannot save to {text}: the file name is "
+                      f"{len(os.fsencode(base))} bytes long, more than the {limit} the file "
+                      "system allows; choose a shorter name", text)
+    return target
+
+
+def _check_opens_for_writing(text, target):
+    """Refuse what ``open(target, "wb")`` would: opened for writing, not truncated."""
+    flags = os.O_WRONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        descriptor = os.open(target, flags)
+    except PermissionError:
+        raise PermissionError(errno.EACCES, f"cannot save to {text}: the file is "
+                              "write-protected, so open(path, 'wb') would be refused too; make "
+                              "it writable (chmod u+w) or save elsewhere", text) from None
+    os.close(descriptor)
+
+
+def _kind_of(mode):
+    for test, kind in ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "a special file"
+
+
+def _name_max(directory):
+    """The longest file name (in bytes) the file system of `directory` takes."""
+    try:
+        return os.pathconf(directory, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):  # Windows, or a folder not there yet
+        return 255
+
+
+def _temporary_name(directory, base):
+    """``.NAME.XXXXXXXX.tinyml-tmp`` with NAME cut short where the whole would not fit the
+    file system's limit on names, so a legal target name always has a temporary name."""
+    room = _name_max(directory) - len(f"..{'0' * 8}{TEMPORARY_SUFFIX}")
+    while len(os.fsencode(base)) > room:
+        base = base[:-1]
+    return f".{base}."
+
+
 def _create_temporary(path, directory, base):
     """(descriptor, name) of a new, locked file beside the target, created with mode 0o666 so
     the umask decides, as ``open`` does."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     flags |= getattr(os, "O_BINARY", 0)
+    prefix = _temporary_name(directory, base)
     for _ in range(100):  # a clash of 32 random bits is rare; 100 in a row means something else
-        temporary = os.path.join(directory, f".{base}.{secrets.token_hex(4)}{TEMPORARY_SUFFIX}")
+        temporary = os.path.join(directory, f"{prefix}{secrets.token_hex(4)}{TEMPORARY_SUFFIX}")
         try:
             descriptor = os.open(temporary, flags, 0o666)
         except FileExistsError:
@@ -145,6 +247,10 @@ def _create_temporary(path, directory, base):
         except (FileNotFoundError, NotADirectoryError):
             raise FileNotFoundError(errno.ENOENT, f"cannot save to {path}: there is no folder "
                                     f"{directory}; create it first", path) from None
+        except PermissionError:
+            raise PermissionError(errno.EACCES, f"cannot save to {path}: the folder "
+                                  f"{directory} is write-protected; save elsewhere",
+                                  path) from None
         if fcntl is None:
             return descriptor, temporary
         fcntl.flock(descriptor, fcntl.LOCK_EX)  # waits only for a cleanup that got in first
@@ -157,7 +263,7 @@ def _create_temporary(path, directory, base):
 
 def _remove_stale_temporaries(directory, base):
     """Remove what saves of this target killed mid-write left; a live save's file is locked."""
-    prefix = f".{base}."
+    prefix = _temporary_name(directory, base)
     try:
         names = os.listdir(directory)
     except OSError:
@@ -270,6 +376,77 @@ def load_state(path, *, expected=None, strict=True, max_bytes=MAX_BYTES):
     path = os.fspath(path)
     if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes < 0):
         raise ValueError(f"max_bytes must be a non-negative int or None; got {max_bytes!r}")
+    with _opened_archive(path) as archive:
+        return _load_archive(path, archive, expected, strict, max_bytes)
+
+
+ArrayHeader = namedtuple("ArrayHeader", ["shape", "dtype"])
+"""What a ``.npy`` header says of its array: its shape (a tuple) and NumPy dtype."""
+
+
+def state_headers(path):
+    """{name: :data:`ArrayHeader`} of every array in the weights file at `path`, in the file's
+    order, from the zip's directory and the ``.npy`` headers alone: no array data is read.
+
+    Everything :func:`load_state` checks before reading is checked here too (a damaged
+    archive or header, dtypes that are not real numbers, shapes that the data cannot hold),
+    so a caller can check names and shapes against what it expects, then read with
+    ``load_state(path, expected=...)``.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As :func:`load_state`.
+    """
+    path = os.fspath(path)
+    with _opened_archive(path) as archive:
+        members = _members(path, archive)
+        return {name: ArrayHeader(header.shape, header.dtype) for name, header in
+                ((name, _member_header(path, archive, info)) for name, info in members.items())}
+
+
+def load_array(path, *, max_bytes=MAX_BYTES):
+    """The host NumPy array in the ``.npy`` file at `path`, checked before its data is read.
+
+    The same rules as one member of :func:`load_state`: format 1.0 or 2.0, real numbers only,
+    a shape the file's size holds, at most `max_bytes` of data; never unpickles.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at `path`.
+    ValueError
+        If the file is not an ``.npy`` file of real numbers or is damaged, naming the file.
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ValueError(f"{path} is a folder, not an .npy file: pass the path of the file")
+
+    def fail(reason, fix="The file is damaged (a truncated copy?): save or copy it again."):
+        return ValueError(f"{path} is not an .npy file of real numbers: {reason}. {fix}")
+
+    with open(path, "rb") as handle:  # FileNotFoundError names the path
+        size = os.fstat(handle.fileno()).st_size
+        prefix = handle.read(min(size, _HEADER_BYTES))
+        if not prefix:
+            raise fail("it is empty (0 bytes)")
+        if prefix.startswith(b"PK"):
+            raise fail("it is an .npz (zip) archive of named arrays",
+                       "Read it with tinyml.io.load_state(path).")
+        if not prefix.startswith(_MAGIC):
+            raise fail(f"it does not start with the .npy magic bytes; it starts with "
+                       f"{prefix[:len(_MAGIC)]!r}", "Pass a file written by np.save.")
+        header = _parse_header(fail, "it", prefix, size)
+        if max_bytes is not None and header.nbytes > max_bytes:
+            raise fail(f"it holds {header.nbytes:,} bytes of data, more than max_bytes="
+                       f"{max_bytes:,}", "If you trust the file, pass a larger max_bytes.")
+        handle.seek(0)
+        return _as_array(fail, "it", _read_bytes(handle, header), header)
+
+
+@contextlib.contextmanager
+def _opened_archive(path):
+    """The zip archive at `path`, after the checks that tell a weights file from others."""
     if os.path.isdir(path):
         raise ValueError(f"{path} is a folder, not a weights file: pass the path of the .npz "
                          "file that net.save wrote")
@@ -292,7 +469,7 @@ def load_state(path, *, expected=None, strict=True, max_bytes=MAX_BYTES):
             raise _damaged(path, f"it is a truncated or damaged zip archive "
                            f"({_detail(error)})") from None
         with archive:
-            return _load_archive(path, archive, expected, strict, max_bytes)
+            yield archive
 
 
 def _load_archive(path, archive, expected, strict, max_bytes):
@@ -305,7 +482,7 @@ def _load_archive(path, archive, expected, strict, max_bytes):
         # The architecture net.save stores beside the weights is not a weight: never read here.
         unexpected = [name for name in members if name not in expected and name != CONFIG_KEY]
         wanted = [name for name in members if name in expected]
-    headers = {name: _read_header(path, archive, members[name]) for name in wanted}
+    headers = {name: _member_header(path, archive, members[name]) for name in wanted}
     problems = []
     if strict and missing:
         problems.append(f"missing keys: {', '.join(missing)}")
@@ -342,7 +519,7 @@ def _members(path, archive):
     return members
 
 
-def _read_header(path, archive, info):
+def _member_header(path, archive, info):
     """The member's shape, order, dtype and data offset, checked; reads at most 64 KiB."""
     where = f"member {info.filename!r}"
     try:
@@ -353,6 +530,13 @@ def _read_header(path, archive, info):
     if not prefix.startswith(_MAGIC):
         raise _damaged(path, f"{where} is not a .npy array (it does not start with the .npy "
                        "magic bytes)")
+    return _parse_header(lambda reason, *fix: _damaged(path, reason, *fix), where, prefix,
+                         info.file_size)
+
+
+def _parse_header(fail, where, prefix, size):
+    """The checked header at the start of `prefix`, of a ``.npy`` of `size` bytes in all;
+    `fail(reason[, fix])` makes the error, `where` names the header in it."""
     buffer = BytesIO(prefix)
     try:
         version = np.lib.format.read_magic(buffer)
@@ -361,49 +545,84 @@ def _read_header(path, archive, info):
         elif version == (2, 0):
             shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(buffer)
     except Exception as error:  # NumPy's parser meets untrusted text: any failure is damage
-        raise _damaged(path, f"{where} has a damaged .npy header ({_detail(error)})") from None
+        raise fail(f"{where} has a damaged .npy header ({_detail(error)})") from None
     if version not in ((1, 0), (2, 0)):
-        raise _damaged(path, f"{where} is .npy format version {version[0]}.{version[1]}; "
-                       "arrays of real numbers use 1.0 or 2.0")
+        raise fail(f"{where} is .npy format version {version[0]}.{version[1]}; arrays of real "
+                   "numbers use 1.0 or 2.0")
     if not _is_real(dtype):
-        raise _damaged(path, f"{where} holds dtype {dtype}, not real numbers (bool, integer "
-                       "or float of up to 64 bits)", "A tinyml weights file never holds other "
-                       "data: load only files that net.save wrote.")
-    if any(size < 0 for size in shape):
-        raise _damaged(path, f"{where} claims the impossible shape {shape}")
+        raise fail(f"{where} holds dtype {dtype}, not real numbers (bool, integer or float of "
+                   "up to 64 bits)", "A tinyml weights file never holds other data: load only "
+                   "files that net.save wrote.")
+    problem = shape_problem(shape, dtype.itemsize)
+    if problem:
+        raise fail(f"{where} claims the impossible shape {shape}: {problem}")
     offset = buffer.tell()
     nbytes = math.prod(shape) * dtype.itemsize
-    if offset + nbytes != info.file_size:
-        raise _damaged(path, f"{where} claims shape {shape} of {dtype} ({nbytes:,} bytes) but "
-                       f"holds {info.file_size - offset:,} bytes of data")
+    if offset + nbytes != size:
+        raise fail(f"{where} claims shape {shape} of {dtype} ({nbytes:,} bytes) but holds "
+                   f"{size - offset:,} bytes of data")
     return _Header(shape, fortran_order, dtype, offset, nbytes)
+
+
+MAX_NDIM = 32
+"""The most dimensions an array in a file may have: NumPy 1.26's limit (2.x takes 64)."""
+
+
+def shape_problem(shape, itemsize):
+    """What makes `shape` (of items of `itemsize` bytes) impossible for a NumPy array, as a
+    phrase, or None. Zero-sized arrays count too: NumPy refuses extents whose non-zero
+    product overflows its index type even when another extent is 0."""
+    if len(shape) > MAX_NDIM:
+        return f"{len(shape)} dimensions, more than the {MAX_NDIM} NumPy holds"
+    if any(size < 0 for size in shape):
+        return "a negative extent"
+    if math.prod(size for size in shape if size) * itemsize > _MAX_INDEX:
+        return ("its extents multiply to more bytes than NumPy can address (2**63), "
+                "whether or not another extent is 0")
+    return None
+
+
+_MAX_INDEX = 2**63 - 1
 
 
 def _read_data(path, archive, info, header):
     """The member's array, read in chunks into memory sized by its checked header."""
+    where = f"member {info.filename!r}"
+    try:
+        with archive.open(info) as stream:
+            data = _read_bytes(stream, header)  # zipfile checks the CRC at the last byte
+    except _ZIP_ERRORS as error:
+        raise _damaged(path, f"{where} cannot be read ({_detail(error)})") from None
+    return _as_array(lambda reason: _damaged(path, reason), where, data, header)
+
+
+def _read_bytes(stream, header):
+    """What `stream` (at the start of its ``.npy``) holds after the header, up to the
+    header's size, read in chunks into memory sized by the checked header."""
     data = np.empty(header.nbytes, dtype=np.uint8)
     view = memoryview(data)
     filled = 0
-    try:
-        with archive.open(info) as stream:
-            stream.read(header.offset)
-            while filled < header.nbytes:  # each pass reads a byte or more, or stops
-                got = stream.readinto(view[filled:filled + _CHUNK])
-                if not got:
-                    break
-                filled += got  # zipfile checks the CRC when the member's last byte is read
-    except _ZIP_ERRORS as error:
-        raise _damaged(path, f"member {info.filename!r} cannot be read "
-                       f"({_detail(error)})") from None
-    if filled != header.nbytes:  # the zip's directory overstates what its data holds
-        raise _damaged(path, f"member {info.filename!r} holds {filled:,} bytes of data where "
-                       f"its header says {header.nbytes:,}")
+    stream.read(header.offset)
+    while filled < header.nbytes:  # each pass reads a byte or more, or stops
+        got = stream.readinto(view[filled:filled + _CHUNK])
+        if not got:
+            break
+        filled += got
+    return data[:filled]
+
+
+def _as_array(fail, where, data, header):
+    """The array of `header`'s dtype, shape and order in `data`, in native byte order."""
+    if data.size != header.nbytes:  # the zip's directory (or a shrunk file) overstates it
+        raise fail(f"{where} holds {data.size:,} bytes of data where its header says "
+                   f"{header.nbytes:,}")
     array = data.view(header.dtype)
     if header.fortran_order:
         array = array.reshape(header.shape[::-1]).transpose()
     else:
         array = array.reshape(header.shape)
-    return np.ascontiguousarray(array, dtype=header.dtype.newbyteorder("="))
+    # np.asarray keeps a 0-d array 0-d; ascontiguousarray would make it (1,).
+    return np.asarray(array, dtype=header.dtype.newbyteorder("="), order="C")
 
 
 def _is_real(dtype):

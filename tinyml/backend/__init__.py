@@ -12,6 +12,7 @@ the portable one.
 
 from . import ops
 from ._backend import FLOAT_DTYPES, Backend
+from ._budget import AllocationRefused, allocation_budget, hold
 from ._host import (
     device_of,
     dtype_kind,
@@ -30,6 +31,7 @@ from ._streams import Streams, current_streams, load_streams_state, seed, stream
 from .ops import PORTABLE_ENV_VAR, portable_ops
 
 __all__ = [
+    "AllocationRefused",
     "ENV_VAR",
     "FLOAT_DTYPES",
     "KNOWN_BACKENDS",
@@ -37,6 +39,7 @@ __all__ = [
     "Backend",
     "Snapshot",
     "Streams",
+    "allocation_budget",
     "array_namespace",
     "asarray",
     "backend_of",
@@ -44,6 +47,7 @@ __all__ = [
     "device_of",
     "dtype_kind",
     "get_backend",
+    "hold",
     "host_copy",
     "is_floating",
     "is_integral",

@@ -6,6 +6,7 @@ random numbers, copying home) and nothing else: the math is plain standard calls
 
 import numpy as np
 
+from ._budget import claim
 from ._host import is_floating, namespace_name, to_numpy
 
 FLOAT_DTYPES = ("float32", "float64")
@@ -77,8 +78,15 @@ class Backend:
 
     def zeros(self, shape, dtype=None):
         """Zeros of `shape` on this backend's device (default dtype unless given)."""
+        claim(shape)
         dtype = self.dtype if dtype is None else self._resolve_dtype(dtype)
         return self.xp.zeros(shape, dtype=dtype, device=self.device)
+
+    def ones(self, shape, dtype=None):
+        """Ones of `shape` on this backend's device (default dtype unless given)."""
+        claim(shape)
+        dtype = self.dtype if dtype is None else self._resolve_dtype(dtype)
+        return self.xp.ones(shape, dtype=dtype, device=self.device)
 
     def _resolve_dtype(self, dtype):
         if isinstance(dtype, str):
@@ -95,10 +103,12 @@ class Backend:
 
     def uniform(self, shape, low=0.0, high=1.0, dtype=None):
         """Draws from U[low, high) on this backend's device."""
+        claim(shape)
         return self.random.uniform(self, tuple(shape), float(low), float(high), dtype)
 
     def normal(self, shape, mean=0.0, std=1.0, dtype=None):
         """Draws from N(mean, std**2) on this backend's device."""
+        claim(shape)
         return self.random.normal(self, tuple(shape), float(mean), float(std), dtype)
 
     def permutation(self, n):

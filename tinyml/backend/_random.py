@@ -44,10 +44,7 @@ class HostRandom:
 
     def set_host_state(self, state):
         """Go on from `state` (what :meth:`host_state` returned); ValueError if damaged."""
-        try:
-            self._host.bit_generator.state = state
-        except (TypeError, ValueError, KeyError) as error:
-            raise ValueError(f"the saved random state is damaged ({error})") from None
+        self._host.bit_generator.state = checked_host_state(state)
 
     def uniform(self, backend, shape, low, high, dtype):
         name = _float_name(backend, dtype)
@@ -63,6 +60,35 @@ class HostRandom:
 
     def permutation(self, n):
         return self._host.permutation(n)
+
+
+def checked_host_state(state):
+    """`state` if it is a PCG64 state as ``bit_generator.state`` gives it (the only kind
+    :meth:`HostRandom.host_state` returns), else a ValueError saying what is wrong: NumPy's
+    own setter takes some damage quietly (a float counter is truncated) or fails with an
+    OverflowError."""
+    def damaged(what):
+        return ValueError(f"the saved random state is damaged: {what}; got {state!r}")
+
+    if not isinstance(state, dict) or set(state) != {"bit_generator", "state", "has_uint32",
+                                                       "uinteger"}:
+        raise damaged("expected a dict with the keys bit_generator, state, has_uint32 and "
+                      "uinteger (NumPy's PCG64 state)")
+    if state["bit_generator"] != "PCG64":
+        raise damaged("its bit_generator is not 'PCG64'")
+    inner = state["state"]
+    if not isinstance(inner, dict) or set(inner) != {"state", "inc"} or not all(
+            _whole_in(inner[key], 2**128) for key in ("state", "inc")):
+        raise damaged("its state must be {'state': int, 'inc': int}, each in [0, 2**128)")
+    if inner["inc"] % 2 == 0:
+        raise damaged("its increment 'inc' is even; PCG64's is always odd")
+    if not (_whole_in(state["has_uint32"], 2) and _whole_in(state["uinteger"], 2**32)):
+        raise damaged("has_uint32 must be 0 or 1 and uinteger an int in [0, 2**32)")
+    return state
+
+
+def _whole_in(value, end):
+    return type(value) is int and 0 <= value < end
 
 
 class CupyRandom(HostRandom):

@@ -23,6 +23,8 @@ import threading
 
 import numpy as np
 
+from ._random import checked_host_state
+
 
 class Streams:
     """The random generators of one seed and rank, one per (library, device), made on first use.
@@ -94,14 +96,38 @@ class Streams:
     @classmethod
     def from_state(cls, state):
         """Streams that go on from where :meth:`state` was taken; each generator is made on its
-        first use, as usual, and starts from its saved state."""
+        first use, as usual, and starts from its saved state.
+
+        Every part is checked first (the seed, the rank, the entropy and each generator's
+        state), so damaged streams are a ValueError here, never at a later draw or
+        ``tinyml.seed``.
+        """
+        def damaged(what):
+            return ValueError(f"the saved random streams are damaged: {what}")
+
+        keys = {"seed", "rank", "entropy", "generators"}
+        if not isinstance(state, dict) or set(state) != keys:
+            raise damaged(f"expected a dict with the keys {sorted(keys)}; got {state!r}")
         try:
-            twin = cls(state["seed"], state["rank"])
-            twin._entropy = state["entropy"]
-            twin._resumed = {tuple(key.split("|", 1)): value
-                             for key, value in state["generators"].items()}
-        except (KeyError, TypeError, AttributeError, ValueError) as error:
-            raise ValueError(f"the saved random streams are damaged ({error!r})") from None
+            seed = _checked_seed(state["seed"])
+            rank = _checked_rank(state["rank"] if state["rank"] is not None else "None")
+        except (TypeError, ValueError) as error:
+            raise damaged(str(error)) from None
+        entropy, generators = state["entropy"], state["generators"]
+        if type(entropy) is not int or entropy < 0:
+            raise damaged(f"the entropy must be an int >= 0; got {entropy!r}")
+        if not isinstance(generators, dict) or not all(
+                isinstance(key, str) and "|" in key for key in generators):
+            raise damaged(f"generators must map 'library|device' to a state; got {generators!r}")
+        resumed = {}
+        for key, value in generators.items():
+            try:
+                resumed[tuple(key.split("|", 1))] = checked_host_state(value)
+            except ValueError as error:
+                raise damaged(f"generator {key!r}: {error}") from None
+        twin = cls(seed, rank)
+        twin._entropy = entropy
+        twin._resumed = resumed
         return twin
 
 
@@ -176,9 +202,10 @@ def streams_state():
 
 
 def load_streams_state(state):
-    """Install the streams :func:`streams_state` saved, as the process default and this
-    context's (as :func:`seed` does), so the next draws are those that followed the save."""
-    streams = Streams.from_state(state)
+    """Install the streams :func:`streams_state` saved (or Streams already built from them by
+    :meth:`Streams.from_state`), as the process default and this context's (as :func:`seed`
+    does), so the next draws are those that followed the save."""
+    streams = state if isinstance(state, Streams) else Streams.from_state(state)
     _process["streams"] = streams
     _current.set(streams)
 

@@ -3,6 +3,7 @@ datasets read from disk (scikit-learn's digits, Fashion-MNIST, MNIST, any IDX fo
 
 - ``tinyml train``: :mod:`tinyml.cli.training`
 - ``tinyml evaluate``, ``predict``, ``summary``: :mod:`tinyml.cli.evaluation`
+- ``tinyml export``: :mod:`tinyml.cli.exporting`
 
 Every bad flag value ends the command with one line, ``tinyml: error: ...`` (or argparse's
 usage and ``tinyml COMMAND: error: ...``), and exit status 2, never a traceback.
@@ -12,8 +13,10 @@ import argparse
 import sys
 
 from .. import __version__
+from ..distributed import abort_run
 from .arguments import check_file_to_write
 from .evaluation import add_evaluate_parser, add_predict_parser, add_summary_parser
+from .exporting import add_export_parser
 from .optimizers import (
     OPTIMIZERS,
     SCHEDULES,
@@ -43,6 +46,7 @@ def build_parser():
     add_evaluate_parser(commands)
     add_predict_parser(commands)
     add_summary_parser(commands)
+    add_export_parser(commands)
     return parser
 
 
@@ -58,9 +62,11 @@ def main(argv=None):
         return args.run(args)
     except CLEAN_ERRORS as error:
         print(f"tinyml: error: {one_line(error)}", file=sys.stderr)
+        abort_run(2)  # under mpirun: the other processes would wait for this one for ever
         return 2
     except KeyboardInterrupt:
         print("tinyml: interrupted", file=sys.stderr)
+        abort_run(130)
         return 130
 
 

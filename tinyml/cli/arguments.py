@@ -6,6 +6,7 @@ import importlib
 import os
 
 from ..backend import KNOWN_BACKENDS, set_backend
+from ..io import check_save_path
 
 
 # ---------------------------------------------------------------- argparse value types
@@ -62,7 +63,9 @@ def use_backend_arguments(args):
 
 # ---------------------------------------------------------------- paths, checked up front
 def check_file_to_write(flag, path, example="weights.npz"):
-    """Refuse a file path that cannot be written, before training rather than after it."""
+    """Refuse a file path that cannot be written, before training rather than after it: what
+    a save refuses (:func:`tinyml.io.check_save_path`: a special file, a name ending in a
+    separator, a write-protected file, a name too long) is refused here first."""
     if path is None:
         return
     if not path.strip():
@@ -71,6 +74,33 @@ def check_file_to_write(flag, path, example="weights.npz"):
         raise ValueError(f"{flag} {path}: that is a folder; name a file in it, such as "
                          f"{os.path.join(path, example)}")
     _check_writable_folder(flag, path, os.path.dirname(os.path.abspath(path)), "save elsewhere")
+    try:
+        check_save_path(path)
+    except OSError as error:  # PermissionError, ENAMETOOLONG: their message is ours
+        raise ValueError(f"{flag} {path}: {error.strerror or error}") from None
+    except ValueError as error:
+        raise ValueError(f"{flag} {path}: {error}") from None
+
+
+def check_different_files(*flags_and_paths):
+    """Refuse two flags that name one file (through links too), where writing one would
+    overwrite the other: ``--save run.npz --checkpoint run.npz`` would replace the
+    checkpoint with weights."""
+    given = [(flag, path) for flag, path in flags_and_paths if path]
+    for index, (flag, path) in enumerate(given):
+        for other_flag, other in given[index + 1:]:
+            if _same_file(path, other):
+                raise ValueError(f"{flag} and {other_flag} name the same file, {path}: one "
+                                 f"would overwrite the other; give {flag} another name")
+
+
+def _same_file(first, second):
+    if os.path.realpath(first) == os.path.realpath(second):
+        return True
+    try:
+        return os.path.samefile(first, second)  # hard links
+    except OSError:
+        return False
 
 
 def check_file_to_read(flag, path):

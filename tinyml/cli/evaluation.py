@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .. import io
 from ..backend import to_numpy
 from ..core import load_net
 from ..losses import cross_entropy
@@ -10,6 +11,7 @@ from ..train import Learner
 from . import datasets
 from .arguments import (
     add_backend_arguments,
+    check_different_files,
     check_file_to_read,
     check_file_to_write,
     use_backend_arguments,
@@ -137,6 +139,8 @@ def predict_command(args):
     if args.output is not None and not args.output.endswith(".npy"):
         raise ValueError(f"--output {args.output}: name an .npy file, such as predictions.npy "
                          "(np.save would add .npy to any other name)")
+    check_different_files(("--output", args.output), ("--input", args.input),
+                          ("--weights", args.weights))
     use_backend_arguments(args)
     net = load_net(args.weights)
     samples = read_samples(args.input, net, args.weights)
@@ -156,21 +160,7 @@ def predict_command(args):
 def read_samples(path, net, weights):
     """The samples in the .npy/.npz file `path` as float32 (N, ...); one sample gets a batch
     axis when that is what makes it fit the net."""
-    try:
-        loaded = np.load(path, allow_pickle=False)
-    except ValueError as error:  # pickled objects, or not an .npy/.npz file at all
-        raise ValueError(f"--input {path}: not a NumPy .npy/.npz file of numbers ({error})") \
-            from None
-    if isinstance(loaded, np.lib.npyio.NpzFile):
-        with loaded:
-            names = list(loaded.files)
-            if len(names) != 1 and "x" not in names:
-                raise ValueError(f"--input {path} holds the arrays {names}; keep one, or name "
-                                 "the samples x")
-            loaded = loaded[names[0] if len(names) == 1 else "x"]
-    if loaded.dtype.kind not in "biuf":
-        raise ValueError(f"--input {path}: the samples must be numbers; got dtype {loaded.dtype}")
-    samples = loaded.astype(np.float32)
+    samples = read_input(path).astype(np.float32)
     if samples.ndim >= 1 and _takes(net, samples.shape[1:]):
         batch = samples
     elif _takes(net, samples.shape):
@@ -181,6 +171,29 @@ def read_samples(path, net, weights):
     if batch.shape[0] == 0:
         raise ValueError(f"--input {path} holds no samples (shape {samples.shape})")
     return batch
+
+
+def read_input(path):
+    """The array in the .npy file `path`, or in the .npz `path` (its one array, or the one
+    named x), read as tinyml reads weights: headers checked first, never unpickled, a damaged
+    or foreign file a ValueError naming it."""
+    with open(path, "rb") as handle:
+        zipped = handle.read(2) == b"PK"
+    try:
+        if not zipped:
+            return io.load_array(path)
+        headers = io.state_headers(path)
+        names = list(headers)
+        if len(names) != 1 and "x" not in names:
+            raise ValueError(f"--input {path} holds the arrays {names}; keep one, or name the "
+                             "samples x")
+        name = names[0] if len(names) == 1 else "x"
+        return io.load_state(path, expected={name: headers[name].shape}, strict=False)[name]
+    except ValueError as error:
+        if str(error).startswith("--input"):
+            raise
+        raise ValueError(f"--input {path}: not a NumPy .npy/.npz file of numbers "
+                         f"({error})") from None
 
 
 # ---------------------------------------------------------------- summary

@@ -2,13 +2,14 @@
 
 import time
 
-from .. import models
+from .. import distributed, models
 from ..backend import seed as seed_backends
 from ..losses import cross_entropy
 from ..train import Learner
 from . import datasets
 from .arguments import (
     add_backend_arguments,
+    check_different_files,
     check_file_to_read,
     check_file_to_write,
     check_folder_to_fill,
@@ -73,6 +74,9 @@ def check_train_arguments(args):
     check_file_to_write("--save", args.save)
     check_file_to_write("--checkpoint", args.checkpoint, "checkpoint.npz")
     check_file_to_read("--resume", args.resume)
+    # --checkpoint may be --resume (a run goes on writing its checkpoint); --save may be neither.
+    check_different_files(("--save", args.save), ("--checkpoint", args.checkpoint))
+    check_different_files(("--save", args.save), ("--resume", args.resume))
     check_plots_folder(args.plots)
     if args.tensorboard is not None:
         check_folder_to_fill("--tensorboard", args.tensorboard, "runs")
@@ -86,24 +90,32 @@ def train_command(args):
 
 
 def train(args):
-    """Run ``tinyml train`` with parsed `args`; the test set's {"loss", "accuracy"}."""
+    """Run ``tinyml train`` with parsed `args`; the test set's {"loss", "accuracy"}.
+
+    Started by ``mpirun -n P ... -m tinyml train`` it is one of P processes: it trains
+    data-parallel (``--batch-size`` per process), and only rank 0 prints and writes files.
+    """
     check_train_arguments(args)
+    comm = distributed.from_launcher()  # None in one process
+    chief = comm is None or comm.rank == 0
     verbose = 0 if args.quiet else args.verbose
-    say = (lambda *a: None) if args.quiet else print
+    say = (lambda *a: None) if args.quiet or not chief else print
     backend = use_backend_arguments(args)
-    seed_backends(args.seed)
+    seed_backends(args.seed, rank=None if comm is None else comm.rank)
     data = datasets.load(args.dataset, args.data_dir, limit=args.limit, seed=args.seed)
     split = args.validation_split
     held_out = int(len(data.x_train) * split) if split else 0  # fit refuses 0 of them
-    optimizer = build_optimizer(args, len(data.x_train) - held_out)
+    processes = 1 if comm is None else comm.size  # the schedule counts global batches
+    optimizer = build_optimizer(args, -(-(len(data.x_train) - held_out) // processes))
     net = MODELS[args.model](input_dim=data.sample_shape, classes=CLASSES)
     callbacks, early = build_callbacks(args)
     say(f"{args.model} on {backend}: {data.describe()}, {optimizer!r}")
     say(f"validation: the last {held_out} training images (--validation-split)" if split
         else "validation: the test images, after each epoch")
-    if not args.quiet:
+    if not args.quiet and chief:
         net.summary(input_shape=data.sample_shape)  # every row gets its shape
-    learner = Learner(net, cross_entropy, optimizer, batch_size=args.batch_size)
+    learner = Learner(net, cross_entropy, optimizer, batch_size=args.batch_size,
+                      distributed=comm)
     if args.resume:
         say(f"resuming from {args.resume}")
     started = time.perf_counter()
@@ -115,7 +127,9 @@ def train(args):
     seconds = time.perf_counter() - started
     if early is not None:
         say(early_stopping_report(early, learner.epoch))
-    result = learner.evaluate(data.x_test, data.y_test)
+    result = learner.evaluate(data.x_test, data.y_test)  # a collective with several processes
+    if not chief:
+        return result
     print(f"test accuracy {result['accuracy']:.4f}  test loss {result['loss']:.4f}  "
           f"({args.model}, {backend.name}, {timing(history, seconds)})")
     write_outputs(args, learner, data, say)

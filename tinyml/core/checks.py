@@ -22,6 +22,12 @@ def check_input_dim(owner, input_dim, rank):
     return tuple(check_positive_int(owner, "input_dim", extent) for extent in input_dim)
 
 
+def reshape_target(shape):
+    """`shape` as ``xp.reshape`` takes it: an unknown batch extent (None, as ndonnx gives the
+    dynamic batch of an ONNX export) becomes -1, which reshape infers from the size."""
+    return shape if shape[0] is not None else (-1, *shape[1:])
+
+
 def format_shape(shape, unknown="batch"):
     """``(batch, 784)`` for (None, 784); ``(3,)`` for a 1-tuple; "?" for no shape at all."""
     if shape is None:
@@ -34,3 +40,13 @@ def shape_error(layer, expected, got, fix=""):
     """The ValueError a layer raises for an input of the wrong shape."""
     message = f"{layer.describe()} expects input of shape {expected}; got {format_shape(got)}."
     return ValueError(message + (f" {fix}" if fix else ""))
+
+
+def unravel_index(flat_index, shape):
+    """The position (a tuple of ints) of element `flat_index` of an array of `shape`, in
+    row-major order, as ``numpy.unravel_index`` (for messages that name a bad entry)."""
+    index = []
+    for extent in reversed(shape):
+        index.append(flat_index % extent)
+        flat_index //= extent
+    return tuple(reversed(index))

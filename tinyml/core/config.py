@@ -40,6 +40,12 @@ from .layer import Layer
 VERSION = 1
 """The version of the config format that ``net.config()`` writes under ``"version"``."""
 
+MAX_DEPTH = 64
+"""How deep layers may nest in a config (a Net in a Net ... 64 levels): ``config()`` refuses
+a deeper net (so ``net.save`` keeps the weights only, with a warning) and ``from_config`` a
+deeper config, whose building would otherwise end in a RecursionError."""
+_MAX_JSON_DEPTH = 4 * MAX_DEPTH + 8  # the dicts and lists of MAX_DEPTH levels of layers
+
 _CLASSES = {}  # registered name -> class
 _NAMES = {}  # class -> the name configs write for it
 _SCALARS = (type(None), bool, int, float, str)
@@ -145,6 +151,9 @@ class _Writer:
 
     def layer(self, layer, path):
         name = _registered_name(layer)
+        if path.count(".") >= MAX_DEPTH:
+            raise ValueError(f"{layer.describe()} sits {path.count('.') + 1} layers deep, more "
+                             f"than the {MAX_DEPTH} a config describes; flatten the nesting.")
         return {"class": name, "name": layer.name,
                 "hyperparameters": self.arguments(layer, path)}
 
@@ -235,6 +244,11 @@ def from_config(config, expected=Layer):
     if version != VERSION:
         raise ValueError(f"this config is of format version {version!r}; this tinyml reads "
                          f"version {VERSION}. Build it with the tinyml that wrote it.")
+    depth = json_depth(config)
+    if depth > _MAX_JSON_DEPTH:
+        raise ValueError(f"this config nests {depth} dicts and lists deep, more than the "
+                         f"{_MAX_JSON_DEPTH} of {MAX_DEPTH} levels of layers; it is damaged, "
+                         "or describes a net nested deeper than a config can")
     layer = _Builder().layer({key: value for key, value in config.items() if key != "version"},
                              "the config")
     if not isinstance(layer, expected):
@@ -242,6 +256,19 @@ def from_config(config, expected=Layer):
                          f"build it with tinyml.Layer.from_config or {type(layer).__name__}"
                          ".from_config")
     return layer
+
+
+def json_depth(value):
+    """How deep dicts and lists nest in `value` (0 for a scalar), found without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, depth)
+            stack.extend((item, depth + 1) for item in value)
+    return deepest
 
 
 class _Builder:
@@ -263,6 +290,9 @@ class _Builder:
                              f"{name!r}")
         path = "" if parent is None else _join(parent, name)
         where = f"{where} ({config['class']}{'' if name is None else f' {name!r}'})"
+        if path.count(".") >= MAX_DEPTH:
+            raise ValueError(f"{where} nests {path.count('.') + 1} layers deep, more than the "
+                             f"{MAX_DEPTH} a config describes")
         hyperparameters = config["hyperparameters"]
         if not isinstance(hyperparameters, dict):
             raise ValueError(f"{where}: hyperparameters should be a dict; got "

@@ -13,6 +13,13 @@
   A layer called T times before backward is backpropagated by T backward calls, in reverse:
   an RNN cell through time, or a layer shared by two branches. Zeroing gradients is the
   training loop's job.
+- A layer author keeps a record with ``self.save_for_backward(values..., output_shape=...)``
+  in forward and takes it back with ``xp, values... = self.saved(in_gradient)`` in backward
+  (PyTorch's ``ctx.save_for_backward`` / ``ctx.saved_tensors``, as methods of the layer).
+- A forward may take several inputs and return a tuple of arrays (a recurrent cell's
+  ``forward(x, (h, c))`` returns ``(h', c')``): its record keeps every output's shape, its
+  backward takes one gradient per output, as a tuple, and returns one gradient per input,
+  each shaped as its input (a tuple for a tuple state), as a tuple.
 - Parameters, buffers and sub-layers are plain attributes, or items of lists, tuples and
   dicts held in attributes; the base class finds them recursively in definition order.
   Attributes whose names start with ``_`` are private and never searched.
@@ -42,6 +49,11 @@ from .records import grad_enabled
 class Layer:
     """Base class of all layers: a name, found parameters/buffers/sub-layers, records, modes."""
 
+    #: True for a layer whose input is integer indices (Embedding). The Learner then keeps a
+    #: net's integer data as it is (no cast to float) when the net starts with such a layer,
+    #: and calls its ``check_indices(x, where)`` once on the whole data before any step.
+    takes_indices = False
+
     def __init__(self, name):
         if "_init_arguments" not in vars(self):  # a subclass without a constructor of its own
             self._init_arguments = {"name": name}
@@ -58,9 +70,27 @@ class Layer:
 
     # ---------------------------------------------------------------- the contract
     def forward(self, input):
+        """The layer's output for `input` (batch first); a subclass writes it.
+
+        In a subclass: compute the output in standard Array API calls (the namespace from
+        ``self._input_namespace(input)``), keep what backward needs with
+        ``self.save_for_backward(value, ..., output_shape=output.shape)``, and return the
+        output. A layer may take several inputs (``forward(x, state)``, ``forward(q, k, v)``)
+        and return a tuple of arrays; its record then keeps every output's shape.
+        """
         raise NotImplementedError(f"{self.describe()} does not implement forward()")
 
     def backward(self, in_gradient, *, input_gradient=True):
+        """Given dL/d(output) of the latest forward not yet backpropagated, ADD each
+        parameter's gradient into its ``grad`` and return dL/d(input); a subclass writes it.
+
+        In a subclass: start with ``xp, value, ... = self.saved(in_gradient)`` (the record of
+        that forward, consumed), add into ``self.weight.grad`` and the like, and return the
+        input's gradient, or None when ``input_gradient`` is False (skip that work then). A
+        forward of several inputs returns a tuple here, one gradient per input, each shaped
+        as its input (a tuple state gets a tuple); a forward that returned a tuple of arrays
+        gets a tuple `in_gradient`, one per output.
+        """
         raise NotImplementedError(f"{self.describe()} does not implement backward()")
 
     def on_epoch_end(self, epoch):
@@ -80,8 +110,9 @@ class Layer:
         """The input shape this layer was built for, batch as None; None if it takes any."""
         return None
 
-    def __call__(self, input):
-        return self.forward(input)
+    def __call__(self, *inputs, **options):
+        """``layer(x)`` is ``layer.forward(x)`` (and ``cell(x, state)``, ``forward(x, state)``)."""
+        return self.forward(*inputs, **options)
 
     def __setattr__(self, attribute, value):
         if isinstance(value, (Parameter, Buffer)) and not value.name:
@@ -106,9 +137,11 @@ class Layer:
         return _collect(self, "buffer")
 
     def parameters(self):
+        """Every Parameter, sub-layers' included, in definition order (a list)."""
         return list(self.named_parameters().values())
 
     def buffers(self):
+        """Every Buffer, sub-layers' included, in definition order (a list)."""
         return list(self.named_buffers().values())
 
     def _members(self):
@@ -150,20 +183,36 @@ class Layer:
         return load_into(owned, state, strict=strict)
 
     # ---------------------------------------------------------------- records
-    def _remember(self, *values, output_shape):
-        """Keep `values` for backward, with the shape backward's gradient must have.
+    def save_for_backward(self, *values, output_shape):
+        """Keep `values` (arrays, or anything else) for the backward of this forward call.
 
-        Nothing is kept under ``tinyml.no_grad()``.
+        Call it once in ``forward``; ``backward`` gets the values back from :meth:`saved`.
+        `output_shape` is the shape of what forward returns, which the gradient given to
+        backward must have: a shape (a tuple of ints), or, for a forward that returns a tuple
+        of arrays (an LSTM cell's ``(h, c)``), the tuple of their shapes. Nothing is kept
+        inside ``tinyml.no_grad()``. (``_remember`` is the same method, by its older name.)
         """
         if grad_enabled():
-            self._records.append((values, tuple(output_shape)))
+            self._records.append((values, _shape_tree(output_shape)))
 
-    def _recall(self, in_gradient):
-        """(namespace, *values) of the latest record, consumed, after checking `in_gradient`.
+    def saved(self, in_gradient):
+        """``(xp, *values)``: the namespace and the values the latest forward kept with
+        :meth:`save_for_backward`, consumed, after checking `in_gradient`.
 
-        Raises RuntimeError when no record is left, ValueError when the gradient does not have
-        that forward's output shape, TypeError/ValueError when it lives elsewhere. A failed
-        check consumes nothing.
+        Call it first in ``backward``. `in_gradient` is dL/d(output): one array, or for a
+        forward that returned a tuple of arrays a tuple with one gradient per output (pass
+        zeros for an output the loss does not use). Checked before anything is consumed: it
+        has that forward's output shape(s) and lives with the kept arrays and the layer's
+        parameters. (``_recall`` is the same method, by its older name.)
+
+        Raises
+        ------
+        RuntimeError
+            When no record is left (backward before forward, or more backwards than forwards).
+        ValueError
+            When `in_gradient` does not have the shape of the last forward's output.
+        TypeError
+            When it lives on another library or device, or is not an array (a tuple of them).
         """
         if not self._records:
             raise RuntimeError(
@@ -172,17 +221,16 @@ class Layer:
                 "and forward keeps none inside tinyml.no_grad()."
             )
         values, output_shape = self._records[-1]
+        gradients = _gradient_leaves(self, in_gradient, output_shape)
         # The kept arrays too: a layer without parameters (ReLu, MaxPool2D) would otherwise
         # mix backends or devices with no check.
         kept = [value for value in values if hasattr(value, "shape")]
-        xp = self._namespace(in_gradient, what="in_gradient", kept=kept)
-        if tuple(in_gradient.shape) != output_shape:
-            raise ValueError(
-                f"{self.describe()}: in_gradient has shape {tuple(in_gradient.shape)} but the "
-                f"last forward produced {output_shape}; backward takes dL/d(output)."
-            )
+        xp = self._namespace(gradients[0], what="in_gradient", kept=[*gradients[1:], *kept])
         self._records.pop()
         return (xp, *values)
+
+    _remember = save_for_backward  # the names tinyml's own layers were written with
+    _recall = saved
 
     @property
     def pending_records(self):
@@ -223,6 +271,7 @@ class Layer:
         return self
 
     def unfreeze(self):
+        """Let the optimizer update this layer's parameters again (undoes :meth:`freeze`)."""
         for parameter in self.parameters():
             parameter.trainable = True
         return self
@@ -406,6 +455,50 @@ def _recording_arguments(init):
         init(self, *args, **kwargs)
 
     return __init__
+
+
+def _shape_tree(shape):
+    """`shape` as a tuple of ints, or a tuple of such shapes (nested) for a tuple output."""
+    if _is_shape(shape):
+        return tuple(int(extent) for extent in shape)
+    if isinstance(shape, (tuple, list)):
+        return tuple(_shape_tree(each) for each in shape)
+    raise TypeError(f"output_shape must be a shape (a tuple of ints), or a tuple of shapes for "
+                    f"a forward that returns several arrays; got {shape!r}")
+
+
+def _is_shape(shape):
+    return isinstance(shape, (tuple, list)) and all(
+        not isinstance(extent, (tuple, list)) for extent in shape)
+
+
+def _gradient_leaves(layer, in_gradient, output_shape, where="in_gradient"):
+    """The arrays of `in_gradient`, in order, after checking them against `output_shape`."""
+    if _is_shape(output_shape):
+        if not hasattr(in_gradient, "shape"):
+            raise TypeError(f"{layer.describe()}: {where} must be an array of shape "
+                            f"{output_shape}; got {type(in_gradient).__name__}")
+        if tuple(in_gradient.shape) != output_shape:
+            raise ValueError(
+                f"{layer.describe()}: {where} has shape {tuple(in_gradient.shape)} but the "
+                f"last forward produced {output_shape}; backward takes dL/d(output).")
+        return [in_gradient]
+    if not isinstance(in_gradient, (tuple, list)) or len(in_gradient) != len(output_shape):
+        raise TypeError(
+            f"{layer.describe()}: the last forward returned {len(output_shape)} arrays, so "
+            f"backward takes a tuple of {len(output_shape)} gradients, one per output (zeros "
+            f"for an output the loss does not use); got {_describe_value(in_gradient)}")
+    leaves = []
+    for index, (gradient, shape) in enumerate(zip(in_gradient, output_shape, strict=True)):
+        leaves += _gradient_leaves(layer, gradient, shape, where=f"{where}[{index}]")
+    return leaves
+
+
+def _describe_value(value):
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)}"
+    return f"one array of shape {tuple(value.shape)}" if hasattr(value, "shape") else \
+        type(value).__name__
 
 
 # Values that hold no parameters, skipped at once: most of a layer's attributes are these.

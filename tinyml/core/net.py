@@ -1,10 +1,18 @@
 """Net: layers in a row. A Net is itself a layer, so a Net can hold a Net."""
 
 import contextlib
+import math
 import warnings
 
 from .. import io
-from ..backend import backend_of, get_backend, use_backend, use_seed
+from ..backend import (
+    AllocationRefused,
+    allocation_budget,
+    backend_of,
+    get_backend,
+    use_backend,
+    use_seed,
+)
 from .checks import format_shape
 from .config import register_layer
 from .layer import Layer
@@ -242,6 +250,13 @@ def load_net(path, *, backend=None):
     draws no random numbers from the caller's streams. The net comes back in training mode,
     as a newly built one; call ``eval()`` to predict.
 
+    The stored config is not trusted further than the weights beside it: the file's headers
+    are read first (no data), and the net is built within what they hold, so no array larger
+    than what is left of the stored values is allocated, and no more parameters and buffers
+    are made than are stored (:func:`tinyml.backend.allocation_budget`); layers may nest at
+    most :data:`tinyml.core.config.MAX_DEPTH` deep. Then the weights' names and shapes are
+    checked against the net built, and only then is their data read.
+
     Parameters
     ----------
     path : str or os.PathLike
@@ -255,20 +270,37 @@ def load_net(path, *, backend=None):
         If there is no file at `path`.
     ValueError
         If the file holds weights only (build the net in code and call ``net.load(path)``),
-        its config is damaged or names an unknown class, or it is not a weights file.
+        its config is damaged, names an unknown class or does not describe the weights stored
+        beside it, or it is not a weights file; the message names the file.
     """
-    state = io.load_state(path)
-    if io.CONFIG_KEY not in state:
+    headers = io.state_headers(path)
+    if io.CONFIG_KEY not in headers:
         raise ValueError(f"{path} holds weights only, no architecture (saved with "
                          "config=False, by an older tinyml or by another program), so "
                          "load_net cannot rebuild the net. Build the net in code and call "
                          f"net.load({str(path)!r}).")
-    config = io.decode_config(state.pop(io.CONFIG_KEY), path)
+    weights = {name: header for name, header in headers.items() if name != io.CONFIG_KEY}
+    stored = sum(math.prod(header.shape) * header.dtype.itemsize for header in weights.values())
+    if stored > io.MAX_BYTES:
+        raise ValueError(f"{path} holds {stored:,} bytes of weights, more than the "
+                         f"{io.MAX_BYTES:,} load_net reads; build the net in code and call "
+                         f"net.load({str(path)!r}), which checks the shapes against it.")
+    member = io.load_state(path, expected={io.CONFIG_KEY: headers[io.CONFIG_KEY].shape},
+                           strict=False)
+    config = io.decode_config(member[io.CONFIG_KEY], path)
     place = contextlib.nullcontext() if backend is None else use_backend(backend)
-    with place, use_seed(0):
-        net = Net.from_config(config)
-    net.load_state_dict(state, strict=True)
-    return net
+    budget = allocation_budget(sum(math.prod(header.shape) for header in weights.values()),
+                               len(weights))
+    try:
+        with place, use_seed(0), budget:
+            net = Net.from_config(config)
+    except (TypeError, ValueError, AllocationRefused) as error:
+        raise ValueError(f"{path}: the architecture stored in it cannot be built: {error}. "
+                         "The file is damaged or was not written by net.save; build the net in "
+                         f"code and call net.load({str(path)!r}).") from None
+    return net.load(path)
+
+
 def backward_through(layers, in_gradient, *, input_gradient=True):
     """Backpropagate through `layers`, a stack that forward ran in order: Net.backward's rule,
     shared with the containers that hold stacks (Residual, Parallel).

@@ -7,7 +7,7 @@ has no gradient, no optimizer touches it, ``freeze``/``unfreeze`` leave it alone
 not count as a parameter.
 """
 
-from ..backend import array_namespace, resolve_backend
+from ..backend import array_namespace, hold, resolve_backend
 
 
 class _Owned:
@@ -15,15 +15,18 @@ class _Owned:
 
     def __init__(self, data, name=""):
         array_namespace(data, names=[f"{type(self).__name__.lower()} data"])
+        hold(data.shape)  # counted where a stored architecture is being built (load_net)
         self.data = data
         self.name = name
 
     @property
     def shape(self):
+        """The array's shape, a tuple of ints."""
         return tuple(self.data.shape)
 
     @property
     def size(self):
+        """How many numbers the array holds (the product of its shape)."""
         size = 1
         for extent in self.shape:
             size *= extent

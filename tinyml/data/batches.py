@@ -17,13 +17,14 @@ from ..backend import (
 )
 
 
-def prepare(data, backend, what, *, inputs=False):
+def prepare(data, backend, what, *, inputs=False, keep_dtype=False):
     """`data` ready for batching.
 
     Arrays already on `backend`'s library and device are kept; anything else becomes a host
     NumPy array whose floating values already have the backend's dtype, so no batch is cast.
     With ``inputs=True`` (samples, not labels) integer and boolean data, such as uint8 images,
-    become floats of the backend's dtype too.
+    become floats of the backend's dtype too. With ``keep_dtype=True`` nothing is cast (token
+    ids for an Embedding, whose dtype the layer checks).
 
     Raises
     ------
@@ -34,12 +35,14 @@ def prepare(data, backend, what, *, inputs=False):
         Data that does not hold real numbers (strings, objects, complex numbers).
     """
     if _on_device(data, backend):
-        if inputs and not is_floating(data):
+        if inputs and not keep_dtype and not is_floating(data):
             return backend.xp.astype(data, backend.dtype)
         return data
     host = _host_array(data, what)
     if host.dtype.kind not in "biuf":
         raise TypeError(f"{what} must hold numbers; got dtype {host.dtype}")
+    if keep_dtype:
+        return host
     if (host.dtype.kind == "f" or inputs) and host.dtype != np.dtype(backend.dtype_name):
         host = host.astype(backend.dtype_name)
     return host
@@ -101,9 +104,10 @@ def is_class_indices(y):
     return y.ndim == 1 and is_integral(y)
 
 
-def check_labels(y, output_shape, who):
+def check_labels(y, output_shape, who, *, distributions=False):
     """Class labels must fit a (batch, classes) output: integer indices in [0, classes), or
-    (N, classes) one-hot rows.
+    (N, classes) one-hot rows; with `distributions` (a loss that reads the rows as
+    probabilities: the cross-entropies and nll), rows of entries >= 0 summing to 1.
 
     Reads the labels once (a single wait for labels that live on a device).
     """
@@ -129,9 +133,27 @@ def check_labels(y, output_shape, who):
     elif y.ndim == 2 and y.shape[1] != classes:
         raise ValueError(f"{who}: one-hot labels have {y.shape[1]} columns but the net has "
                          f"{classes} outputs")
+    elif y.ndim == 2 and distributions:
+        check_distributions(y, who)
     elif y.ndim > 2:
         raise ValueError(f"{who}: class labels must be indices of shape (N,) or one-hot rows "
                          f"of shape (N, {classes}); got shape {tuple(y.shape)}")
+
+
+def check_distributions(y, who, *, tolerance=1e-3):
+    """One-hot (or soft, label-smoothed) rows must be distributions: entries >= 0 that sum to 1
+    (within `tolerance`). A negative entry trains on a negative loss; a row that sums to 2
+    counts its sample twice. Read once, on the host."""
+    host = np.asarray(to_numpy(y), dtype=np.float64)
+    sums = host.sum(axis=1)
+    bad = np.flatnonzero(~(host >= 0).all(axis=1) | ~(np.abs(sums - 1.0) <= tolerance))
+    if bad.size:
+        row = int(bad[0])
+        shown = np.array2string(host[row], precision=3, threshold=8)
+        raise ValueError(f"{who}: one-hot (or probability) labels must be rows of numbers >= 0 "
+                         f"that sum to 1; row {row} is {shown} (sum {sums[row]:.4g}); "
+                         f"{bad.size} of the {host.shape[0]} rows fail. Build one-hot rows with "
+                         "np.eye(classes)[labels], or pass the class indices (N,) instead.")
 
 
 def as_targets(y, output_shape, backend, who, *, loss_name=None):
@@ -167,11 +189,12 @@ def _reshaped(data, shape, backend):
 
 
 def batches(x, y, batch_size, backend, order=None):
-    """Yield (x_batch, y_batch) on `backend`, in `order` (host indices) or as stored.
+    """Yield (x_batch, y_batch) on `backend`, in `order` (host indices: all of the samples,
+    or some, such as one process's share) or as stored.
 
     `y` may be None (prediction).
     """
-    n = x.shape[0]
+    n = x.shape[0] if order is None else len(order)
     for start in range(0, n, batch_size):
         if order is None:
             chosen = slice(start, min(start + batch_size, n))

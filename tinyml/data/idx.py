@@ -19,6 +19,8 @@ import zlib
 
 import numpy as np
 
+from ..io import check_save_path, shape_problem
+
 DTYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
           0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 CODES = {dtype.newbyteorder("="): code for code, dtype in DTYPES.items()}
@@ -41,9 +43,10 @@ def load_idx(path):
         No file at `path`.
     ValueError
         Not a valid IDX file: empty, bad magic, unknown type code, ndim 0 or over 32, a
-        truncated header, data shorter or longer than the header's shape, or a damaged gzip
-        stream. The header's size is checked before anything is allocated, and a gzip stream
-        is decompressed only up to one byte past that size.
+        truncated header, data shorter or longer than the header's shape, a shape NumPy cannot
+        hold (extents whose non-zero product passes 2**63 bytes, even with another extent 0),
+        or a damaged gzip stream. The header's size is checked before anything is allocated,
+        and a gzip stream is decompressed only up to one byte past that size.
     """
     path = os.fspath(path)
     try:
@@ -63,7 +66,10 @@ def load_idx(path):
 
 
 def save_idx(path, array, gz=False):
-    """Write `array` (1 to 32 dimensions, a dtype of the format) as an IDX file; gzip if `gz`."""
+    """Write `array` (1 to 32 dimensions, a dtype of the format) as an IDX file; gzip if `gz`.
+
+    Refuses (as :func:`tinyml.io.check_save_path`) a path that is not a regular file, ends in
+    a separator, is write-protected or has too long a name."""
     array = np.asarray(array)
     code = CODES.get(array.dtype.newbyteorder("="))
     if code is None:
@@ -72,6 +78,7 @@ def save_idx(path, array, gz=False):
     if not 1 <= array.ndim <= MAX_NDIM or max(array.shape) >= 2**32:
         raise ValueError(f"save_idx: IDX stores 1 to {MAX_NDIM} dimensions below 2**32 each; "
                          f"got shape {array.shape}")
+    check_save_path(path)  # never onto a pipe or a device, a name ending in "/", ...
     with (gzip.open if gz else open)(path, "wb") as file:
         file.write(bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, ">u4").tobytes())
         file.write(array.astype(DTYPES[code]).tobytes())
@@ -100,6 +107,9 @@ def _read(stream, file_size, path):
         raise fail(f"truncated header: {4 + len(sizes)} of {4 + 4 * ndim} bytes")
     shape = tuple(int(size) for size in np.frombuffer(sizes, ">u4"))
     dtype = DTYPES[code]
+    problem = shape_problem(shape, dtype.itemsize)
+    if problem:  # a zero-sized array, whose size check passes, can still be one NumPy refuses
+        raise fail(f"the header claims the impossible shape {shape}: {problem}")
     claimed = math.prod(shape) * dtype.itemsize
     if file_size is None:  # gzip: decompress at most one byte past the claim
         data = _read_upto(stream, claimed + 1)

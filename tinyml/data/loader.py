@@ -16,7 +16,9 @@ class DataLoader:
         Labels, one per sample; None for unlabelled data (batches then carry None).
     batch_size : positive int
     shuffle : bool
-        False keeps the stored order; True permutes the samples anew each epoch.
+        True (the default, as ``fit`` shuffles arrays by default) permutes the samples anew
+        each epoch; False keeps the stored order (for scoring, or data already in a random
+        order). ``fit`` takes the loader's setting and refuses a ``shuffle=`` that disagrees.
     seed : non-negative int
         With the epoch e, fixes epoch e's order: ``np.random.default_rng([seed, e])
         .permutation(n)``, the same on every run and machine, whatever ran before.
@@ -38,7 +40,7 @@ class DataLoader:
     Every batch is a new array (never a view of `x`), as NumPy arrays on the host.
     """
 
-    def __init__(self, x, y=None, batch_size=32, shuffle=False, seed=0, drop_last=False,
+    def __init__(self, x, y=None, batch_size=32, shuffle=True, seed=0, drop_last=False,
                  transform=None):
         self.x = _host(x, "x")
         self.y = None if y is None else _host(y, "y")

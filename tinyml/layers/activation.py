@@ -4,6 +4,7 @@ The stable formulas live in two functions, :func:`sigmoid` and :func:`log_softma
 losses on logits (:mod:`tinyml.losses`) compute with too.
 """
 
+from ..backend import ops
 from ..core import Layer
 
 
@@ -25,9 +26,10 @@ def log_softmax(x, axis, xp):
     r"""Log-probabilities along `axis`, with the maximum subtracted so nothing overflows.
 
     .. math:: \log p_k = (x_k - m) - \log \sum_j e^{x_j - m}, \qquad m = \max_j x_j
+
+    The backend operation ``log_softmax`` (one ONNX ``LogSoftmax`` in an export).
     """
-    shifted = x - xp.max(x, axis=axis, keepdims=True)
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+    return ops.log_softmax(x, axis=axis, xp=xp)
 
 
 class ReLu(Layer):
@@ -106,9 +108,7 @@ class Softmax(_AlongAxis):
     def forward(self, input):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
-        shifted = input - xp.max(input, axis=self.axis, keepdims=True)
-        exponentials = xp.exp(shifted)
-        output = exponentials / xp.sum(exponentials, axis=self.axis, keepdims=True)
+        output = ops.softmax(input, axis=self.axis, xp=xp)  # one ONNX Softmax in an export
         self._remember(output, output_shape=output_shape)
         return output
 

@@ -4,8 +4,8 @@ The math of both, forward and backward, is four backend operations of
 :mod:`tinyml.backend.ops` (``conv2d``, ``conv2d_backward``, ``conv_transpose2d``,
 ``conv_transpose2d_backward``): a portable path built on the window transforms ``im2col`` and
 ``col2im_matmul`` (``_windows.py``), PyTorch's own kernels on the torch backend, and a
-cache-blocked one on NumPy. Conv1D (``conv1d.py``, images one row high) runs the same
-operations. Each forward keeps its input for backward.
+cache-blocked one on NumPy (and one ``Conv`` in an ONNX export). Conv1D (``conv1d.py``,
+images one row high) runs the same operations. Each forward keeps its input for backward.
 """
 
 import numbers

@@ -1,7 +1,7 @@
 """Conv1D: Conv2D's machinery on sequences, viewed as images one row high."""
 
 from ..backend.ops import conv2d, conv2d_backward
-from ..core import Layer, check_input_dim, check_positive_int, shape_error
+from ..core import Layer, check_input_dim, check_positive_int, reshape_target, shape_error
 from ._windows import conv_output_size, same_padding
 from .conv import check_padding
 
@@ -105,11 +105,11 @@ class Conv1D(Layer):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
         n, (c, length) = input.shape[0], self.input_dim
-        image = xp.reshape(input, (n, c, 1, length))
+        image = xp.reshape(input, reshape_target((n, c, 1, length)))
         self._remember(image, output_shape=output_shape)
         output = conv2d(image, self._kernel(xp), self.bias.data, stride=self.stride,
                         dilation=self.dilation, pads=(0, 0, *self.pads), xp=xp)
-        return xp.reshape(output, output_shape)
+        return xp.reshape(output, reshape_target(output_shape))
 
     def backward(self, in_gradient, *, input_gradient=True):
         xp, image = self._recall(in_gradient)

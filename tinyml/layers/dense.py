@@ -1,5 +1,6 @@
 """FullyConnected: numpy-ml's dense layer, a Linear map followed by an activation."""
 
+from ..backend.ops import linear
 from .act_fn import make_activation
 from .linear import Linear
 
@@ -73,7 +74,7 @@ class FullyConnected(Linear):
     def forward(self, input):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
-        pre_activation = input @ xp.matrix_transpose(self._weight_for_forward()) + self.bias.data
+        pre_activation = linear(input, self._weight_for_forward(), self.bias.data, xp=xp)
         self._remember(input, output_shape=output_shape)
         if self.activation is None:
             return pre_activation

@@ -6,6 +6,24 @@ from ..backend import backend_of
 from ..core import Layer
 
 
+def check_drop_probability(layer, argument, value):
+    """`value` as a float in [0, 1), the probability of DROPPING, or the TypeError/ValueError
+    naming `layer` and `argument` (Dropout's probability, attention's dropout)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{layer.describe()}: {argument} must be a float; got {value!r}")
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{layer.describe()}: {argument} (of dropping) must be in [0, 1); "
+                         f"got {value}")
+    return float(value)
+
+
+def dropout_multiplier(shape, like, probability, xp):
+    """m / (1 - p) of `shape`, with m ~ Bernoulli(1 - p) drawn on the device of array `like`
+    from the backend's seeded streams, in its dtype: what inverted dropout multiplies by."""
+    draws = backend_of(like).uniform(shape, dtype=like.dtype)
+    return xp.astype(draws >= probability, like.dtype) * (1.0 / (1.0 - probability))
+
+
 class Dropout(Layer):
     r"""Inverted dropout: drop each value with probability ``probability`` while training.
 
@@ -28,21 +46,14 @@ class Dropout(Layer):
 
     def __init__(self, name, probability):
         super().__init__(name)
-        if isinstance(probability, bool) or not isinstance(probability, numbers.Real):
-            raise TypeError(f"{self.describe()}: probability must be a float; got "
-                            f"{probability!r}")
-        if not 0.0 <= probability < 1.0:
-            raise ValueError(f"{self.describe()}: probability (of dropping) must be in [0, 1); "
-                             f"got {probability}")
-        self.probability = float(probability)
+        self.probability = check_drop_probability(self, "probability", probability)
 
     def forward(self, input):
         xp = self._input_namespace(input)
         if not self.training or self.probability == 0.0:
             self._remember(None, output_shape=input.shape)
             return input
-        draws = backend_of(input).uniform(input.shape, dtype=input.dtype)
-        mask = xp.astype(draws >= self.probability, input.dtype) * (1.0 / (1.0 - self.probability))
+        mask = dropout_multiplier(input.shape, input, self.probability, xp)
         self._remember(mask, output_shape=input.shape)
         return input * mask
 

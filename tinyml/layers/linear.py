@@ -1,5 +1,6 @@
 """Linear: the fully connected layer."""
 
+from ..backend.ops import linear
 from ..core import Layer, check_positive_int, shape_error
 
 
@@ -65,7 +66,7 @@ class Linear(Layer):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
         self._remember(input, output_shape=output_shape)
-        return input @ xp.matrix_transpose(self.weight.data) + self.bias.data
+        return linear(input, self.weight.data, self.bias.data, xp=xp)  # x W^T + b
 
     def backward(self, in_gradient, *, input_gradient=True):
         xp, input = self._recall(in_gradient)

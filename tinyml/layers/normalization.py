@@ -10,10 +10,13 @@ import numbers
 
 from ..backend import array_namespace, get_backend
 from ..core import Buffer, Layer, Parameter, check_input_dim, check_positive_int, shape_error
+from ..distributed import current_communicator
+from ._synced_statistics import synced_gradient_means, synced_moments
 
 
-def normalize(x, axes, epsilon, xp):
-    r"""Standardize `x` over `axes`: ``(x_hat, inv_std, mean, var)``, all but x_hat keepdims.
+def normalize(x, axes, epsilon, xp, *, statistics=True):
+    r"""Standardize `x` over `axes`: ``(x_hat, inv_std, mean, var)``, all but x_hat keepdims
+    (``mean`` and ``var`` None with ``statistics=False``, for a caller that keeps none).
 
     .. math::
         \mu = \frac1m \sum x, \qquad \sigma^2 = \frac1m \sum (x - \mu)^2, \qquad
@@ -21,12 +24,39 @@ def normalize(x, axes, epsilon, xp):
 
     with the sums over `axes` (m values each). The variance is the biased one, computed in two
     passes (the mean first), so a large mean does not cancel it away.
+
+    The sums run on :math:`x / s` with :math:`s = 2^{\lfloor \log_2 \max |x| \rfloor}` (over
+    the same axes; 1 where :math:`\max |x| \le 1`), so their terms stay below 4 and finite
+    inputs give finite outputs even where :math:`x^2` or :math:`\sum x` would overflow (the
+    float32 row ``[1e30, -1e30, 0, 1]`` gives ``[1.414, -1.414, -3.5e-31, 1.06e-30]``):
+
+    .. math::
+        \hat x = \frac{x/s - \mu/s}{\sqrt{\sigma^2/s^2 + \epsilon/s^2}}, \qquad
+        \texttt{inv\_std} = \frac{1}{s \sqrt{\sigma^2/s^2 + \epsilon/s^2}}
+
+    Scaling by a power of two is exact, so wherever the plain formula neither overflows nor
+    underflows this is the same to the last bit. ``mean`` and ``var`` are scaled back (``var``
+    is inf where :math:`\sigma^2` itself is too large for the dtype).
     """
-    mean = xp.mean(x, axis=axes, keepdims=True)
-    centered = x - mean
+    # The exponent of the largest magnitude (0 up to 1): a power of two scales exactly. Two
+    # reductions read x; abs would write a copy of it first.
+    largest = xp.maximum(xp.max(x, axis=axes, keepdims=True),
+                         -xp.min(x, axis=axes, keepdims=True))
+    exponent = xp.floor(xp.log2(xp.clip(largest, min=1.0)))
+    inverse = 2.0 ** -exponent
+    scaled = x * inverse
+    mean = xp.mean(scaled, axis=axes, keepdims=True)
+    centered = scaled - mean
     var = xp.mean(centered * centered, axis=axes, keepdims=True)
-    inv_std = 1.0 / xp.sqrt(var + epsilon)
-    return centered * inv_std, inv_std, mean, var
+    # epsilon / s**2 underflows to 0 for huge s: a constant row then has var 0, and its
+    # x_hat must be 0 (0 * a large finite number), never 0 * inf.
+    floor = xp.finfo(x.dtype).smallest_normal
+    inv_std = 1.0 / xp.sqrt(xp.clip(var + epsilon * (inverse * inverse), min=floor))
+    x_hat = centered * inv_std
+    if not statistics:
+        return x_hat, inv_std * inverse, None, None
+    scale = 2.0 ** exponent
+    return x_hat, inv_std * inverse, mean * scale, (var * scale) * scale
 
 
 def normalize_backward(g_hat, x_hat, inv_std, axes, xp):
@@ -61,9 +91,13 @@ class _BatchNorm(_Normalization):
     _rank = None  # 2 for (N, F), 4 for (N, C, H, W)
     _spelling = None  # the input shape as the error message names it, "{}" the features
 
-    def __init__(self, name, num_features, *, momentum=0.9, epsilon=1e-5):
+    def __init__(self, name, num_features, *, momentum=0.9, epsilon=1e-5, sync=False):
         super().__init__(name)
         self.num_features = check_positive_int(self.describe(), "num_features", num_features)
+        if not isinstance(sync, bool):
+            raise TypeError(f"{self.describe()}: sync must be True (batch statistics over "
+                            f"every process of a data-parallel run) or False; got {sync!r}")
+        self.sync = sync
         self.momentum = _check_real(self, "momentum", momentum, "in [0, 1]")
         if not 0.0 <= self.momentum <= 1.0:
             raise ValueError(
@@ -101,14 +135,21 @@ class _BatchNorm(_Normalization):
             mean = xp.reshape(self.running_mean.data, shape)
             inv_std = 1.0 / xp.sqrt(xp.reshape(self.running_var.data, shape) + self.epsilon)
             x_hat = (input - mean) * inv_std
-            self._remember(x_hat, inv_std, True, output_shape=output_shape)
+            self._remember(x_hat, inv_std, True, None, output_shape=output_shape)
             return weight * x_hat + bias
-        if input.shape[0] < 2:
-            raise self._one_sample_error(input.shape[0])
-        x_hat, inv_std, mean, var = normalize(input, axes, self.epsilon, xp)
-        count = math.prod(input.shape[axis] for axis in axes)
+        comm = current_communicator() if self.sync else None
+        counts = None  # (this process's values per feature, every process's) when synced
+        if comm is not None and comm.size > 1:
+            x_hat, inv_std, mean, var, counts = synced_moments(self, input, axes, comm, xp)
+            count = counts[1]
+        else:
+            if input.shape[0] < 2:
+                raise self._one_sample_error(input.shape[0])
+            x_hat, inv_std, mean, var = normalize(input, axes, self.epsilon, xp)
+            count = math.prod(input.shape[axis] for axis in axes)
         self._update_running(mean, var * (count / (count - 1)), xp)
-        self._remember(x_hat, inv_std, False, output_shape=output_shape)
+        self._remember(x_hat, inv_std, False, None if counts is None else (comm, counts),
+                       output_shape=output_shape)
         return weight * x_hat + bias
 
     def _one_sample_error(self, n):
@@ -128,7 +169,7 @@ class _BatchNorm(_Normalization):
             buffer.data = keep * buffer.data + (1.0 - keep) * batch
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, x_hat, inv_std, frozen = self._recall(in_gradient)
+        xp, x_hat, inv_std, frozen, synced = self._recall(in_gradient)
         axes = (0, *range(2, self._rank))
         shape = inv_std.shape
         bias_grad = xp.sum(in_gradient, axis=axes)
@@ -142,9 +183,11 @@ class _BatchNorm(_Normalization):
         # normalize_backward with g_hat = weight * g, whose two means over the batch axes are
         # weight * bias_grad / m and weight * weight_grad / m: reductions already done above.
         count = math.prod(in_gradient.shape[axis] for axis in axes)
+        bias_mean, weight_mean = (bias_grad / count, weight_grad / count) if synced is None \
+            else synced_gradient_means(bias_grad, weight_grad, synced[1], synced[0])
         scale = xp.reshape(self.weight.data, shape) * inv_std
-        return scale * (in_gradient - xp.reshape(bias_grad, shape) / count
-                        - x_hat * (xp.reshape(weight_grad, shape) / count))
+        return scale * (in_gradient - xp.reshape(bias_mean, shape)
+                        - x_hat * xp.reshape(weight_mean, shape))
 
 
 _BATCH_NORM_NOTES = r"""
@@ -181,6 +224,13 @@ _BATCH_NORM_NOTES = r"""
     :math:`\partial L/\partial x = \gamma g / \sqrt{r_{\sigma^2} + \epsilon}`, and the same
     :math:`\beta` and :math:`\gamma` gradients with this :math:`\hat x`.
 
+    ``sync=True`` computes the training statistics over the batch of EVERY process of a
+    data-parallel run (``Learner(..., distributed=comm)``; any loop inside
+    ``tinyml.distributed.use_communicator(comm)``): :math:`\mu`, :math:`\sigma^2` and the
+    two means of the backward are all-reduced (:mod:`tinyml.layers._synced_statistics`), so
+    the run equals one process on the whole batch. By default (and with one process) the
+    statistics are each process's own batch's, as PyTorch's BatchNorm without SyncBatchNorm.
+
     A training batch of one sample has no statistics to speak of (and PyTorch's unbiased
     variance divides by zero): it raises ValueError, here for images too, where PyTorch would
     use the pixels of the one image.
@@ -188,7 +238,8 @@ _BATCH_NORM_NOTES = r"""
     Raises
     ------
     TypeError
-        A non-integer num_features, a non-real momentum or epsilon, non-floating input.
+        A non-integer num_features, a non-real momentum or epsilon, a sync that is not a
+        bool, non-floating input.
     ValueError
         num_features < 1, momentum outside [0, 1], epsilon not positive and finite, input of
         another shape, a training batch of one sample.
@@ -207,6 +258,8 @@ class BatchNorm1D(_BatchNorm):
         The weight of the old running value in each update (0.9; PyTorch's 0.1).
     epsilon : float > 0, keyword-only
         Added to the variance.
+    sync : bool, keyword-only
+        True: training statistics over every process of a data-parallel run (see Notes).
 
     Shape
     -----
@@ -237,6 +290,8 @@ class BatchNorm2D(_BatchNorm):
         The weight of the old running value in each update (0.9; PyTorch's 0.1).
     epsilon : float > 0, keyword-only
         Added to the variance.
+    sync : bool, keyword-only
+        True: training statistics over every process of a data-parallel run (see Notes).
 
     Shape
     -----
@@ -309,7 +364,7 @@ class LayerNorm1D(_Normalization):
     def forward(self, input):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
-        x_hat, inv_std, _, _ = normalize(input, -1, self.epsilon, xp)
+        x_hat, inv_std, _, _ = normalize(input, -1, self.epsilon, xp, statistics=False)
         self._remember(x_hat, inv_std, output_shape=output_shape)
         return x_hat * self.weight.data + self.bias.data
 
@@ -382,7 +437,8 @@ class LayerNorm2D(_Normalization):
     def forward(self, input):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
-        x_hat, inv_std, _, _ = normalize(input, (1, 2, 3), self.epsilon, xp)
+        x_hat, inv_std, _, _ = normalize(input, (1, 2, 3), self.epsilon, xp,
+                                          statistics=False)
         self._remember(x_hat, inv_std, output_shape=output_shape)
         return x_hat * self._per_channel(self.weight.data, xp) + \
             self._per_channel(self.bias.data, xp)
@@ -401,7 +457,7 @@ class LayerNorm2D(_Normalization):
 
 
 def _ones(backend, shape):
-    return backend.xp.ones(shape, dtype=backend.dtype, device=backend.device)
+    return backend.ones(shape)
 
 
 def _check_real(layer, argument, value, rule):

@@ -1,22 +1,29 @@
 """Pooling over NCHW images: Pool2D (numpy-ml's, max or average), MaxPool2D, AvgPool2D,
 GlobalAvgPool2D, and MaxUnpool2D, which undoes a MaxPool2D of the same net.
 
-Max pooling is the backend operations ``max_pool2d_forward`` and ``max_pool2d_backward``
-(``max_pool2d`` where no record is kept) of :mod:`tinyml.backend.ops`: an elementwise maximum
-over the window's strided slices on the portable path, PyTorch's kernels on the torch
-backend. Average pooling is a depthwise convolution with the constant kernel ``1 / (kh kw)``,
-run by the same ``im2col`` / ``col2im_matmul`` operations as Conv2D.
+Forward is the backend operation ``max_pool2d_forward`` (an elementwise maximum over the
+window's strided slices on the portable path, PyTorch's kernel on the torch backend; it also
+returns where the maxima are, for ``max_pool2d_backward``), or, where no record is kept,
+``max_pool2d``; average pooling's is ``avg_pool2d`` (the mean of each window's ``im2col``
+column). Each of those is one ONNX operator in an export. Average pooling's backward is
+``col2im_matmul`` with the constant kernel ``1 / (kh kw)``.
 """
 
 from ..backend import array_namespace, device_of
-from ..backend.ops import max_pool2d, max_pool2d_backward, max_pool2d_forward
-from ..core import Layer, check_input_dim, check_positive_int, grad_enabled, shape_error
+from ..backend.ops import avg_pool2d, max_pool2d, max_pool2d_backward, max_pool2d_forward
+from ..core import (
+    Layer,
+    check_input_dim,
+    check_positive_int,
+    grad_enabled,
+    reshape_target,
+    shape_error,
+)
 from ._windows import (
     col2im_matmul,
     conv_output_size,
     first_maxima,
     gather_from_maxima,
-    im2col,
     route_to_maxima,
 )
 
@@ -95,7 +102,7 @@ class Pool2D(Layer):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
         if self.mode == "average":
-            output = self._average(input, xp)
+            output = avg_pool2d(input, self.size, stride=self.stride, xp=xp)
             self._remember(output_shape=output_shape)  # backward needs only the shapes
             return output
         if grad_enabled():
@@ -118,13 +125,6 @@ class Pool2D(Layer):
                                    stride=self.stride, xp=xp)
 
     # ---------------------------------------------------------------- average
-    def _average(self, input, xp):
-        """Each channel as its own one-channel image; the mean of each window's column."""
-        n, (c, h, w), (kh, kw) = input.shape[0], self.input_dim, self.size
-        cols = im2col(xp.reshape(input, (n * c, 1, h, w)), kh, kw, stride=self.stride,
-                      dilation=1, out_h=self.out_h, out_w=self.out_w, xp=xp)
-        return xp.reshape(xp.mean(cols, axis=1), (n, c, self.out_h, self.out_w))
-
     def _average_backward(self, in_gradient, xp):
         n, (c, h, w), (kh, kw) = in_gradient.shape[0], self.input_dim, self.size
         kernel = xp.full((1, 1, kh, kw), 1.0 / (kh * kw), dtype=in_gradient.dtype,
@@ -197,7 +197,7 @@ class MaxPool2D(Pool2D):
         rows = xp.arange(self.out_h, dtype=xp.int64, device=device_of(output)) * self.stride
         cols = xp.arange(self.out_w, dtype=xp.int64, device=device_of(output)) * self.stride
         corner = xp.reshape(rows * width, (self.out_h, 1)) + cols  # window (p, q)'s top left
-        indices = xp.zeros(output.shape, dtype=xp.int64, device=device_of(output))
+        indices = xp.zeros_like(output, dtype=xp.int64)
         for (i, j, _), chosen in first_maxima(input, output, self.size, stride=self.stride,
                                               xp=xp):
             indices += xp.astype(chosen, xp.int64) * (corner + (i * width + j))
@@ -349,8 +349,11 @@ class MaxUnpool2D(Layer):
                              names=lambda: ["input", f"the latest input of {self._pool.describe()}",
                                             f"the latest output of {self._pool.describe()}"])
         self._remember(pooled_input, pooled, output_shape=output_shape)
-        return route_to_maxima(input, pooled_input, pooled, self._pool.size,
-                               stride=self._pool.stride, xp=xp)
+        output = route_to_maxima(input, pooled_input, pooled, self._pool.size,
+                                 stride=self._pool.stride, xp=xp)
+        # A view on NumPy; on ndonnx (an ONNX export) it gives back the static shape that
+        # the in-place additions lose, which a Flatten after it needs.
+        return xp.reshape(output, reshape_target(output_shape))
 
     def backward(self, in_gradient, *, input_gradient=True):
         xp, pooled_input, pooled = self._recall(in_gradient)

@@ -6,6 +6,7 @@ backward fine-tunes it like any layer.
 """
 
 from ..backend import backend_of
+from ..backend.ops import linear
 from ..core import Layer, check_positive_int, shape_error
 from .activation import sigmoid
 
@@ -182,7 +183,7 @@ class RBM(Layer):
         return xp
 
     def _hidden_probabilities(self, v, xp):
-        return sigmoid(v @ xp.matrix_transpose(self.weight.data) + self.bias_hidden.data, xp)
+        return sigmoid(linear(v, self.weight.data, self.bias_hidden.data, xp=xp), xp)
 
     def _gibbs(self, v, steps, xp, last_hidden=True):
         """(p^h_0, p^v_steps, p^h_steps) of the chain in the class Notes (p^h_steps is None

@@ -46,6 +46,7 @@ class Fusion:
     applies: Callable = lambda layer: True
 
     def matches(self, layer, loss):
+        """True when this row applies to (`layer`, `loss`) (see :meth:`bind`)."""
         return self.bind(layer, loss) is not None
 
     def bind(self, layer, loss):

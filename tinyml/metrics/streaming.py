@@ -114,6 +114,13 @@ class StreamingMetric:
         self._sums = sums if self._sums is None else self._sums + sums
         self.count += true.shape[0]
 
+    def merge_processes(self, comm):
+        """Count every process's batches from now on: the device sums and the sample count
+        become their totals over `comm` (a :class:`tinyml.distributed.Communicator`), for
+        data-parallel training. Every process calls it, each after at least one update."""
+        (self._sums,) = comm.allreduce_sum([self._sums])
+        self.count = int(comm.sum_values([self.count])[0])
+
     def result(self):
         """The metric over every sample since :meth:`reset`, a Python float (one read).
 

@@ -8,6 +8,9 @@
 - :class:`RMSProp` and :func:`rmsprop_update` (``rmsprop.py``).
 - :class:`AdaGrad` and :func:`adagrad_update` (``adagrad.py``).
 
+- :func:`clip_grad_norm` (``clip.py``): torch's ``clip_grad_norm_`` for a loop of your own,
+  gradients scaled in place, the total norm returned on the device.
+
 - :mod:`schedules`: learning-rate schedules, ``learning_rate(step, cur_loss=None) -> float``.
 
 Each formula is PyTorch's optimizer of the same name, written in its update's docstring.
@@ -17,7 +20,7 @@ from . import schedules
 from .adagrad import AdaGrad, adagrad_update
 from .adam import Adam, AdamW, adam_update
 from .base import Optimizer
-from .clip import clip_factor
+from .clip import clip_factor, clip_grad_norm, total_norm
 from .decay import no_decay_for_bias_and_norm
 from .rmsprop import RMSProp, rmsprop_update
 from .sgd import SGD, sgd_update
@@ -32,8 +35,10 @@ __all__ = [
     "adagrad_update",
     "adam_update",
     "clip_factor",
+    "clip_grad_norm",
     "no_decay_for_bias_and_norm",
     "rmsprop_update",
     "schedules",
     "sgd_update",
+    "total_norm",
 ]

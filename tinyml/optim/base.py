@@ -118,6 +118,8 @@ class Optimizer:
     # ---------------------------------------------------------------- hyperparameters
     @property
     def lr(self):
+        """The learning rate, a float > 0, settable between steps (a scheduler sets it before
+        each step)."""
         return self._lr
 
     @lr.setter
@@ -131,6 +133,8 @@ class Optimizer:
 
     @property
     def clip_norm(self):
+        """None, or the largest global gradient norm: all gradients are scaled by one factor
+        so that their joint L2 norm is at most this, as ``torch.nn.utils.clip_grad_norm_``."""
         return self._clip_norm
 
     @clip_norm.setter
@@ -140,6 +144,8 @@ class Optimizer:
 
     @property
     def decay_filter(self):
+        """None (every parameter decays), or ``decay_filter(name, parameter) -> bool`` saying
+        which parameters get weight decay."""
         return self._decay_filter
 
     @decay_filter.setter
@@ -157,6 +163,8 @@ class Optimizer:
 
     @property
     def scheduler(self):
+        """None, or an object whose ``learning_rate(step, cur_loss)`` sets :attr:`lr` before
+        each step (the classes of :mod:`tinyml.optim.schedules`)."""
         return self._scheduler
 
     @scheduler.setter

@@ -22,6 +22,10 @@ Then a layer's test is a few lines::
 
     def test_my_layer(backend):
         check_layer(MyLayer("mine", 4), x, reference=lambda x, params: x @ params["weight"].T)
+
+A layer of several inputs, a tuple state or options gets an :class:`Inputs`:
+``check_layer(cell, Inputs(x, (h, c)))`` checks ``cell.forward(x, (h, c))``, its tuple output
+and the gradients of ``x``, ``h`` and ``c``.
 """
 
 from .assertions import TOLERANCES, assert_close, assert_on_backend
@@ -32,9 +36,11 @@ from .gradients import (
     numerical_gradient,
 )
 from .recipe import LayerCheck, check_layer
+from .structure import Inputs
 
 __all__ = [
     "TOLERANCES",
+    "Inputs",
     "LayerCheck",
     "assert_close",
     "assert_on_backend",

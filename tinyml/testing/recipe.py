@@ -14,7 +14,15 @@ from .gradients import (
     copied,
     float64_backend,
     host_gradients,
-    input_shapes,
+)
+from .structure import (
+    differentiable,
+    forward_args,
+    is_leaf,
+    leaves,
+    output_shapes,
+    same_shape_tree,
+    shapes_of,
 )
 
 
@@ -61,9 +69,17 @@ def check_layer(layer, x, *, reference=None, backend=None, mode="full", directio
     layer : Layer
         Built on `backend` (its parameters live there).
     x : host array (or any backend's), cast to float64; or a list of them, for a layer that
-        takes several inputs (Add, Concatenate). Then ``output_shape`` gets the list of
+        takes a list of inputs (Add, Concatenate). Then ``output_shape`` gets the list of
         shapes, `reference` the list of host inputs, and backward must return a list of
-        gradients, each checked against finite differences in its own input.
+        gradients, each checked against finite differences in its own input. Or an
+        :class:`~tinyml.testing.Inputs` of several positional inputs and keyword options
+        (``Inputs(x, (h, c))`` for ``cell.forward(x, (h, c))``, ``Inputs(q, k, v,
+        mask=m)``): then ``output_shape`` gets each input's shape as its own argument (a
+        tuple of shapes for a tuple), `reference` the tuple of host inputs, and backward
+        returns a tuple of gradients, one per input, each shaped as its input. Integer and
+        boolean inputs (indices) stay as they are and have no gradient: backward returns None
+        in their place. A forward may return a tuple of arrays; R is then one array per
+        output, and so is what `reference` returns.
     reference : callable, optional
         ``reference(x, params) -> expected output``: a plain NumPy function of the host input
         and ``params``, a dict of host copies of ``layer.state_dict()`` (parameters and
@@ -96,59 +112,88 @@ def check_layer(layer, x, *, reference=None, backend=None, mode="full", directio
         raise TypeError(f"reference must be a function reference(x, params) -> expected "
                         f"output; got {type(reference).__name__}")
     run = SeededForward(layer, backend, random_seed)
-    x_host = run.x_host(x)
+    call = run.x_host(x)
     with _restored(layer):
-        output = _check_forward(run, x_host, reference, rtol=rtol, atol=atol)
-        projection = run.projection(output.shape)
-        gradients = _check_backward(run, x_host, projection)
-        compare_with_finite_differences(run, x_host, projection, gradients, mode=mode,
+        output = _check_forward(run, call, reference, rtol=rtol, atol=atol)
+        projection = run.projection(shapes_of(output))
+        gradients = _check_backward(run, call, projection)
+        compare_with_finite_differences(run, call, projection, gradients, mode=mode,
                                         directions=directions, rtol=grad_rtol, atol=grad_atol,
                                         eps=eps)
-        _check_parameter_gradients_only(run, x_host, projection, gradients)
-        _check_eval(run, x_host)
+        _check_parameter_gradients_only(run, call, projection, gradients)
+        _check_eval(run, call)
     return LayerCheck(output=output, in_gradient=projection, gradients=gradients)
 
 
-def _check_forward(run, x_host, reference, *, rtol, atol):
-    """Step 1; returns the output as a host array."""
+def _check_forward(run, call, reference, *, rtol, atol):
+    """Step 1; returns the output as host arrays (a tuple, for a forward that returns one)."""
     layer, who = run.layer, run.layer.describe()
-    output = run(x_host)
-    if not hasattr(output, "shape"):
-        raise TypeError(f"check_layer needs a forward that returns one array; {who} returned "
-                        f"{type(output).__name__}")
-    assert_on_backend(output, run.backend, err_msg=f"{who}: the output of forward")
-    promised = tuple(layer.output_shape(input_shapes(x_host)))
-    if tuple(output.shape) != promised:
-        _fail(f"{who}: forward returned shape {tuple(output.shape)} but output_shape"
-              f"({input_shapes(x_host)}) promises {promised}")
+    output = run(call)
+    if not leaves(output) or not (is_leaf(output) or isinstance(output, tuple)):
+        raise TypeError(f"check_layer needs a forward that returns an array (or a tuple of "
+                        f"arrays); {who} returned {type(output).__name__}")
+    for path, each in leaves(output):
+        if not differentiable(each):
+            raise TypeError(f"check_layer differentiates every output; {who} returned "
+                            f"{each.dtype} values as output{_at(path)} (indices?). Check a "
+                            "configuration that returns floating arrays only.")
+        assert_on_backend(each, run.backend, err_msg=f"{who}: the output{_at(path)} of forward")
+    promised = output_shapes(layer, call)
+    if not same_shape_tree(shapes_of(output), promised):
+        arguments = ", ".join(str(shape) for shape in shapes_of(call.args))
+        _fail(f"{who}: forward returned shape {shapes_of(output)} but output_shape"
+              f"({arguments}) promises {promised}")
     if reference is not None:
         params = {key: np.array(to_numpy(value), copy=True)
                   for key, value in layer.state_dict().items()}
-        assert_close(output, reference(copied(x_host), params), backend=run.backend, rtol=rtol,
-                     atol=atol, err_msg=f"{who}: forward disagrees with the reference")
+        expected = reference(copied(forward_args(call)), params)
+        for (path, each), (_, want) in zip(leaves(output), _expected_leaves(expected, output),
+                                           strict=True):
+            assert_close(each, want, backend=run.backend, rtol=rtol, atol=atol,
+                         err_msg=f"{who}: forward{_at(path)} disagrees with the reference")
     kept = _pending(layer)
     if kept != 1 and not (layer.named_layers() and kept >= 1):
-        _fail(f"{who}: a training-mode forward must keep one record for backward; it kept "
-              f"{kept}")
-    return np.array(to_numpy(output), dtype=np.float64, copy=True)
+        _fail(f"{who}: a training-mode forward must keep one record for backward (call "
+              f"self.save_for_backward(..., output_shape=...) once in forward); it kept {kept}")
+    return _host_tree(output)
 
 
-def _check_backward(run, x_host, projection):
+def _expected_leaves(expected, output):
+    """[(path, host array)] of what a reference returned, shaped as `output` is."""
+    if is_leaf(output):
+        return [((), np.asarray(expected))]
+    if not isinstance(expected, (tuple, list)) or len(expected) != len(output):
+        _fail(f"the reference must return {len(output)} arrays, as forward does; got "
+              f"{type(expected).__name__}")
+    return leaves(tuple(np.asarray(each) for each in expected))
+
+
+def _host_tree(output):
+    if is_leaf(output):
+        return np.array(to_numpy(output), dtype=np.float64, copy=True)
+    return tuple(_host_tree(each) for each in output)
+
+
+def _at(path):
+    return "".join(f"[{index}]" for index in path)
+
+
+def _check_backward(run, call, projection):
     """Step 2; returns the analytic gradients as host arrays."""
     layer = run.layer
-    gradient = layer.backward(run.backend.asarray(projection))
+    gradient = layer.backward(run.on_backend(projection))
     left = _pending(layer)
     if left:
         _fail(f"{layer.describe()}: backward must consume the record its forward kept; "
               f"{left} left")
-    return host_gradients(layer, run.backend, gradient, input_shapes(x_host))
+    return host_gradients(layer, run.backend, gradient, call)
 
 
-def _check_parameter_gradients_only(run, x_host, projection, gradients):
+def _check_parameter_gradients_only(run, call, projection, gradients):
     """Step 4: one more forward, then backward(R, input_gradient=False) on top of step 2's."""
     layer, who = run.layer, run.layer.describe()
-    run(x_host)
-    result = layer.backward(run.backend.asarray(projection), input_gradient=False)
+    run(call)
+    result = layer.backward(run.on_backend(projection), input_gradient=False)
     if result is not None:
         _fail(f"{who}: backward(g, input_gradient=False) must return None; got "
               f"{type(result).__name__}")
@@ -161,17 +206,21 @@ def _check_parameter_gradients_only(run, x_host, projection, gradients):
                                              f"ADD the gradient backward(g) adds, for {name}")
 
 
-def _check_eval(run, x_host):
+def _check_eval(run, call):
     """Step 5."""
     layer, who = run.layer, run.layer.describe()
     layer.eval().clear_records()
     before = {key: np.array(to_numpy(b.data), copy=True)
               for key, b in layer.named_buffers().items()}
-    output = run(x_host)
-    assert_on_backend(output, run.backend, shape=layer.output_shape(input_shapes(x_host)),
-                      err_msg=f"{who}: the output of forward in eval mode")
+    output = run(call)
+    for path, each in leaves(output):
+        assert_on_backend(each, run.backend,
+                          err_msg=f"{who}: the output{_at(path)} of forward in eval mode")
+    if not same_shape_tree(shapes_of(output), output_shapes(layer, call)):
+        _fail(f"{who}: in eval mode forward returned shape {shapes_of(output)}, not the "
+              f"promised {output_shapes(layer, call)}")
     layer.clear_records()  # eval mode keeps records as training does; no_grad keeps none
-    run(x_host, record=False)
+    run(call, record=False)
     kept = _pending(layer)
     if kept:
         _fail(f"{who}: forward inside tinyml.no_grad() must keep no record for backward; it "

@@ -41,15 +41,23 @@ class Callback:
         Set by ``fit`` before ``on_train_begin``.
     params : dict
         ``{"epochs": int, "samples": int, "batch_size": int, "verbose": int}``.
+    rank_zero_only : bool
+        True for a callback that writes files or prints: in a data-parallel ``fit``
+        (``Learner(..., distributed=comm)``) only rank 0 runs it. False (the default) runs it
+        on every process, as a callback that may stop training must.
     """
 
     learner = None
     params = None
+    rank_zero_only = False
 
     def set_learner(self, learner):
+        """Called by fit before training: the Learner, as ``self.learner``."""
         self.learner = learner
 
     def set_params(self, params):
+        """Called by fit before training: the run's settings (epochs, steps, batch_size,
+        verbose, ...), as the dict ``self.params``."""
         self.params = dict(params)
 
     def on_train_begin(self, logs=None):
@@ -86,26 +94,32 @@ class CallbackList:
             callback.set_params(params)
 
     def on_train_begin(self, logs):
+        """Each callback's ``on_train_begin``, in order."""
         for callback in self.callbacks:
             callback.on_train_begin(logs)
 
     def on_epoch_begin(self, epoch, logs):
+        """Each callback's ``on_epoch_begin``, in order."""
         for callback in self.callbacks:
             callback.on_epoch_begin(epoch, logs)
 
     def on_batch_end(self, batch, logs):
+        """Each callback's ``on_batch_end``, in order."""
         for callback in self.callbacks:
             callback.on_batch_end(batch, logs)
 
     def on_progress(self, batch, logs):
+        """Each callback's ``on_progress``, in order."""
         for callback in self.callbacks:
             callback.on_progress(batch, logs)
 
     def on_epoch_end(self, epoch, logs):
+        """Each callback's ``on_epoch_end``, in order."""
         for callback in self.callbacks:
             callback.on_epoch_end(epoch, logs)
 
     def on_train_end(self, logs):
+        """Each callback's ``on_train_end``, in order."""
         for callback in self.callbacks:
             callback.on_train_end(logs)
 

@@ -19,8 +19,8 @@ import json
 import math
 
 from ..backend import array_namespace, load_streams_state, streams_state
-from ..io import decode_config, encode_config, load_state, save_state
-from .history import History
+from ..io import MAX_BYTES, decode_config, encode_config, load_state, save_state, state_headers
+from .checkpoint_fields import Checked
 
 FORMAT = "tinyml-checkpoint"
 VERSION = 1
@@ -62,6 +62,12 @@ def save_checkpoint(learner, path):
 def load_checkpoint(learner, path):
     """Put `learner` back where :func:`save_checkpoint` left it: all of it, or nothing.
 
+    The file's names and shapes are checked against the net from the headers before any data
+    is read (so what is read is bounded by the net, however long the run's history grows),
+    then every field of its JSON member (:mod:`tinyml.train.checkpoint_fields`), then the
+    optimizer's and the scheduler's states as they load; a refusal at any point puts back the
+    weights, the optimizer and the scheduler as they were.
+
     Raises
     ------
     FileNotFoundError
@@ -71,50 +77,88 @@ def load_checkpoint(learner, path):
         net or optimizer: the message says which. Nothing has changed then.
     """
     net, optimizer = learner.net, learner.optimizer
-    # At most 8 bytes an element (float64), times the weights and a few optimizer arrays each:
-    # a bound from the shapes, so nothing is read from the device to know it.
-    elements = sum(math.prod(a.shape) for a in net.state_dict().values())
-    arrays = load_state(path, max_bytes=8 * 8 * elements + 2**20)
-    meta = _meta(arrays, path)
+    expected = _expected_shapes(state_headers(path), net, path)
+    arrays = load_state(path, expected=expected, max_bytes=None)  # bounded by the checks
+    meta = Checked(_meta(arrays, path), path)
     weights = {key[len("net/"):]: value for key, value in arrays.items()
                if key.startswith("net/")}
-    optimizer_state = _optimizer_state(meta["optimizer"], arrays, path)
-    history = History(meta["history"]["values"])
-    history.epoch = list(meta["history"]["epoch"])
+    optimizer_state = _optimizer_state(meta.optimizer, arrays, path)
+    scheduler = getattr(optimizer, "scheduler", None)
+    loads_scheduler = meta.scheduler is not None and callable(
+        getattr(scheduler, "load_state_dict", None))
     before = {key: array_namespace(value).asarray(value, copy=True)  # on the device
               for key, value in net.state_dict().items()}
     optimizer_before = optimizer.state_dict()
+    scheduler_before = scheduler.state_dict() if loads_scheduler else None
     try:
         net.load_state_dict(weights)
         optimizer.load_state_dict(optimizer_state)
-        scheduler = getattr(optimizer, "scheduler", None)
-        if meta["scheduler"] is not None and callable(getattr(scheduler, "load_state_dict",
-                                                               None)):
-            scheduler.load_state_dict(meta["scheduler"])
-        load_streams_state(meta["streams"])
+        if loads_scheduler:
+            scheduler.load_state_dict(meta.scheduler)
     except (TypeError, ValueError, KeyError) as error:
         net.load_state_dict(before)
         optimizer.load_state_dict(optimizer_before)
+        if loads_scheduler:
+            scheduler.load_state_dict(scheduler_before)
         raise ValueError(f"{path}: this checkpoint does not fit the learner: {error}") from None
-    optimizer.reported_loss = meta["optimizer"]["reported_loss"]
-    optimizer._unseen_loss = meta["optimizer"]["unseen_loss"]
-    learner.epoch, learner.step = meta["epoch"], meta["step"]
-    learner.history = history
+    load_streams_state(meta.streams)
+    optimizer.reported_loss = meta.optimizer["reported_loss"]
+    optimizer._unseen_loss = meta.optimizer["unseen_loss"]
+    learner.epoch, learner.step = meta.epoch, meta.step
+    learner.history = meta.history
 
 
-def _meta(arrays, path):
-    if META_KEY not in arrays:
+def _expected_shapes(headers, net, path):
+    """{member: shape} to read, after checking the members' names and shapes against the net
+    (from the headers, before any data is read): ``net/KEY`` as the net's own, each
+    ``optimizer/NAME/KEY`` no larger than parameter NAME, and the description one byte
+    string."""
+    if META_KEY not in headers:
         raise ValueError(f"{path} is not a training checkpoint (it has no {META_KEY!r} member; "
                          "net.save writes weights only): load it with net.load(path), or "
                          "write checkpoints with learner.save_checkpoint(path)")
+    description = headers[META_KEY]
+    if str(description.dtype) != "uint8" or len(description.shape) != 1 or \
+            description.shape[0] > MAX_BYTES:
+        raise ValueError(f"{path}: the {META_KEY!r} member should be a 1-D uint8 array of "
+                         f"UTF-8 JSON of at most {MAX_BYTES:,} bytes; it is "
+                         f"{description.dtype} of shape {description.shape}. The file is "
+                         "damaged: resume from another checkpoint.")
+    owned = {key: tuple(value.shape) for key, value in net.state_dict().items()}
+    sizes = {name: math.prod(parameter.shape)
+             for name, parameter in net.named_parameters().items()}
+    expected, problems = {META_KEY: description.shape}, []
+    for name, header in headers.items():
+        if name.startswith("net/") and name[len("net/"):] in owned:
+            key = name[len("net/"):]
+            if header.shape != owned[key]:
+                problems.append(f"{key}: checkpoint {header.shape}, net {owned[key]}")
+            expected[name] = owned[key]
+        elif name.startswith("optimizer/"):
+            parameter = name[len("optimizer/"):].rpartition("/")[0]
+            if parameter not in sizes:
+                problems.append(f"optimizer state for {parameter!r}, which the net has no "
+                                "parameter of")
+            elif math.prod(header.shape) > max(1, sizes[parameter]):
+                problems.append(f"{name}: {header.shape}, larger than its parameter")
+            expected[name] = header.shape
+        elif name != META_KEY:
+            problems.append(f"unexpected member {name!r}")
+    missing = [key for key in owned if f"net/{key}" not in headers]
+    if missing:
+        problems.insert(0, f"missing keys: {', '.join(missing)}")
+    if problems:
+        raise ValueError(f"{path}: this checkpoint does not fit the learner, so nothing was "
+                         f"read: {'; '.join(problems)}. Resume with the net and optimizer that "
+                         "wrote it.")
+    return expected
+
+
+def _meta(arrays, path):
     meta = decode_config(arrays.pop(META_KEY), path)
     if meta.get("format") != FORMAT or meta.get("version") != VERSION:
         raise ValueError(f"{path}: not a version-{VERSION} tinyml checkpoint (format "
                          f"{meta.get('format')!r}, version {meta.get('version')!r})")
-    missing = {"epoch", "step", "optimizer", "scheduler", "streams", "history"} - set(meta)
-    if missing:
-        raise ValueError(f"{path}: the checkpoint's description lacks {sorted(missing)}; "
-                         "the file is damaged")
     return meta
 
 

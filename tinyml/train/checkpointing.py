@@ -4,6 +4,7 @@ import os
 import string
 
 from ..core import check_positive_int
+from ..io import check_save_path
 from .callbacks import Callback
 from .monitoring import Monitor, check_verbose, say
 
@@ -63,6 +64,8 @@ class ModelCheckpoint(Callback):
     ValueError
         At a save: `path` names a field that the epoch logs lack (the message lists them).
     """
+
+    rank_zero_only = True  # writes files: only rank 0 of a data-parallel run does
 
     def __init__(self, path, monitor="val_loss", save_best_only=False, mode="auto",
                  save_freq="epoch", save_weights_only=True, verbose=0):
@@ -223,6 +226,13 @@ def _check_folder(template):
     if not os.access(folder, os.W_OK):
         raise ValueError(f"ModelCheckpoint: the folder {folder} (of path {template}) is not "
                          f"writable; save elsewhere")
+    if not _fields(template):  # what the first save would refuse, refused before training
+        try:
+            check_save_path(template)
+        except OSError as error:
+            raise ValueError(f"ModelCheckpoint: {error.strerror or error}") from None
+        except ValueError as error:
+            raise ValueError(f"ModelCheckpoint: {error}") from None
 
 
 def _checked_freq(save_freq):

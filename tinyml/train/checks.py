@@ -21,11 +21,15 @@ would cost a device wait per step).
 """
 
 import inspect
+import warnings
 from dataclasses import dataclass
 
+from ..backend import array_namespace, namespace_name
 from ..core import Layer, Net
 from ..data.batches import as_targets, check_labels, check_pair, is_class_indices, prepare
 from ..layers import (
+    BatchNorm1D,
+    BatchNorm2D,
     Flatten,
     HardSigmoid,
     Identity,
@@ -40,6 +44,7 @@ from ..losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
+    cross_entropy_with_logits,
     huber,
     kl_divergence,
     mae,
@@ -74,6 +79,23 @@ class NeedsLayer:
         return isinstance(layer, self.layers) and self.applies(layer)
 
 
+@dataclass(frozen=True)
+class AvoidsLayer:
+    """`loss` reads raw numbers that one of `layers` (where `applies`) has already squashed:
+    the reverse of :class:`NeedsLayer` (a Softmax before ``cross_entropy_with_logits`` applies
+    softmax twice). Training runs, on the wrong numbers; `why` says what goes wrong."""
+
+    loss: object
+    takes: str
+    layers: tuple
+    fix: str
+    why: str
+    applies: object = lambda layer: True
+
+    def accepts(self, layer):
+        return not (isinstance(layer, self.layers) and self.applies(layer))
+
+
 PROBABILITY_LOSSES = (
     NeedsLayer(cross_entropy, "probabilities over the classes (rows that sum to 1, as a "
                "Softmax over axis 1 gives)", (Softmax,),
@@ -87,6 +109,27 @@ PROBABILITY_LOSSES = (
                "Use binary_cross_entropy_with_logits, which takes raw scores, or end the net in "
                "Sigmoid('sigmoid')."),
 )
+
+
+# The losses that take raw scores (or log-probabilities) and the layers that must not come
+# before them. LogSoftmax before cross_entropy_with_logits is fine: log_softmax is idempotent.
+SCORE_LOSSES = (
+    AvoidsLayer(cross_entropy_with_logits, "raw scores (logits) and applies softmax itself",
+                (Softmax,), "Drop the Softmax (the loss applies it), or keep it and use "
+                "cross_entropy, which the Learner fuses with it.",
+                "softmax twice: training runs, but on flattened scores, and learns worse",
+                _over_classes),
+    AvoidsLayer(binary_cross_entropy_with_logits, "raw scores (logits) and applies the "
+                "sigmoid itself", (Sigmoid, HardSigmoid, Softmax), "Drop the Sigmoid (the "
+                "loss applies it), or keep it and use binary_cross_entropy.",
+                "a sigmoid of probabilities: training runs, on squashed numbers"),
+    AvoidsLayer(kl_divergence, "log-probabilities (as a LogSoftmax gives)",
+                (Softmax, Sigmoid, HardSigmoid), "End the net in LogSoftmax('log_softmax') "
+                "instead.", "probabilities read as log-probabilities: a wrong loss"),
+)
+
+# Losses that read one-hot label rows as distributions (hinge reads only each row's argmax).
+DISTRIBUTION_LOSSES = LossFamilies((cross_entropy, cross_entropy_with_logits, nll))
 
 
 # ---------------------------------------------------------------- the Learner's arguments
@@ -223,32 +266,62 @@ def check_loss_fits_net(net, loss, who):
     """
     if not isinstance(net, Net):
         return
-    needs = next((row for row in PROBABILITY_LOSSES if loss in LossFamilies((row.loss,))), None)
-    if needs is None:
+    rows = [row for row in (*PROBABILITY_LOSSES, *SCORE_LOSSES)
+            if loss in LossFamilies((row.loss,))]
+    chain = output_layers(net) if rows else ()
+    if not chain or not _is_tinymls(chain[-1]):
         return
-    chain = output_layers(net)
-    if not chain or needs.accepts(chain[-1]) or not _is_tinymls(chain[-1]):
-        return
-    ends = chain[0].describe()
-    if len(chain) > 1:
-        ends += f" (whose output is that of {chain[-1].describe()})"
-    raise ValueError(f"{who}: {_loss_name(loss)} expects {needs.takes}, but the net ends in "
-                     f"{ends}, which gives other numbers (training would give a negative or "
-                     f"NaN loss). {needs.fix}")
+    for row in rows:
+        if row.accepts(chain[-1]):
+            continue
+        ends = chain[0].describe()
+        if len(chain) > 1:
+            ends += f" (whose output is that of {chain[-1].describe()})"
+        why = getattr(row, "why", "training would give a negative or NaN loss")
+        raise ValueError(f"{who}: {_loss_name(loss)} expects {row.takes}, but the net ends in "
+                         f"{ends}, which gives other numbers ({why}). {row.fix}")
 
 
 # ---------------------------------------------------------------- the data
-def checked_data(net, loss, x, y, backend, who):
+def index_layer(net):
+    """The layer that takes the net's input when it takes integer indices (an Embedding
+    first, looked for through nested Nets), else None."""
+    layer = net
+    while isinstance(layer, Net) and layer.layers:
+        layer = layer.layers[0]
+    return layer if layer.takes_indices else None
+
+
+def prepare_inputs(net, x, backend, who):
+    """`x` ready for batching: floats of the backend's dtype, or, for a net that starts with a
+    layer of integer indices (Embedding), the integers as they are, their range checked once
+    here, on the host for host data (a single read for data on a device)."""
+    indices = index_layer(net)
+    x = prepare(x, backend, f"{who}: x", inputs=True, keep_dtype=indices is not None)
+    if indices is not None and x.ndim > 0:
+        indices.check_indices(x, who)
+    return x
+
+
+def checked_data(net, loss, x, y, backend, who, *, unscaled_warning=True):
     """(x, y, classify): the data prepared for batching and checked against the net and the
-    loss before any compute; `classify` says whether accuracy is counted."""
+    loss before any compute; `classify` says whether accuracy is counted. Host uint8 samples
+    above 1 are warned about (:func:`warn_if_unscaled`) unless `unscaled_warning` is False
+    (a DataLoader's arrays, which its transform may scale)."""
     check_loss_fits_net(net, loss, who)
-    x = prepare(x, backend, f"{who}: x", inputs=True)
+    if y is None:
+        raise ValueError(f"{who}: y is None; training and scoring need labels (or targets), "
+                         "one per sample: pass them as y (a DataLoader holds them: "
+                         "DataLoader(x, y, ...))")
+    if unscaled_warning and index_layer(net) is None:  # token ids are not pixels
+        warn_if_unscaled(x, who)
+    x = prepare_inputs(net, x, backend, who)
     y = prepare(y, backend, f"{who}: y")
     declared = net.declared_input_shape()
     check_pair(x, y, who, sample_shape=None if declared is None else declared[1:])
     output_shape = tuple(net.output_shape(tuple(x.shape)))
     if loss in CLASSIFICATION_LOSSES:
-        check_labels(y, output_shape, who)
+        check_labels(y, output_shape, who, distributions=loss in DISTRIBUTION_LOSSES)
         return x, y, True
     if loss in TARGET_LOSSES:
         return x, as_targets(y, output_shape, backend, who, loss_name=_loss_name(loss)), False
@@ -256,3 +329,28 @@ def checked_data(net, loss, x, y, backend, who):
         return x, as_targets(y, output_shape, backend, who), False
     check_labels(y, output_shape, who)
     return x, y, is_class_indices(y)
+
+
+def warn_if_unscaled(x, who):
+    """A RuntimeWarning for host uint8 samples above 1: images of 0-255 that were not scaled
+    (a net then meets inputs hundreds of times larger than its initialization expects, and
+    trains to a huge loss). Host data only: reading a device's maximum would wait for it."""
+    if str(getattr(x, "dtype", "")) != "uint8" or namespace_name(x) != "numpy":
+        return
+    xp = array_namespace(x)
+    if x.ndim == 0 or x.shape[0] == 0 or int(xp.max(x)) <= 1:
+        return
+    warnings.warn(f"{who}: x is uint8 with values above 1 (images of 0-255?), used as they "
+                  "are: a net meets inputs far larger than its initialization expects (huge "
+                  "losses, poor accuracy), and a net trained on [0, 1] sees nothing it knows. "
+                  "Scale them first: x.astype('float32') / 255.", RuntimeWarning, stacklevel=4)
+
+
+def batch_statistics_layer(net):
+    """The first layer of `net` (itself included) that normalizes with the statistics of its
+    training batch (BatchNorm1D, BatchNorm2D), which a batch of one sample does not have; or
+    None."""
+    for layer in (net, *net.named_layers().values()):
+        if isinstance(layer, (BatchNorm1D, BatchNorm2D)):
+            return layer
+    return None

@@ -34,6 +34,8 @@ class CSVLogger(Callback):
         does not exist or `path` is a folder.
     """
 
+    rank_zero_only = True  # writes files: only rank 0 of a data-parallel run does
+
     def __init__(self, path, separator=",", append=False):
         try:
             self.path = os.fspath(path)

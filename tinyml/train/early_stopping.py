@@ -60,6 +60,7 @@ class EarlyStopping(Callback):
 
     Examples
     --------
+    >>> from tinyml.callbacks import EarlyStopping
     >>> stop = EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
     >>> # learner.fit(x, y, epochs=100, validation_data=(xv, yv), callbacks=[stop])
     """

@@ -34,6 +34,7 @@ class History(Callback, dict):
 
     @property
     def history(self):
+        """The History itself, for Keras' ``model.fit(...).history[...]`` habit."""
         return self
 
     def on_epoch_end(self, epoch, logs=None):

@@ -1,6 +1,7 @@
 """What ``fit`` checks and splits off before training: finite inputs, a validation split."""
 
 from ..backend import array_namespace, is_floating
+from ..core.checks import unravel_index
 
 
 def check_finite(data, what):
@@ -14,21 +15,13 @@ def check_finite(data, what):
         return
     flat = xp.reshape(finite, (-1,))
     first = int(xp.argmin(xp.astype(flat, xp.int8)))  # the first False
-    index = _unravel(first, data.shape)
+    index = unravel_index(first, data.shape)
     value = float(xp.reshape(data, (-1,))[first])
     bad = int(xp.sum(xp.astype(~flat, xp.int64)))
     where = ", ".join(str(i) for i in index)
     raise ValueError(f"{what}[{where}] is {value} ({bad} of {flat.shape[0]} values are NaN or "
                      f"infinite): training on them gives NaN weights. Clean or impute them "
                      f"first, or pass check_inputs=False to train anyway.")
-
-
-def _unravel(flat_index, shape):
-    index = []
-    for extent in reversed(shape):
-        index.append(flat_index % extent)
-        flat_index //= extent
-    return tuple(reversed(index))
 
 
 def split_validation(x, y, fraction):

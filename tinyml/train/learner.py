@@ -1,16 +1,25 @@
 """Learner: the training loop (batches, epochs, shuffling, validation), emitting events."""
 
+import threading
 import time
 
 from ..backend import resolve_backend
 from ..backend import seed as seed_backends
-from ..core import check_positive_int, no_grad
-from ..data.batches import batches, prepare
+from ..core import check_positive_int, no_grad, skip_index_checks
+from ..data.batches import batches
+from ..distributed import data_parallel
 from ..losses import find_fusion
 from ..metrics import make_metric
 from .callbacks import CallbackList, LayerHooks
 from .checkpoint import load_checkpoint, save_checkpoint
-from .checks import check_learner_arguments, checked_data
+from .checks import (
+    check_learner_arguments,
+    checked_data,
+    index_layer,
+    prepare_inputs,
+    warn_if_unscaled,
+)
+from .exclusive import exclusive, fitting
 from .fit_data import TrainingData
 from .history import History
 from .interrupt import StepGuard
@@ -40,6 +49,8 @@ class Learner:
         ``"precision"``, ``"recall"``, ``"f1"`` (macro); for training and validation alike
         (``val_f1``). Summed on the device per batch, read once per epoch
         (:mod:`tinyml.metrics.streaming`).
+    distributed : :class:`tinyml.distributed.Communicator`, optional
+        Train data-parallel over its processes (see "More than one process" below).
 
     Notes
     -----
@@ -50,10 +61,26 @@ class Learner:
     step runs the net without that layer and computes the row's fused loss on what reaches it:
     the same loss, with a stable gradient (``(p - y) / N`` at the logits instead of a division
     by a probability).
+
+    More than one process: with ``distributed=comm`` (``tinyml.distributed.init()``, every
+    process of an ``mpirun`` running the same script) ``batch_size`` is per process, and
+    each global batch of ``batch_size x comm.size`` samples holds the samples, in the order,
+    of one process with that batch size and the same seed (rank 0's shuffle; a last batch
+    split unevenly weights each share by its size, one with fewer samples than processes is
+    dropped: :mod:`tinyml.distributed.shares`). ``fit`` starts from rank 0's parameters and
+    buffers, all-reduces the mean gradient before every optimizer step (one collective per
+    dtype), and reduces losses and metrics over the processes, so History and evaluation are
+    the whole run's on every process. Only rank 0 prints and shows progress (a line per
+    epoch, as ``verbose=2``) and runs the callbacks that write files (``rank_zero_only``);
+    ``save_checkpoint`` writes on rank 0 only. ``seed`` seeds each process's own random
+    streams (``tinyml.seed(seed, rank=comm.rank)``), so dropout masks differ between
+    processes. With a DataLoader its batch is the global batch, split over the processes.
+    ``evaluate`` is a collective then: every process calls it. BatchNorm keeps statistics
+    per process unless built with ``sync=True``.
     """
 
     def __init__(self, net, loss, optimizer, batch_size=32, seed=None, backend=None,
-                 metrics=None):
+                 metrics=None, distributed=None):
         check_learner_arguments(net, loss, optimizer)
         self.net = net
         self.loss = loss
@@ -61,14 +88,17 @@ class Learner:
         self.batch_size = check_positive_int("Learner", "batch_size", batch_size)
         if backend is not None:
             net.to(_keeping_dtype_and_device(net, backend))
+        self.parallel = data_parallel(distributed)  # tinyml.distributed's hooks
         if seed is not None:
-            seed_backends(seed)
+            seed_backends(seed, rank=self.parallel.rank)
         self.metrics = _metric_names(metrics)
         self.history = History()
         self.epoch = 0  # epochs done over the whole run (a checkpoint's, after a resume)
         self.step = 0  # optimizer steps done, likewise
         self.stop_training = False
         self.stop_reason = None
+        self._busy = threading.RLock()  # one thread at a time (tinyml.train.exclusive)
+        self._fitting = False
 
     # ---------------------------------------------------------------- one step
     @property
@@ -91,6 +121,7 @@ class Learner:
             loss, gradient = self.loss(outputs, y)
         return outputs, loss, gradient
 
+    @exclusive("train_step")
     def train_step(self, x, y, plan=None):
         """One update on a batch already on the net's backend; returns (outputs, loss).
 
@@ -105,11 +136,14 @@ class Learner:
             parameter.zero_grad()
         outputs, loss, gradient = self._forward_loss(x, y, plan.fusion)
         self.net.backward(gradient, input_gradient=False, skip_last=plan.fusion is not None)
+        self.parallel.average_gradients(plan.parameters, samples=x.shape[0])
         self.optimizer.step(plan.parameters)
         return outputs, loss
 
     # ---------------------------------------------------------------- epochs
-    def fit(self, x, y=None, epochs=1, validation_data=None, shuffle=True, verbose=1,
+    @exclusive("fit", not_during_fit=True)
+    @fitting
+    def fit(self, x, y=None, epochs=1, validation_data=None, shuffle=None, verbose=1,
             callbacks=None, *, validation_split=0.0, resume_from=None, check_inputs=None,
             log_every=None):
         """Train for `epochs` passes over (x, y).
@@ -128,8 +162,10 @@ class Learner:
             as Keras' ``initial_epoch``).
         validation_data : (x_val, y_val), optional
             Evaluated after every epoch.
-        shuffle : bool
-            Reshuffle the samples every epoch, with the backend's seeded generator.
+        shuffle : bool, optional
+            Reshuffle the samples every epoch, with the backend's seeded generator (True when
+            left out). A DataLoader shuffles as it was built: a `shuffle` that disagrees with
+            it is a ValueError rather than ignored.
         verbose : 0, 1 or 2
             0 shows nothing; 1 a live progress bar when standard output is a terminal, else
             one line per epoch; 2 one line per epoch (:mod:`tinyml.train.progress`).
@@ -173,13 +209,15 @@ class Learner:
         epochs = check_positive_int("fit", "epochs", epochs)
         log_every = None if log_every is None else check_positive_int("fit", "log_every",
                                                                       log_every)
+        verbose = self.parallel.verbosity(verbose)  # rank 0 alone shows progress
         display = progress_callbacks(verbose)
         if resume_from is not None:
-            self.load_checkpoint(resume_from)
-        data = TrainingData(self, x, y, validation_data, validation_split, check_inputs)
+            load_checkpoint(self, resume_from)
+        data = TrainingData(self, x, y, validation_data, validation_split, check_inputs,
+                            shuffle)
         last = epochs if resume_from is not None else self.epoch + epochs
         history = History()
-        user = list(callbacks or ())
+        user = self.parallel.here(callbacks or ())
         guard = [] if any(isinstance(c, TerminateOnNaN) for c in user) else [TerminateOnNaN()]
         events = CallbackList([LayerHooks(), self.history, history, *guard, *display, *user],
                               self, {"epochs": last, "initial_epoch": self.epoch,
@@ -192,12 +230,17 @@ class Learner:
             return history
         self.stop_training, self.stop_reason = False, None
         logs = {}
-        with StepGuard() as steps:
+        self.parallel.start(self.net)
+        announcement = self.parallel.describe(
+            self.net.backend, None if data.loader is not None else data.batch_size)
+        if verbose and announcement:  # which processes and transport, on rank 0
+            print(announcement, flush=True)
+        with StepGuard() as steps, self.parallel.active():
             try:
                 events.on_train_begin(logs)
                 for epoch in range(self.epoch, last):
                     logs = self._train_epoch(epoch, data, events, steps, shuffle, log_every)
-                    if self.stop_training:
+                    if self.parallel.agree(self.stop_training):
                         break
             except KeyboardInterrupt:
                 history.interrupted = True
@@ -216,7 +259,8 @@ class Learner:
         plan = _StepPlan(self)  # once per epoch: callbacks may change the net between
         for batch, (x_batch, y_batch) in enumerate(data.batches(epoch, shuffle)):
             steps.begin_step()
-            outputs, loss = self.train_step(x_batch, y_batch, plan)
+            with skip_index_checks():  # fit checked every index once, before the first step
+                outputs, loss = self.train_step(x_batch, y_batch, plan)
             self.step += 1
             steps.end_step()  # a Ctrl-C during the step is raised here, with the step whole
             totals.add(outputs, loss, y_batch)
@@ -225,11 +269,11 @@ class Learner:
                                         "size": y_batch.shape[0], "step": self.step})
             if progress.due():
                 events.on_progress(batch, progress.read(totals))
-            if self.stop_training:
+            if self.parallel.agree(self.stop_training):
                 break
         final = progress.read(totals)  # every step's loss is read (and checked) by the end
         events.on_progress(batch, final)
-        logs = totals.means(final["sums"])
+        logs = totals.means(final["sums"], across=self.parallel.communicator)
         if data.validation is not None:
             scores = self._evaluate(*data.validation, self.net.backend)
             logs.update({f"val_{key}": value for key, value in scores.items()})
@@ -252,16 +296,22 @@ class Learner:
             print(f"\n{self.stop_reason}", flush=True)
 
     # ---------------------------------------------------------------- checkpoints
+    @exclusive("save_checkpoint")
     def save_checkpoint(self, path):
         """Write the whole training state to `path` (.npz, atomically): weights, buffers,
         optimizer state, epoch and step, the random streams and the history. ``fit(...,
-        resume_from=path)`` goes on from it; see :mod:`tinyml.train.checkpoint`."""
-        save_checkpoint(self, path)
+        resume_from=path)`` goes on from it; see :mod:`tinyml.train.checkpoint`. In a
+        data-parallel run only rank 0 writes (every process holds the same state)."""
+        if self.parallel.is_chief:
+            save_checkpoint(self, path)
 
+    @exclusive("load_checkpoint", not_during_fit=True)
     def load_checkpoint(self, path):
-        """Take the training state :meth:`save_checkpoint` wrote (all of it, or nothing)."""
+        """Take the training state :meth:`save_checkpoint` wrote (all of it, or nothing).
+        Refused (RuntimeError) while ``fit`` runs: pass ``resume_from`` to fit instead."""
         load_checkpoint(self, path)
 
+    @exclusive("evaluate")
     def evaluate(self, x, y):
         """{"loss": float, "accuracy": float} over (x, y) in eval mode (accuracy for class
         labels only)."""
@@ -270,19 +320,24 @@ class Learner:
         return self._evaluate(x, y, classify, backend)
 
     def _evaluate(self, x, y, classify, backend):
-        """evaluate() on data that _checked has already prepared."""
+        """evaluate() on data that _checked has already prepared (this process's share of it,
+        summed over the processes, in a data-parallel run)."""
         totals = RunningTotals(classify, self.metrics)
         fusion = self.fusion
+        x, y, across = self.parallel.evaluation_share(x, y)
         with _inference(self.net):
             for x_batch, y_batch in batches(x, y, self.batch_size, backend):
                 outputs, loss, _ = self._forward_loss(x_batch, y_batch, fusion)
                 totals.add(outputs, loss, y_batch)
-        return totals.means()
+        return totals.means(across=across)
 
+    @exclusive("predict")
     def predict(self, x):
         """The net's outputs for `x`, in eval mode, as one array on the net's backend."""
         backend = self.net.backend
-        x = prepare(x, backend, "predict: x", inputs=True)
+        if index_layer(self.net) is None:  # token ids are not pixels
+            warn_if_unscaled(x, "predict")
+        x = prepare_inputs(self.net, x, backend, "predict")
         if x.ndim == 0 or x.shape[0] == 0:
             raise ValueError("predict: x is empty; give at least one sample")
         declared = self.net.declared_input_shape()
@@ -339,7 +394,8 @@ class _StepPlan:
 
 
 class _inference:
-    """Eval mode and no records for a block, then each layer's own mode back."""
+    """Eval mode, no records and no per-batch index checks (the data was checked once) for a
+    block, then each layer's own mode back."""
 
     def __init__(self, net):
         self.net = net
@@ -348,10 +404,12 @@ class _inference:
         layers = [self.net, *self.net.named_layers().values()]
         self.modes = [(layer, layer.training) for layer in layers]
         self.net.eval()
-        self.no_grad = no_grad()
+        self.no_grad, self.trusted = no_grad(), skip_index_checks()
         self.no_grad.__enter__()
+        self.trusted.__enter__()
 
     def __exit__(self, *exc):
+        self.trusted.__exit__(*exc)
         self.no_grad.__exit__(*exc)
         for layer, mode in self.modes:
             layer.training = mode

@@ -7,6 +7,8 @@ import math
 import numbers
 import warnings
 
+from ..distributed import current_communicator
+
 MODES = ("auto", "min", "max")
 HIGHER_IS_BETTER = ("acc", "f1", "precision", "recall", "auc")
 """Parts of a log name that make mode "auto" mean "max" (``accuracy``, ``val_f1``, ...)."""
@@ -116,5 +118,8 @@ def check_verbose(owner, verbose):
 
 
 def say(line):
-    """Print a callback's verbose line now (a redirected log shows it as it happens)."""
-    print(line, flush=True)
+    """Print a callback's verbose line now (a redirected log shows it as it happens); in a
+    data-parallel fit, on rank 0 only."""
+    comm = current_communicator()
+    if comm is None or comm.rank == 0:
+        print(line, flush=True)

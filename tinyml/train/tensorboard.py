@@ -51,6 +51,8 @@ class TensorBoard(Callback):
         At construction, for a bad argument.
     """
 
+    rank_zero_only = True  # writes files: only rank 0 of a data-parallel run does
+
     def __init__(self, log_dir="logs", histogram_freq=1, write_graph=False):
         self._summary_writer = _summary_writer_class()
         try:

@@ -42,15 +42,24 @@ class RunningTotals:
             return []
         return [self.loss, self.correct] if self.classify else [self.loss]
 
-    def means(self, sums=None, *, metrics=True):
+    def means(self, sums=None, *, metrics=True, across=None):
         """{"loss": float, "accuracy": float (classification only)}: one wait for the device,
-        none when `sums` already holds :meth:`sums` read to the host."""
+        none when `sums` already holds :meth:`sums` read to the host.
+
+        `across`, a :class:`tinyml.distributed.Communicator`, makes them the means over the
+        samples of every process (each process calls it, once per pass)."""
         loss, *correct = read_floats(self.sums()) if sums is None else sums
-        row = {"loss": loss / self.count}
+        count = self.count
+        if across is not None:
+            loss, *correct, count = across.sum_values([loss, *correct, count])
+        row = {"loss": loss / count}
         if self.classify:
-            row["accuracy"] = correct[0] / self.count
+            row["accuracy"] = correct[0] / count
         if metrics:  # one read each: once per pass, not at every progress read
-            row.update((metric.name, metric.result()) for metric in self.metrics)
+            for metric in self.metrics:
+                if across is not None:
+                    metric.merge_processes(across)
+                row[metric.name] = metric.result()
         return row
 
 

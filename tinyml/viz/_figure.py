@@ -41,6 +41,9 @@ def check_path(who, path):
     if os.path.isdir(path):
         raise IsADirectoryError(f"{who}: {path!r} is a folder; give a file name inside it, "
                                 f"such as {os.path.join(path, 'plot.png')!r}")
+    if os.path.exists(path) and not os.path.isfile(path):  # a pipe would block the write
+        raise ValueError(f"{who}: {path!r} is not a regular file (a named pipe, a device?); "
+                         "name a .png file")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"{who}: the folder {folder!r} does not exist, so {path!r} "

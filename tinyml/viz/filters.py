@@ -93,7 +93,7 @@ def plot_feature_maps(net, layer_name, x, path, *, title=None, figsize=(8, 8), d
     net : Net
     layer_name : str
         A layer of `net`; a dotted name (``"block.conv"``) reaches into a Net inside it.
-    x : array of shape (1, *sample) or sample
+    x : array of shape (1, ...) or one sample
         One input, host or any backend's; it is put on the net's backend and dtype. Without
         the batch axis it is added: when the net declares its input shape (a first Conv2D or
         Linear does) by the number of axes, otherwise unless the first axis is 1.

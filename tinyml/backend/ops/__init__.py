@@ -2,24 +2,31 @@
 and, where a library offers better, natively.
 
 Each operation (:class:`Operation`) has one portable implementation in standard calls and
-natives registered per library (``"numpy"``, ``"torch"``, ``"cupy"``), picked by the library of
-the arrays it is called on, the way array-api-extra delegates. Both paths give the same numbers
-(to rounding); the tests run each operation both ways.
+natives registered per library (``"numpy"``, ``"torch"``, ``"cupy"``, ``"ndonnx"``), picked by
+the library of the arrays it is called on, the way array-api-extra delegates. Both paths give
+the same numbers (to rounding); the tests run each operation both ways.
 
-=============================  ==============================================  =================
-operation                      what                                            natives
-=============================  ==============================================  =================
-``scatter_add``                sums of rows grouped by an index                numpy torch cupy
-``im2col``                     windows of an image as columns                  numpy torch cupy
-``col2im_matmul``              ``W^T @ g`` added back into the windows         numpy torch cupy
-``conv2d``                     convolution forward                             numpy torch
-``conv2d_backward``            its dW, db and dx                               numpy torch
-``conv_transpose2d``           transposed convolution forward                  numpy torch
-``conv_transpose2d_backward``  its dW, db and dx                               numpy torch
-``max_pool2d``                 window maxima (a forward that keeps nothing)    numpy torch
-``max_pool2d_forward``         window maxima and the backward's routing        numpy torch
-``max_pool2d_backward``        the gradient sent to each first maximum         numpy torch
-=============================  ==============================================  =================
+=============================  ===========================================  ===================
+operation                      what                                         natives
+=============================  ===========================================  ===================
+``scatter_add``                sums of rows grouped by an index             numpy torch cupy
+``im2col``                     windows of an image as columns               numpy torch cupy
+``col2im_matmul``              ``W^T @ g`` added back into the windows      numpy torch cupy
+                                                                            ndonnx
+``conv2d``                     convolution forward                          numpy torch ndonnx
+``conv2d_backward``            its dW, db and dx                            numpy torch
+``conv_transpose2d``           transposed convolution forward               numpy torch
+``conv_transpose2d_backward``  its dW, db and dx                            numpy torch
+``max_pool2d``                 window maxima (a forward that keeps nothing) numpy torch ndonnx
+``max_pool2d_forward``         window maxima and the backward's routing     numpy torch
+``max_pool2d_backward``        the gradient sent to each first maximum      numpy torch
+``avg_pool2d``                 window means (a forward that keeps nothing)  ndonnx
+``linear``, ``softmax``,       whole layer computations for forwards that   ndonnx
+``log_softmax``                keep nothing for backward
+=============================  ===========================================  ===================
+
+The ndonnx natives (:mod:`.ndonnx_natives`) emit one ONNX operator each for
+``tinyml.onnx.export``.
 
 On CuPy, the convolutions run their portable paths on the CuPy natives of im2col and
 col2im_matmul (one kernel each) and cuBLAS.
@@ -36,10 +43,12 @@ library's name. A native for another library is one decorator away::
     def scatter_add_jax(indices, values, num_rows, *, xp): ...
 """
 
-from . import conv_numpy, cupy_kernels  # noqa: F401  (they register natives)
+from . import conv_numpy, cupy_kernels, ndonnx_natives  # noqa: F401  (they register natives)
 from ._registry import PORTABLE_ENV_VAR, Operation, portable_forced, portable_ops
 from .conv import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
+from .dense import linear
 from .pool import (
+    avg_pool2d,
     first_maxima,
     gather_from_maxima,
     max_pool2d,
@@ -49,16 +58,19 @@ from .pool import (
     route_to_maxima,
 )
 from .scatter import scatter_add
+from .softmax import log_softmax, softmax
 from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, window_slices
 
 OPERATIONS = {op.name: op for op in (
     scatter_add, im2col, col2im_matmul, conv2d, conv2d_backward, conv_transpose2d,
-    conv_transpose2d_backward, max_pool2d, max_pool2d_forward, max_pool2d_backward)}
+    conv_transpose2d_backward, max_pool2d, max_pool2d_forward, max_pool2d_backward, avg_pool2d,
+    linear, softmax, log_softmax)}
 
 __all__ = [
     "OPERATIONS",
     "PORTABLE_ENV_VAR",
     "Operation",
+    "avg_pool2d",
     "col2im_matmul",
     "conv2d",
     "conv2d_backward",
@@ -68,6 +80,8 @@ __all__ = [
     "first_maxima",
     "gather_from_maxima",
     "im2col",
+    "linear",
+    "log_softmax",
     "max_pool2d",
     "max_pool2d_backward",
     "max_pool2d_forward",
@@ -78,5 +92,6 @@ __all__ = [
     "reach",
     "route_to_maxima",
     "scatter_add",
+    "softmax",
     "window_slices",
 ]

@@ -16,7 +16,7 @@ masks for the backward (``hit = view == y; chosen = hit & free; free &= ~hit``).
 
 from .._host import device_of, is_floating
 from ._registry import Operation
-from .windows import window_slices, windows_fitting
+from .windows import im2col, window_slices, windows_fitting
 
 
 def max_windows(x, size, *, stride, out_h, out_w):
@@ -29,7 +29,7 @@ def max_windows(x, size, *, stride, out_h, out_w):
 def first_maxima(x, y, size, *, stride, xp):
     """((i, j, (rows, cols)), mask) per window offset: where offset (i, j) holds its window's
     FIRST maximum in row-major order (PyTorch's rule for ties); `y` is the max-pooled `x`."""
-    unclaimed = xp.ones(y.shape, dtype=xp.bool, device=device_of(y))
+    unclaimed = xp.ones_like(y, dtype=xp.bool)
     for offset, view in max_windows(x, size, stride=stride, out_h=y.shape[2], out_w=y.shape[3]):
         hit = view == y
         yield offset, hit & unclaimed
@@ -42,7 +42,7 @@ def route_to_maxima(values, x, y, size, *, stride, xp):
 
     Max pooling's backward, and max unpooling's forward. Windows that share a maximum add.
     """
-    out = xp.zeros(x.shape, dtype=values.dtype, device=device_of(values))
+    out = xp.zeros_like(x, dtype=values.dtype)
     for (_, _, (rows, cols)), chosen in first_maxima(x, y, size, stride=stride, xp=xp):
         out[:, :, rows, cols] += values * xp.astype(chosen, values.dtype)
     return out
@@ -106,7 +106,21 @@ def _max_pool2d_backward(g, x, y, routing, size, *, stride, xp):
     return route_to_maxima(g, x, y, size, stride=stride, xp=xp)
 
 
+def _avg_pool2d(x, size, *, stride, xp):
+    r"""The mean of each (kh, kw) window of `x` (N, C, H, W): (N, C, OH, OW).
+
+    Portable path: each channel as a one-channel image through ``im2col``, then the mean of
+    each window's column.
+    """
+    n, c, h, w = x.shape
+    out_h, out_w = pooled_hw(x.shape, size, stride=stride)
+    cols = im2col(xp.reshape(x, (n * c, 1, h, w)), size[0], size[1], stride=stride,
+                  dilation=1, out_h=out_h, out_w=out_w, xp=xp)
+    return xp.reshape(xp.mean(cols, axis=1), (n, c, out_h, out_w))
+
+
 max_pool2d = Operation("max_pool2d", _max_pool2d, check=_check_pool)
+avg_pool2d = Operation("avg_pool2d", _avg_pool2d, check=_check_pool)
 max_pool2d_forward = Operation("max_pool2d_forward", _max_pool2d_forward, check=_check_pool)
 max_pool2d_backward = Operation("max_pool2d_backward", _max_pool2d_backward,
                                 check=_check_pool_backward)

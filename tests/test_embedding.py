@@ -1,0 +1,225 @@
+"""Embedding: check_layer against a plain loop over time (with repeated indices, each pool),
+forward and weight gradient against PyTorch's nn.Embedding and EmbeddingBag, the native and
+portable scatter-add, the range check (and what it reads from the device), and every refusal
+(the rest of the contract: test_layer_contract.py; the Learner: test_embedding_learner.py)."""
+
+import numpy as np
+import pytest
+from device_reads import watch_torch_reads
+
+import tinyml
+from tinyml.backend import portable_ops
+from tinyml.core import skip_index_checks
+from tinyml.layers import Embedding
+from tinyml.testing import assert_close, check_layer
+
+V, D = 7, 3
+# Repeats inside a row and across rows, and one index (5) never used: its row gets no gradient.
+IDS = np.array([[1, 4, 4, 0, 6], [4, 1, 2, 2, 2], [6, 0, 0, 3, 4]])
+
+
+def looked_up(ids, weight, pool):
+    """The forward as a plain loop over samples and time steps."""
+    n, steps = ids.shape
+    out = np.zeros((n, steps, weight.shape[1])) if pool is None else np.zeros((n, weight.shape[1]))
+    for row in range(n):
+        for t in range(steps):
+            vector = weight[ids[row, t]]
+            if pool is None:
+                out[row, t] = vector
+            else:
+                out[row] += vector / (steps if pool == "mean" else 1)
+    return out
+
+
+def weight_gradient(ids, g, pool):
+    """dL/dW as a plain loop: each position adds its gradient into the row it read."""
+    grad = np.zeros((V, g.shape[-1]))
+    steps = ids.shape[1]
+    for row in range(ids.shape[0]):
+        for t in range(steps):
+            grad[ids[row, t]] += g[row, t] if pool is None else \
+                g[row] / (steps if pool == "mean" else 1)
+    return grad
+
+
+def embedding(pool=None, seed=0):
+    layer = Embedding("emb", V, D, pool=pool)
+    layer.weight.data = tinyml.asarray(np.random.default_rng(seed).standard_normal((V, D)))
+    return layer
+
+
+@pytest.mark.parametrize("mode", ["full", "random"])
+@pytest.mark.parametrize("pool", [None, "sum", "mean"])
+def test_check_layer(backend, pool, mode):
+    result = check_layer(embedding(pool), IDS, mode=mode,
+                         reference=lambda ids, p: looked_up(ids, p["weight"], pool))
+    assert result.gradients["input"] is None
+    np.testing.assert_allclose(result.gradients["weight"],
+                               weight_gradient(IDS, result.in_gradient, pool), rtol=1e-12)
+    assert not result.gradients["weight"][5].any(), "index 5 is never read"
+
+
+@pytest.mark.parametrize("pool", [None, "sum", "mean"])
+def test_repeated_indices_accumulate_on_the_native_and_the_portable_path(backend, pool):
+    g = np.random.default_rng(1).standard_normal((3, 5, D) if pool is None else (3, D))
+    grads = []
+    for portable in (False, True):
+        layer = embedding(pool)
+        with portable_ops(portable):
+            layer.forward(tinyml.asarray(IDS))
+            assert layer.backward(tinyml.asarray(g)) is None
+        grads.append(layer.weight.grad)
+    assert_close(grads[0], weight_gradient(IDS, g, pool), backend=backend)
+    assert_close(grads[1], tinyml.to_numpy(grads[0]), backend=backend)
+
+
+def test_tinyml_portable_ops_1_runs_the_portable_scatter_add(backend, monkeypatch):
+    from tinyml.backend.ops import _registry, scatter_add
+
+    monkeypatch.setattr(_registry, "_env", {})  # forget the cached setting: read it again
+    monkeypatch.setenv("TINYML_PORTABLE_OPS", "1")
+    calls, portable = [], scatter_add.portable
+    monkeypatch.setattr(scatter_add, "portable",
+                        lambda *args, **kwargs: calls.append(1) or portable(*args, **kwargs))
+    layer, g = embedding(), np.random.default_rng(3).standard_normal((3, 5, D))
+    layer.forward(tinyml.asarray(IDS))
+    layer.backward(tinyml.asarray(g))
+    assert calls == [1]
+    assert_close(layer.weight.grad, weight_gradient(IDS, g, None), backend=backend)
+
+
+def test_backward_adds_into_grad_and_returns_none_either_way(backend):
+    layer = embedding()
+    g = tinyml.asarray(np.ones((3, 5, D)))
+    for input_gradient in (True, False):
+        layer.forward(tinyml.asarray(IDS))
+        assert layer.backward(g, input_gradient=input_gradient) is None
+    assert_close(layer.weight.grad, 2 * weight_gradient(IDS, np.ones((3, 5, D)), None),
+                 backend=backend)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int16", "int32", "int64"])
+def test_every_integer_dtype_reads_the_same_rows(backend, dtype):
+    layer = embedding()
+    out = layer.forward(tinyml.asarray(IDS.astype(dtype)))
+    layer.backward(tinyml.asarray(np.ones((3, 5, D))))
+    assert_close(out, looked_up(IDS, tinyml.to_numpy(layer.weight.data), None), backend=backend)
+
+
+def test_a_vocabulary_wider_than_the_index_dtype_is_checked_without_overflow(backend):
+    ids = tinyml.asarray(np.array([[3, 255]], dtype=np.uint8))
+    assert tuple(Embedding("emb", 300, 2).forward(ids).shape) == (1, 2, 2)
+    with pytest.raises(ValueError, match=r"index 255 at input\[0, 1\] is outside \[0, 200\)"):
+        Embedding("emb", 200, 2).forward(ids)
+
+
+# ---------------------------------------------------------------------------- PyTorch
+@pytest.mark.parametrize("pool", [None, "sum", "mean"])
+def test_matches_torch_embedding_and_embedding_bag(backend, pool):
+    torch = pytest.importorskip("torch")
+    layer = embedding(pool)
+    g = np.random.default_rng(2).standard_normal((3, 5, D) if pool is None else (3, D))
+    y = layer.forward(tinyml.asarray(IDS))
+    layer.backward(tinyml.asarray(g))
+    if pool is None:
+        theirs = torch.nn.Embedding(V, D).double()
+    else:
+        theirs = torch.nn.EmbeddingBag(V, D, mode=pool).double()
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(tinyml.to_numpy(layer.weight.data)))
+    out = theirs(torch.tensor(IDS))
+    out.backward(torch.tensor(g))
+    assert_close(y, out.detach().numpy(), backend=backend, rtol=1e-12, atol=1e-12)
+    assert_close(layer.weight.grad, theirs.weight.grad.numpy(), backend=backend, rtol=1e-12,
+                 atol=1e-12)
+
+
+def test_weights_exchange_with_torch_by_name():
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.Embedding(V, D).double()
+    layer = Embedding("emb", V, D)
+    layer.load_state_dict({key: value.numpy() for key, value in theirs.state_dict().items()})
+    ids = torch.tensor(IDS)
+    assert_close(layer.forward(tinyml.asarray(IDS)), theirs(ids).detach().numpy())
+
+
+# ---------------------------------------------------------------------------- the range check
+@pytest.mark.parametrize(("bad", "where", "value"), [(V, "1, 2", V), (-1, "1, 2", -1)])
+def test_an_index_outside_the_vocabulary_is_named(backend, bad, where, value):
+    ids = IDS.copy()
+    ids[1, 2] = bad
+    ids[2, 4] = V + 3
+    layer = embedding()
+    with pytest.raises(ValueError, match=rf"Embedding 'emb': index {value} at input\[{where}\] "
+                                         rf"is outside \[0, {V}\) \(vocab_size={V}; 2 of 15 "
+                                         r"indices are outside\). Map tokens to ids in"):
+        layer.forward(tinyml.asarray(ids))
+    assert layer.pending_records == 0
+
+
+def test_the_range_check_reads_the_device_once_per_forward_unless_skipped(monkeypatch):
+    reads = watch_torch_reads(monkeypatch)
+    with tinyml.use_backend("torch", dtype="float64"):
+        layer = embedding(pool="mean")
+        ids = tinyml.asarray(IDS)
+        g = tinyml.asarray(np.ones((3, D)))
+        reads.clear()
+        layer.forward(ids)
+        assert len(reads) == 1, reads  # the bool of "any index outside"
+        reads.clear()
+        layer.backward(g)
+        with skip_index_checks():
+            layer.forward(ids)
+            layer.backward(g)
+        layer.forward(ids)  # checks again after the block
+        assert len(reads) == 1, reads
+
+
+def test_skip_index_checks_is_per_context():
+    assert tinyml.core.index_checks_enabled()
+    with skip_index_checks():
+        assert not tinyml.core.index_checks_enabled()
+    assert tinyml.core.index_checks_enabled()
+
+
+# ---------------------------------------------------------------------------- refusals
+def test_floating_indices_are_refused(backend):
+    with pytest.raises(TypeError, match=r"Embedding 'emb' expects integer indices; got float64 "
+                                        r"input. Pass token ids as integers"):
+        embedding().forward(tinyml.asarray(IDS * 1.0))
+
+
+def test_bool_indices_are_refused(backend):
+    with pytest.raises(TypeError, match=r"Embedding 'emb' expects integer indices; got bool"):
+        embedding().forward(tinyml.asarray(IDS > 2))
+
+
+@pytest.mark.parametrize("shape", [(15,), (3, 5, 1), (3, 0)])
+def test_indices_must_be_batch_by_time(backend, shape):
+    with pytest.raises(ValueError, match=r"Embedding 'emb' expects input of shape \(batch, "
+                                         r"time\) of integer indices, time >= 1; got"):
+        embedding(pool="mean").forward(tinyml.asarray(np.zeros(shape, dtype=np.int64)))
+
+
+@pytest.mark.parametrize(("arguments", "error", "message"), [
+    ({"pool": "max"}, ValueError, r"Embedding 'emb': pool must be None, 'sum' or 'mean'; got "
+                                  r"'max'"),
+    ({"vocab_size": 0}, ValueError, r"Embedding 'emb': vocab_size must be >= 1; got 0"),
+    ({"embedding_dim": 2.5}, TypeError, r"Embedding 'emb': embedding_dim must be an int"),
+])
+def test_bad_arguments(arguments, error, message):
+    given = {"vocab_size": V, "embedding_dim": D, **arguments}
+    pool = given.pop("pool", None)
+    with pytest.raises(error, match=message):
+        Embedding("emb", given["vocab_size"], given["embedding_dim"], pool=pool)
+
+
+def test_output_shapes_and_config():
+    assert Embedding("emb", V, D).output_shape((None, 9)) == (None, 9, D)
+    assert Embedding("emb", V, D, pool="sum").output_shape((4, 9)) == (4, D)
+    assert Embedding("emb", V, D, pool="mean").hyperparameters == {
+        "name": "emb", "vocab_size": V, "embedding_dim": D, "pool": "mean",
+        "init": "glorot_uniform"}
+    assert Embedding("emb", V, D).takes_indices and not tinyml.layers.Linear(
+        "fc", 2, 2).takes_indices

@@ -1,0 +1,92 @@
+"""Permute and Reshape: check_layer against NumPy's transpose and reshape, PyTorch's permute and
+reshape, the shapes they promise (-1 inferred), a round trip between Conv1D's (N, C, L) and the
+recurrent layers' (N, T, F), and every refusal (the rest of the contract:
+test_layer_contract.py)."""
+
+import numpy as np
+import pytest
+
+import tinyml
+from tinyml.layers import Flatten, Permute, Reshape
+from tinyml.testing import assert_close, check_layer
+
+X = np.random.default_rng(0).standard_normal((2, 3, 4, 5))
+
+
+@pytest.mark.parametrize("axes", [(1, 2, 3), (3, 1, 2), (2, 3, 1), (3, 2, 1)])
+def test_permute_check_layer(backend, axes):
+    check_layer(Permute("p", axes), X,
+                reference=lambda x, p: np.transpose(x, (0, *axes)))
+
+
+@pytest.mark.parametrize(("shape", "out"), [((60,), (2, 60)), ((-1, 5), (2, 12, 5)),
+                                            ((5, 4, 3), (2, 5, 4, 3)), ((2, -1, 3), (2, 2, 10, 3))])
+def test_reshape_check_layer(backend, shape, out):
+    result = check_layer(Reshape("r", shape), X, reference=lambda x, p: x.reshape(out))
+    assert result.output.shape == out
+
+
+def test_conv_layout_to_sequence_and_back(backend):
+    """(N, C, L) -> (N, L, C) -> (N, C, L) gives the input back, gradient too."""
+    to_seq, back = Permute("to_seq", (2, 1)), Permute("back", (2, 1))
+    x = tinyml.asarray(X[:, :, :, 0])
+    y = back.forward(to_seq.forward(x))
+    assert_close(y, X[:, :, :, 0], backend=backend)
+    assert_close(to_seq.backward(back.backward(y)), X[:, :, :, 0], backend=backend)
+
+
+def test_match_torch_permute_and_reshape(backend):
+    torch = pytest.importorskip("torch")
+    g = np.random.default_rng(1).standard_normal((2, 5, 3, 4))
+    for layer, theirs in ((Permute("p", (3, 1, 2)), lambda t: t.permute(0, 3, 1, 2)),
+                          (Reshape("r", (5, 3, 4)), lambda t: t.reshape(2, 5, 3, 4))):
+        xt = torch.tensor(X, requires_grad=True)
+        yt = theirs(xt)
+        yt.backward(torch.tensor(g))
+        y = layer.forward(tinyml.asarray(X))
+        assert_close(y, yt.detach().numpy(), backend=backend, rtol=0, atol=0)
+        assert_close(layer.backward(tinyml.asarray(g)), xt.grad.numpy(), backend=backend,
+                     rtol=0, atol=0)
+
+
+def test_reshape_of_a_row_is_flatten_undone(backend):
+    flat = Flatten("flat").forward(tinyml.asarray(X))
+    assert_close(Reshape("r", (3, 4, 5)).forward(flat), X, backend=backend)
+
+
+def test_output_shapes_with_unknown_extents():
+    assert Permute("p", (2, 1)).output_shape((None, 3, 7)) == (None, 7, 3)
+    assert Reshape("r", (-1, 4)).output_shape((None, 8, 2)) == (None, 4, 4)
+    assert Reshape("r", (-1, 4)).output_shape((None, None, 2)) == (None, None, 4)
+    assert Reshape("r", (2, 4)).output_shape((None, None)) == (None, 2, 4)
+
+
+@pytest.mark.parametrize(("make", "error", "message"), [
+    (lambda: Permute("p", (0, 1)), ValueError,
+     r"Permute 'p': axes must be a permutation of 1..2, the sample's axes \(the batch axis 0 "
+     r"stays first\); got \(0, 1\)"),
+    (lambda: Permute("p", (1, 1)), ValueError, r"permutation of 1..2"),
+    (lambda: Permute("p", 2), TypeError, r"Permute 'p': axes must be a tuple of ints"),
+    (lambda: Reshape("r", (-1, -1)), ValueError, r"Reshape 'r': shape must hold positive "
+                                                 r"extents and at most one -1"),
+    (lambda: Reshape("r", (0, 3)), ValueError, r"positive extents"),
+    (lambda: Reshape("r", 12), TypeError, r"Reshape 'r': shape must be a non-empty tuple of "
+                                          r"ints"),
+    (lambda: Reshape("r", ()), TypeError, r"non-empty tuple"),
+])
+def test_bad_arguments(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_inputs_that_do_not_fit_are_refused(backend):
+    x = tinyml.asarray(X)
+    with pytest.raises(ValueError, match=r"Permute 'p' expects input of shape \(batch, \.\.\.\) "
+                                         r"with 2 axes per sample"):
+        Permute("p", (2, 1)).forward(x)
+    with pytest.raises(ValueError, match=r"Reshape 'r' reshapes each sample to \(7,\), which "
+                                         r"needs exactly 7 values; the input \(2, 3, 4, 5\) "
+                                         r"has 60 per sample"):
+        Reshape("r", (7,)).forward(x)
+    with pytest.raises(ValueError, match=r"needs a multiple of 7 values"):
+        Reshape("r", (7, -1)).forward(x)

@@ -1,0 +1,191 @@
+"""RNNCell, LSTMCell and GRUCell: check_layer of one step against the plain reference (from a
+given state and from zeros), a cell unrolled over time and backpropagated by one backward per
+step against finite differences of the whole unrolled loop, the cells against the full layers
+and against torch.nn.RNNCell/LSTMCell/GRUCell, and the refusals."""
+
+import numpy as np
+import pytest
+import recurrent_reference as ref
+
+import tinyml
+from tinyml.layers import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from tinyml.testing import Inputs, assert_close, check_layer, numerical_gradient
+
+N, T, F, H = 2, 3, 3, 4
+CELLS = {  # name: (reference kind, make, full layer class, options)
+    "rnn-tanh": ("RNN", RNNCell, RNN, {}),
+    "rnn-relu": ("RNN", RNNCell, RNN, {"nonlinearity": "relu"}),
+    "lstm": ("LSTM", LSTMCell, LSTM, {}),
+    "gru": ("GRU", GRUCell, GRU, {}),
+}
+
+
+def make(name):
+    _, cls, _, options = CELLS[name]
+    return cls("cell", F, H, **options)
+
+
+def host_state(kind, seed=5, n=N):
+    rng = np.random.default_rng(seed)
+    h = rng.standard_normal((n, H))
+    return (h, rng.standard_normal((n, H))) if kind == "LSTM" else h
+
+
+def on_backend(state):
+    return tuple(map(tinyml.asarray, state)) if isinstance(state, tuple) else tinyml.asarray(
+        state)
+
+
+def to_host(state):
+    return tuple(map(tinyml.to_numpy, state)) if isinstance(state, tuple) else tinyml.to_numpy(
+        state)
+
+
+@pytest.mark.parametrize("mode", ["full", "random"])
+@pytest.mark.parametrize("name", CELLS)
+def test_check_layer_from_a_state(backend, name, mode):
+    kind, _, _, options = CELLS[name]
+    x = np.random.default_rng(0).standard_normal((N, F))
+    check_layer(make(name), Inputs(x, host_state(kind)), mode=mode,
+                reference=lambda args, p: ref.step(kind, args[0], args[1], p, **options))
+
+
+@pytest.mark.parametrize("name", CELLS)
+def test_check_layer_from_zeros(backend, name):
+    """state None is the zero state; its gradient is None, dx as from given zeros."""
+    kind, _, _, options = CELLS[name]
+    x = np.random.default_rng(0).standard_normal((N, F))
+    result = check_layer(make(name), Inputs(x, None), reference=lambda args, p: ref.step(
+        kind, args[0], ref.zero_state(kind, N, H), p, **options))
+    assert result.gradients["input"][1] is None
+
+
+@pytest.mark.parametrize("name", CELLS)
+def test_a_cell_unrolled_over_time_backpropagates_by_one_backward_per_step(backend, name):
+    """T forwards, then T backwards in reverse, each taking the state gradient the later one
+    returned: dx_t, d(h_0) (and d(c_0)) and the summed parameter gradients equal central
+    differences of L = sum(h_T * R) (plus sum(c_T * R_c)) through the whole unrolled loop."""
+    kind, _, _, options = CELLS[name]
+    cell = make(name)
+    rng = np.random.default_rng(1)
+    xs, state0 = rng.standard_normal((T, N, F)), host_state(kind)
+    params = {key: tinyml.to_numpy(value).copy() for key, value in cell.state_dict().items()}
+    state = on_backend(state0)
+    for t in range(T):
+        state = cell.forward(tinyml.asarray(xs[t]), state)
+    r = (rng.standard_normal((N, H)), rng.standard_normal((N, H)))
+    g_state = on_backend(r if kind == "LSTM" else r[0])
+    dxs = [None] * T
+    for t in reversed(range(T)):
+        dxs[t], g_state = cell.backward(g_state)
+    assert cell.pending_records == 0
+
+    def loss(xs=xs, state0=state0, params=params):
+        state = state0
+        for t in range(T):
+            state = ref.step(kind, xs[t], state, params, **options)
+        if kind == "LSTM":
+            return float(np.sum(state[0] * r[0]) + np.sum(state[1] * r[1]))
+        return float(np.sum(state * r[0]))
+
+    tolerance = {"backend": backend, "rtol": 1e-6, "atol": 1e-8}
+    numeric_dx = numerical_gradient(lambda v: loss(xs=v), xs)
+    for t in range(T):
+        assert_close(dxs[t], numeric_dx[t], **tolerance, err_msg=f"dx_{t}")
+    for key in params:
+        numeric = numerical_gradient(lambda v, key=key: loss(params={**params, key: v}),
+                                     params[key])
+        assert_close(cell.named_parameters()[key].grad, numeric, **tolerance, err_msg=key)
+    if kind == "LSTM":
+        h0, c0 = state0
+        assert_close(g_state[0], numerical_gradient(lambda v: loss(state0=(v, c0)), h0),
+                     **tolerance)
+        assert_close(g_state[1], numerical_gradient(lambda v: loss(state0=(h0, v)), c0),
+                     **tolerance)
+    else:
+        assert_close(g_state, numerical_gradient(lambda v: loss(state0=v), state0), **tolerance)
+
+
+@pytest.mark.parametrize("name", CELLS)
+def test_the_cell_takes_the_full_layers_steps(backend, name):
+    """Same weights: T cell steps give the full layer's output, and T cell backwards its
+    gradients."""
+    _, _, full_class, options = CELLS[name]
+    cell, full = make(name), full_class("cell", F, H, **options)
+    full.load_state_dict(cell.state_dict())
+    x = np.random.default_rng(2).standard_normal((N, T, F))
+    g = np.random.default_rng(3).standard_normal((N, T, H))
+    y = full.forward(tinyml.asarray(x))
+    dx = tinyml.to_numpy(full.backward(tinyml.asarray(g)))
+    states = [None]
+    for t in range(T):
+        states.append(cell.forward(tinyml.asarray(x[:, t, :]), states[-1]))
+    hidden = [to_host(s)[0] if isinstance(s, tuple) else to_host(s) for s in states[1:]]
+    assert_close(y, np.stack(hidden, axis=1), backend=backend)
+    carry = None
+    for t in reversed(range(T)):
+        g_h = tinyml.asarray(g[:, t, :]) if carry is None else (
+            (carry[0] if isinstance(carry, tuple) else carry) + tinyml.asarray(g[:, t, :]))
+        if name == "lstm":
+            g_h = (g_h, tinyml.asarray(np.zeros((N, H))) if carry is None else carry[1])
+        dx_t, carry = cell.backward(g_h)
+        assert_close(dx_t, dx[:, t, :], backend=backend)
+    assert carry is None, "the first step started from zeros: no state gradient"
+    for key, parameter in full.named_parameters().items():
+        assert_close(cell.named_parameters()[key].grad, tinyml.to_numpy(parameter.grad),
+                     backend=backend, err_msg=key)
+
+
+@pytest.mark.parametrize("name", CELLS)
+def test_matches_torch_cells(backend, name):
+    torch = pytest.importorskip("torch")
+    kind, _, _, options = CELLS[name]
+    cell = make(name)
+    torch_cell = getattr(torch.nn, kind + "Cell")(F, H, **options).double()
+    for key in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+        getattr(torch_cell, key).data = torch.tensor(tinyml.to_numpy(
+            getattr(cell, key).data))
+    x, state = np.random.default_rng(4).standard_normal((3, F)), host_state(kind, n=3)
+    new = cell.forward(tinyml.asarray(x), on_backend(state))
+    rng = np.random.default_rng(6)
+    g = tuple(rng.standard_normal((3, H)) for _ in range(2 if kind == "LSTM" else 1))
+    dx, d_state = cell.backward(on_backend(g if kind == "LSTM" else g[0]))
+
+    xt = torch.tensor(x, requires_grad=True)
+    state_t = [torch.tensor(s, requires_grad=True)
+               for s in (state if kind == "LSTM" else (state,))]
+    new_t = torch_cell(xt, tuple(state_t) if kind == "LSTM" else state_t[0])
+    new_t = new_t if kind == "LSTM" else (new_t,)
+    torch.autograd.backward(new_t, [torch.tensor(each) for each in g])
+    for got, want in zip(new if kind == "LSTM" else (new,), new_t, strict=True):
+        assert_close(got, want.detach().numpy(), backend=backend, err_msg="new state")
+    assert_close(dx, xt.grad.numpy(), backend=backend, err_msg="dx")
+    for got, want in zip(d_state if kind == "LSTM" else (d_state,), state_t, strict=True):
+        assert_close(got, want.grad.numpy(), backend=backend, err_msg="state gradient")
+    for key in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+        assert_close(getattr(cell, key).grad, getattr(torch_cell, key).grad.numpy(),
+                     backend=backend, err_msg=key)
+
+
+def test_a_sequence_into_a_cell_is_refused_with_the_fix(backend):
+    with pytest.raises(ValueError, match=r"GRUCell 'cell' expects input of shape \(batch, 3\); "
+                                         r"got \(2, 5, 3\)\. A cell takes one time step"):
+        make("gru").forward(tinyml.asarray(np.ones((2, 5, 3))))
+
+
+def test_the_lstm_cell_wants_a_pair(backend):
+    with pytest.raises(TypeError, match=r"LSTMCell 'cell': state must be a pair \(h, c\)"):
+        make("lstm").forward(tinyml.asarray(np.ones((2, 3))), tinyml.asarray(np.ones((2, 4))))
+
+
+def test_a_state_with_another_batch_is_refused(backend):
+    with pytest.raises(ValueError, match=r"LSTMCell 'cell': state\[1\] \(c\) must have shape "
+                                         r"\(batch, hidden_dim\) = \(2, 4\)"):
+        make("lstm").forward(tinyml.asarray(np.ones((2, 3))),
+                             (tinyml.asarray(np.ones((2, 4))), tinyml.asarray(np.ones((3, 4)))))
+
+
+def test_the_relu_cell_refuses_other_nonlinearities():
+    with pytest.raises(ValueError, match=r"RNNCell 'cell': nonlinearity must be 'tanh' or "
+                                         r"'relu'.*got 'gelu'"):
+        RNNCell("cell", 3, 4, nonlinearity="gelu")

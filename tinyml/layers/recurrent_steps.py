@@ -1,0 +1,189 @@
+r"""One time step of each recurrence (Elman RNN, LSTM, GRU), forward and backward, as functions.
+
+The cells (:mod:`tinyml.layers.recurrent_cells`) take one step per call; the full layers
+(:mod:`tinyml.layers.recurrent`) loop these steps over time. Both compute the input projection
+:math:`u = x W_{ih}^\top + b_{ih}` themselves, of shape (N, G H) for G gates (a full layer
+does it for all T steps in one GEMM), and give each step its slice, so a step costs one GEMM,
+:math:`h W_{hh}^\top`, plus elementwise gate math. Gates sit in PyTorch's order, each a block
+of H columns: LSTM ``i, f, g, o``; GRU ``r, z, n``.
+
+Every recurrence has the same two functions:
+
+- ``step(u, state, weights, xp) -> (new_state, cache)``: the state is ``h`` (RNN, GRU) or
+  ``(h, c)`` (LSTM); `weights` is :func:`step_weights` of the layer's hidden weights, made once
+  per forward; `cache` is what the step's backward needs.
+- ``step_backward(g_state, state, cache, weights, xp) -> (g_u, g_v, g_prev_state)``, given
+  :math:`\partial L/\partial` (new state) (a tuple for the LSTM). ``g_u`` is
+  :math:`\partial L/\partial u` and ``g_v`` is :math:`\partial L/\partial v` for the hidden
+  projection :math:`v = h W_{hh}^\top + b_{hh}`; they are the same array except in the GRU, whose
+  candidate gate scales :math:`v_n` by :math:`r`. The caller turns them into parameter and
+  input gradients: :math:`\partial W_{ih} \mathrel{+}= g_u^\top x`,
+  :math:`\partial W_{hh} \mathrel{+}= g_v^\top h`, :math:`\partial b_{ih} \mathrel{+}= \sum g_u`,
+  :math:`\partial b_{hh} \mathrel{+}= \sum g_v`, :math:`\partial x = g_u W_{ih}`.
+
+The sigmoid is taken as :math:`\sigma(a) = \tfrac12 (1 + \tanh(a/2))`: three elementwise
+operations that cannot overflow for any `a`, accurate to a rounding unit of 1 (gates below
+about 1e-8 lose relative precision, which nothing multiplied by a gate notices). The LSTM's
+four activations then come from ONE tanh over all 4H columns,
+:math:`t = \tanh(s a)`, :math:`act = s\,t + 1 - s`, with :math:`s = 1/2` on the sigmoid gates
+and :math:`s = 1` on :math:`g`, and the derivative is :math:`s^2 (1 - t^2)` on every column
+(:math:`\sigma' = \sigma(1 - \sigma)`, :math:`\tanh' = 1 - \tanh^2`).
+"""
+
+from typing import NamedTuple
+
+from ..backend import device_of
+
+
+class Recurrence(NamedTuple):
+    """A recurrence: its number of gates G and its step functions (see the module)."""
+
+    gates: int
+    step: object
+    step_backward: object
+    has_cell_state: bool = False
+
+
+class StepWeights(NamedTuple):
+    """What every step of one forward uses: the hidden weights, transposed once, and the LSTM's
+    gate scale s."""
+
+    weight_hh: object  # (G H, H)
+    weight_hh_t: object  # (H, G H)
+    bias_hh: object  # (G H,)
+    scale: object = None  # (4 H,), the LSTM's only
+
+
+def step_weights(recurrence, weight_hh, bias_hh, xp):
+    """The :class:`StepWeights` of `recurrence` for these weights."""
+    scale = None
+    if recurrence.has_cell_state:  # s: 1/2 on the columns of i, f, o (sigmoids), 1 on g (tanh)
+        hidden = weight_hh.shape[1]
+        column = xp.arange(4 * hidden, device=device_of(weight_hh))
+        is_g = (column >= 2 * hidden) & (column < 3 * hidden)
+        scale = 0.5 + 0.5 * xp.astype(is_g, weight_hh.dtype)
+    return StepWeights(weight_hh, xp.matrix_transpose(weight_hh), bias_hh, scale)
+
+
+def _hidden_projection(h, weights):
+    r""":math:`v = h W_{hh}^\top + b_{hh}`, the step's one GEMM."""
+    return h @ weights.weight_hh_t + weights.bias_hh
+
+
+def _sigmoid(a, xp):
+    return 0.5 * xp.tanh(0.5 * a) + 0.5
+
+
+# ---------------------------------------------------------------- Elman RNN
+def _tanh_step(u, h, weights, xp):
+    r""":math:`h' = \tanh(u + v)`."""
+    new_h = xp.tanh(u + _hidden_projection(h, weights))
+    return new_h, new_h
+
+
+def _tanh_step_backward(g_h, h, new_h, weights, xp):
+    r""":math:`\partial a = g_{h'} (1 - h'^2)`, :math:`\partial h = \partial a\, W_{hh}`."""
+    g_a = g_h * (1.0 - new_h * new_h)
+    return g_a, g_a, g_a @ weights.weight_hh
+
+
+def _relu_step(u, h, weights, xp):
+    r""":math:`h' = \max(0, u + v)`."""
+    new_h = xp.clip(u + _hidden_projection(h, weights), min=0.0)
+    return new_h, new_h
+
+
+def _relu_step_backward(g_h, h, new_h, weights, xp):
+    r""":math:`\partial a = g_{h'} [h' > 0]` (0 at 0, as PyTorch), :math:`\partial h = \partial a\,
+    W_{hh}`."""
+    g_a = g_h * xp.astype(new_h > 0.0, g_h.dtype)
+    return g_a, g_a, g_a @ weights.weight_hh
+
+
+# ---------------------------------------------------------------- LSTM
+def _lstm_step(u, state, weights, xp):
+    r"""
+    .. math::
+        a = u + v, \quad (i, f, g, o) = (\sigma, \sigma, \tanh, \sigma)(a), \quad
+        c' = f c + i g, \quad h' = o \tanh(c')
+    """
+    h, c = state
+    hidden, scale = h.shape[-1], weights.scale
+    t = xp.tanh(scale * (u + _hidden_projection(h, weights)))
+    act = scale * t + (1.0 - scale)
+    i, f = act[:, :hidden], act[:, hidden:2 * hidden]
+    g, o = act[:, 2 * hidden:3 * hidden], act[:, 3 * hidden:]
+    new_c = f * c + i * g
+    tanh_c = xp.tanh(new_c)
+    return (o * tanh_c, new_c), (act, t, tanh_c)
+
+
+def _lstm_step_backward(g_state, state, cache, weights, xp):
+    r"""Given :math:`g_{h'}, g_{c'}`:
+
+    .. math::
+        \partial c' = g_{c'} + g_{h'}\, o\, (1 - \tanh^2 c'), \quad
+        \partial o = g_{h'} \tanh c', \quad
+        \partial i = \partial c'\, g, \quad \partial g = \partial c'\, i, \quad
+        \partial f = \partial c'\, c, \quad \partial c = \partial c'\, f,
+
+    then :math:`\partial a = (\partial i, \partial f, \partial g, \partial o)\, s^2 (1 - t^2)`
+    and :math:`\partial h = \partial a\, W_{hh}`.
+    """
+    g_h, g_c = g_state
+    _, c = state
+    act, t, tanh_c = cache
+    hidden = c.shape[-1]
+    i, f = act[:, :hidden], act[:, hidden:2 * hidden]
+    g, o = act[:, 2 * hidden:3 * hidden], act[:, 3 * hidden:]
+    g_new_c = g_c + g_h * o * (1.0 - tanh_c * tanh_c)
+    g_act = xp.concat([g_new_c * g, g_new_c * c, g_new_c * i, g_h * tanh_c], axis=1)
+    g_a = g_act * (weights.scale * weights.scale) * (1.0 - t * t)
+    return g_a, g_a, (g_a @ weights.weight_hh, g_new_c * f)
+
+
+# ---------------------------------------------------------------- GRU
+def _gru_step(u, h, weights, xp):
+    r"""
+    .. math::
+        v = h W_{hh}^\top + b_{hh}, \quad
+        (r, z) = \sigma(u_{rz} + v_{rz}), \quad n = \tanh(u_n + r\, v_n), \quad
+        h' = (1 - z)\, n + z\, h
+    """
+    hidden = h.shape[-1]
+    v = _hidden_projection(h, weights)
+    rz = _sigmoid(u[:, :2 * hidden] + v[:, :2 * hidden], xp)
+    r, z = rz[:, :hidden], rz[:, hidden:]
+    v_n = v[:, 2 * hidden:]
+    n = xp.tanh(u[:, 2 * hidden:] + r * v_n)
+    return n + z * (h - n), (rz, n, v_n)
+
+
+def _gru_step_backward(g_h, h, cache, weights, xp):
+    r"""Given :math:`g_{h'}`, with :math:`a_n = u_n + r v_n` the candidate's pre-activation:
+
+    .. math::
+        \partial a_n = g_{h'} (1 - z)(1 - n^2), \quad
+        \partial a_r = \partial a_n\, v_n\, r (1 - r), \quad
+        \partial a_z = g_{h'} (h - n)\, z (1 - z),
+
+    :math:`\partial u = (\partial a_r, \partial a_z, \partial a_n)`,
+    :math:`\partial v = (\partial a_r, \partial a_z, r\, \partial a_n)` and
+    :math:`\partial h = g_{h'} z + \partial v\, W_{hh}`.
+    """
+    rz, n, v_n = cache
+    hidden = h.shape[-1]
+    r, z = rz[:, :hidden], rz[:, hidden:]
+    g_a_n = g_h * (1.0 - z) * (1.0 - n * n)
+    g_a_rz = xp.concat([g_a_n * v_n, g_h * (h - n)], axis=1) * rz * (1.0 - rz)
+    g_u = xp.concat([g_a_rz, g_a_n], axis=1)
+    g_v = xp.concat([g_a_rz, g_a_n * r], axis=1)
+    return g_u, g_v, g_h * z + g_v @ weights.weight_hh
+
+
+RECURRENCES = {
+    "tanh": Recurrence(1, _tanh_step, _tanh_step_backward),
+    "relu": Recurrence(1, _relu_step, _relu_step_backward),
+    "lstm": Recurrence(4, _lstm_step, _lstm_step_backward, has_cell_state=True),
+    "gru": Recurrence(3, _gru_step, _gru_step_backward),
+}
