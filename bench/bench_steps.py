@@ -147,31 +147,33 @@ def agreement(tiny, ref):
 
 
 # ---------------------------------------------------------------------------- timing
-def time_ms(fns, seconds, inner=1, rounds=7):
+def time_ms(fns, seconds, inner=1, rounds=7, clock=time.perf_counter):
     """(median, spread) of milliseconds per call for each function in `fns`.
 
     The functions take turns over `rounds` rounds, so load from other processes hits all of
     them alike. The median is that of the calmest round (the lowest round median): other jobs
     only ever add time. The spread, (slowest - calmest round median) / calmest, shows how
     noisy the machine was. Each sample times `inner` calls, for calls too short to time alone.
+    `clock` may be ``time.thread_time`` (CPU time of this thread: with everything on one
+    thread, what other processes take is left out).
     """
     estimates = []
     for fn in fns:
-        start = time.perf_counter()
+        start = clock()
         calls = 0
-        while calls < 3 or time.perf_counter() - start < 0.1:  # 1. warm caches and allocators
+        while calls < 3 or clock() - start < 0.1:  # 1. warm caches and allocators
             fn()
             calls += 1
-        estimates.append((time.perf_counter() - start) / calls)
+        estimates.append(max(clock() - start, 1e-6) / calls)
     medians = [[] for _ in fns]
     for _ in range(rounds):
         for fn, estimate, out in zip(fns, estimates, medians, strict=True):
             samples = []
             for _ in range(max(3, int(seconds / rounds / estimate / inner))):
-                start = time.perf_counter()
+                start = clock()
                 for _ in range(inner):
                     fn()
-                samples.append((time.perf_counter() - start) * 1e3 / inner)
+                samples.append((clock() - start) * 1e3 / inner)
             out.append(statistics.median(samples))
     return [(min(out), max(out) / min(out) - 1) for out in medians]
 

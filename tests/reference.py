@@ -265,3 +265,40 @@ def max_unpool2d_backward(g, pooled_input, kh, kw, stride):
     for b, ch, p, q in np.ndindex(indices.shape):
         dz[b, ch, p, q] = flat[b, ch, indices[b, ch, p, q]]
     return dz
+
+
+def correlate2d_backward(x, weight, g, stride=1, pads=(0, 0, 0, 0), dilation=1):
+    """(dW, db, dx) of correlate2d by the chain rule, one output element at a time: each
+    g[n, f, p, q] adds g * x~ into dW[f, c, i, j] and g * W[f, c, i, j] into dx~ at the pixel
+    that tap read; dx is dx~ without the padding."""
+    n, c, h, w = x.shape
+    f, _, kh, kw = weight.shape
+    top, _, left, _ = pads
+    padded = pad_sides(x, *pads)
+    d_weight, d_padded = np.zeros(weight.shape), np.zeros(padded.shape)
+    for b, k, p, q in np.ndindex(g.shape):
+        for ch in range(c):
+            for i in range(kh):
+                for j in range(kw):
+                    row, col = p * stride + i * dilation, q * stride + j * dilation
+                    d_weight[k, ch, i, j] += g[b, k, p, q] * padded[b, ch, row, col]
+                    d_padded[b, ch, row, col] += g[b, k, p, q] * weight[k, ch, i, j]
+    d_bias = np.array([np.sum(g[:, k]) for k in range(f)])
+    return d_weight, d_bias, d_padded[:, :, top:top + h, left:left + w]
+
+
+def conv_transpose2d_backward(x, weight, g, stride=1, padding=0, dilation=1):
+    """(dW, db, dx) of conv_transpose2d: each x[n, c, p, q] reached the (uncropped) output at
+    (ps + id, qs + jd) through W[c, :, i, j]; read g back there (zero in the cropped border)."""
+    n, c, h, w = x.shape
+    _, f, kh, kw = weight.shape
+    full = pad(g, padding)
+    d_weight, d_input = np.zeros(weight.shape), np.zeros(x.shape)
+    for b, ch, p, q in np.ndindex(x.shape):
+        for i in range(kh):
+            for j in range(kw):
+                row, col = p * stride + i * dilation, q * stride + j * dilation
+                d_weight[ch, :, i, j] += x[b, ch, p, q] * full[b, :, row, col]
+                d_input[b, ch, p, q] += sum(weight[ch, k, i, j] * full[b, k, row, col]
+                                            for k in range(f))
+    return d_weight, g.sum(axis=(0, 2, 3)), d_input

@@ -1,16 +1,16 @@
 """Backend operations: every operation on both paths (native where registered, portable forced)
 gives the same numbers on every backend; the switch that forces the portable path; bad input."""
 
-import sys
 import threading
 
 import numpy as np
 import pytest
 import recurrent_reference
 import reference
+from ops_paths import NATIVES, check_both, run_both
 
 import tinyml
-from tinyml.backend import array_namespace, ops, portable_ops, to_numpy
+from tinyml.backend import ops, portable_ops, to_numpy
 from tinyml.backend.ops import (
     _registry,
     avg_pool2d,
@@ -28,23 +28,6 @@ from tinyml.testing import assert_close
 
 RNG = np.random.default_rng(0)
 
-# The natives each operation registers. Every operation in ops.OPERATIONS is listed, so a new
-# operation (or a native added or dropped) fails test_natives_are_the_documented_ones until
-# this table, and with it the both-path tests below, cover it. The ndonnx natives build ONNX
-# graphs: tests/test_onnx_ops.py runs them in onnxruntime against the portable paths.
-NATIVES = {
-    "scatter_add": {"numpy", "torch", "cupy"},
-    "im2col": {"numpy", "torch", "cupy"},
-    "col2im_matmul": {"torch", "ndonnx"},
-    "conv2d": {"ndonnx"},
-    "max_pool2d": {"ndonnx"},
-    "avg_pool2d": {"ndonnx"},
-    "linear": {"ndonnx"},
-    "softmax": {"ndonnx"},
-    "log_softmax": {"ndonnx"},
-    "recurrence": {"ndonnx"},
-}
-
 
 @pytest.fixture(autouse=True)
 def _natives_on(monkeypatch):
@@ -57,28 +40,6 @@ def test_natives_are_the_documented_ones():
     assert set(ops.OPERATIONS) == set(NATIVES)
     for name, op in ops.OPERATIONS.items():
         assert set(op.natives) == NATIVES[name], name
-
-
-def run_both(backend, op, *args, **kwargs):
-    """(result on the default path, result with the portable path forced), checking that the
-    default path is the backend's native where one is registered."""
-    native_name = backend.name if backend.name in NATIVES[op.name] else "portable"
-    assert op.implementation_for(args[0]) == native_name
-    native = op(*args, **kwargs)
-    with portable_ops():
-        assert op.implementation_for(args[0]) == "portable"
-        portable = op(*args, **kwargs)
-    return native, portable
-
-
-def check_both(backend, expected, op, *args, **kwargs):
-    """Both paths equal the reference, live on the backend, and agree with each other to
-    rounding (1e-12 in float64)."""
-    native, portable = run_both(backend, op, *args, **kwargs)
-    assert_close(portable, expected, backend=backend, err_msg=f"{op.name} portable")
-    assert_close(native, expected, backend=backend, err_msg=f"{op.name} default path")
-    assert_close(native, to_numpy(portable), backend=backend, rtol=1e-12, atol=1e-12,
-                 err_msg=f"{op.name}: native and portable differ")
 
 
 # ---------------------------------------------------------------------------- scatter_add
@@ -381,7 +342,7 @@ def test_portable_ops_holds_inside_the_block_and_nests():
             assert scatter_add.implementation_for(x) == "numpy"
         assert scatter_add.implementation_for("numpy") == "portable"
     assert scatter_add.implementation_for(x) == "numpy"
-    assert col2im_matmul.implementation_for(x) == "portable"  # no NumPy native
+    assert scatter_add.implementation_for("array_api_strict") == "portable"  # no native
 
 
 def test_portable_ops_is_per_thread():
@@ -461,60 +422,3 @@ def test_an_operation_checks_then_dispatches_and_hands_down_xp():
     assert len(calls) == 2
     assert repr(double) == "<backend operation 'double'; natives: numpy>"
     assert double.__doc__ is None and scatter_add.__doc__.startswith("Sum ``values[i]``")
-
-
-# ---------------------------------------------------------------------------- CuPy stand-in
-class _StandInDevice:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-class _StandInArray(np.ndarray):
-    """A NumPy array with CuPy's ``.device`` (a context manager), for the stand-in below."""
-
-    @property
-    def device(self):
-        return _StandInDevice()
-
-
-@pytest.fixture
-def numpy_as_cupy(monkeypatch):
-    """NumPy under the module names the CuPy natives import, so their code runs without a GPU.
-    It checks the natives' own logic (arguments, shapes, strides, dtype choices); the real CuPy
-    runs in the cupy backend fixture's tests, on a machine with a GPU."""
-    import types
-
-    cupy = types.ModuleType("cupy")
-    cupy.zeros, cupy.array = np.zeros, np.array
-    stride_tricks = types.ModuleType("cupy.lib.stride_tricks")
-    stride_tricks.as_strided = np.lib.stride_tricks.as_strided
-    cupyx = types.ModuleType("cupyx")
-
-    def scatter_add_like_cupy(out, indices, values):
-        if values.dtype == np.int64:
-            raise TypeError("scatter_add only supports int32, float16, float32, float64, ...")
-        np.add.at(out, indices, values)
-
-    cupyx.scatter_add = scatter_add_like_cupy
-    for name, module in [("cupy", cupy), ("cupy.lib", types.ModuleType("cupy.lib")),
-                         ("cupy.lib.stride_tricks", stride_tricks), ("cupyx", cupyx)]:
-        monkeypatch.setitem(sys.modules, name, module)
-    return lambda x: np.asarray(x).view(_StandInArray)
-
-
-def test_cupy_natives_with_numpy_standing_in(numpy_as_cupy):
-    x = RNG.standard_normal((2, 3, 7, 6))
-    cols = im2col.natives["cupy"](numpy_as_cupy(x), 3, 2, stride=2, dilation=1, out_h=3,
-                                  out_w=3, xp=np)
-    np.testing.assert_array_equal(cols, reference.im2col(x, 3, 2, 2, 1, 3, 3))
-    indices = RNG.integers(0, 5, size=40)
-    for dtype in (np.float32, np.float64, np.int64):  # int64: no atomicAdd, the portable path
-        values = RNG.integers(-9, 9, size=(40, 2)).astype(dtype)
-        # The namespace a real call gets: array-api-compat's (bare NumPy 1.26 lacks device=).
-        out = scatter_add.natives["cupy"](indices, numpy_as_cupy(values), 5,
-                                          xp=array_namespace(values))
-        np.testing.assert_array_equal(out, loop_scatter_add(indices, values, 5))
-        assert out.dtype == dtype

@@ -1,67 +1,24 @@
 """Conv2D and Deconv2D (transposed convolution), vectorized over batch, channels and pixels.
 
-Both are built from the three window operations in ``_windows.py``: ``im2col`` (windows to
-columns), ``col2im_matmul`` (its adjoint) and ``correlate_columns`` (the weight gradient).
-A convolution's math is the two functions ``correlate`` and ``correlate_backward`` below,
-which Conv2D and Conv1D (``conv1d.py``, images one row high) run. A forward that keeps no
-record (inside ``tinyml.no_grad()``) needs no columns for backward: it runs the backend
-operation ``conv2d`` instead, the same numbers in one call (one ``Conv`` in an ONNX export).
+The math of both, forward and backward, is four backend operations of
+:mod:`tinyml.backend.ops` (``conv2d``, ``conv2d_backward``, ``conv_transpose2d``,
+``conv_transpose2d_backward``): a portable path built on the window transforms ``im2col`` and
+``col2im_matmul`` (``_windows.py``), PyTorch's own kernels on the torch backend, and a
+cache-blocked one on NumPy (and one ``Conv`` in an ONNX export). Conv1D (``conv1d.py``,
+images one row high) runs the same operations. Each forward keeps its input for backward.
 """
 
 import numbers
 
-from ..backend.ops import conv2d
+from ..backend.ops import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
 from ..core import (
     channels_hint,
     check_input_dim,
     check_positive_int,
-    grad_enabled,
     shape_error,
 )
 from ..core.inferred import InferredInput, input_dim_optional, is_count, required
-from ._windows import (
-    col2im_matmul,
-    conv_output_size,
-    correlate_columns,
-    crop2d,
-    im2col,
-    pad2d,
-    same_padding,
-)
-
-
-# ---------------------------------------------------------------------------- the math
-def correlate(x, weight, bias, *, stride, dilation, pads, out_hw, xp):
-    r"""Forward of a convolution: ``(y, cols)`` with y (N, F, OH*OW) and the columns backward
-    needs.
-
-    x : (N, C, H, W); weight : (F, C, kh, kw); bias : (F,); pads : (top, bottom, left, right)
-
-    .. math:: y_{n,f,p,q} = b_f + \sum_{c,i,j} W_{f,c,i,j}\,
-              \tilde x_{n,c,\,ps+id,\,qs+jd}
-    """
-    f, _, kh, kw = weight.shape
-    cols = im2col(pad2d(x, pads, xp=xp), kh, kw, stride=stride, dilation=dilation,
-                  out_h=out_hw[0], out_w=out_hw[1], xp=xp)
-    return xp.reshape(weight, (f, -1)) @ cols + xp.reshape(bias, (f, 1)), cols
-
-
-def correlate_backward(g, cols, weight, *, stride, dilation, pads, input_shape, input_gradient,
-                       xp):
-    """Backward of :func:`correlate`: ``(dW, db, dx)`` for g (N, F, OH, OW); dx is None when
-    `input_gradient` is False (the largest scatter of a step, skipped when nothing needs it)."""
-    n, f = g.shape[0], g.shape[1]
-    flat = xp.reshape(g, (n, f, -1))
-    d_bias = xp.sum(flat, axis=(0, 2))
-    d_weight = xp.reshape(correlate_columns(flat, cols, xp=xp), weight.shape)
-    if not input_gradient:
-        return d_weight, d_bias, None
-    top, bottom, left, right = pads
-    padded_shape = (n, input_shape[1], input_shape[2] + top + bottom,
-                    input_shape[3] + left + right)
-    padded = col2im_matmul(g, weight, stride=stride, dilation=dilation, out_shape=padded_shape,
-                           xp=xp)
-    return d_weight, d_bias, crop2d(padded, pads)
+from ._windows import conv_output_size, same_padding
 
 
 def check_padding(who, padding, *, pair):
@@ -232,21 +189,15 @@ class Conv2D(_Conv2DBase):
     def forward(self, input):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
-        if not grad_enabled():  # no record to keep, so no columns: the one-call convolution
-            return conv2d(input, self.weight.data, self.bias.data, stride=self.stride,
-                          dilation=self.dilation, pads=self.pads, xp=xp)
-        output, cols = correlate(input, self.weight.data, self.bias.data, stride=self.stride,
-                                 dilation=self.dilation, pads=self.pads,
-                                 out_hw=(self.out_h, self.out_w), xp=xp)
-        self._remember(cols, output_shape=output_shape)
-        return xp.reshape(output, output_shape)
+        self._remember(input, output_shape=output_shape)
+        return conv2d(input, self.weight.data, self.bias.data, stride=self.stride,
+                      dilation=self.dilation, pads=self.pads, xp=xp)
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, cols = self._recall(in_gradient)
-        d_weight, d_bias, d_input = correlate_backward(
-            in_gradient, cols, self.weight.data, stride=self.stride, dilation=self.dilation,
-            pads=self.pads, input_shape=(in_gradient.shape[0], *self.input_dim),
-            input_gradient=input_gradient, xp=xp)
+        xp, input = self._recall(in_gradient)
+        d_weight, d_bias, d_input = conv2d_backward(
+            in_gradient, input, self.weight.data, stride=self.stride, dilation=self.dilation,
+            pads=self.pads, input_gradient=input_gradient, xp=xp)
         self.bias.grad += d_bias
         self.weight.grad += d_weight
         return d_input
@@ -330,24 +281,15 @@ class Deconv2D(_Conv2DBase):
     def forward(self, input):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
-        n = input.shape[0]
-        full = col2im_matmul(input, self.weight.data, stride=self.stride,
-                             dilation=self.dilation,
-                             out_shape=(n, self.n_filters, self.full_h, self.full_w), xp=xp)
         self._remember(input, output_shape=output_shape)
-        return crop2d(full, self.padding) + xp.reshape(self.bias.data, (self.n_filters, 1, 1))
+        return conv_transpose2d(input, self.weight.data, self.bias.data, stride=self.stride,
+                                dilation=self.dilation, padding=self.padding, xp=xp)
 
     def backward(self, in_gradient, *, input_gradient=True):
         xp, input = self._recall(in_gradient)
-        n, c, h, w = input.shape
-        self.bias.grad += xp.sum(in_gradient, axis=(0, 2, 3))
-        # The columns of the padded gradient serve both the weight and the input gradient.
-        cols = im2col(pad2d(in_gradient, self.padding, xp=xp), self.h_filter, self.w_filter,
-                      stride=self.stride, dilation=self.dilation, out_h=h, out_w=w, xp=xp)
-        flat_input = xp.reshape(input, (n, c, h * w))
-        self.weight.grad += xp.reshape(correlate_columns(flat_input, cols, xp=xp),
-                                       self.weight.shape)
-        if not input_gradient:
-            return None
-        kernels = xp.reshape(self.weight.data, (c, -1))
-        return xp.reshape(kernels @ cols, (n, c, h, w))
+        d_weight, d_bias, d_input = conv_transpose2d_backward(
+            in_gradient, input, self.weight.data, stride=self.stride, dilation=self.dilation,
+            padding=self.padding, input_gradient=input_gradient, xp=xp)
+        self.bias.grad += d_bias
+        self.weight.grad += d_weight
+        return d_input

@@ -1,16 +1,15 @@
 """Conv1D: Conv2D's machinery on sequences, viewed as images one row high."""
 
-from ..backend.ops import conv2d
+from ..backend.ops import conv2d, conv2d_backward
 from ..core import (
     check_input_dim,
     check_positive_int,
-    grad_enabled,
     reshape_target,
     shape_error,
 )
 from ..core.inferred import InferredInput, input_dim_optional, is_count, required
 from ._windows import conv_output_size, same_padding
-from .conv import check_padding, correlate, correlate_backward
+from .conv import check_padding
 
 
 @input_dim_optional(lambda first, rest, kwargs: is_count(first))
@@ -132,24 +131,18 @@ class Conv1D(InferredInput):
         output_shape = self.output_shape(tuple(input.shape))
         n, (c, length) = input.shape[0], self.input_dim
         image = xp.reshape(input, reshape_target((n, c, 1, length)))
-        if not grad_enabled():  # no record to keep, so no columns: the one-call convolution
-            output = conv2d(image, self._kernel(xp), self.bias.data, stride=self.stride,
-                            dilation=self.dilation, pads=(0, 0, *self.pads), xp=xp)
-            return xp.reshape(output, reshape_target(output_shape))
-        output, cols = correlate(image, self._kernel(xp), self.bias.data, stride=self.stride,
-                                 dilation=self.dilation, pads=(0, 0, *self.pads),
-                                 out_hw=(1, self.out_len), xp=xp)
-        self._remember(cols, output_shape=output_shape)
-        return xp.reshape(output, output_shape)
+        self._remember(image, output_shape=output_shape)
+        output = conv2d(image, self._kernel(xp), self.bias.data, stride=self.stride,
+                        dilation=self.dilation, pads=(0, 0, *self.pads), xp=xp)
+        return xp.reshape(output, reshape_target(output_shape))
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, cols = self._recall(in_gradient)
+        xp, image = self._recall(in_gradient)
         n, (c, length) = in_gradient.shape[0], self.input_dim
-        d_weight, d_bias, d_input = correlate_backward(
-            xp.reshape(in_gradient, (n, self.n_filters, 1, self.out_len)), cols,
+        d_weight, d_bias, d_input = conv2d_backward(
+            xp.reshape(in_gradient, (n, self.n_filters, 1, self.out_len)), image,
             self._kernel(xp), stride=self.stride, dilation=self.dilation,
-            pads=(0, 0, *self.pads), input_shape=(n, c, 1, length),
-            input_gradient=input_gradient, xp=xp)
+            pads=(0, 0, *self.pads), input_gradient=input_gradient, xp=xp)
         self.bias.grad += d_bias
         self.weight.grad += xp.reshape(d_weight, self.weight.shape)
         return None if d_input is None else xp.reshape(d_input, (n, c, length))

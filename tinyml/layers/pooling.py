@@ -1,19 +1,22 @@
 """Pooling over NCHW images: Pool2D (numpy-ml's, max or average), MaxPool2D, AvgPool2D,
 GlobalAvgPool2D, and MaxUnpool2D, which undoes a MaxPool2D of the same net.
 
-Forward is the backend operation ``max_pool2d`` (an elementwise maximum over the window's
-strided slices) or ``avg_pool2d`` (the mean of each window's ``im2col`` column); each is one
-ONNX operator in an export. Max pooling's backward routes to the maxima (``_windows.py``);
-average pooling's is ``col2im_matmul`` with the constant kernel ``1 / (kh kw)``.
+Forward is the backend operation ``max_pool2d_forward`` (an elementwise maximum over the
+window's strided slices on the portable path, PyTorch's kernel on the torch backend; it also
+returns where the maxima are, for ``max_pool2d_backward``), or, where no record is kept,
+``max_pool2d``; average pooling's is ``avg_pool2d`` (the mean of each window's ``im2col``
+column). Each of those is one ONNX operator in an export. Average pooling's backward is
+``col2im_matmul`` with the constant kernel ``1 / (kh kw)``.
 """
 
 from ..backend import array_namespace, device_of
-from ..backend.ops import avg_pool2d, max_pool2d
+from ..backend.ops import avg_pool2d, max_pool2d, max_pool2d_backward, max_pool2d_forward
 from ..core import (
     Layer,
     channels_hint,
     check_input_dim,
     check_positive_int,
+    grad_enabled,
     reshape_target,
     shape_error,
 )
@@ -133,8 +136,11 @@ class Pool2D(InferredInput):
             output = avg_pool2d(input, self.size, stride=self.stride, xp=xp)
             self._remember(output_shape=output_shape)  # backward needs only the shapes
             return output
-        output = max_pool2d(input, self.size, stride=self.stride, xp=xp)
-        self._remember(input, output, output_shape=output_shape)
+        if grad_enabled():
+            output, routing = max_pool2d_forward(input, self.size, stride=self.stride, xp=xp)
+            self._remember(input, output, routing, output_shape=output_shape)
+        else:  # nothing kept for a backward: no routing either
+            output = max_pool2d(input, self.size, stride=self.stride, xp=xp)
         if self._lends_maxima:  # in every mode: an unpool needs it at inference too
             self._latest = (input, output)
         return output
@@ -145,8 +151,9 @@ class Pool2D(InferredInput):
             return None
         if self.mode == "average":
             return self._average_backward(in_gradient, xp)
-        input, output = kept
-        return route_to_maxima(in_gradient, input, output, self.size, stride=self.stride, xp=xp)
+        input, output, routing = kept
+        return max_pool2d_backward(in_gradient, input, output, routing, self.size,
+                                   stride=self.stride, xp=xp)
 
     # ---------------------------------------------------------------- average
     def _average_backward(self, in_gradient, xp):

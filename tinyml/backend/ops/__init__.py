@@ -6,11 +6,32 @@ natives registered per library (``"numpy"``, ``"torch"``, ``"cupy"``, ``"ndonnx"
 the library of the arrays it is called on, the way array-api-extra delegates. Both paths give
 the same numbers (to rounding); the tests run each operation both ways.
 
-The operations: ``scatter_add``; the window transforms ``im2col`` and ``col2im_matmul``; and
-whole layer computations for forwards that keep nothing for backward, ``conv2d``,
-``max_pool2d``, ``avg_pool2d``, ``linear``, ``softmax``, ``log_softmax`` and ``recurrence``
-(an RNN, LSTM or GRU over a sequence), whose ndonnx natives (:mod:`.ndonnx_natives`) emit one
-ONNX operator each for ``tinyml.onnx.export``.
+=============================  ===========================================  ===================
+operation                      what                                         natives
+=============================  ===========================================  ===================
+``scatter_add``                sums of rows grouped by an index             numpy torch cupy
+``im2col``                     windows of an image as columns               numpy torch cupy
+``col2im_matmul``              ``W^T @ g`` added back into the windows      numpy torch cupy
+                                                                            ndonnx
+``conv2d``                     convolution forward                          numpy torch ndonnx
+``conv2d_backward``            its dW, db and dx                            numpy torch
+``conv_transpose2d``           transposed convolution forward               numpy torch
+``conv_transpose2d_backward``  its dW, db and dx                            numpy torch
+``max_pool2d``                 window maxima (a forward that keeps nothing) numpy torch ndonnx
+``max_pool2d_forward``         window maxima and the backward's routing     numpy torch
+``max_pool2d_backward``        the gradient sent to each first maximum      numpy torch
+``avg_pool2d``                 window means (a forward that keeps nothing)  ndonnx
+``linear``, ``softmax``,       whole layer computations for forwards that   ndonnx
+``log_softmax``                keep nothing for backward
+``recurrence``                 an RNN, LSTM or GRU over a sequence (a       ndonnx
+                               forward that keeps nothing)
+=============================  ===========================================  ===================
+
+The ndonnx natives (:mod:`.ndonnx_natives`) emit one ONNX operator each for
+``tinyml.onnx.export``.
+
+On CuPy, the convolutions run their portable paths on the CuPy natives of im2col and
+col2im_matmul (one kernel each) and cuBLAS.
 
 Forcing the portable path (to debug a native, or to compare):
 
@@ -24,18 +45,29 @@ library's name. A native for another library is one decorator away::
     def scatter_add_jax(indices, values, num_rows, *, xp): ...
 """
 
-from . import ndonnx_natives  # noqa: F401  (registers the ndonnx natives; imports no ndonnx)
+from . import conv_numpy, cupy_kernels, ndonnx_natives  # noqa: F401  (they register natives)
 from ._registry import PORTABLE_ENV_VAR, Operation, portable_forced, portable_ops
-from .convolution import conv2d
+from .conv import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
 from .dense import linear
-from .pooling import avg_pool2d, max_pool2d
+from .pool import (
+    avg_pool2d,
+    first_maxima,
+    gather_from_maxima,
+    max_pool2d,
+    max_pool2d_backward,
+    max_pool2d_forward,
+    max_windows,
+    route_to_maxima,
+)
 from .recurrent import recurrence
 from .scatter import scatter_add
 from .softmax import log_softmax, softmax
 from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, window_slices
 
-OPERATIONS = {op.name: op for op in (scatter_add, im2col, col2im_matmul, conv2d, max_pool2d,
-                                     avg_pool2d, linear, softmax, log_softmax, recurrence)}
+OPERATIONS = {op.name: op for op in (
+    scatter_add, im2col, col2im_matmul, conv2d, conv2d_backward, conv_transpose2d,
+    conv_transpose2d_backward, max_pool2d, max_pool2d_forward, max_pool2d_backward, avg_pool2d,
+    linear, softmax, log_softmax, recurrence)}
 
 __all__ = [
     "OPERATIONS",
@@ -44,16 +76,25 @@ __all__ = [
     "avg_pool2d",
     "col2im_matmul",
     "conv2d",
+    "conv2d_backward",
+    "conv_transpose2d",
+    "conv_transpose2d_backward",
     "crop2d",
+    "first_maxima",
+    "gather_from_maxima",
     "im2col",
     "linear",
     "log_softmax",
     "max_pool2d",
+    "max_pool2d_backward",
+    "max_pool2d_forward",
+    "max_windows",
     "pad2d",
     "portable_forced",
     "portable_ops",
     "reach",
     "recurrence",
+    "route_to_maxima",
     "scatter_add",
     "softmax",
     "window_slices",

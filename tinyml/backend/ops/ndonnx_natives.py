@@ -13,9 +13,9 @@ floating arrays, the only kind the layers pass; anything else takes the portable
 
 import numpy as np
 
-from .convolution import conv2d
+from .conv import conv2d
 from .dense import linear
-from .pooling import avg_pool2d, max_pool2d
+from .pool import avg_pool2d, max_pool2d
 from .recurrent import recurrence
 from .softmax import log_softmax, softmax
 from .windows import col2im_matmul, reach, sides

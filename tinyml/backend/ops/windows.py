@@ -11,8 +11,10 @@ The portable paths loop over the kh*kw offsets, each a whole-array operation:
 - ``col2im_matmul`` is its adjoint: it adds per-offset products back into the slices
   (convolution's input gradient, and transposed convolution's forward).
 
-Natives: NumPy, CuPy and PyTorch build im2col as one strided view copied once; PyTorch's
-col2im_matmul is one matmul and ``torch.nn.functional.fold``.
+Natives: NumPy and PyTorch build im2col as one strided view copied once, CuPy with one
+elementwise kernel (``cupy_kernels.py``); col2im_matmul is one matmul and then
+``torch.nn.functional.fold`` on PyTorch, one kernel on CuPy, and adds of contiguous runs on
+NumPy (``conv_numpy.py``).
 """
 
 from .._host import device_of
@@ -33,6 +35,12 @@ def window_slices(kh, kw, *, stride, dilation, out_h, out_w):
 def reach(out, kernel, *, stride, dilation):
     """How many rows (or columns) `out` windows of a dilated kernel span: s(out-1) + d(k-1) + 1."""
     return stride * (out - 1) + dilation * (kernel - 1) + 1
+
+
+def windows_fitting(size, kernel, *, stride, dilation):
+    """How many windows of a dilated kernel fit in `size` rows:
+    floor((size - d(k-1) - 1) / s) + 1."""
+    return (size - dilation * (kernel - 1) - 1) // stride + 1
 
 
 def sides(padding):
@@ -94,35 +102,20 @@ def _im2col(x, kh, kw, *, stride, dilation, out_h, out_w, xp):
 im2col = Operation("im2col", _im2col, check=_check_im2col)
 
 
-def _strided_im2col(x, kh, kw, stride, dilation, out_h, out_w, *, as_strided, array):
+@im2col.register("numpy")
+def _numpy_im2col(x, kh, kw, *, stride, dilation, out_h, out_w, xp):
     """One strided view (N, C, kh, kw, OH, OW) of `x` (strides in bytes), copied once in C
-    order; `as_strided` and `array` are NumPy's or CuPy's."""
+    order."""
+    import numpy as np
+    from numpy.lib.stride_tricks import as_strided
+
     n, c = x.shape[0], x.shape[1]
     step_n, step_c, step_h, step_w = x.strides
     view = as_strided(
         x, (n, c, kh, kw, out_h, out_w),
         (step_n, step_c, dilation * step_h, dilation * step_w, stride * step_h, stride * step_w),
     )
-    return array(view, order="C").reshape(n, c * kh * kw, out_h * out_w)
-
-
-@im2col.register("numpy")
-def _numpy_im2col(x, kh, kw, *, stride, dilation, out_h, out_w, xp):
-    import numpy as np
-    from numpy.lib.stride_tricks import as_strided
-
-    return _strided_im2col(x, kh, kw, stride, dilation, out_h, out_w, as_strided=as_strided,
-                           array=np.array)
-
-
-@im2col.register("cupy")
-def _cupy_im2col(x, kh, kw, *, stride, dilation, out_h, out_w, xp):
-    import cupy
-    from cupy.lib.stride_tricks import as_strided
-
-    with x.device:
-        return _strided_im2col(x, kh, kw, stride, dilation, out_h, out_w,
-                               as_strided=as_strided, array=cupy.array)
+    return np.array(view, order="C").reshape(n, c * kh * kw, out_h * out_w)
 
 
 @im2col.register("torch")
