@@ -48,9 +48,9 @@ def test_unusable_backend_is_a_clean_error(capsys, monkeypatch):
 
 def test_unknown_option_values_are_refused(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        cli.main(["train", "--model", "transformer"])
+        cli.main(["train", "--model", "resnet"])
     assert exit_info.value.code == 2
-    assert "invalid choice: 'transformer'" in capsys.readouterr().err
+    assert "invalid choice: 'resnet'" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -25,7 +25,8 @@ from .optimizers import add_optimizer_arguments, build_optimizer
 from .plots import check_plots_folder, predicted_classes, write_plots
 
 # --model: name -> factory(input_dim, classes), from tinyml.models.
-MODELS = {"mlp": models.mlp, "cnn": models.cnn}
+MODELS = {"mlp": models.mlp, "cnn": models.cnn, "gru": models.gru, "lstm": models.lstm,
+          "transformer": models.transformer}
 CLASSES = 10  # every dataset the CLI reads has the labels 0-9
 INTERRUPTED = 130  # the shell's status for a command stopped by Ctrl-C (128 + SIGINT)
 
@@ -39,7 +40,9 @@ def add_train_parser(commands):
     add_backend_arguments(train)
     datasets.add_dataset_arguments(train)
     train.add_argument("--model", default="mlp", choices=tuple(MODELS),
-                       help="mlp (default) or cnn (tinyml.models), sized for the dataset")
+                       help="mlp (default), cnn, or a sequence model reading each image row "
+                            "by row: gru, lstm or transformer (tinyml.models), sized for the "
+                            "dataset")
     train.add_argument("--epochs", type=positive_int, default=20,
                        help="epochs to train (with --resume: counted from the start of the "
                             "run; default 20)")
