@@ -65,8 +65,8 @@ class Lookup(Layer):
     def backward(self, in_gradient, *, input_gradient=True):
         xp, indices = self.saved(in_gradient)
         flat = xp.reshape(indices, (-1, 1))
-        one_hot = xp.astype(flat == xp.reshape(xp.arange(4, device=flat.device), (1, 4)),
-                            in_gradient.dtype)
+        rows = xp.arange(4, device=tinyml.backend.device_of(flat))
+        one_hot = xp.astype(flat == xp.reshape(rows, (1, 4)), in_gradient.dtype)
         self.weight.grad += xp.matrix_transpose(one_hot) @ xp.reshape(in_gradient, (-1, 2))
         return in_gradient if self.mistake == "gradient for indices" else None
 
