@@ -1,36 +1,6 @@
-"""Callbacks: what happens around the training loop, as in Keras.
-
-``Learner.fit`` emits five events to each callback, in this order::
-
-    on_train_begin(logs)
-        on_epoch_begin(epoch, logs)
-            on_batch_end(batch, logs)      once per batch
-            on_progress(batch, logs)       at the logging interval, and once at the epoch's end
-        on_epoch_end(epoch, logs)
-    on_train_end(logs)
-
-``epoch`` counts the learner's epochs from 0 over the whole run (a resumed run goes on from the
-checkpoint's), ``batch`` the batches of the epoch from 0. Batch logs hold DEVICE arrays
-(``logs["loss"]`` is the batch's 0-d mean loss on the net's device, ``logs["outputs"]`` the
-batch's outputs) plus ``logs["size"]``, the batch's sample count, and ``logs["step"]``, the
-run's step number (from 1): reading one (``float(logs["loss"])``) makes the host wait for the
-device, so a callback that reads should do so every few steps, not every batch.
-
-``on_progress`` gets what the loop read from the device at its logging interval (a few times
-a second by default, ``fit(log_every=...)``), as host values: ``losses`` (a list of floats,
-one per step since the last progress event), ``steps`` (their run step numbers, from 1),
-``batches`` (their batch numbers in the epoch), ``loss`` and ``accuracy`` (the epoch's running
-means so far) and ``batches_done``. Epoch logs hold Python floats (``loss``, ``accuracy``,
-``val_loss``, ..., ``lr``, ``epoch_time``), read once per epoch. A callback stops training
-with ``self.learner.stop_training = True``: the loop stops after the current batch, and still
-ends the epoch and the training with their events.
-
-The layers' own epoch hook (:class:`LayerHooks`, calling ``layer.on_epoch_end(epoch)``), the
-history (:class:`tinyml.train.history.History`), the NaN guard
-(:class:`tinyml.train.nan.TerminateOnNaN`) and the progress display
-(:class:`tinyml.train.progress.ProgressBar` or :class:`EpochPrinter`) are callbacks too, which
-``fit`` puts first, in that order.
-"""
+"""The callback contract: :class:`Callback` (the events, listed in
+:mod:`tinyml.callbacks`), :class:`CallbackList` (how ``fit`` calls them) and
+:class:`LayerHooks` (the layers' own epoch hook)."""
 
 class Callback:
     """Base class: every event does nothing. Override the ones you need.
@@ -132,31 +102,3 @@ class LayerHooks(Callback):
         net = self.learner.net
         for layer in (net, *net.named_layers().values()):
             layer.on_epoch_end(epoch)
-
-
-class EpochPrinter(Callback):
-    """Prints one line per epoch: ``epoch  3/10  loss 0.1234  accuracy 0.9651  lr 0.05
-    (0.41s)``."""
-
-    def __init__(self, print_fn=None):
-        self.print_fn = print_fn or _print_now
-
-    def on_epoch_end(self, epoch, logs=None):
-        epochs = self.params["epochs"]
-        width = len(str(epochs))
-        self.print_fn(f"epoch {epoch + 1:>{width}}/{epochs}  {format_logs(logs or {})}")
-
-
-def format_logs(logs):
-    """``loss 0.1234  accuracy 0.9651  lr 0.05  (0.41s)`` for a dict of floats."""
-    parts = [f"{key} {value:.4f}" for key, value in logs.items()
-             if key not in ("lr", "epoch_time")]
-    if "lr" in logs:
-        parts.append(f"lr {logs['lr']:.3g}")
-    if "epoch_time" in logs:
-        parts.append(f"({logs['epoch_time']:.2f}s)")
-    return "  ".join(parts)
-
-
-def _print_now(line):
-    print(line, flush=True)  # a redirected log shows each epoch as it ends
