@@ -1,5 +1,6 @@
 """Training: the Learner's loop, which emits events to the callbacks of
-:mod:`tinyml.callbacks` (re-exported here, as before they had a package of their own).
+:mod:`tinyml.callbacks` (the ones this package exported before they had a package of their
+own are re-exported here, and ``tinyml.train.callbacks`` is kept as an alias module).
 
 - ``learner``: :class:`Learner`, the loop (epochs, batches, validation, events).
 - ``fit_data``: what one ``fit`` call trains on (batching, validation split, one-sample
@@ -14,7 +15,6 @@
 - ``rbm``: :func:`train_rbm`, contrastive divergence for an RBM layer.
 """
 
-from .. import callbacks
 from ..callbacks import (
     CSVLogger,
     EarlyStopping,
@@ -22,6 +22,7 @@ from ..callbacks import (
     ModelCheckpoint,
     TensorBoard,
 )
+from . import callbacks
 from .learner import Learner
 from .rbm import train_rbm
 
