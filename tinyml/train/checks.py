@@ -12,7 +12,8 @@ as Keras does. A loss of the user's own falls back on the labels: 1-D integers a
 indices.
 
 Which loss needs which last layer (``cross_entropy`` a Softmax, ...) is the table of
-:mod:`tinyml.losses.last_layer`: this module names no layer or loss of tinyml's own.
+:mod:`tinyml.losses.last_layer`: this module names no loss of tinyml's own, and no layer but
+BatchNorm (:func:`batch_statistics_layer`, until such layers say so themselves).
 """
 
 import inspect
