@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 import tinyml
+from tinyml.callbacks import History
 from tinyml.layers import Linear, Softmax
 from tinyml.losses import cross_entropy
 from tinyml.optim import SGD
 from tinyml.optim.schedules import ReduceOnPlateau
-from tinyml.train.history import History
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((40, 4)).astype(np.float32)

@@ -9,12 +9,11 @@ import numpy as np
 import pytest
 
 import tinyml
-from tinyml.callbacks import Callback, TerminateOnNaN
+from tinyml.callbacks import Callback, History, TerminateOnNaN
 from tinyml.data import DataLoader
 from tinyml.layers import Dropout, Linear, ReLU, Softmax
 from tinyml.losses import cross_entropy
 from tinyml.optim import SGD
-from tinyml.train.history import History
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((60, 5)).astype(np.float32)

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 import tinyml
+from tinyml.callbacks.progress import ProgressBar, progress_callbacks
+from tinyml.callbacks.progress_layout import epoch_lines, format_duration, live_line
 from tinyml.layers import Linear, Softmax
 from tinyml.losses import cross_entropy
 from tinyml.optim import SGD
-from tinyml.train.progress import ProgressBar, progress_callbacks
-from tinyml.train.progress_layout import epoch_lines, format_duration, live_line
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = """
@@ -278,7 +278,7 @@ def test_the_live_line_never_reaches_the_last_column(width):
 
 
 def test_a_bar_is_as_wide_as_asked():
-    from tinyml.train.progress_layout import bar
+    from tinyml.callbacks.progress_layout import bar
 
     for width in (10, 17, 30):
         for done in (0, 1, 5, 9, 10):

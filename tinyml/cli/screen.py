@@ -5,7 +5,7 @@ a file or a pipe, each line stays one line, for logs and scripts."""
 import sys
 import textwrap
 
-from ..train.progress import terminal_columns
+from ..callbacks.progress import terminal_columns
 
 
 def fitted(text, stream=None):

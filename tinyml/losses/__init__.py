@@ -31,11 +31,20 @@ from .regression import huber, mae, mse, smooth_l1
 # ``in`` matches every configuration: cross_entropy(label_smoothing=0.1) is one of them.
 CLASSIFICATION_LOSSES = LossFamilies((cross_entropy, cross_entropy_with_logits, nll, hinge))
 
+# Losses that compare targets with the outputs element by element: never class indices.
+TARGET_LOSSES = LossFamilies((mse, mae, huber, smooth_l1, binary_cross_entropy,
+                              binary_cross_entropy_with_logits, kl_divergence))
+
+# Losses that read one-hot label rows as distributions (hinge reads only each row's argmax).
+DISTRIBUTION_LOSSES = LossFamilies((cross_entropy, cross_entropy_with_logits, nll))
+
 __all__ = [
     "CLASSIFICATION_LOSSES",
+    "DISTRIBUTION_LOSSES",
     "FUSIONS",
     "Fusion",
     "Loss",
+    "TARGET_LOSSES",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "configurable",

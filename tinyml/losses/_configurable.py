@@ -110,6 +110,12 @@ def family_of(loss):
     return loss.function if isinstance(loss, Loss) else loss
 
 
+def loss_name(loss):
+    """`loss`'s function's name (``huber`` for ``huber(delta=2.0)`` too), for messages."""
+    function = getattr(loss, "function", loss)  # a configured Loss keeps its function there
+    return getattr(function, "__name__", repr(loss))
+
+
 def changed_options_of(loss):
     """The options of `loss` that differ from its defaults ({} for a plain function)."""
     return loss.changed_options if isinstance(loss, Loss) else {}

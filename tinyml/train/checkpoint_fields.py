@@ -11,7 +11,7 @@ import math
 import numbers
 
 from ..backend import Streams
-from .history import History
+from ..callbacks import History
 
 FIELDS = ("format", "version", "epoch", "step", "optimizer", "scheduler", "streams", "history")
 OPTIMIZER_FIELDS = ("type", "step", "lr", "hyperparameters", "parameter_steps",

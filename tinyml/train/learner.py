@@ -5,12 +5,13 @@ import time
 
 from ..backend import resolve_backend
 from ..backend import seed as seed_backends
+from ..callbacks import CallbackList, History, LayerHooks, TerminateOnNaN
+from ..callbacks.progress import progress_callbacks
 from ..core import check_positive_int, counted, no_grad, skip_index_checks
 from ..data.batches import batches
 from ..distributed import data_parallel
 from ..losses import find_fusion
 from ..metrics import make_metric
-from .callbacks import CallbackList, LayerHooks
 from .checkpoint import load_checkpoint, save_checkpoint
 from .checks import (
     check_learner_arguments,
@@ -21,10 +22,7 @@ from .checks import (
 )
 from .exclusive import exclusive, fitting
 from .fit_data import TrainingData
-from .history import History
 from .interrupt import StepGuard
-from .nan import TerminateOnNaN
-from .progress import progress_callbacks
 from .totals import ProgressLog, RunningTotals
 
 
@@ -168,7 +166,7 @@ class Learner:
             it is a ValueError rather than ignored.
         verbose : 0, 1 or 2
             0 shows nothing; 1 a live progress bar when standard output is a terminal, else
-            one line per epoch; 2 one line per epoch (:mod:`tinyml.train.progress`).
+            one line per epoch; 2 one line per epoch (:mod:`tinyml.callbacks.progress`).
         callbacks : list of :class:`tinyml.callbacks.Callback`, optional
             Called at each event (see :mod:`tinyml.callbacks`), after the layers' hooks, the
             histories, the NaN guard and the display; any may set ``learner.stop_training``.
@@ -200,7 +198,7 @@ class Learner:
 
         Returns
         -------
-        history : :class:`tinyml.train.history.History`
+        history : :class:`tinyml.callbacks.History`
             A dict of lists of Python floats, one entry per epoch: ``loss`` and, for class
             labels, ``accuracy``; ``val_loss`` and ``val_accuracy`` with validation data;
             ``lr`` and ``epoch_time``. The run's whole history (over calls and resumes) is

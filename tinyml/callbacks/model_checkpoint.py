@@ -5,7 +5,7 @@ import string
 
 from ..core import check_positive_int
 from ..io import check_save_path
-from .callbacks import Callback
+from .base import Callback
 from .monitoring import Monitor, check_verbose, say
 
 

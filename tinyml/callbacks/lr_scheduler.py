@@ -4,7 +4,7 @@ import math
 import numbers
 
 from ..optim import Optimizer
-from .callbacks import Callback
+from .base import Callback
 from .monitoring import Monitor, check_verbose, say
 
 

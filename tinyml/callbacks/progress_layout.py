@@ -7,8 +7,6 @@ onto indented lines (the epoch's summary), so no number is ever shown cut short.
 
 import math
 
-from .callbacks import format_logs
-
 SEPARATOR = "  "
 INDENT = "  "  # continuation lines of a wrapped summary
 BAR_MIN = 10  # narrower than this, the bar is left out
@@ -115,3 +113,14 @@ def wrap(items, room):
 
 def _length(items):
     return len(SEPARATOR.join(items))
+
+
+def format_logs(logs):
+    """``loss 0.1234  accuracy 0.9651  lr 0.05  (0.41s)`` for a dict of floats."""
+    parts = [f"{key} {value:.4f}" for key, value in logs.items()
+             if key not in ("lr", "epoch_time")]
+    if "lr" in logs:
+        parts.append(f"lr {logs['lr']:.3g}")
+    if "epoch_time" in logs:
+        parts.append(f"({logs['epoch_time']:.2f}s)")
+    return "  ".join(parts)

@@ -1,7 +1,7 @@
 """History: what ``fit`` returns and the Learner keeps, one list per logged quantity."""
 
 from ..core import counted
-from .callbacks import Callback
+from .base import Callback
 
 
 class History(Callback, dict):

@@ -4,7 +4,7 @@ import warnings
 
 from ..backend import array_namespace, device_of
 from ..core import check_positive_int, counted
-from .callbacks import Callback
+from .base import Callback
 from .monitoring import Monitor, check_real, check_verbose, say
 
 

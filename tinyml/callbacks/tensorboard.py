@@ -5,7 +5,7 @@ import os
 
 from ..backend import extra_install, to_numpy
 from ..core import check_positive_int
-from .callbacks import Callback
+from .base import Callback
 
 INSTALL_HINT = extra_install("tensorboard", "tensorboardX")
 

@@ -1,6 +1,6 @@
 """What EarlyStopping and ModelCheckpoint share: a watched epoch-log value, and what is better.
 
-Also the argument checks the callbacks of :mod:`tinyml.train` share.
+Also the argument checks the callbacks of :mod:`tinyml.callbacks` share.
 """
 
 import math

@@ -1,8 +1,8 @@
 """What ``fit`` shows while it trains: a live line on a terminal, one line per epoch elsewhere.
 
 ``verbose=1`` gives :class:`ProgressBar` when standard output is a terminal and
-:class:`~tinyml.train.callbacks.EpochPrinter` (one line per epoch) when it is not (a CI log, a
-file, a pipe); ``verbose=2`` always gives the line per epoch; ``verbose=0`` shows nothing.
+:class:`EpochPrinter` (one line per epoch) when it is not (a CI log, a file, a pipe);
+``verbose=2`` always gives the line per epoch; ``verbose=0`` shows nothing.
 Neither reads the device: they show what the loop read at its logging interval
 (``on_progress``) and the epoch's logs.
 """
@@ -11,8 +11,8 @@ import os
 import sys
 import time
 
-from .callbacks import Callback, EpochPrinter
-from .progress_layout import epoch_lines, epoch_title, live_line
+from .base import Callback
+from .progress_layout import epoch_lines, epoch_title, format_logs, live_line
 
 DEFAULT_COLUMNS = 80  # a terminal that reports no size (0 columns), or a stream with none
 REDRAW_SECONDS = 0.1  # the live line is redrawn at most this often (and at each read)
@@ -106,3 +106,20 @@ class ProgressBar(Callback):
     def _write(self, text):
         self.stream.write(text)
         self.stream.flush()
+
+
+class EpochPrinter(Callback):
+    """Prints one line per epoch: ``epoch  3/10  loss 0.1234  accuracy 0.9651  lr 0.05
+    (0.41s)``."""
+
+    def __init__(self, print_fn=None):
+        self.print_fn = print_fn or _print_now
+
+    def on_epoch_end(self, epoch, logs=None):
+        epochs = self.params["epochs"]
+        width = len(str(epochs))
+        self.print_fn(f"epoch {epoch + 1:>{width}}/{epochs}  {format_logs(logs or {})}")
+
+
+def _print_now(line):
+    print(line, flush=True)  # a redirected log shows each epoch as it ends

@@ -4,7 +4,7 @@ import csv
 import os
 import warnings
 
-from .callbacks import Callback
+from .base import Callback
 
 
 class CSVLogger(Callback):

@@ -3,7 +3,7 @@
 import math
 import warnings
 
-from .callbacks import Callback
+from .base import Callback
 
 
 class TerminateOnNaN(Callback):
