@@ -1,6 +1,8 @@
 """Asking arrays for their namespace, and refusing arrays that do not belong together."""
 
-from ._host import device_of, lookup
+import numpy as np
+
+from ._host import device_of, lookup, to_numpy
 from ._registry import make_backend
 
 _BACKENDS_OF_ARRAYS = {}
@@ -74,6 +76,17 @@ def backend_of(x):
         backend = make_backend(name, device=device, dtype=dtype)
         _BACKENDS_OF_ARRAYS[key] = backend
     return backend
+
+
+def read_floats(scalars):
+    """Python floats of a list of 0-d device arrays (one backend), with ONE wait for the
+    device: they are stacked there and copied over together."""
+    if not scalars:
+        return []
+    xp = array_namespace(*scalars)
+    common = xp.result_type(*scalars)
+    stacked = xp.stack([xp.astype(s, common) for s in scalars])
+    return [float(v) for v in to_numpy(stacked).astype(np.float64)]
 
 
 def _evaluated(value):
