@@ -7,6 +7,7 @@ from . import adapters
 
 _NAMES_BY_TYPE = {}  # array type -> (backend name, namespace); filled on first sight
 _ADAPTERS_BY_TYPE = {}  # array type -> its library's adapter (None: a library tinyml lacks one for)
+_DEVICE_OF_BY_TYPE = {}  # array type -> the function that answers its device
 
 
 def lookup(x):
@@ -21,8 +22,16 @@ def lookup(x):
         adapter = adapters.for_namespace(xp)
         hit = (adapter.name if adapter else getattr(xp, "__name__", repr(xp)), xp)
         _ADAPTERS_BY_TYPE[type(x)] = adapter
+        _DEVICE_OF_BY_TYPE[type(x)] = adapter.device_of if adapter else array_api_compat.device
         _NAMES_BY_TYPE[type(x)] = hit
     return hit
+
+
+def adapter_of(x):
+    """The adapter of array `x`'s library (None for a library tinyml has none for); TypeError
+    if `x` is not an array."""
+    lookup(x)
+    return _ADAPTERS_BY_TYPE[type(x)]
 
 
 def namespace_name(x):
@@ -36,10 +45,7 @@ def device_of(x):
     Its adapter answers directly (array_api_compat.device asks a dozen type questions first:
     10 us a call on the torch backend, which asks about 50 times a step).
     """
-    adapter = _ADAPTERS_BY_TYPE.get(type(x))
-    if adapter is None:
-        return array_api_compat.device(x)
-    return adapter.device_of(x)
+    return _DEVICE_OF_BY_TYPE.get(type(x), array_api_compat.device)(x)
 
 
 def is_floating(x):
@@ -78,8 +84,7 @@ def to_numpy(x):
         return x
     if isinstance(x, (bool, int, float, complex, list, tuple, np.generic)):
         return np.asarray(x)
-    lookup(x)
-    adapter = _ADAPTERS_BY_TYPE[type(x)]
+    adapter = adapter_of(x)
     if adapter is None:  # any other standard library: DLPack is the standard's way across
         return np.from_dlpack(x)
     return adapter.to_numpy(x)

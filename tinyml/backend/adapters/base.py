@@ -31,6 +31,8 @@ class Adapter:
         True when ``tinyml.set_backend(name)`` may choose it (ndonnx only traces a graph).
     gpu : bool
         Its test runs need a GPU: marked ``gpu`` and run after the host libraries.
+    one_device : bool
+        All its arrays live on one device, so arrays that meet need no device comparison.
     test_device : object or None
         The device the test fixture puts it on (None: its default).
     natives : dict
@@ -45,6 +47,7 @@ class Adapter:
     install = None
     makes_backend = True
     gpu = False
+    one_device = False
     test_device = None
     natives = {}
     random_factory = HostRandom

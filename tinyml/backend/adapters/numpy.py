@@ -12,6 +12,7 @@ class NumpyAdapter(Adapter):
 
     name = module = "numpy"
     install = "pip install numpy"
+    one_device = True
     natives = {
         "scatter_add": "scatter._numpy",
         "im2col": "windows._numpy_im2col",
