@@ -2,11 +2,14 @@
 operations' natives, its facts agree with the backends built from it, and the defaults a new
 library inherits do what they say."""
 
+import sys
+
 import numpy as np
 import pytest
 
 import tinyml
 from tinyml.backend import adapters, make_backend, namespace_name, ops, to_numpy
+from tinyml.backend._random import HostRandom
 from tinyml.backend.adapters.base import Adapter
 
 
@@ -67,7 +70,7 @@ def test_a_new_library_inherits_standard_defaults():
     np.testing.assert_array_equal(adapter.to_numpy(x), x)
     assert adapter.device_of(x) == "cpu"
     assert adapter.device_index("cpu") == 0
-    assert adapter.natives == {} and adapter.random_factory is adapters.numpy.ADAPTER.random_factory
+    assert adapter.natives == {} and adapter.random_factory is HostRandom
     with pytest.raises(ValueError, match="the missing backend takes no device"):
         adapter.device("gpu")
 
@@ -84,3 +87,33 @@ def test_a_missing_library_says_how_to_install_it_and_skips_its_tests():
 def test_to_numpy_asks_the_adapter_of_the_arrays_library(backend):
     x = backend.asarray([1.0, 2.0])
     np.testing.assert_array_equal(to_numpy(x), adapters.named(backend.name).to_numpy(x))
+
+
+NEW_LIBRARY = """
+from tinyml.backend.adapters.base import Adapter
+
+
+class NewLibraryAdapter(Adapter):
+    name = module = "tinyml_new_library"
+
+    def is_namespace(self, xp):
+        return getattr(xp, "__name__", None) == "tinyml_new_library"
+
+
+ADAPTER = NewLibraryAdapter()
+"""
+
+
+def test_a_new_library_is_one_module_in_the_adapters_package(tmp_path, monkeypatch):
+    """Found by being there, listed after tinyml's own (its rank is the default)."""
+    (tmp_path / "tinyml_new_library.py").write_text(NEW_LIBRARY)
+    monkeypatch.setattr(adapters, "__path__", [*adapters.__path__, str(tmp_path)])
+    try:
+        found = adapters._found()
+    finally:  # leave no trace of it for the tests that follow
+        sys.modules.pop("tinyml.backend.adapters.tinyml_new_library", None)
+        vars(adapters).pop("tinyml_new_library", None)
+    assert [a.name for a in found] == [*(a.name for a in adapters.ADAPTERS),
+                                       "tinyml_new_library"]
+    assert found[-1].makes_backend and found[-1].test_skip_reason() == \
+        "tinyml_new_library is not installed (optional backend)"

@@ -11,6 +11,7 @@ class ArrayApiStrictAdapter(Adapter):
     """array_api_strict: host draws (the numbers NumPy draws), no natives."""
 
     name = module = "array_api_strict"
+    rank = 2
     install = extra_install("test", "array-api-strict")
     test_device = "device1"
 

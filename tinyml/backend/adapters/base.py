@@ -27,6 +27,9 @@ class Adapter:
         The package to import (and to look for when deciding whether to skip its tests).
     install : str
         What to run when `module` is missing (ends the RuntimeError make_backend raises).
+    rank : int
+        Where it is listed: ``KNOWN_BACKENDS`` and the messages that name the backends go by
+        rank, then name (a new library's default, 100, lists it after tinyml's own).
     makes_backend : bool
         True when ``tinyml.set_backend(name)`` may choose it (ndonnx only traces a graph).
     gpu : bool
@@ -45,6 +48,7 @@ class Adapter:
     name = None
     module = None
     install = None
+    rank = 100
     makes_backend = True
     gpu = False
     one_device = False

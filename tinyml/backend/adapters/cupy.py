@@ -68,6 +68,7 @@ class CupyAdapter(Adapter):
     transforms (one elementwise kernel each, :mod:`~tinyml.backend.ops.cupy_kernels`)."""
 
     name = module = "cupy"
+    rank = 1
     install = CUPY_INSTALL
     gpu = True
     random_factory = CupyRandom

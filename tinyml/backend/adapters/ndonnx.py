@@ -9,6 +9,7 @@ class NdonnxAdapter(Adapter):
     """ndonnx: recognised by its namespace's name, so checking needs no import of it."""
 
     name = module = "ndonnx"
+    rank = 4
     install = extra_install("onnx", "ndonnx")
     makes_backend = False
     natives = {

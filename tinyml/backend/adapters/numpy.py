@@ -11,6 +11,7 @@ class NumpyAdapter(Adapter):
     chunks, :mod:`~tinyml.backend.ops.conv_numpy`), pooling and scatter-add."""
 
     name = module = "numpy"
+    rank = 0
     install = "pip install numpy"
     one_device = True
     natives = {

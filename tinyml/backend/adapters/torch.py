@@ -10,6 +10,7 @@ class TorchAdapter(Adapter):
     kernels (convolutions, pooling, windows, scatter-add)."""
 
     name = module = "torch"
+    rank = 3
     install = "pip install torch  (a CPU build is enough)"
     natives = {
         "scatter_add": "scatter._torch",
