@@ -157,3 +157,60 @@ def test_the_loop_names_no_concrete_layer_or_loss(path, parts):
     assert not named, (f"tinyml/{'/'.join(parts)}.py names {named}: put the rule in a table "
                        "of tinyml.losses (last_layer.py, fusions.py) and call it")
 
+def backend_imports(package=PACKAGE):
+    """Each module of tinyml.backend -> the modules of tinyml.backend it imports anywhere in its
+    file (function bodies too: a deferred import still makes a cycle), packages by their name."""
+    def module_name(parts):
+        return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+    def exists(parts):
+        base = package.joinpath(*parts)
+        return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+
+    graph = {}
+    for path in sorted((package / "backend").rglob("*.py")):
+        parts = path.relative_to(package).with_suffix("").parts
+        here = parts[:-1]  # the package a relative import's first dot stands for
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = here[:len(here) - (node.level - 1)]
+                target = (*base, *(node.module.split(".") if node.module else ()))
+                named = [(*target, alias.name) for alias in node.names]
+                found = [name for name in named if exists(name)]
+                targets.update(".".join(name) for name in found or [target])
+        graph[module_name(parts)] = sorted(t for t in targets if t.startswith("backend"))
+    return graph
+
+
+def cycle_in(graph):
+    """One import cycle of `graph` as a list of modules, or None."""
+    done, path = set(), []
+
+    def visit(node):
+        if node in path:
+            return path[path.index(node):] + [node]
+        if node in done:
+            return None
+        path.append(node)
+        for target in graph.get(node, ()):
+            found = visit(target)
+            if found:
+                return found
+        path.pop()
+        done.add(node)
+        return None
+
+    return next((found for node in graph if (found := visit(node))), None)
+
+
+def test_the_backend_modules_import_without_a_cycle():
+    """Each library's adapter sits below the modules that ask it, so every backend module
+    can be imported first, in any order."""
+    found = cycle_in(backend_imports())
+    assert found is None, f"tinyml.backend has an import cycle: {' -> '.join(found)}"
+
+
+def test_the_cycle_check_finds_a_cycle():
+    assert cycle_in({"a": ["b"], "b": ["c"], "c": ["a"]}) == ["a", "b", "c", "a"]
+    assert cycle_in({"a": ["b"], "b": [], "c": ["a", "b"]}) is None

@@ -7,7 +7,8 @@ import pytest
 
 import tinyml
 from tinyml.backend import Backend, current_streams, make_backend, to_numpy
-from tinyml.backend._random import HostRandom, device_seed
+from tinyml.backend._random import HostRandom
+from tinyml.backend.adapters.cupy import device_seed
 
 NUMPY64 = make_backend("numpy", dtype="float64")
 

@@ -310,7 +310,9 @@ def test_the_missing_cupy_message_works_from_a_clone(monkeypatch):
 
 
 def test_the_fixtures_cupy_skip_reason_works_from_a_clone(monkeypatch):
-    from tinyml.testing import plugin
+    import importlib.util
 
-    monkeypatch.setattr(plugin.importlib.util, "find_spec", lambda name: None)
-    assert 'pip install -e ".[cuda12]"' in plugin._cupy_skip_reason()
+    from tinyml.backend import adapters
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert 'pip install -e ".[cuda12]"' in adapters.named("cupy").test_skip_reason()

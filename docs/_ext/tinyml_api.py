@@ -35,6 +35,8 @@ MODULES = {
     "tinyml.init": ("Initializers", "weight initializers by name"),
     "tinyml.models": ("Models", "small ready-made nets"),
     "tinyml.backend": ("Backends", "NumPy, CuPy, PyTorch, array_api_strict: the shim"),
+    "tinyml.backend.adapters": ("Array libraries", "one adapter per library: what tinyml "
+                                                   "knows about it"),
     "tinyml.testing": ("Testing", "check_layer and the gradient checks, for your own layers"),
     "tinyml.distributed": ("More than one process", "data-parallel training over MPI"),
     "tinyml.onnx": ("ONNX export", "a trained net as an ONNX file"),

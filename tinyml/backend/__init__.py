@@ -10,7 +10,7 @@ portable path and natives per library; ``portable_ops()`` or ``TINYML_PORTABLE_O
 the portable one.
 """
 
-from . import ops
+from . import adapters, ops
 from ._backend import FLOAT_DTYPES, Backend
 from ._budget import AllocationRefused, allocation_budget, hold
 from ._host import (
@@ -20,14 +20,14 @@ from ._host import (
     is_floating,
     is_integral,
     namespace_name,
-    read_floats,
     to_numpy,
 )
-from ._namespace import array_namespace, backend_of
-from ._registry import KNOWN_BACKENDS, extra_install, make_backend
+from ._namespace import array_namespace, backend_of, read_floats
+from ._registry import KNOWN_BACKENDS, make_backend
 from ._snapshot import Snapshot, reset, restore, snapshot
 from ._state import ENV_VAR, asarray, get_backend, resolve_backend, set_backend, use_backend
 from ._streams import Streams, current_streams, load_streams_state, seed, streams_state, use_seed
+from .adapters import extra_install
 from .ops import PORTABLE_ENV_VAR, portable_ops
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "Backend",
     "Snapshot",
     "Streams",
+    "adapters",
     "allocation_budget",
     "array_namespace",
     "asarray",

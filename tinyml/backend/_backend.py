@@ -8,12 +8,21 @@ import numpy as np
 
 from ._budget import claim
 from ._host import is_floating, namespace_name, to_numpy
+from ._streams import generator_for
 
 FLOAT_DTYPES = ("float32", "float64")
 
 
 class Backend:
     """An array namespace on one device, with a default floating dtype and a random source.
+
+    What a library must offer to be a backend: an Array API namespace (its own, or
+    array-api-compat's wrapper) whose arrays take **in-place writes**: the optimizers update
+    parameters and their state with ``data -= ...`` and ``x[...] = ...``, gradients
+    accumulate with ``+=``, and the portable window transforms add into slices
+    (``out[:, :, rows, cols] += ...``); JAX's immutable arrays would not do today. What tinyml
+    must know about it (recognising its arrays, the copy home, devices, the random generator,
+    its natives) is its adapter, one module in :mod:`tinyml.backend.adapters`.
 
     Attributes
     ----------
@@ -97,8 +106,6 @@ class Backend:
     @property
     def random(self):
         """The current streams' generator of this library and device (see ``tinyml.seed``)."""
-        from ._streams import generator_for
-
         return generator_for(self)
 
     def uniform(self, shape, low=0.0, high=1.0, dtype=None):

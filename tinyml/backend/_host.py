@@ -3,7 +3,11 @@
 import array_api_compat
 import numpy as np
 
+from . import adapters
+
 _NAMES_BY_TYPE = {}  # array type -> (backend name, namespace); filled on first sight
+_ADAPTERS_BY_TYPE = {}  # array type -> its library's adapter (None: a library tinyml lacks one for)
+_DEVICE_OF_BY_TYPE = {}  # array type -> the function that answers its device
 
 
 def lookup(x):
@@ -15,9 +19,19 @@ def lookup(x):
     hit = _NAMES_BY_TYPE.get(type(x))
     if hit is None:
         xp = array_api_compat.array_namespace(x)
-        hit = (_name_of(xp), xp)
+        adapter = adapters.for_namespace(xp)
+        hit = (adapter.name if adapter else getattr(xp, "__name__", repr(xp)), xp)
+        _ADAPTERS_BY_TYPE[type(x)] = adapter
+        _DEVICE_OF_BY_TYPE[type(x)] = adapter.device_of if adapter else array_api_compat.device
         _NAMES_BY_TYPE[type(x)] = hit
     return hit
+
+
+def adapter_of(x):
+    """The adapter of array `x`'s library (None for a library tinyml has none for); TypeError
+    if `x` is not an array."""
+    lookup(x)
+    return _ADAPTERS_BY_TYPE[type(x)]
 
 
 def namespace_name(x):
@@ -25,33 +39,13 @@ def namespace_name(x):
     return lookup(x)[0]
 
 
-def _name_of(xp):
-    if array_api_compat.is_numpy_namespace(xp):
-        return "numpy"
-    if array_api_compat.is_cupy_namespace(xp):
-        return "cupy"
-    if array_api_compat.is_torch_namespace(xp):
-        return "torch"
-    if array_api_compat.is_array_api_strict_namespace(xp):
-        return "array_api_strict"
-    return getattr(xp, "__name__", repr(xp))
-
-
-_DEVICE_ATTRIBUTE = ("torch", "cupy", "array_api_strict")
-
-
 def device_of(x):
     """The device of array `x` in its library's spelling ("cpu" for NumPy).
 
-    The libraries tinyml knows answer directly (array_api_compat.device asks a dozen type
-    questions first: 10 us a call on the torch backend, which asks about 50 times a step).
+    Its adapter answers directly (array_api_compat.device asks a dozen type questions first:
+    10 us a call on the torch backend, which asks about 50 times a step).
     """
-    name = _NAMES_BY_TYPE.get(type(x), (None,))[0]
-    if name in _DEVICE_ATTRIBUTE:
-        return x.device
-    if name == "numpy":
-        return "cpu"
-    return array_api_compat.device(x)
+    return _DEVICE_OF_BY_TYPE.get(type(x), array_api_compat.device)(x)
 
 
 def is_floating(x):
@@ -90,45 +84,13 @@ def to_numpy(x):
         return x
     if isinstance(x, (bool, int, float, complex, list, tuple, np.generic)):
         return np.asarray(x)
-    name = namespace_name(x)
-    if name == "numpy":
-        return np.asarray(x)
-    if name == "cupy":
-        return x.get()
-    if name == "torch":
-        return x.detach().cpu().numpy()
-    if name == "array_api_strict":
-        return _strict_to_numpy(x)
-    # Any other standard library: DLPack is the standard's way across.
-    return np.from_dlpack(x)
+    adapter = adapter_of(x)
+    if adapter is None:  # any other standard library: DLPack is the standard's way across
+        return np.from_dlpack(x)
+    return adapter.to_numpy(x)
 
 
 def host_copy(x):
     """A host NumPy array that is a copy of `x`, never a view of it (``to_numpy`` of a NumPy
     array is the array itself): for saving state that must not change with training."""
     return np.array(to_numpy(x), copy=True)
-
-
-def read_floats(scalars):
-    """Python floats of a list of 0-d device arrays (one backend), with ONE wait for the
-    device: they are stacked there and copied over together."""
-    if not scalars:
-        return []
-    from ._namespace import array_namespace
-
-    xp = array_namespace(*scalars)
-    common = xp.result_type(*scalars)
-    stacked = xp.stack([xp.astype(s, common) for s in scalars])
-    return [float(v) for v in to_numpy(stacked).astype(np.float64)]
-
-
-def _strict_to_numpy(x):
-    """array_api_strict's array on the host. Not ``x.to_device(...)``: array_api_strict (every
-    release to 2.6) copies across devices with ``np.asarray(..., copy=True)``, which NumPy 1.26
-    lacks; its own ``asarray`` onto the CPU device works on both NumPy 1.26 and 2.x."""
-    import array_api_strict
-
-    cpu = array_api_strict.Device("CPU_DEVICE")
-    if device_of(x) == cpu:
-        return np.asarray(x)
-    return np.asarray(array_api_strict.asarray(x, device=cpu, copy=True))

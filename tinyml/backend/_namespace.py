@@ -1,9 +1,14 @@
 """Asking arrays for their namespace, and refusing arrays that do not belong together."""
 
-from ._host import device_of, lookup
+import numpy as np
+
+from . import adapters
+from ._host import device_of, lookup, to_numpy
 from ._registry import make_backend
 
 _BACKENDS_OF_ARRAYS = {}
+# Libraries whose arrays all share one device: arrays that meet need no device comparison.
+_ONE_DEVICE = frozenset(adapter.name for adapter in adapters.ADAPTERS if adapter.one_device)
 
 
 def array_namespace(*arrays, names=None, where=None):
@@ -33,7 +38,7 @@ def array_namespace(*arrays, names=None, where=None):
     for index, (other, _) in enumerate(found[1:], start=1):
         if other != name:
             raise TypeError(_mismatch(arrays, names, where, 0, index, name, other))
-    if name != "numpy" and len(arrays) > 1:
+    if name not in _ONE_DEVICE and len(arrays) > 1:
         first = device_of(arrays[0])
         for index, array in enumerate(arrays[1:], start=1):
             if device_of(array) != first:
@@ -74,6 +79,17 @@ def backend_of(x):
         backend = make_backend(name, device=device, dtype=dtype)
         _BACKENDS_OF_ARRAYS[key] = backend
     return backend
+
+
+def read_floats(scalars):
+    """Python floats of a list of 0-d device arrays (one backend), with ONE wait for the
+    device: they are stacked there and copied over together."""
+    if not scalars:
+        return []
+    xp = array_namespace(*scalars)
+    common = xp.result_type(*scalars)
+    stacked = xp.stack([xp.astype(s, common) for s in scalars])
+    return [float(v) for v in to_numpy(stacked).astype(np.float64)]
 
 
 def _evaluated(value):

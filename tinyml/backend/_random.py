@@ -1,7 +1,9 @@
 """Seeded random generators, which the Array API standard does not have.
 
 Each generator serves one (library, device) and starts from the SeedSequence that
-:mod:`._streams` derives from the seed, the process rank and the device.
+:mod:`._streams` derives from the seed, the process rank and the device. :class:`HostRandom`
+serves every library whose adapter names no generator of its own (CuPy's draws on the GPU:
+:class:`tinyml.backend.adapters.cupy.CupyRandom`).
 """
 
 import copy
@@ -9,7 +11,8 @@ import copy
 import numpy as np
 
 
-def _float_name(backend, dtype):
+def float_name(backend, dtype):
+    """"float32" or "float64": the dtype a draw asks for (`backend`'s when None)."""
     if dtype is None:
         return backend.dtype_name
     if isinstance(dtype, str):
@@ -47,14 +50,14 @@ class HostRandom:
         self._host.bit_generator.state = checked_host_state(state)
 
     def uniform(self, backend, shape, low, high, dtype):
-        name = _float_name(backend, dtype)
+        name = float_name(backend, dtype)
         draws = self._host.random(shape, dtype=name)
         if (low, high) != (0.0, 1.0):
             draws = draws * (high - low) + low
         return backend.xp.asarray(draws, dtype=getattr(backend.xp, name), device=backend.device)
 
     def normal(self, backend, shape, mean, std, dtype):
-        name = _float_name(backend, dtype)
+        name = float_name(backend, dtype)
         draws = self._host.standard_normal(shape, dtype=name) * std + mean
         return backend.xp.asarray(draws, dtype=getattr(backend.xp, name), device=backend.device)
 
@@ -89,41 +92,3 @@ def checked_host_state(state):
 
 def _whole_in(value, end):
     return type(value) is int and 0 <= value < end
-
-
-class CupyRandom(HostRandom):
-    """Draws on the GPU with cupy.random, so dropout masks never cross the bus.
-
-    Permutations (for shuffling host data) still come from the host generator. ``copy()``
-    shares the GPU generator: curand exports no state to copy.
-    """
-
-    def __init__(self, seed_sequence, backend):
-        super().__init__(seed_sequence, backend)
-        import cupy
-
-        with backend.device:
-            self._device_rng = cupy.random.RandomState(device_seed(seed_sequence))
-
-    def uniform(self, backend, shape, low, high, dtype):
-        name = _float_name(backend, dtype)
-        with backend.device:
-            draws = self._device_rng.random_sample(shape, dtype=name)
-            return draws * (high - low) + low if (low, high) != (0.0, 1.0) else draws
-
-    def normal(self, backend, shape, mean, std, dtype):
-        name = _float_name(backend, dtype)
-        with backend.device:
-            return self._device_rng.standard_normal(shape, dtype=name) * std + mean
-
-
-def device_seed(seed_sequence):
-    """The 64-bit seed of cupy.random.RandomState for `seed_sequence`.
-
-    The root sequence of a seed that fits gives the seed itself (the stream tinyml drew on GPU 0
-    before ranks); any other gives 64 bits derived from the sequence.
-    """
-    entropy = seed_sequence.entropy
-    if not seed_sequence.spawn_key and isinstance(entropy, int) and entropy < 2**64:
-        return entropy
-    return int(seed_sequence.generate_state(1, np.uint64)[0])

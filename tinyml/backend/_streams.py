@@ -23,6 +23,7 @@ import threading
 
 import numpy as np
 
+from . import adapters
 from ._random import checked_host_state
 
 
@@ -133,11 +134,7 @@ class Streams:
 
 def device_index(backend):
     """The physical device `backend` draws for: its GPU number, or 0 for the host."""
-    if backend.name == "cupy":
-        return backend.device.id
-    if backend.name == "torch" and backend.device.type != "cpu":
-        return backend.device.index or 0
-    return 0
+    return adapters.named(backend.name).device_index(backend.device)
 
 
 _process = {"streams": Streams()}

@@ -12,18 +12,23 @@ Enable it with ``pytest -p tinyml.testing.plugin`` or, in your root ``conftest.p
 
 ``TINYML_TEST_BACKENDS=numpy,array_api_strict`` narrows the set; an unknown name is a usage
 error. ``-m "not gpu"`` deselects the GPU runs.
+
+What each library needs here (its device, its skip reason, its ``gpu`` mark) comes from its
+adapter (:mod:`tinyml.backend.adapters`), so a new library is tested without an edit here.
 """
 
-import importlib.util
 import os
 
 import pytest
 
 import tinyml
-from tinyml.backend._registry import CUPY_INSTALL, _cuda_devices
+from tinyml.backend import adapters
 
-ALL_BACKENDS = ("numpy", "array_api_strict", "torch", "cupy")
-TEST_DEVICES = {"array_api_strict": "device1"}
+_TESTED = sorted((adapters.named(name) for name in adapters.KNOWN_BACKENDS),
+                 key=lambda adapter: adapter.gpu)  # the host libraries first
+ALL_BACKENDS = tuple(adapter.name for adapter in _TESTED)
+TEST_DEVICES = {adapter.name: adapter.test_device for adapter in _TESTED
+                if adapter.test_device is not None}
 ENV_VAR = "TINYML_TEST_BACKENDS"
 
 
@@ -44,25 +49,13 @@ def backend_params():
     """One ``pytest.param`` per requested backend, with its ``gpu`` mark and skip reason."""
     params = []
     for name in requested_backends():
-        marks = []
-        if name == "torch" and importlib.util.find_spec("torch") is None:
-            marks.append(pytest.mark.skip(reason="torch is not installed (optional backend)"))
-        if name == "cupy":
-            marks.append(pytest.mark.gpu)
-            reason = _cupy_skip_reason()
-            if reason:
-                marks.append(pytest.mark.skip(reason=reason))
+        adapter = adapters.named(name)
+        marks = [pytest.mark.gpu] if adapter.gpu else []
+        reason = adapter.test_skip_reason()
+        if reason:
+            marks.append(pytest.mark.skip(reason=reason))
         params.append(pytest.param(name, marks=marks, id=name))
     return params
-
-
-def _cupy_skip_reason():
-    if importlib.util.find_spec("cupy") is None:
-        return f"CuPy is not installed ({CUPY_INSTALL})"
-    import cupy
-
-    count, reason = _cuda_devices(cupy)
-    return None if count else f"no CUDA device visible to CuPy ({reason})"
 
 
 # ---------------------------------------------------------------------------- pytest hooks

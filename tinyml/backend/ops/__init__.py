@@ -2,9 +2,11 @@
 and, where a library offers better, natively.
 
 Each operation (:class:`Operation`) has one portable implementation in standard calls and
-natives registered per library (``"numpy"``, ``"torch"``, ``"cupy"``, ``"ndonnx"``), picked by
-the library of the arrays it is called on, the way array-api-extra delegates. Both paths give
-the same numbers (to rounding); the tests run each operation both ways.
+natives per library (``"numpy"``, ``"torch"``, ``"cupy"``, ``"ndonnx"``), picked by the
+library of the arrays it is called on, the way array-api-extra delegates. Which natives a
+library has is said by its adapter's ``natives`` (:mod:`tinyml.backend.adapters`), which names
+each function in this package; they are registered from there when this package is imported.
+Both paths give the same numbers (to rounding); the tests run each operation both ways.
 
 =============================  ===========================================  ===================
 operation                      what                                         natives
@@ -39,13 +41,15 @@ Forcing the portable path (to debug a native, or to compare):
 - ``TINYML_PORTABLE_OPS=1`` in the environment, read once, on the first operation called.
 
 ``op.implementation_for(x)`` says which one a call on ``x`` would run: ``"portable"`` or the
-library's name. A native for another library is one decorator away::
+library's name. A native for a library tinyml has no adapter for is one decorator away::
 
     @tinyml.backend.ops.scatter_add.register("jax")
     def scatter_add_jax(indices, values, num_rows, *, xp): ...
 """
 
-from . import conv_numpy, cupy_kernels, ndonnx_natives  # noqa: F401  (they register natives)
+import importlib
+
+from .. import adapters
 from ._registry import PORTABLE_ENV_VAR, Operation, portable_forced, portable_ops
 from .conv import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
 from .dense import linear
@@ -68,6 +72,19 @@ OPERATIONS = {op.name: op for op in (
     scatter_add, im2col, col2im_matmul, conv2d, conv2d_backward, conv_transpose2d,
     conv_transpose2d_backward, max_pool2d, max_pool2d_forward, max_pool2d_backward, avg_pool2d,
     linear, softmax, log_softmax, recurrence)}
+
+
+def _register_natives():
+    """Register every adapter's natives: ``"module.function"`` in this package, imported now
+    (a native imports its library inside its body, so nothing optional loads here)."""
+    for adapter in adapters.ADAPTERS:
+        for operation, where in adapter.natives.items():
+            module, function = where.rsplit(".", 1)
+            native = getattr(importlib.import_module(f"{__name__}.{module}"), function)
+            OPERATIONS[operation].register(adapter.name)(native)
+
+
+_register_natives()
 
 __all__ = [
     "OPERATIONS",

@@ -198,7 +198,6 @@ def _torch_padding(x, pads):
     return pad(x, (left, right, top, bottom)), (0, 0)
 
 
-@conv2d.register("torch")
 def _torch_conv2d(x, weight, bias, *, stride, dilation, pads, xp):
     """``torch.nn.functional.conv2d`` (floating dtypes; portable for the others)."""
     if not is_floating(x):
@@ -219,7 +218,6 @@ def _convolution_backward(g, x, weight, *, stride, dilation, padding, transposed
     return d_weight, d_bias, d_input
 
 
-@conv2d_backward.register("torch")
 def _torch_conv2d_backward(g, x, weight, *, stride, dilation, pads, input_gradient=True, xp):
     """``aten.convolution_backward``: dx, dW and db in one call, as PyTorch's autograd."""
     if not is_floating(g):
@@ -234,7 +232,6 @@ def _torch_conv2d_backward(g, x, weight, *, stride, dilation, pads, input_gradie
     return d_weight, d_bias, d_input
 
 
-@conv_transpose2d.register("torch")
 def _torch_conv_transpose2d(x, weight, bias, *, stride, dilation, padding, xp):
     """``torch.nn.functional.conv_transpose2d`` (floating dtypes; portable for the others)."""
     if not is_floating(x):
@@ -245,7 +242,6 @@ def _torch_conv_transpose2d(x, weight, bias, *, stride, dilation, padding, xp):
     return torch_conv_transpose2d(x, weight, bias, stride, padding, 0, 1, dilation)
 
 
-@conv_transpose2d_backward.register("torch")
 def _torch_conv_transpose2d_backward(g, x, weight, *, stride, dilation, padding,
                                      input_gradient=True, xp):
     """``aten.convolution_backward`` with ``transposed=True``."""

@@ -30,8 +30,7 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .conv import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
-from .windows import col2im_matmul, reach, sides, windows_fitting
+from .windows import reach, sides, windows_fitting
 
 CHUNK_BYTES = 2 << 20  # the columns of one chunk (best of 0.5-8 MB on a 1 MB-L2 EPYC core)
 
@@ -181,13 +180,11 @@ def _correlate(x, weight, bias, windows):
     return y
 
 
-@conv2d.register("numpy")
 def _numpy_conv2d(x, weight, bias, *, stride, dilation, pads, xp):
     windows = _Windows(x.shape, weight.shape[2:], stride=stride, dilation=dilation, pads=pads)
     return _correlate(x, weight, bias, windows)
 
 
-@conv2d_backward.register("numpy")
 def _numpy_conv2d_backward(g, x, weight, *, stride, dilation, pads, input_gradient=True, xp):
     windows = _Windows(x.shape, weight.shape[2:], stride=stride, dilation=dilation, pads=pads)
     n, f = g.shape[0], g.shape[1]
@@ -203,7 +200,6 @@ def _numpy_conv2d_backward(g, x, weight, *, stride, dilation, pads, input_gradie
     return d_weight_t.T.reshape(weight.shape), np.sum(g, axis=(0, 2, 3)), d_input
 
 
-@col2im_matmul.register("numpy")
 def _numpy_col2im_matmul(g, weight, *, stride, dilation, out_shape, xp):
     """``weight^T @ g`` chunk by chunk, added into the windows by contiguous runs."""
     n, a, h, w = g.shape
@@ -226,7 +222,6 @@ def _transposed_windows(x, weight, stride, dilation, padding):
                     out_hw=tuple(x.shape[2:]))
 
 
-@conv_transpose2d.register("numpy")
 def _numpy_conv_transpose2d(x, weight, bias, *, stride, dilation, padding, xp):
     windows = _transposed_windows(x, weight, stride, dilation, padding)
     kernels_t = _kernels(weight).T
@@ -239,7 +234,6 @@ def _numpy_conv_transpose2d(x, weight, bias, *, stride, dilation, padding, xp):
     return y
 
 
-@conv_transpose2d_backward.register("numpy")
 def _numpy_conv_transpose2d_backward(g, x, weight, *, stride, dilation, padding,
                                      input_gradient=True, xp):
     """The columns of each chunk of g serve both gradients, as on the portable path."""

@@ -13,7 +13,6 @@ same source with a C compiler and run it on NumPy arrays, so the index arithmeti
 on machines without a GPU.
 """
 
-from .windows import col2im_matmul, im2col
 
 # (in_params, out_params, operation, name): cupy.ElementwiseKernel's four arguments.
 IM2COL = (
@@ -78,7 +77,6 @@ def kernel(definition):
     return _compiled[name]
 
 
-@im2col.register("cupy")
 def _cupy_im2col(x, kh, kw, *, stride, dilation, out_h, out_w, xp):
     """One launch of IM2COL over the (N, C, kh, kw, OH, OW) columns."""
     import cupy
@@ -91,7 +89,6 @@ def _cupy_im2col(x, kh, kw, *, stride, dilation, out_h, out_w, xp):
     return cols
 
 
-@col2im_matmul.register("cupy")
 def _cupy_col2im_matmul(g, weight, *, stride, dilation, out_shape, xp):
     """One cuBLAS GEMM ``weight^T @ g`` to columns, then one launch of COL2IM."""
     import cupy

@@ -6,9 +6,11 @@ natives make it one ``Conv``. An ndonnx array gives its spox variable with ``unw
 and ``ndonnx.asarray(var)`` wraps one back, so a native can emit any operator of spox's
 opset module (the one ndonnx itself uses, so the graph imports one opset).
 
-This is the one file that knows ndonnx and spox; both are imported inside the natives, so
-importing tinyml never needs them (they come with the ``onnx`` extra). The natives cover
-floating arrays, the only kind the layers pass; anything else takes the portable path.
+Which operation each function is the native of is said in ndonnx's adapter
+(:mod:`tinyml.backend.adapters.ndonnx`). This is the one file that knows spox; ndonnx and spox
+are imported inside the natives, so importing tinyml never needs them (they come with the
+``onnx`` extra). The natives cover floating arrays, the only kind the layers pass; anything
+else takes the portable path.
 """
 
 import numpy as np
@@ -19,8 +21,6 @@ from .pool import avg_pool2d, max_pool2d
 from .recurrent import recurrence
 from .softmax import log_softmax, softmax
 from .windows import col2im_matmul, reach, sides
-
-LIBRARY = "ndonnx"
 
 
 def _opset():
@@ -40,7 +40,6 @@ def _floating(x, xp):
     return xp.isdtype(x.dtype, "real floating")
 
 
-@conv2d.register(LIBRARY)
 def _conv(x, weight, bias, *, stride, dilation, pads, xp):
     """One ``Conv`` (ONNX pads are (top, left, bottom, right))."""
     if not _floating(x, xp):
@@ -53,7 +52,6 @@ def _conv(x, weight, bias, *, stride, dilation, pads, xp):
                                kernel_shape=tuple(weight.shape[2:])))
 
 
-@col2im_matmul.register(LIBRARY)
 def _conv_transpose(g, weight, *, stride, dilation, out_shape, xp):
     """One ``ConvTranspose`` (weight (A, B, kh, kw) is its (C_in, C_out, kh, kw) layout), and
     a ``Pad`` with zeros where `out_shape` reaches beyond the windows."""
@@ -72,7 +70,6 @@ def _conv_transpose(g, weight, *, stride, dilation, out_shape, xp):
     return _wrap(out)
 
 
-@max_pool2d.register(LIBRARY)
 def _max_pool(x, size, *, stride, xp):
     """One ``MaxPool``."""
     if not _floating(x, xp):
@@ -82,7 +79,6 @@ def _max_pool(x, size, *, stride, xp):
     return _wrap(output)
 
 
-@avg_pool2d.register(LIBRARY)
 def _average_pool(x, size, *, stride, xp):
     """One ``AveragePool`` (no padding, so every window counts kh*kw pixels)."""
     if not _floating(x, xp):
@@ -91,7 +87,6 @@ def _average_pool(x, size, *, stride, xp):
                                        strides=(stride, stride)))
 
 
-@linear.register(LIBRARY)
 def _gemm(x, weight, bias, *, xp):
     """One ``Gemm`` (transB=1) for x (N, in); for more axes, ``MatMul`` by a ``Transpose`` of
     the weight, then ``Add``."""
@@ -105,7 +100,6 @@ def _gemm(x, weight, bias, *, xp):
     return _wrap(op.add(product, bias.unwrap_spox()))
 
 
-@softmax.register(LIBRARY)
 def _softmax(x, *, axis, xp):
     """One ``Softmax`` (opset 13's: along one axis)."""
     if not _floating(x, xp):
@@ -113,7 +107,6 @@ def _softmax(x, *, axis, xp):
     return _wrap(_opset().softmax(x.unwrap_spox(), axis=axis))
 
 
-@log_softmax.register(LIBRARY)
 def _log_softmax(x, *, axis, xp):
     """One ``LogSoftmax`` (opset 13's: along one axis)."""
     if not _floating(x, xp):
@@ -127,7 +120,6 @@ _ONNX_GATES = {"tanh": (0,), "relu": (0,), "lstm": (0, 3, 1, 2), "gru": (1, 0, 2
 _ELMAN_ACTIVATIONS = {"tanh": "Tanh", "relu": "Relu"}
 
 
-@recurrence.register(LIBRARY)
 def _recurrent_node(x, weight_ih, weight_hh, bias_ih, bias_hh, state, *, kind, sequences, xp):
     """One ``RNN``, ``LSTM`` or ``GRU`` (``linear_before_reset=1``: PyTorch's GRU), time-major
     as onnxruntime requires (``layout=1`` is refused there), its gates reordered from

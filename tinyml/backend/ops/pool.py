@@ -127,7 +127,6 @@ max_pool2d_backward = Operation("max_pool2d_backward", _max_pool2d_backward,
 
 
 # ---------------------------------------------------------------------------- NumPy
-@max_pool2d.register("numpy")
 def _numpy_max_pool2d(x, size, *, stride, xp):
     """The running maximum in place, in one output buffer."""
     import numpy as np
@@ -140,12 +139,10 @@ def _numpy_max_pool2d(x, size, *, stride, xp):
     return y
 
 
-@max_pool2d_forward.register("numpy")
 def _numpy_max_pool2d_forward(x, size, *, stride, xp):
     return _numpy_max_pool2d(x, size, stride=stride, xp=xp), None
 
 
-@max_pool2d_backward.register("numpy")
 def _numpy_max_pool2d_backward(g, x, y, routing, size, *, stride, xp):
     """First-hit masks in place, with the gradient written straight into its slice: windows
     that do not overlap (stride >= size) write each input pixel at most once, so no ``+=``
@@ -176,7 +173,6 @@ def _numpy_max_pool2d_backward(g, x, y, routing, size, *, stride, xp):
 
 
 # ---------------------------------------------------------------------------- PyTorch
-@max_pool2d.register("torch")
 def _torch_max_pool2d(x, size, *, stride, xp):
     """``torch.nn.functional.max_pool2d`` (floating dtypes; portable for the others)."""
     if not is_floating(x):
@@ -186,7 +182,6 @@ def _torch_max_pool2d(x, size, *, stride, xp):
     return torch_max_pool2d(x, size, stride)
 
 
-@max_pool2d_forward.register("torch")
 def _torch_max_pool2d_forward(x, size, *, stride, xp):
     """``aten.max_pool2d_with_indices``; the indices are the routing (floating dtypes;
     portable for the others)."""
@@ -197,7 +192,6 @@ def _torch_max_pool2d_forward(x, size, *, stride, xp):
     return torch.ops.aten.max_pool2d_with_indices(x, list(size), [stride, stride])
 
 
-@max_pool2d_backward.register("torch")
 def _torch_max_pool2d_backward(g, x, y, routing, size, *, stride, xp):
     """``aten.max_pool2d_with_indices_backward``, with the forward's indices (found again
     when the forward ran another path)."""

@@ -91,7 +91,6 @@ def _portable(indices, values, num_rows, *, xp):
 scatter_add = Operation("scatter_add", _portable, check=_check)
 
 
-@scatter_add.register("numpy")
 def _numpy(indices, values, num_rows, *, xp):
     """``numpy.add.at`` into zeros."""
     import numpy as np
@@ -101,7 +100,6 @@ def _numpy(indices, values, num_rows, *, xp):
     return out
 
 
-@scatter_add.register("torch")
 def _torch(indices, values, num_rows, *, xp):
     """``Tensor.index_add_`` into zeros (int32 or int64 indices; others become int64)."""
     import torch
@@ -115,7 +113,6 @@ def _torch(indices, values, num_rows, *, xp):
 _CUPY_ATOMIC = ("int32", "uint32", "uint64", "float16", "float32", "float64")
 
 
-@scatter_add.register("cupy")
 def _cupy(indices, values, num_rows, *, xp):
     """``cupyx.scatter_add`` into zeros, for the dtypes CUDA's atomicAdd covers (portable
     for the others, int64 among them)."""

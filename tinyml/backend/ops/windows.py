@@ -102,7 +102,6 @@ def _im2col(x, kh, kw, *, stride, dilation, out_h, out_w, xp):
 im2col = Operation("im2col", _im2col, check=_check_im2col)
 
 
-@im2col.register("numpy")
 def _numpy_im2col(x, kh, kw, *, stride, dilation, out_h, out_w, xp):
     """One strided view (N, C, kh, kw, OH, OW) of `x` (strides in bytes), copied once in C
     order."""
@@ -118,7 +117,6 @@ def _numpy_im2col(x, kh, kw, *, stride, dilation, out_h, out_w, xp):
     return np.array(view, order="C").reshape(n, c * kh * kw, out_h * out_w)
 
 
-@im2col.register("torch")
 def _torch_im2col(x, kh, kw, *, stride, dilation, out_h, out_w, xp):
     """The same strided view with ``Tensor.as_strided`` (strides in elements), copied once.
     ``torch.nn.functional.unfold`` gives the same columns but measured 2-4x slower on the CPU
@@ -190,7 +188,6 @@ def _col2im_matmul(g, weight, *, stride, dilation, out_shape, xp):
 col2im_matmul = Operation("col2im_matmul", _col2im_matmul, check=_check_col2im)
 
 
-@col2im_matmul.register("torch")
 def _torch_col2im_matmul(g, weight, *, stride, dilation, out_shape, xp):
     """One matmul ``weight^T @ g`` to columns (N, B*kh*kw, h*w), then
     ``torch.nn.functional.fold`` sums them into the windows; zeros pad the part of
