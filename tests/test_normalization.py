@@ -7,6 +7,7 @@ import math
 import normalization_reference as ref
 import numpy as np
 import pytest
+from device_reads import watch_torch_reads
 
 import tinyml
 from tinyml import Net
@@ -170,16 +171,7 @@ def test_the_batch_gradient_sums_to_zero_through_the_mean(backend):
 def test_no_forward_or_backward_reads_the_device(monkeypatch, make, shape):
     """A float()/bool()/item() of a device array makes a GPU wait: count them on torch, in
     training forward and backward and in eval forward."""
-    torch = pytest.importorskip("torch")
-    reads = []
-    for method in ("__float__", "__bool__", "__int__", "__index__", "item", "numpy", "tolist"):
-        original = getattr(torch.Tensor, method)
-
-        def counting(self, *args, _original=original, _method=method, **kwargs):
-            reads.append(_method)
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(torch.Tensor, method, counting)
+    reads = watch_torch_reads(monkeypatch)
     with tinyml.use_backend("torch", dtype="float64"):
         layer = make()
         x = tinyml.asarray(RNG.standard_normal(shape))
