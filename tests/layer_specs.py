@@ -1,0 +1,531 @@
+"""The specification of every layer tinyml.layers exports: one LAYERS entry per class.
+
+An entry says how to build the layer (named "layer") and the shape of a sample input, and,
+where they exist, a plain NumPy reference of its forward (tests/reference.py and friends), the
+same function in PyTorch (`torch`: forward, input gradient and every parameter gradient are
+compared with autograd's), input shapes its forward refuses with the message it must give
+(`bad_shapes`), and more configurations (`configs`: each a Case checked as the entry is).
+tests/test_layer_contract.py holds every layer to the Layer contract on these entries.
+
+A layer that takes a list of inputs (the merges) gives a list of shapes; a layer of several
+inputs (a recurrent cell's x and state, attention's q, k, v) gives an Inputs of shapes (a tuple
+of shapes for a tuple state), and a layer of integer inputs (an embedding) its own `sample`.
+"""
+
+from typing import NamedTuple
+
+import attention_reference
+import normalization_reference
+import numpy as np
+import pointwise_reference
+import recurrent_reference
+import reference
+
+import tinyml
+from tinyml import layers
+from tinyml.layers import (
+    RBM,
+    Add,
+    AvgPool2D,
+    BatchNorm1D,
+    BatchNorm2D,
+    Concatenate,
+    Conv1D,
+    Conv2D,
+    Deconv2D,
+    Dropout,
+    Flatten,
+    FullyConnected,
+    GlobalAvgPool2D,
+    LayerNorm1D,
+    LayerNorm2D,
+    Linear,
+    LogSoftmax,
+    MaxPool2D,
+    MaxUnpool2D,
+    Multiply,
+    Parallel,
+    Pool2D,
+    ReLu,
+    Residual,
+    Sigmoid,
+    Softmax,
+    SparseEvolution,
+)
+from tinyml.testing import Inputs
+
+
+class Case(NamedTuple):
+    make: object  # () -> a fresh layer named "layer"
+    shape: tuple  # a sample input's shape, batch first (a list of shapes: a list of inputs)
+    reference: object = None  # (x, params) -> the expected forward, as check_layer takes it
+    trains_on_one: bool = True  # False: a training batch of one sample is a ValueError
+    setup: object = None  # (layer, host x) -> None, run before the layer first sees x
+    sample: object = None  # (batch or None) -> host input, instead of standard normal `shape`
+    takes_indices: bool = False  # its input is integer indices: floating input is refused
+    torch: object = None  # (torch, params, *inputs) -> PyTorch's output from the same weights
+    bad_shapes: dict = None  # {input shape: regex of the ValueError forward raises for it}
+    configs: dict = None  # {name: Case}: more configurations, each checked as the entry is
+    modes: tuple = ("full", "random")  # check_layer's modes ("random" alone: many weights)
+
+
+def alike(build):
+    """`build` drawing from fresh streams of seed 0, so each call makes the same layer: two
+    layers whose parameter gradients depend on their weights (an activation after a linear map)
+    must be equal for test_input_gradient_false_adds_what_backward_adds to compare them."""
+    def make():
+        with tinyml.use_seed(0):
+            return build()
+    return make
+
+
+def random_parameters(layer, x):
+    """A setup giving every parameter standard-normal values: a zero bias hides bias bugs."""
+    rng = np.random.default_rng(3)
+    for parameter in layer.parameters():
+        parameter.data = tinyml.asarray(rng.standard_normal(tuple(parameter.data.shape)))
+
+
+def functional(name, *args, **kwargs):
+    """A torch twin ``torch.nn.functional.<name>(x, *args, **kwargs)``, a string in `args`
+    naming a parameter."""
+    return lambda torch, p, x: getattr(torch.nn.functional, name)(
+        x, *(p[arg] if isinstance(arg, str) else arg for arg in args), **kwargs)
+
+
+def conv2d(config, modes=("random",)):
+    """A Conv2D case of (N, C, H, W, F, kh, kw, stride, padding, dilation), random weights."""
+    n, c, h, w, f, kh, kw, stride, padding, dilation = config
+    pads = ((*reference.same_pads(h, kh, stride, dilation),
+             *reference.same_pads(w, kw, stride, dilation)) if padding == "same"
+            else (padding,) * 4)
+    return Case(lambda: Conv2D("layer", (c, h, w), f, kh, kw, stride, padding,
+                               dilation=dilation), (n, c, h, w),
+                lambda x, p: reference.correlate2d(x, p["weight"], p["bias"], stride, pads,
+                                                   dilation),
+                setup=random_parameters, modes=modes,
+                torch=lambda torch, p, x: torch.nn.functional.conv2d(
+                    torch.nn.functional.pad(x, (pads[2], pads[3], pads[0], pads[1])),
+                    p["weight"], p["bias"], stride=stride, dilation=dilation))
+
+
+def deconv2d(config, modes=("random",)):
+    """A Deconv2D case of (N, C, H, W, F, kh, kw, stride, dilation, padding), random weights."""
+    n, c, h, w, f, kh, kw, stride, dilation, padding = config
+    return Case(lambda: Deconv2D("layer", (c, h, w), f, kh, kw, stride, dilation, padding),
+                (n, c, h, w), lambda x, p: reference.conv_transpose2d(
+                    x, p["weight"], p["bias"], stride, padding, dilation),
+                setup=random_parameters, modes=modes,
+                torch=functional("conv_transpose2d", "weight", "bias", stride=stride,
+                                 padding=padding, dilation=dilation))
+
+
+def conv1d(config, modes=("random",)):
+    """A Conv1D case of (N, C, L, F, K, stride, padding, dilation), random weights."""
+    n, c, length, f, k, stride, padding, dilation = config
+    pads = (reference.same_pads(length, k, stride, dilation) if padding == "same"
+            else (dilation * (k - 1), 0) if padding == "causal"
+            else padding if isinstance(padding, tuple) else (padding, padding))
+    return Case(lambda: Conv1D("layer", (c, length), f, k, stride=stride, padding=padding,
+                               dilation=dilation), (n, c, length),
+                lambda x, p: reference.conv1d(x, p["weight"], p["bias"], stride, pads, dilation),
+                setup=random_parameters, modes=modes,
+                torch=lambda torch, p, x: torch.nn.functional.conv1d(
+                    torch.nn.functional.pad(x, pads), p["weight"], p["bias"], stride=stride,
+                    dilation=dilation))
+
+
+def distinct(shape):
+    """A sample of values at least 0.05 apart: no pooling window holds a tie."""
+    def draw(batch):
+        full = shape if batch is None else (batch, *shape[1:])
+        order = np.random.default_rng(0).permutation(int(np.prod(full)))
+        return order.reshape(full) * 0.05 - 1.0
+    return draw
+
+
+def pool2d(cls, config, **options):
+    """A MaxPool2D, AvgPool2D or Pool2D case of (N, C, H, W, size, stride)."""
+    n, c, h, w, size, stride = config
+    kh, kw = (size, size) if isinstance(size, int) else size
+    average = cls is AvgPool2D or options.get("mode") == "average"
+    return Case(lambda: cls("layer", (c, h, w), size, stride, **options), (n, c, h, w),
+                (lambda x, p: reference.avg_pool2d(x, kh, kw, stride)) if average
+                else (lambda x, p: reference.max_pool2d(x, kh, kw, stride)[0]),
+                sample=None if average else distinct((n, c, h, w)),
+                torch=functional("avg_pool2d" if average else "max_pool2d", kernel_size=(kh, kw),
+                                 stride=stride))
+
+
+def linear_ref(x, p):
+    """x W^T + b over the last axis, whatever the leading axes."""
+    return x @ p["weight"].T + p["bias"]
+
+
+def linear(n_in, n_out, shape):
+    """A Linear case from `n_in` to `n_out` features, on input `shape`, random weights."""
+    return Case(lambda: Linear("layer", n_in, n_out), shape, linear_ref, setup=random_parameters,
+                torch=functional("linear", "weight", "bias"))
+
+
+def batch_norm_ref(x, p):
+    return normalization_reference.batch_norm(x, p["weight"], p["bias"])
+
+
+def layer_norm_ref(x, p):
+    return normalization_reference.layer_norm(x, p["weight"], p["bias"])
+
+
+def group_norm_ref(x, p):
+    return normalization_reference.group_norm_one_group(x, p["weight"], p["bias"])
+
+
+def batch_norm_twin(torch, p, x):
+    """PyTorch's training-mode batch norm (batch statistics, no running ones to update)."""
+    return torch.nn.functional.batch_norm(x, None, None, p["weight"], p["bias"], training=True,
+                                          eps=1e-5)
+
+
+def layer_norm_twin(features):
+    return functional("layer_norm", (features,), "weight", "bias", eps=1e-5)
+
+
+def group_norm_twin(torch, p, x):
+    """LayerNorm2D is PyTorch's GroupNorm of one group."""
+    return torch.nn.functional.group_norm(x, 1, p["weight"], p["bias"], eps=1e-5)
+
+
+POOLS = {  # (N, C, H, W, size, stride)
+    "2x2-stride2": (2, 2, 4, 4, 2, 2),
+    "batch1-overlapping": (1, 3, 5, 5, 3, 1),
+    "nonsquare-overlapping-remainder": (2, 1, 5, 7, (2, 3), 2),
+    "stride-larger-than-window": (1, 2, 7, 7, 2, 3),
+    "1x1": (1, 1, 3, 4, 1, 1),
+}
+
+
+LAYERS = {
+    "Linear": Case(lambda: Linear("layer", 4, 3), (2, 4), linear_ref, setup=random_parameters,
+                   torch=functional("linear", "weight", "bias"), bad_shapes={
+                       (2, 3): r"Linear 'layer' expects input of shape \(batch, 4\); got "
+                               r"\(2, 3\)\.$",
+                       (2, 2, 2): r"got \(2, 2, 2\)\. Add a Flatten before it\.",
+                       (4,): r"expects input of shape \(batch, 4\); got \(4,\)\.$"},
+                   configs={"batch1-7-to-2": linear(7, 2, (1, 7)), "1-to-1": linear(1, 1, (3, 1)),
+                            **{f"leading-axes-{shape}": linear(4, 3, shape)
+                               for shape in [(2, 3, 4), (1, 1, 4), (2, 2, 3, 4)]}}),
+    "Conv2D": Case(lambda: Conv2D("layer", (1, 4, 4), 2, 3, 2, 2, 1), (2, 1, 4, 4),
+                   lambda x, p: reference.conv2d(x, p["weight"], p["bias"], 2, 1),
+                   torch=functional("conv2d", "weight", "bias", stride=2, padding=1),
+                   bad_shapes={
+                       (2, 1, 4): r"Conv2D 'layer' expects input of shape \(batch, 1, 4, 4\); "
+                                  r"got \(2, 1, 4\)\.$",
+                       (2, 16): r"got \(2, 16\)\. Reshape flat samples to \(batch, C, H, W\) "
+                                r"first\.",
+                       (2, 2, 4, 4): r"\(batch, 1, 4, 4\); got \(2, 2, 4, 4\)",
+                       (2, 1, 4, 5): r"\(batch, 1, 4, 4\); got \(2, 1, 4, 5\)",
+                       (2, 1, 5, 4): r"\(batch, 1, 4, 4\); got \(2, 1, 5, 4\)"},
+                   configs={  # (N, C, H, W, F, kh, kw, stride, padding, dilation)
+                       "3x3": conv2d((2, 3, 5, 5, 4, 3, 3, 1, 0, 1)),
+                       "batch1-nonsquare-stride2-pad1": conv2d((1, 2, 6, 7, 3, 3, 2, 2, 1, 1)),
+                       "stride3-remainder-pad2": conv2d((2, 1, 7, 5, 2, 2, 3, 3, 2, 1)),
+                       "1x1": conv2d((1, 2, 4, 3, 2, 1, 1, 1, 0, 1)),
+                       "kernel-larger-than-input-padded": conv2d((1, 1, 3, 3, 2, 5, 4, 1, 1, 1)),
+                       "3x3-pad1": conv2d((2, 2, 4, 4, 2, 3, 3, 1, 1, 1), ("full",)),
+                       "nonsquare-stride2-remainder": conv2d((1, 2, 5, 4, 2, 2, 3, 2, 0, 1),
+                                                             ("full",)),
+                       "dilation2-pad2": conv2d((2, 2, 7, 6, 3, 3, 3, 1, 2, 2)),
+                       "dilation3-nonsquare-stride2": conv2d((1, 2, 9, 8, 2, 2, 3, 2, 1, 3)),
+                       "same-3x3": conv2d((2, 2, 5, 5, 3, 3, 3, 1, "same", 1)),
+                       "same-even-nonsquare": conv2d((1, 2, 5, 6, 2, 2, 4, 1, "same", 1),
+                                                     ("full",)),
+                       "same-dilated": conv2d((1, 1, 7, 6, 2, 3, 2, 1, "same", 2)),
+                       "same-stride2": conv2d((2, 2, 7, 6, 2, 3, 3, 2, "same", 1), ("full",)),
+                       "same-stride3-dilated": conv2d((1, 2, 8, 7, 2, 2, 3, 3, "same", 2))}),
+    "Deconv2D": Case(lambda: Deconv2D("layer", (1, 4, 4), 2, 2, 2, 2, dilation=2, padding=1),
+                     (2, 1, 4, 4), lambda x, p: reference.conv_transpose2d(
+                         x, p["weight"], p["bias"], stride=2, padding=1, dilation=2),
+                     torch=functional("conv_transpose2d", "weight", "bias", stride=2, padding=1,
+                                      dilation=2),
+                     bad_shapes={
+                         (2, 1, 4): r"Deconv2D 'layer' expects input of shape "
+                                    r"\(batch, 1, 4, 4\); got \(2, 1, 4\)\.$",
+                         (2, 16): r"got \(2, 16\)\. Reshape flat samples to \(batch, C, H, W\) "
+                                  r"first\.",
+                         (2, 1, 4, 5): r"\(batch, 1, 4, 4\); got \(2, 1, 4, 5\)"},
+                     configs={  # (N, C, H, W, F, kh, kw, stride, dilation, padding)
+                         "3x3": deconv2d((2, 2, 3, 3, 3, 3, 3, 1, 1, 0)),
+                         "batch1-nonsquare-stride2": deconv2d((1, 3, 3, 4, 2, 2, 3, 2, 1, 0)),
+                         "dilation2-pad1": deconv2d((2, 1, 4, 3, 2, 3, 2, 2, 2, 1)),
+                         "stride-beyond-kernel-leaves-gaps": deconv2d(
+                             (1, 2, 2, 2, 1, 2, 2, 3, 1, 0)),
+                         "dilation3-pad2": deconv2d((1, 1, 3, 3, 2, 2, 2, 1, 3, 2)),
+                         "stride2-pad1": deconv2d((2, 2, 2, 3, 2, 3, 2, 2, 1, 1), ("full",)),
+                         "dilation2": deconv2d((1, 2, 3, 2, 1, 2, 2, 1, 2, 0), ("full",))}),
+    "MaxPool2D": Case(lambda: MaxPool2D("layer", (1, 4, 4), 2, 2), (2, 1, 4, 4),
+                      lambda x, p: reference.max_pool2d(x, 2, 2, 2)[0],
+                      torch=functional("max_pool2d", kernel_size=2, stride=2), bad_shapes={
+                          (2, 4, 4): r"MaxPool2D 'layer' expects input of shape "
+                                     r"\(batch, 1, 4, 4\); got \(2, 4, 4\)\.$",
+                          (2, 16): r"\(batch, 1, 4, 4\); got \(2, 16\)",
+                          (2, 3, 4, 4): r"\(batch, 1, 4, 4\); got \(2, 3, 4, 4\)",
+                          (2, 1, 4, 5): r"\(batch, 1, 4, 4\); got \(2, 1, 4, 5\)"},
+                      configs={  # (N, C, H, W, size, stride)
+                          name: pool2d(MaxPool2D, config) for name, config in {
+                              "2x2-stride2": (2, 2, 4, 4, 2, 2),
+                              "batch1-overlapping": (1, 3, 5, 5, 3, 1),
+                              "nonsquare-overlapping-remainder": (2, 1, 5, 7, (2, 3), 2),
+                              "3x3-stride2-overlapping": (1, 2, 6, 5, 3, 2),
+                              "1x2-stride1": (1, 1, 3, 4, (1, 2), 1)}.items()}),
+    "Dropout": Case(lambda: Dropout("layer", 0.5), (2, 4)),
+    "Flatten": Case(lambda: Flatten("layer"), (2, 1, 4, 4), lambda x, p: reference.flatten(x),
+                    torch=lambda torch, p, x: torch.flatten(x, 1), bad_shapes={
+                        (5,): r"Flatten 'layer' expects input of shape \(batch, \.\.\.\) with at "
+                              r"least 2 dimensions; got \(5,\)"},
+                    configs={f"{shape}": Case(lambda: Flatten("layer"), shape,
+                                              lambda x, p: reference.flatten(x))
+                             for shape in [(2, 3, 4, 5), (1, 2, 3, 3), (3, 4, 2), (2, 5)]}),
+    "ReLu": Case(lambda: ReLu("layer"), (2, 4), lambda x, p: reference.relu(x),
+                 torch=functional("relu"),
+                 configs={"images": Case(lambda: ReLu("layer"), (2, 3, 2, 2),
+                                         lambda x, p: reference.relu(x))}),
+    "Softmax": Case(lambda: Softmax("layer"), (2, 4), lambda x, p: reference.softmax(x),
+                    torch=functional("softmax", dim=1), configs={
+                        f"{shape}-axis{axis}": Case(
+                            lambda axis=axis: Softmax("layer", axis=axis), shape,
+                            lambda x, p, axis=axis: reference.softmax(x, axis),
+                            torch=functional("softmax", dim=axis))
+                        for shape, axis in [((3, 5), 1), ((1, 4), -1), ((2, 3, 4), 0),
+                                            ((2, 3, 4), 1), ((2, 3, 4), -1)]}),
+    "LogSoftmax": Case(lambda: LogSoftmax("layer"), (2, 4),
+                       lambda x, p: np.log(reference.softmax(x)),
+                       torch=functional("log_softmax", dim=1), configs={
+                           f"{shape}-axis{axis}": Case(
+                               lambda axis=axis: LogSoftmax("layer", axis=axis), shape,
+                               lambda x, p, axis=axis: np.log(reference.softmax(x, axis)),
+                               torch=functional("log_softmax", dim=axis))
+                           for shape, axis in [((3, 5), 1), ((1, 4), -1), ((2, 3, 4), 0),
+                                               ((2, 3, 4), 1), ((2, 2, 3), -1)]}),
+    "Sigmoid": Case(lambda: Sigmoid("layer"), (2, 4), lambda x, p: 1.0 / (1.0 + np.exp(-x)),
+                    torch=lambda torch, p, x: torch.sigmoid(x),
+                    configs={"images": Case(lambda: Sigmoid("layer"), (2, 3, 2, 2),
+                                            lambda x, p: 1.0 / (1.0 + np.exp(-x)))}),
+    "Tanh": Case(lambda: layers.Tanh("layer"), (2, 4),
+                 pointwise_reference.elementwise(pointwise_reference.tanh),
+                 torch=lambda torch, p, x: torch.tanh(x)),
+    "LeakyReLU": Case(lambda: layers.LeakyReLU("layer", alpha=0.1), (2, 4),
+                      pointwise_reference.elementwise(pointwise_reference.leaky_relu(0.1)),
+                      torch=functional("leaky_relu", 0.1)),
+    "ELU": Case(lambda: layers.ELU("layer", alpha=0.7), (2, 4),
+                pointwise_reference.elementwise(pointwise_reference.elu(0.7)),
+                torch=functional("elu", alpha=0.7)),
+    "SELU": Case(lambda: layers.SELU("layer"), (2, 4), pointwise_reference.elementwise(
+        pointwise_reference.elu(pointwise_reference.SELU_ALPHA, pointwise_reference.SELU_SCALE)),
+        torch=functional("selu")),
+    "GELU": Case(lambda: layers.GELU("layer"), (2, 4),
+                 pointwise_reference.elementwise(pointwise_reference.gelu),
+                 torch=functional("gelu")),
+    "SoftPlus": Case(lambda: layers.SoftPlus("layer"), (2, 4),
+                     pointwise_reference.elementwise(pointwise_reference.softplus),
+                     torch=functional("softplus")),
+    # PyTorch's hardsigmoid is clip(x/6 + 1/2, 0, 1): numpy-ml's is that of 1.2 x.
+    "HardSigmoid": Case(lambda: layers.HardSigmoid("layer"), (2, 4),
+                        pointwise_reference.elementwise(pointwise_reference.hard_sigmoid),
+                        torch=lambda torch, p, x: torch.nn.functional.hardsigmoid(1.2 * x)),
+    "Exponential": Case(lambda: layers.Exponential("layer"), (2, 4), lambda x, p: np.exp(x),
+                        torch=lambda torch, p, x: torch.exp(x)),
+    "Identity": Case(lambda: layers.Identity("layer"), (2, 4), lambda x, p: x),
+    "Affine": Case(lambda: layers.Affine("layer", slope=-2.0, intercept=0.5), (2, 4),
+                   lambda x, p: -2.0 * x + 0.5),
+    "FullyConnected": Case(alike(lambda: FullyConnected("layer", 4, 3, act_fn="sigmoid")), (2, 4),
+                           lambda x, p: 1.0 / (1.0 + np.exp(-reference.linear(
+                               x, p["weight"], p["bias"])))),
+    "RBM": Case(alike(lambda: RBM("layer", 4, 3)), (2, 4), lambda x, p: 1.0 / (1.0 + np.exp(
+        -reference.linear(x, p["weight"], p["bias_hidden"])))),
+    "SparseEvolution": Case(alike(lambda: SparseEvolution("layer", 4, 3, epsilon=0.5)), (2, 4),
+                            lambda x, p: reference.linear(x, p["weight"] * p["mask"], p["bias"])),
+    "BatchNorm1D": Case(lambda: BatchNorm1D("layer", 4), (3, 4), lambda x, p:
+                        normalization_reference.batch_norm(x, p["weight"], p["bias"]),
+                        trains_on_one=False, setup=random_parameters, torch=batch_norm_twin,
+                        bad_shapes={
+                            (2, 3): r"BatchNorm1D 'layer' expects input of shape \(batch, 4\); "
+                                    r"got \(2, 3\)\.$",
+                            (2, 4, 3, 3): r"got \(2, 4, 3, 3\)\. Images take BatchNorm2D\."},
+                        configs={"batch5": Case(lambda: BatchNorm1D("layer", 4), (5, 4),
+                                                batch_norm_ref, setup=random_parameters,
+                                                torch=batch_norm_twin)}),
+    "BatchNorm2D": Case(lambda: BatchNorm2D("layer", 2), (2, 2, 3, 3), batch_norm_ref,
+                        trains_on_one=False, setup=random_parameters, torch=batch_norm_twin,
+                        bad_shapes={
+                            (2, 3, 5, 5): r"BatchNorm2D 'layer' expects input of shape "
+                                          r"\(batch, 2, H, W\); got \(2, 3, 5, 5\)\.$",
+                            (2, 2): r"\(batch, 2, H, W\); got \(2, 2\)\. Feature vectors take "
+                                    r"BatchNorm1D\."},
+                        configs={"3x2": Case(lambda: BatchNorm2D("layer", 4), (3, 4, 3, 2),
+                                             batch_norm_ref, setup=random_parameters,
+                                             torch=batch_norm_twin, modes=("random",))}),
+    "LayerNorm1D": Case(lambda: LayerNorm1D("layer", 4), (2, 3, 4), layer_norm_ref,
+                        setup=random_parameters, torch=layer_norm_twin(4),
+                        bad_shapes={
+                            (2, 5): r"LayerNorm1D 'layer' expects input of shape \(batch, 4\) or "
+                                    r"\(batch, T, 4\); got \(2, 5\)",
+                            (2, 1, 3, 4): r"got \(2, 1, 3, 4\)\. Images take LayerNorm2D\.",
+                            (4,): r"got \(4,\)\.$"},
+                        configs={f"{shape}": Case(lambda: LayerNorm1D("layer", 4), shape,
+                                                  layer_norm_ref, setup=random_parameters,
+                                                  torch=layer_norm_twin(4))
+                                 for shape in [(3, 4), (1, 4), (1, 1, 4)]}),
+    "LayerNorm2D": Case(lambda: LayerNorm2D("layer", (2, 3, 3)), (2, 2, 3, 3), group_norm_ref,
+                        setup=random_parameters, torch=group_norm_twin, bad_shapes={
+                            (2, 2, 3, 4): r"LayerNorm2D 'layer' expects input of shape "
+                                          r"\(batch, 2, 3, 3\); got \(2, 2, 3, 4\)\.$"},
+                        configs={f"{shape}": Case(lambda shape=shape: LayerNorm2D(
+                            "layer", shape[1:]), shape, group_norm_ref, setup=random_parameters,
+                            torch=group_norm_twin)
+                            for shape in [(1, 2, 3, 4), (3, 1, 2, 2), (2, 3, 4, 5)]}),
+    "Conv1D": Case(lambda: Conv1D("layer", (2, 6), 3, 4, padding="same"), (2, 2, 6),
+                   lambda x, p: reference.conv1d(x, p["weight"], p["bias"], pads=(1, 2)),
+                   torch=lambda torch, p, x: torch.nn.functional.conv1d(
+                       torch.nn.functional.pad(x, (1, 2)), p["weight"], p["bias"]),
+                   bad_shapes={
+                       (2, 2): r"Conv1D 'layer' expects input of shape \(batch, 2, 6\); got "
+                               r"\(2, 2\)",
+                       (2, 3, 6): r"expects input of shape \(batch, 2, 6\); got \(2, 3, 6\)"},
+                   configs={  # (N, C, L, F, K, stride, padding, dilation)
+                       "valid": conv1d((2, 3, 9, 4, 3, 1, 0, 1)),
+                       "int-pad-stride2-remainder": conv1d((1, 2, 8, 3, 3, 2, 1, 1)),
+                       "pair": conv1d((2, 2, 7, 2, 3, 1, (2, 0), 1), ("full",)),
+                       "pair-asymmetric-stride3": conv1d((1, 1, 8, 2, 2, 3, (0, 3), 2)),
+                       "same-odd-kernel": conv1d((2, 2, 7, 3, 3, 1, "same", 1)),
+                       "same-even-kernel": conv1d((1, 2, 6, 2, 4, 1, "same", 1), ("full",)),
+                       "same-dilated": conv1d((2, 1, 9, 2, 3, 1, "same", 3)),
+                       "same-stride2": conv1d((2, 2, 9, 3, 3, 2, "same", 1), ("full",)),
+                       "same-stride3-dilated": conv1d((1, 2, 10, 2, 2, 3, "same", 2)),
+                       "causal": conv1d((2, 2, 6, 3, 3, 1, "causal", 1)),
+                       "causal-dilated": conv1d((1, 3, 8, 2, 3, 1, "causal", 2), ("full",)),
+                       "causal-stride2": conv1d((2, 1, 7, 2, 2, 2, "causal", 1)),
+                       "kernel-1": conv1d((1, 3, 4, 2, 1, 1, 0, 1))}),
+    "AvgPool2D": Case(lambda: AvgPool2D("layer", (1, 4, 4), 2, 2), (2, 1, 4, 4),
+                      lambda x, p: reference.avg_pool2d(x, 2, 2, 2),
+                      torch=functional("avg_pool2d", kernel_size=2, stride=2), bad_shapes={
+                          (2, 1, 4, 5): r"AvgPool2D 'layer' expects input of shape "
+                                        r"\(batch, 1, 4, 4\); got \(2, 1, 4, 5\)"},
+                      configs={name: pool2d(AvgPool2D, config) for name, config in POOLS.items()}),
+    "Pool2D": Case(lambda: Pool2D("layer", (1, 5, 4), (3, 2), 1, mode="average"), (2, 1, 5, 4),
+                   lambda x, p: reference.avg_pool2d(x, 3, 2, 1),
+                   torch=functional("avg_pool2d", kernel_size=(3, 2), stride=1), bad_shapes={
+                       (2, 1, 4, 5): r"Pool2D 'layer' expects input of shape \(batch, 1, 5, 4\); "
+                                     r"got \(2, 1, 4, 5\)"},
+                   configs={f"{mode}-{name}": pool2d(Pool2D, config, mode=mode)
+                            for name, config in POOLS.items() for mode in ("max", "average")}),
+    "GlobalAvgPool2D": Case(lambda: GlobalAvgPool2D("layer"), (2, 3, 2, 3),
+                            lambda x, p: reference.global_avg_pool2d(x),
+                            torch=lambda torch, p, x: x.mean(dim=(2, 3)), bad_shapes={
+                                shape: r"GlobalAvgPool2D 'layer' expects input of shape "
+                                       r"\(batch, C, H, W\); got .*It pools images; reshape "
+                                       r"the input to NCHW first\."
+                                for shape in [(2, 3), (2, 3, 4), (2, 3, 4, 4, 1)]},
+                            configs={f"{shape}": Case(lambda: GlobalAvgPool2D("layer"), shape,
+                                                      lambda x, p: reference.global_avg_pool2d(x))
+                                     for shape in [(2, 3, 4, 5), (1, 1, 1, 1), (3, 2, 1, 6)]}),
+    # its pool must have pooled a batch of x's size first: the setup runs it on pooled(batch)
+    "MaxUnpool2D": Case(lambda: MaxUnpool2D("layer", MaxPool2D("pool", (1, 4, 4), 2, 2)),
+                        (2, 1, 2, 2),
+                        lambda x, p: reference.max_unpool2d(x, pooled(len(x)), 2, 2, 2),
+                        setup=lambda layer, x: layer.pool.forward(tinyml.asarray(pooled(len(x))))),
+    "Add": Case(lambda: Add("layer", act_fn="relu"), [(2, 4), (2, 4), (2, 4)],
+                lambda x, p: reference.relu(x[0] + x[1] + x[2]),
+                torch=lambda torch, p, x: torch.relu(x[0] + x[1] + x[2])),
+    "Multiply": Case(lambda: Multiply("layer"), [(2, 4), (2, 4), (2, 4)],
+                     lambda x, p: x[0] * x[1] * x[2],
+                     torch=lambda torch, p, x: x[0] * x[1] * x[2]),
+    "Concatenate": Case(lambda: Concatenate("layer"), [(2, 3, 2), (2, 1, 2)],
+                        lambda x, p: np.concatenate(x, axis=1),
+                        torch=lambda torch, p, x: torch.cat(x, dim=1)),
+    "Residual": Case(lambda: Residual("layer", [Linear("fc", 4, 4), ReLu("relu")]), (2, 4),
+                     lambda x, p: x + reference.relu(
+                         reference.linear(x, p["fc.weight"], p["fc.bias"])),
+                     torch=lambda torch, p, x: x + torch.relu(torch.nn.functional.linear(
+                         x, p["fc.weight"], p["fc.bias"]))),
+    "Parallel": Case(lambda: Parallel("layer", [[Linear("fc", 4, 3)], [ReLu("relu")], []],
+                                      "concat"), (2, 4),
+                     lambda x, p: np.concatenate(
+                         [reference.linear(x, p["fc.weight"], p["fc.bias"]),
+                          reference.relu(x), x], axis=1)),
+    # 8 ids from a vocabulary of 5: repeated indices, whose gradients must accumulate
+    "Embedding": Case(lambda: layers.Embedding("layer", 5, 3), (2, 4),
+                      lambda x, p: p["weight"][x], takes_indices=True,
+                      torch=lambda torch, p, x: torch.nn.functional.embedding(x, p["weight"]),
+                      bad_shapes={shape: r"Embedding 'layer' expects input of shape \(batch, "
+                                         r"time\) of integer indices, time >= 1; got"
+                                  for shape in [(15,), (3, 5, 1), (3, 0)]},
+                      sample=lambda batch: np.random.default_rng(0).integers(0, 5, (batch or 2,
+                                                                                    4))),
+    "Permute": Case(lambda: layers.Permute("layer", (2, 1)), (2, 3, 4),
+                    lambda x, p: np.transpose(x, (0, 2, 1)),
+                    torch=lambda torch, p, x: x.permute(0, 2, 1), bad_shapes={
+                        (2, 3, 4, 5): r"Permute 'layer' expects input of shape \(batch, \.\.\.\) "
+                                      r"with 2 axes per sample"},
+                    configs={f"{axes}": Case(lambda axes=axes: layers.Permute("layer", axes),
+                                             (2, 3, 4, 5), lambda x, p, axes=axes: np.transpose(
+                                                 x, (0, *axes)),
+                                             torch=lambda torch, p, x, axes=axes: x.permute(
+                                                 0, *axes))
+                             for axes in [(1, 2, 3), (3, 1, 2), (2, 3, 1), (3, 2, 1)]}),
+    "Reshape": Case(lambda: layers.Reshape("layer", (-1, 2)), (2, 3, 4),
+                    lambda x, p: x.reshape(len(x), 6, 2),
+                    torch=lambda torch, p, x: x.reshape(len(x), 6, 2), bad_shapes={
+                        (2, 7): r"Reshape 'layer' reshapes each sample to \(-1, 2\), which needs "
+                                r"a multiple of 2 values"},
+                    configs={f"{shape}": Case(lambda shape=shape: layers.Reshape("layer", shape),
+                                              (2, 3, 4, 5), lambda x, p, out=out: x.reshape(out),
+                                              torch=lambda torch, p, x, out=out: x.reshape(out))
+                             for shape, out in [((60,), (2, 60)), ((-1, 5), (2, 12, 5)),
+                                                ((5, 4, 3), (2, 5, 4, 3)),
+                                                ((2, -1, 3), (2, 2, 10, 3))]}),
+    "RNN": Case(alike(lambda: layers.RNN("layer", 3, 4)), (2, 3, 3),
+                lambda x, p: recurrent_reference.sequence("RNN", x, p)),
+    "LSTM": Case(alike(lambda: layers.LSTM("layer", 3, 4, return_sequences=False)), (2, 3, 3),
+                 lambda x, p: recurrent_reference.sequence("LSTM", x, p, return_sequences=False)),
+    "GRU": Case(alike(lambda: layers.GRU("layer", 3, 4)), (2, 3, 3),
+                lambda x, p: recurrent_reference.sequence("GRU", x, p)),
+    "RNNCell": Case(alike(lambda: layers.RNNCell("layer", 3, 4, nonlinearity="relu")),
+                    Inputs((2, 3), (2, 4)), lambda x, p: recurrent_reference.step(
+                        "RNN", *x, p, nonlinearity="relu")),
+    "LSTMCell": Case(alike(lambda: layers.LSTMCell("layer", 3, 4)),
+                     Inputs((2, 3), ((2, 4), (2, 4))),
+                     lambda x, p: recurrent_reference.step("LSTM", *x, p)),
+    "GRUCell": Case(alike(lambda: layers.GRUCell("layer", 3, 4)), Inputs((2, 3), (2, 4)),
+                    lambda x, p: recurrent_reference.step("GRU", *x, p)),
+    "Bidirectional": Case(alike(lambda: layers.Bidirectional("layer", layers.LSTM("lstm", 3, 2))),
+                          (2, 3, 3), lambda x, p: recurrent_reference.bidirectional(
+                              "LSTM", x, recurrent_reference.sub_params(p, "lstm"),
+                              recurrent_reference.sub_params(p, "lstm_reverse"))),
+    "DotProductAttention": Case(lambda: layers.DotProductAttention("layer", causal=True),
+                                Inputs((2, 3, 4), (2, 5, 4), (2, 5, 2)),
+                                lambda x, p: attention_reference.dot_product_attention(
+                                    *x, causal=True)),
+    "MultiHeadAttention": Case(alike(lambda: layers.MultiHeadAttention("layer", 4, 2)),
+                               (2, 3, 4), lambda x, p: attention_reference.multi_head_attention(
+                                   x, x, x, p, 2)),
+    "PositionalEncoding": Case(lambda: layers.PositionalEncoding("layer", 5, 3), (2, 4, 3),
+                               lambda x, p: attention_reference.positional_encoding(x)),
+    "TransformerEncoderBlock": Case(
+        alike(lambda: layers.TransformerEncoderBlock("layer", 4, 2, 6, causal=True)), (2, 3, 4),
+        lambda x, p: attention_reference.transformer_block(x, p, 2, causal=True)),
+}
+
+# Parameters a layer's forward does not use, so its backward leaves their grad at zero: an
+# RBM's visible bias enters only contrastive_divergence.
+UNUSED_BY_FORWARD = {"RBM": {"bias_visible"}}
+
+# Layers whose backward moves or sums the gradient alone, keeping no array of the forward's to
+# meet it: a gradient from another backend or device passes through to the layer before them,
+# which refuses it.
+KEEP_NOTHING_FROM_FORWARD = {"Flatten", "AvgPool2D", "Pool2D", "GlobalAvgPool2D", "Concatenate",
+                             "Permute", "Reshape", "PositionalEncoding"}
+
+
+def pooled(batch):
+    """The input MaxUnpool2D's pool pools before the unpool runs (the same for each batch)."""
+    return np.random.default_rng(7).standard_normal((batch, 1, 4, 4))
