@@ -252,6 +252,7 @@ LAYERS = {
                                     r"\(batch, 1, 4, 4\); got \(2, 1, 4\)\.$",
                          (2, 16): r"got \(2, 16\)\. Reshape flat samples to \(batch, C, H, W\) "
                                   r"first\.",
+                         (2, 3, 4, 4): r"\(batch, 1, 4, 4\); got \(2, 3, 4, 4\)",
                          (2, 1, 4, 5): r"\(batch, 1, 4, 4\); got \(2, 1, 4, 5\)"},
                      configs={  # (N, C, H, W, F, kh, kw, stride, dilation, padding)
                          "3x3": deconv2d((2, 2, 3, 3, 3, 3, 3, 1, 1, 0)),
@@ -388,9 +389,11 @@ LAYERS = {
                    torch=lambda torch, p, x: torch.nn.functional.conv1d(
                        torch.nn.functional.pad(x, (1, 2)), p["weight"], p["bias"]),
                    bad_shapes={
-                       (2, 2): r"Conv1D 'layer' expects input of shape \(batch, 2, 6\); got "
-                               r"\(2, 2\)",
-                       (2, 3, 6): r"expects input of shape \(batch, 2, 6\); got \(2, 3, 6\)"},
+                       (2, 12): r"Conv1D 'layer' expects input of shape \(batch, 2, 6\); got "
+                                r"\(2, 12\)\. Reshape it to \(batch, channels, length\) first\.$",
+                       (2, 2, 6, 1): r"\(batch, 2, 6\); got \(2, 2, 6, 1\)\.$",
+                       (2, 3, 6): r"\(batch, 2, 6\); got \(2, 3, 6\)",
+                       (2, 2, 5): r"\(batch, 2, 6\); got \(2, 2, 5\)"},
                    configs={  # (N, C, L, F, K, stride, padding, dilation)
                        "valid": conv1d((2, 3, 9, 4, 3, 1, 0, 1)),
                        "int-pad-stride2-remainder": conv1d((1, 2, 8, 3, 3, 2, 1, 1)),
