@@ -281,15 +281,16 @@ LAYERS = {
     "Dropout": Case(lambda: Dropout("layer", 0.5), (2, 4)),
     "Flatten": Case(lambda: Flatten("layer"), (2, 1, 4, 4), lambda x, p: reference.flatten(x),
                     torch=lambda torch, p, x: torch.flatten(x, 1), bad_shapes={
-                        (5,): r"Flatten 'layer' expects input of shape \(batch, \.\.\.\) with at "
-                              r"least 2 dimensions; got \(5,\)"},
+                        shape: r"Flatten 'layer' expects input of shape \(batch, \.\.\.\) with "
+                               r"at least 2 dimensions; got \(" for shape in [(5,), ()]},
                     configs={f"{shape}": Case(lambda: Flatten("layer"), shape,
                                               lambda x, p: reference.flatten(x))
                              for shape in [(2, 3, 4, 5), (1, 2, 3, 3), (3, 4, 2), (2, 5)]}),
     "ReLu": Case(lambda: ReLu("layer"), (2, 4), lambda x, p: reference.relu(x),
                  torch=functional("relu"),
-                 configs={"images": Case(lambda: ReLu("layer"), (2, 3, 2, 2),
-                                         lambda x, p: reference.relu(x))}),
+                 configs={f"{shape}": Case(lambda: ReLu("layer"), shape,
+                                           lambda x, p: reference.relu(x), torch=functional("relu"))
+                          for shape in [(1, 2, 3, 3), (2, 3, 2)]}),
     "Softmax": Case(lambda: Softmax("layer"), (2, 4), lambda x, p: reference.softmax(x),
                     torch=functional("softmax", dim=1), configs={
                         f"{shape}-axis{axis}": Case(
@@ -297,7 +298,8 @@ LAYERS = {
                             lambda x, p, axis=axis: reference.softmax(x, axis),
                             torch=functional("softmax", dim=axis))
                         for shape, axis in [((3, 5), 1), ((1, 4), -1), ((2, 3, 4), 0),
-                                            ((2, 3, 4), 1), ((2, 3, 4), -1)]}),
+                                            ((2, 3, 4), 1), ((2, 3, 4), -1), ((2, 3, 2), 0),
+                                            ((2, 2, 3), -1)]}),
     "LogSoftmax": Case(lambda: LogSoftmax("layer"), (2, 4),
                        lambda x, p: np.log(reference.softmax(x)),
                        torch=functional("log_softmax", dim=1), configs={
