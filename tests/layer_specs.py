@@ -168,31 +168,28 @@ def linear(n_in, n_out, shape):
                 torch=functional("linear", "weight", "bias"))
 
 
-def batch_norm_ref(x, p):
-    return normalization_reference.batch_norm(x, p["weight"], p["bias"])
+def normalization(cls, dims, shape, epsilon=1e-5, modes=("full", "random")):
+    """A BatchNorm1D/2D or LayerNorm1D/2D case of `dims` features on input `shape`, random
+    weights, its reference and PyTorch twin at `epsilon` (LayerNorm2D: GroupNorm of 1 group)."""
+    weight_bias = ("weight", "bias")
+    if cls in (BatchNorm1D, BatchNorm2D):
+        ref, twin = normalization_reference.batch_norm, functional(
+            "batch_norm", None, None, *weight_bias, training=True, eps=epsilon)
+    elif cls is LayerNorm1D:
+        ref, twin = normalization_reference.layer_norm, functional(
+            "layer_norm", (dims,), *weight_bias, eps=epsilon)
+    else:
+        ref, twin = normalization_reference.group_norm_one_group, functional(
+            "group_norm", 1, *weight_bias, eps=epsilon)
+    return Case(lambda: cls("layer", dims, epsilon=epsilon), shape,
+                lambda x, p: ref(x, p["weight"], p["bias"], epsilon),
+                trains_on_one=cls not in (BatchNorm1D, BatchNorm2D), setup=random_parameters,
+                torch=twin, modes=modes)
 
 
-def layer_norm_ref(x, p):
-    return normalization_reference.layer_norm(x, p["weight"], p["bias"])
-
-
-def group_norm_ref(x, p):
-    return normalization_reference.group_norm_one_group(x, p["weight"], p["bias"])
-
-
-def batch_norm_twin(torch, p, x):
-    """PyTorch's training-mode batch norm (batch statistics, no running ones to update)."""
-    return torch.nn.functional.batch_norm(x, None, None, p["weight"], p["bias"], training=True,
-                                          eps=1e-5)
-
-
-def layer_norm_twin(features):
-    return functional("layer_norm", (features,), "weight", "bias", eps=1e-5)
-
-
-def group_norm_twin(torch, p, x):
-    """LayerNorm2D is PyTorch's GroupNorm of one group."""
-    return torch.nn.functional.group_norm(x, 1, p["weight"], p["bias"], eps=1e-5)
+def normalizations(cls, shapes, dims=lambda shape: shape[1]):
+    """{shape: case} at epsilon 1e-3, not the default: an epsilon passed nowhere would fail."""
+    return {f"{shape}-eps1e-3": normalization(cls, dims(shape), shape, 1e-3) for shape in shapes}
 
 
 POOLS = {  # (N, C, H, W, size, stride)
@@ -347,45 +344,30 @@ LAYERS = {
         -reference.linear(x, p["weight"], p["bias_hidden"])))),
     "SparseEvolution": Case(alike(lambda: SparseEvolution("layer", 4, 3, epsilon=0.5)), (2, 4),
                             lambda x, p: reference.linear(x, p["weight"] * p["mask"], p["bias"])),
-    "BatchNorm1D": Case(lambda: BatchNorm1D("layer", 4), (3, 4), lambda x, p:
-                        normalization_reference.batch_norm(x, p["weight"], p["bias"]),
-                        trains_on_one=False, setup=random_parameters, torch=batch_norm_twin,
-                        bad_shapes={
-                            (2, 3): r"BatchNorm1D 'layer' expects input of shape \(batch, 4\); "
-                                    r"got \(2, 3\)\.$",
-                            (2, 4, 3, 3): r"got \(2, 4, 3, 3\)\. Images take BatchNorm2D\."},
-                        configs={"batch5": Case(lambda: BatchNorm1D("layer", 4), (5, 4),
-                                                batch_norm_ref, setup=random_parameters,
-                                                torch=batch_norm_twin)}),
-    "BatchNorm2D": Case(lambda: BatchNorm2D("layer", 2), (2, 2, 3, 3), batch_norm_ref,
-                        trains_on_one=False, setup=random_parameters, torch=batch_norm_twin,
-                        bad_shapes={
-                            (2, 3, 5, 5): r"BatchNorm2D 'layer' expects input of shape "
-                                          r"\(batch, 2, H, W\); got \(2, 3, 5, 5\)\.$",
-                            (2, 2): r"\(batch, 2, H, W\); got \(2, 2\)\. Feature vectors take "
-                                    r"BatchNorm1D\."},
-                        configs={"3x2": Case(lambda: BatchNorm2D("layer", 4), (3, 4, 3, 2),
-                                             batch_norm_ref, setup=random_parameters,
-                                             torch=batch_norm_twin, modes=("random",))}),
-    "LayerNorm1D": Case(lambda: LayerNorm1D("layer", 4), (2, 3, 4), layer_norm_ref,
-                        setup=random_parameters, torch=layer_norm_twin(4),
-                        bad_shapes={
-                            (2, 5): r"LayerNorm1D 'layer' expects input of shape \(batch, 4\) or "
-                                    r"\(batch, T, 4\); got \(2, 5\)",
-                            (2, 1, 3, 4): r"got \(2, 1, 3, 4\)\. Images take LayerNorm2D\.",
-                            (4,): r"got \(4,\)\.$"},
-                        configs={f"{shape}": Case(lambda: LayerNorm1D("layer", 4), shape,
-                                                  layer_norm_ref, setup=random_parameters,
-                                                  torch=layer_norm_twin(4))
-                                 for shape in [(3, 4), (1, 4), (1, 1, 4)]}),
-    "LayerNorm2D": Case(lambda: LayerNorm2D("layer", (2, 3, 3)), (2, 2, 3, 3), group_norm_ref,
-                        setup=random_parameters, torch=group_norm_twin, bad_shapes={
-                            (2, 2, 3, 4): r"LayerNorm2D 'layer' expects input of shape "
-                                          r"\(batch, 2, 3, 3\); got \(2, 2, 3, 4\)\.$"},
-                        configs={f"{shape}": Case(lambda shape=shape: LayerNorm2D(
-                            "layer", shape[1:]), shape, group_norm_ref, setup=random_parameters,
-                            torch=group_norm_twin)
-                            for shape in [(1, 2, 3, 4), (3, 1, 2, 2), (2, 3, 4, 5)]}),
+    "BatchNorm1D": normalization(BatchNorm1D, 4, (3, 4))._replace(
+        bad_shapes={(2, 3): r"BatchNorm1D 'layer' expects input of shape \(batch, 4\); got "
+                            r"\(2, 3\)\.$",
+                    (2, 4, 3, 3): r"got \(2, 4, 3, 3\)\. Images take BatchNorm2D\."},
+        configs=normalizations(BatchNorm1D, [(4, 3), (2, 5)])),
+    "BatchNorm2D": normalization(BatchNorm2D, 2, (2, 2, 3, 3))._replace(
+        bad_shapes={(2, 3, 5, 5): r"BatchNorm2D 'layer' expects input of shape "
+                                  r"\(batch, 2, H, W\); got \(2, 3, 5, 5\)\.$",
+                    (2, 2): r"\(batch, 2, H, W\); got \(2, 2\)\. Feature vectors take "
+                            r"BatchNorm1D\."},
+        configs=normalizations(BatchNorm2D, [(3, 2, 3, 3), (2, 3, 1, 1), (2, 1, 4, 2),
+                                             (3, 4, 3, 2)])),
+    "LayerNorm1D": normalization(LayerNorm1D, 4, (2, 3, 4))._replace(
+        bad_shapes={(2, 5): r"LayerNorm1D 'layer' expects input of shape \(batch, 4\) or "
+                            r"\(batch, T, 4\); got \(2, 5\)",
+                    (2, 1, 3, 4): r"got \(2, 1, 3, 4\)\. Images take LayerNorm2D\.",
+                    (4,): r"got \(4,\)\.$"},
+        configs=normalizations(LayerNorm1D, [(3, 5), (2, 4, 5), (1, 5), (1, 1, 5), (4, 6)],
+                               dims=lambda shape: shape[-1])),
+    "LayerNorm2D": normalization(LayerNorm2D, (2, 3, 3), (2, 2, 3, 3))._replace(
+        bad_shapes={(2, 2, 3, 4): r"LayerNorm2D 'layer' expects input of shape "
+                                  r"\(batch, 2, 3, 3\); got \(2, 2, 3, 4\)\.$"},
+        configs=normalizations(LayerNorm2D, [(2, 3, 2, 2), (1, 2, 3, 4), (3, 1, 2, 2),
+                                             (2, 3, 4, 5)], dims=lambda shape: shape[1:])),
     "Conv1D": Case(lambda: Conv1D("layer", (2, 6), 3, 4, padding="same"), (2, 2, 6),
                    lambda x, p: reference.conv1d(x, p["weight"], p["bias"], pads=(1, 2)),
                    torch=lambda torch, p, x: torch.nn.functional.conv1d(
