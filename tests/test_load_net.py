@@ -214,6 +214,7 @@ def test_encode_config_and_decode_config_are_inverse():
     assert io.decode_config(io.encode_config({"name": "Ünïcode"})) == {"name": "Ünïcode"}
 
 
+
 def test_a_plain_np_load_of_a_saved_file_loads_with_load_state_dict(backend, tmp_path):
     net = nested_net()
     net.save(tmp_path / "net.npz")
