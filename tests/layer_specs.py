@@ -12,12 +12,13 @@ inputs (a recurrent cell's x and state, attention's q, k, v) gives an Inputs of 
 of shapes for a tuple state), and a layer of integer inputs (an embedding) its own `sample`.
 """
 
+import math
 from typing import NamedTuple
 
 import attention_reference
 import normalization_reference
 import numpy as np
-import pointwise_reference
+import pointwise_reference as R
 import recurrent_reference
 import reference
 
@@ -192,6 +193,16 @@ def normalizations(cls, shapes, dims=lambda shape: shape[1]):
     return {f"{shape}-eps1e-3": normalization(cls, dims(shape), shape, 1e-3) for shape in shapes}
 
 
+def pointwise(make, f, twin, configs=None):
+    """An activation of scalar function `f` on (2, 4); it and each of `configs` on images too."""
+    case = Case(make, (2, 4), R.elementwise(f), torch=twin)
+    variants = {"": case, **{f"{name}-": config for name, config in (configs or {}).items()}}
+    return case._replace(configs={
+        **{name.rstrip("-"): config for name, config in variants.items() if name},
+        **{f"{name}images": config._replace(shape=(2, 3, 2, 2))
+           for name, config in variants.items()}})
+
+
 POOLS = {  # (N, C, H, W, size, stride)
     "2x2-stride2": (2, 2, 4, 4, 2, 2),
     "batch1-overlapping": (1, 3, 5, 5, 3, 1),
@@ -310,33 +321,33 @@ LAYERS = {
                     torch=lambda torch, p, x: torch.sigmoid(x),
                     configs={"images": Case(lambda: Sigmoid("layer"), (2, 3, 2, 2),
                                             lambda x, p: 1.0 / (1.0 + np.exp(-x)))}),
-    "Tanh": Case(lambda: layers.Tanh("layer"), (2, 4),
-                 pointwise_reference.elementwise(pointwise_reference.tanh),
-                 torch=lambda torch, p, x: torch.tanh(x)),
-    "LeakyReLU": Case(lambda: layers.LeakyReLU("layer", alpha=0.1), (2, 4),
-                      pointwise_reference.elementwise(pointwise_reference.leaky_relu(0.1)),
-                      torch=functional("leaky_relu", 0.1)),
-    "ELU": Case(lambda: layers.ELU("layer", alpha=0.7), (2, 4),
-                pointwise_reference.elementwise(pointwise_reference.elu(0.7)),
-                torch=functional("elu", alpha=0.7)),
-    "SELU": Case(lambda: layers.SELU("layer"), (2, 4), pointwise_reference.elementwise(
-        pointwise_reference.elu(pointwise_reference.SELU_ALPHA, pointwise_reference.SELU_SCALE)),
-        torch=functional("selu")),
-    "GELU": Case(lambda: layers.GELU("layer"), (2, 4),
-                 pointwise_reference.elementwise(pointwise_reference.gelu),
-                 torch=functional("gelu")),
-    "SoftPlus": Case(lambda: layers.SoftPlus("layer"), (2, 4),
-                     pointwise_reference.elementwise(pointwise_reference.softplus),
-                     torch=functional("softplus")),
+    "Tanh": pointwise(lambda: layers.Tanh("layer"), R.tanh, lambda torch, p, x: torch.tanh(x)),
+    "LeakyReLU": pointwise(lambda: layers.LeakyReLU("layer", alpha=0.1), R.leaky_relu(0.1),
+                           functional("leaky_relu", 0.1), configs={
+                               "default-alpha": pointwise(lambda: layers.LeakyReLU("layer"),
+                                                          R.leaky_relu(0.3),
+                                                          functional("leaky_relu", 0.3))}),
+    "ELU": pointwise(lambda: layers.ELU("layer", alpha=0.7), R.elu(0.7),
+                     functional("elu", alpha=0.7), configs={
+                         "default-alpha": pointwise(lambda: layers.ELU("layer"), R.elu(1.0),
+                                                    functional("elu"))}),
+    "SELU": pointwise(lambda: layers.SELU("layer"), R.elu(R.SELU_ALPHA, R.SELU_SCALE),
+                      functional("selu")),
+    "GELU": pointwise(lambda: layers.GELU("layer"), R.gelu, functional("gelu"), configs={
+        "tanh": pointwise(lambda: layers.GELU("layer", approximate=True), R.gelu_tanh,
+                          functional("gelu", approximate="tanh"))}),
+    "SoftPlus": pointwise(lambda: layers.SoftPlus("layer"), R.softplus, functional("softplus")),
     # PyTorch's hardsigmoid is clip(x/6 + 1/2, 0, 1): numpy-ml's is that of 1.2 x.
-    "HardSigmoid": Case(lambda: layers.HardSigmoid("layer"), (2, 4),
-                        pointwise_reference.elementwise(pointwise_reference.hard_sigmoid),
-                        torch=lambda torch, p, x: torch.nn.functional.hardsigmoid(1.2 * x)),
-    "Exponential": Case(lambda: layers.Exponential("layer"), (2, 4), lambda x, p: np.exp(x),
-                        torch=lambda torch, p, x: torch.exp(x)),
-    "Identity": Case(lambda: layers.Identity("layer"), (2, 4), lambda x, p: x),
-    "Affine": Case(lambda: layers.Affine("layer", slope=-2.0, intercept=0.5), (2, 4),
-                   lambda x, p: -2.0 * x + 0.5),
+    "HardSigmoid": pointwise(lambda: layers.HardSigmoid("layer"), R.hard_sigmoid,
+                             lambda torch, p, x: torch.nn.functional.hardsigmoid(1.2 * x)),
+    "Exponential": pointwise(lambda: layers.Exponential("layer"), math.exp,
+                             lambda torch, p, x: torch.exp(x)),
+    "Identity": pointwise(lambda: layers.Identity("layer"), R.affine(1.0, 0.0),
+                          lambda torch, p, x: x),
+    "Affine": pointwise(lambda: layers.Affine("layer", slope=-2.0, intercept=0.5),
+                        R.affine(-2.0, 0.5), lambda torch, p, x: -2.0 * x + 0.5, configs={
+                            "default": pointwise(lambda: layers.Affine("layer"),
+                                                 R.affine(1.0, 0.0), lambda torch, p, x: x)}),
     "FullyConnected": Case(alike(lambda: FullyConnected("layer", 4, 3, act_fn="sigmoid")), (2, 4),
                            lambda x, p: 1.0 / (1.0 + np.exp(-reference.linear(
                                x, p["weight"], p["bias"])))),
