@@ -433,13 +433,35 @@ LAYERS = {
                         setup=lambda layer, x: layer.pool.forward(tinyml.asarray(pooled(len(x))))),
     "Add": Case(lambda: Add("layer", act_fn="relu"), [(2, 4), (2, 4), (2, 4)],
                 lambda x, p: reference.relu(x[0] + x[1] + x[2]),
-                torch=lambda torch, p, x: torch.relu(x[0] + x[1] + x[2])),
+                torch=lambda torch, p, x: torch.relu(x[0] + x[1] + x[2]), configs={
+                    "two": Case(lambda: Add("layer"), [(3, 4), (3, 4)], lambda x, p: x[0] + x[1],
+                                torch=lambda torch, p, x: x[0] + x[1]),
+                    "two-sigmoid": Case(lambda: Add("layer", act_fn="sigmoid"), [(3, 4), (3, 4)],
+                                        lambda x, p: 1.0 / (1.0 + np.exp(-x[0] - x[1])),
+                                        torch=lambda torch, p, x: torch.sigmoid(x[0] + x[1]))}),
     "Multiply": Case(lambda: Multiply("layer"), [(2, 4), (2, 4), (2, 4)],
                      lambda x, p: x[0] * x[1] * x[2],
-                     torch=lambda torch, p, x: x[0] * x[1] * x[2]),
+                     torch=lambda torch, p, x: x[0] * x[1] * x[2], configs={
+                         "sigmoid": Case(lambda: Multiply("layer", act_fn="sigmoid"),
+                                         [(2, 3, 4), (2, 3, 4)],
+                                         lambda x, p: 1.0 / (1.0 + np.exp(-x[0] * x[1])),
+                                         torch=lambda torch, p, x: torch.sigmoid(x[0] * x[1]),
+                                         modes=("random",))}),
     "Concatenate": Case(lambda: Concatenate("layer"), [(2, 3, 2), (2, 1, 2)],
                         lambda x, p: np.concatenate(x, axis=1),
-                        torch=lambda torch, p, x: torch.cat(x, dim=1)),
+                        torch=lambda torch, p, x: torch.cat(x, dim=1), configs={
+                            **{f"axis{axis}": Case(
+                                lambda axis=axis: Concatenate("layer", axis=axis),
+                                [tuple(extent if index == axis % 3 else size
+                                       for index, size in enumerate((2, 3, 4)))
+                                 for extent in (1, 3, 2)],
+                                lambda x, p, axis=axis: np.concatenate(x, axis=axis),
+                                torch=lambda torch, p, x, axis=axis: torch.cat(x, dim=axis))
+                               for axis in (1, 2, -1)},
+                            "images": Case(lambda: Concatenate("layer"),
+                                           [(2, 1, 3, 3), (2, 2, 3, 3)],
+                                           lambda x, p: np.concatenate(x, axis=1),
+                                           torch=lambda torch, p, x: torch.cat(x, dim=1))}),
     "Residual": Case(lambda: Residual("layer", [Linear("fc", 4, 4), ReLu("relu")]), (2, 4),
                      lambda x, p: x + reference.relu(
                          reference.linear(x, p["fc.weight"], p["fc.bias"])),
