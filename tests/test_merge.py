@@ -16,14 +16,6 @@ def inputs(*shapes):
     return [RNG.standard_normal(shape) for shape in shapes]
 
 
-def relu(x):
-    return np.maximum(x, 0.0)
-
-
-def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 def test_multiply_of_three_with_zeros_in_the_inputs(backend):
     """The prefix/suffix products need no division, so a zero input gives exact gradients."""
     xs = inputs((2, 5), (2, 5), (2, 5))
