@@ -203,6 +203,18 @@ def pointwise(make, f, twin, configs=None):
            for name, config in variants.items()}})
 
 
+def fully_connected(act_fn, batch):
+    """A FullyConnected case from 5 to 4 features, random weights, then `act_fn`."""
+    act, twin = {None: (lambda z: z, lambda torch, z: z),
+                 "relu": (reference.relu, lambda torch, z: torch.relu(z)),
+                 "sigmoid": (lambda z: 1.0 / (1.0 + np.exp(-z)),
+                             lambda torch, z: torch.sigmoid(z))}[act_fn]
+    return Case(lambda: FullyConnected("layer", 5, 4, act_fn=act_fn), (batch, 5),
+                lambda x, p: act(reference.linear(x, p["weight"], p["bias"])),
+                setup=random_parameters, torch=lambda torch, p, x: twin(
+                    torch, torch.nn.functional.linear(x, p["weight"], p["bias"])))
+
+
 POOLS = {  # (N, C, H, W, size, stride)
     "2x2-stride2": (2, 2, 4, 4, 2, 2),
     "batch1-overlapping": (1, 3, 5, 5, 3, 1),
@@ -350,7 +362,12 @@ LAYERS = {
                                                  R.affine(1.0, 0.0), lambda torch, p, x: x)}),
     "FullyConnected": Case(alike(lambda: FullyConnected("layer", 4, 3, act_fn="sigmoid")), (2, 4),
                            lambda x, p: 1.0 / (1.0 + np.exp(-reference.linear(
-                               x, p["weight"], p["bias"])))),
+                               x, p["weight"], p["bias"]))), bad_shapes={
+                                   (2, 5): r"FullyConnected 'layer' expects input of shape "
+                                           r"\(batch, 4\); got \(2, 5\)",
+                                   (2, 1, 4): r"\(batch, 4\); got \(2, 1, 4\)\. Add a Flatten"},
+                           configs={f"{act_fn}-batch{batch}": fully_connected(act_fn, batch)
+                                    for act_fn in (None, "relu", "sigmoid") for batch in (3, 1)}),
     "RBM": Case(alike(lambda: RBM("layer", 4, 3)), (2, 4), lambda x, p: 1.0 / (1.0 + np.exp(
         -reference.linear(x, p["weight"], p["bias_hidden"])))),
     "SparseEvolution": Case(alike(lambda: SparseEvolution("layer", 4, 3, epsilon=0.5)), (2, 4),

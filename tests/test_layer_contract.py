@@ -291,7 +291,8 @@ def test_an_input_of_the_wrong_shape_is_refused_with_the_fix(backend, kind, shap
     for mode in ("training", "eval"):
         with pytest.raises(ValueError, match=case.bad_shapes[shape]):
             layer.forward(tinyml.asarray(x))
-        assert layer.pending_records == 0, mode
+        assert all(each.pending_records == 0 for each in (layer, *layer.named_layers().values())
+                   ), f"a refused input left a record in {mode} mode"
         layer.eval()
 
 
