@@ -215,6 +215,34 @@ def fully_connected(act_fn, batch):
                     torch, torch.nn.functional.linear(x, p["weight"], p["bias"])))
 
 
+def recurrent(kind, cell=False, return_sequences=True, configs=None, **options):
+    """An RNN, LSTM or GRU (or its cell: one step from a given state) from 3 to 4 features, its
+    loop reference and torch.nn's module of the same name with the layer's weights."""
+    state = ((2, 4), (2, 4)) if kind == "LSTM" else (2, 4)
+    cls = getattr(layers, kind + "Cell" if cell else kind)
+    make = (alike(lambda: cls("layer", 3, 4, **options)) if cell else
+            alike(lambda: cls("layer", 3, 4, return_sequences=return_sequences, **options)))
+    reference = ((lambda x, p: recurrent_reference.step(kind, *x, p, **options)) if cell else
+                 (lambda x, p: recurrent_reference.sequence(
+                     kind, x, p, return_sequences=return_sequences, **options)))
+
+    def twin(torch, p, x, *state):
+        module = getattr(torch.nn, kind + "Cell" if cell else kind)(
+            3, 4, **options, **({} if cell else {"batch_first": True})).double()
+        suffix = "" if cell else "_l0"
+        weights = {key + suffix: value for key, value in p.items()}
+        if cell:
+            return torch.func.functional_call(module, weights, (x, *state))
+        out, last = torch.func.functional_call(module, weights, (x,))
+        return out if return_sequences else (last[0] if kind == "LSTM" else last)[0]
+    return Case(make, Inputs((2, 3), state) if cell else (2, 3, 3), reference, torch=twin,
+                configs=configs, bad_shapes=None if cell else {
+                    (2, 3): rf"{kind} 'layer' expects input of shape \(batch, time, 3\); got "
+                            r"\(2, 3\)\. Sequences are batch-first",
+                    (2, 4, 5): r"expects input of shape \(batch, time, 3\); got \(2, 4, 5\)",
+                    (2, 0, 3): rf"{kind} 'layer' needs at least one time step"})
+
+
 POOLS = {  # (N, C, H, W, size, stride)
     "2x2-stride2": (2, 2, 4, 4, 2, 2),
     "batch1-overlapping": (1, 3, 5, 5, 3, 1),
@@ -520,20 +548,18 @@ LAYERS = {
                              for shape, out in [((60,), (2, 60)), ((-1, 5), (2, 12, 5)),
                                                 ((5, 4, 3), (2, 5, 4, 3)),
                                                 ((2, -1, 3), (2, 2, 10, 3))]}),
-    "RNN": Case(alike(lambda: layers.RNN("layer", 3, 4)), (2, 3, 3),
-                lambda x, p: recurrent_reference.sequence("RNN", x, p)),
-    "LSTM": Case(alike(lambda: layers.LSTM("layer", 3, 4, return_sequences=False)), (2, 3, 3),
-                 lambda x, p: recurrent_reference.sequence("LSTM", x, p, return_sequences=False)),
-    "GRU": Case(alike(lambda: layers.GRU("layer", 3, 4)), (2, 3, 3),
-                lambda x, p: recurrent_reference.sequence("GRU", x, p)),
-    "RNNCell": Case(alike(lambda: layers.RNNCell("layer", 3, 4, nonlinearity="relu")),
-                    Inputs((2, 3), (2, 4)), lambda x, p: recurrent_reference.step(
-                        "RNN", *x, p, nonlinearity="relu")),
-    "LSTMCell": Case(alike(lambda: layers.LSTMCell("layer", 3, 4)),
-                     Inputs((2, 3), ((2, 4), (2, 4))),
-                     lambda x, p: recurrent_reference.step("LSTM", *x, p)),
-    "GRUCell": Case(alike(lambda: layers.GRUCell("layer", 3, 4)), Inputs((2, 3), (2, 4)),
-                    lambda x, p: recurrent_reference.step("GRU", *x, p)),
+    "RNN": recurrent("RNN", return_sequences=True, configs={
+        f"{options.get('nonlinearity', 'tanh')}-{'sequences' if sequences else 'last'}":
+            recurrent("RNN", return_sequences=sequences, **options)
+        for options in ({}, {"nonlinearity": "relu"}) for sequences in (True, False)}),
+    "LSTM": recurrent("LSTM", return_sequences=False, configs={
+        "sequences": recurrent("LSTM", return_sequences=True)}),
+    "GRU": recurrent("GRU", return_sequences=True, configs={
+        "last": recurrent("GRU", return_sequences=False)}),
+    "RNNCell": recurrent("RNN", cell=True, nonlinearity="relu", configs={
+        "tanh": recurrent("RNN", cell=True)}),
+    "LSTMCell": recurrent("LSTM", cell=True),
+    "GRUCell": recurrent("GRU", cell=True),
     "Bidirectional": Case(alike(lambda: layers.Bidirectional("layer", layers.LSTM("lstm", 3, 2))),
                           (2, 3, 3), lambda x, p: recurrent_reference.bidirectional(
                               "LSTM", x, recurrent_reference.sub_params(p, "lstm"),
