@@ -243,6 +243,24 @@ def recurrent(kind, cell=False, return_sequences=True, configs=None, **options):
                     (2, 0, 3): rf"{kind} 'layer' needs at least one time step"})
 
 
+# Repeats inside a row and across rows, and one index (5) never used: its row gets no gradient.
+TOKEN_IDS = np.array([[1, 4, 4, 0, 6], [4, 1, 2, 2, 2], [6, 0, 0, 3, 4]])
+
+
+def embedding(pool):
+    """An Embedding of 7 words in 3 dimensions, `pool`ed over time or not, on TOKEN_IDS, with
+    torch.nn.functional's embedding or embedding_bag as its twin."""
+    def twin(torch, p, x):
+        if pool is None:
+            return torch.nn.functional.embedding(x, p["weight"])
+        return torch.nn.functional.embedding_bag(x, p["weight"], mode=pool)
+    return Case(lambda: layers.Embedding("layer", 7, 3, pool=pool), TOKEN_IDS.shape,
+                lambda x, p: (p["weight"][x] if pool is None else
+                              getattr(np, pool)(p["weight"][x], axis=1)),
+                takes_indices=True, torch=twin, setup=random_parameters,
+                sample=lambda batch: TOKEN_IDS[:batch])
+
+
 POOLS = {  # (N, C, H, W, size, stride)
     "2x2-stride2": (2, 2, 4, 4, 2, 2),
     "batch1-overlapping": (1, 3, 5, 5, 3, 1),
@@ -524,6 +542,7 @@ LAYERS = {
                       bad_shapes={shape: r"Embedding 'layer' expects input of shape \(batch, "
                                          r"time\) of integer indices, time >= 1; got"
                                   for shape in [(15,), (3, 5, 1), (3, 0)]},
+                      configs={f"pool-{pool}": embedding(pool) for pool in (None, "sum", "mean")},
                       sample=lambda batch: np.random.default_rng(0).integers(0, 5, (batch or 2,
                                                                                     4))),
     "Permute": Case(lambda: layers.Permute("layer", (2, 1)), (2, 3, 4),
