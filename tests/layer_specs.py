@@ -261,6 +261,27 @@ def embedding(pool):
                 sample=lambda batch: TOKEN_IDS[:batch])
 
 
+def max_unpool2d(config):
+    """A MaxUnpool2D case of (N, C, H, W, size, stride). Its pool first pools an ascending input:
+    every window's maximum is its own bottom-right pixel, so no two windows share one (where
+    PyTorch's max_unpool2d keeps one value and tinyml adds them)."""
+    n, c, h, w, size, stride = config
+    kh, kw = (size, size) if isinstance(size, int) else size
+
+    def pooled_input(batch):
+        return np.arange(batch * c * h * w, dtype=np.float64).reshape(batch, c, h, w)
+
+    def twin(torch, p, z):
+        _, indices = torch.nn.functional.max_pool2d(torch.tensor(pooled_input(len(z))),
+                                                    (kh, kw), stride, return_indices=True)
+        return torch.nn.functional.max_unpool2d(z, indices, (kh, kw), stride, output_size=(h, w))
+    return Case(lambda: MaxUnpool2D("layer", MaxPool2D("pool", (c, h, w), size, stride)),
+                (n, c, (h - kh) // stride + 1, (w - kw) // stride + 1),
+                lambda z, p: reference.max_unpool2d(z, pooled_input(len(z)), kh, kw, stride),
+                setup=lambda layer, z: layer.pool.forward(tinyml.asarray(pooled_input(len(z)))),
+                torch=twin)
+
+
 POOLS = {  # (N, C, H, W, size, stride)
     "2x2-stride2": (2, 2, 4, 4, 2, 2),
     "batch1-overlapping": (1, 3, 5, 5, 3, 1),
@@ -493,7 +514,18 @@ LAYERS = {
     "MaxUnpool2D": Case(lambda: MaxUnpool2D("layer", MaxPool2D("pool", (1, 4, 4), 2, 2)),
                         (2, 1, 2, 2),
                         lambda x, p: reference.max_unpool2d(x, pooled(len(x)), 2, 2, 2),
-                        setup=lambda layer, x: layer.pool.forward(tinyml.asarray(pooled(len(x))))),
+                        setup=lambda layer, x: layer.pool.forward(tinyml.asarray(pooled(len(x)))),
+                        bad_shapes={shape: r"MaxUnpool2D 'layer' expects input of shape "
+                                           r"\(batch, 1, 2, 2\); got .*It takes what MaxPool2D "
+                                           r"'pool' puts out\."
+                                    for shape in [(2, 1, 4, 4), (2, 2, 2, 2), (2, 4),
+                                                  (2, 1, 2, 3)]},
+                        configs={name: max_unpool2d(config) for name, config in {
+                            "2x2-stride2": (2, 2, 4, 4, 2, 2),
+                            "remainder": (1, 2, 5, 7, 2, 2),
+                            "nonsquare-stride3": (2, 1, 6, 6, (2, 3), 3),
+                            "overlapping": (1, 2, 5, 5, 3, 1),
+                            "overlapping-nonsquare": (2, 1, 6, 5, (3, 2), 2)}.items()}),
     "Add": Case(lambda: Add("layer", act_fn="relu"), [(2, 4), (2, 4), (2, 4)],
                 lambda x, p: reference.relu(x[0] + x[1] + x[2]),
                 torch=lambda torch, p, x: torch.relu(x[0] + x[1] + x[2]), configs={
