@@ -282,6 +282,56 @@ def max_unpool2d(config):
                 torch=twin)
 
 
+MASK_RNG = np.random.default_rng(0)
+MASKS = {  # broadcastable keep masks (True = keep) for scores (2, [3,] 3, 4)
+    "per-query-and-key": MASK_RNG.random((3, 4)) > 0.3,
+    "padding": np.array([[[True, True, False, False]], [[True, True, True, False]]]),
+    "full": MASK_RNG.random((2, 3, 4)) > 0.4,
+}
+
+
+def attention(lead=(2,), keep=None, causal=False, scale=True, lengths=(3, 4, 3, 2)):
+    """A DotProductAttention case: q (*lead, T, d), k (*lead, S, d), v (*lead, S, e) for
+    lengths (T, S, d, e), an optional keep mask, its loop reference and PyTorch's
+    scaled_dot_product_attention."""
+    t, s, d, e = lengths
+    factor = {True: None, False: 1.0}.get(scale, scale)
+
+    def draw(batch):
+        rng = np.random.default_rng(0)
+        q, k, v = (rng.standard_normal((*lead, *shape)) for shape in ((t, d), (s, d), (s, e)))
+        return Inputs(q, k, v) if keep is None else Inputs(q, k, v, mask=keep)
+
+    def twin(torch, p, q, k, v, mask=None):
+        if mask is not None and causal:  # PyTorch takes one or the other: join them
+            mask = mask & torch.ones(t, s, dtype=torch.bool).tril()
+        return torch.nn.functional.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask, is_causal=causal and mask is None, scale=factor)
+    return Case(lambda: layers.DotProductAttention("layer", causal=causal, scale=scale),
+                [(*lead, t, d), (*lead, s, d), (*lead, s, e)],
+                lambda x, p: attention_reference.dot_product_attention(
+                    *x, keep, causal=causal, scale=factor), sample=draw, torch=twin)
+
+
+def attentions():
+    """Every mask kind, causal or not, with and without a heads axis (a padding mask (N, 1, S)
+    broadcasts over heads through a 1 axis); scales; longer sequences with a fully masked row."""
+    cases = {}
+    for name, keep in {"no-mask": None, **MASKS}.items():
+        for lead in ((2,), (2, 3)):
+            heads = keep[:, None] if keep is not None and len(lead) == 2 and keep.ndim == 3 \
+                else keep
+            for causal in (False, True):
+                cases[f"{name}-{len(lead) + 2}d{'-causal' if causal else ''}"] = attention(
+                    lead, heads, causal)
+    cases["scale-false"], cases["scale-0.25"] = attention(scale=False), attention(scale=0.25)
+    keep = np.random.default_rng(5).random((2, 5, 6)) > 0.3
+    keep[1, 2] = False
+    cases["fully-masked-row"] = attention(keep=keep, lengths=(5, 6, 4, 3))
+    cases["heads-scale-0.7"] = attention((2, 3), scale=0.7, lengths=(5, 6, 4, 3))
+    return cases
+
+
 POOLS = {  # (N, C, H, W, size, stride)
     "2x2-stride2": (2, 2, 4, 4, 2, 2),
     "batch1-overlapping": (1, 3, 5, 5, 3, 1),
@@ -618,7 +668,7 @@ LAYERS = {
     "DotProductAttention": Case(lambda: layers.DotProductAttention("layer", causal=True),
                                 Inputs((2, 3, 4), (2, 5, 4), (2, 5, 2)),
                                 lambda x, p: attention_reference.dot_product_attention(
-                                    *x, causal=True)),
+                                    *x, causal=True), configs=attentions()),
     "MultiHeadAttention": Case(alike(lambda: layers.MultiHeadAttention("layer", 4, 2)),
                                (2, 3, 4), lambda x, p: attention_reference.multi_head_attention(
                                    x, x, x, p, 2)),

@@ -245,10 +245,13 @@ def test_input_gradient_false_adds_what_backward_adds(backend, kind, batch):
 
 # ---------------------------------------------------------------- PyTorch's twin
 def to_torch(torch, tree):
-    """Host arrays of `tree` as torch tensors, the floating ones requiring grad."""
+    """Host arrays of `tree` (a dict's values too) as torch tensors, the floating ones
+    requiring grad."""
     def one(array):
         tensor = torch.tensor(np.asarray(array))
         return tensor.requires_grad_() if tensor.is_floating_point() else tensor
+    if isinstance(tree, dict):
+        return {key: map_leaves(one, value) for key, value in tree.items()}
     return map_leaves(one, tree)
 
 
@@ -263,9 +266,10 @@ def test_forward_and_gradients_match_torch(backend, kind, case):
     g = like_output(output, np.random.default_rng(1).standard_normal)
     input_gradient = layer.backward(g)
     inputs = to_torch(torch, x.args if isinstance(x, Inputs) else (x,))
+    options = to_torch(torch, x.kwargs) if isinstance(x, Inputs) else {}  # masks
     params = {key: torch.tensor(tinyml.to_numpy(parameter.data), requires_grad=True)
               for key, parameter in layer.named_parameters().items()}
-    theirs = [each for _, each in leaves(case.torch(torch, params, *inputs))]
+    theirs = [each for _, each in leaves(case.torch(torch, params, *inputs, **options))]
     torch.autograd.backward(theirs, [torch.tensor(tinyml.to_numpy(each))
                                      for each in gradient_leaves(g)])
     # rtol: torch's hardsigmoid backward multiplies by 1/6 rounded to float32 (3e-8 off)
