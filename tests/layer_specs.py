@@ -332,6 +332,71 @@ def attentions():
     return cases
 
 
+def torch_attn_mask(torch, keep, causal, t, s, heads):
+    """A keep mask (True = keep) as nn.MultiheadAttention's attn_mask (True = NOT allowed),
+    (T, S) or (N * heads, T, S), joined with the causal one."""
+    ignore = None
+    if keep is not None:
+        if keep.ndim == 4:
+            ignore = ~keep.reshape(-1, t, s)
+        else:
+            full = np.broadcast_to(keep.reshape((1,) * (3 - keep.ndim) + keep.shape), (2, t, s))
+            ignore = np.repeat(~full, heads, axis=0)
+    if causal:
+        future = np.triu(np.ones((t, s), dtype=bool), 1)
+        ignore = future if ignore is None else ignore | future
+    return None if ignore is None else torch.tensor(ignore)
+
+
+def multi_head(keep=None, causal=False, cross_length=None, embed=6, heads=3, queries=3):
+    """A MultiHeadAttention case of 2 sequences of `queries` steps: self-attention, or
+    cross-attention to `cross_length` keys; random weights and biases, its loop reference
+    and torch.nn.MultiheadAttention(batch_first=True) with the same weights."""
+    t, s = queries, cross_length or queries
+
+    def draw(batch):
+        rng = np.random.default_rng(0)
+        x = [rng.standard_normal((2, length, embed))
+             for length in ((t,) if cross_length is None else (t, s, s))]
+        return Inputs(*x) if keep is None else Inputs(*x, mask=keep)
+
+    def reference(x, p):
+        q, k, v = x if cross_length else (x, x, x)
+        return attention_reference.multi_head_attention(q, k, v, p, heads, keep, causal=causal)
+
+    def twin(torch, p, q, k=None, v=None, mask=None):
+        module = torch.nn.MultiheadAttention(embed, heads, batch_first=True, dtype=torch.float64)
+        weights = {"in_proj_weight": p["in_proj_weight"], "in_proj_bias": p["in_proj_bias"],
+                   "out_proj.weight": p["out_proj_weight"], "out_proj.bias": p["out_proj_bias"]}
+        out, _ = torch.func.functional_call(
+            module, weights, (q, q if k is None else k, q if v is None else v),
+            {"attn_mask": torch_attn_mask(torch, keep, causal, t, s, heads),
+             "need_weights": False})
+        return out
+    return Case(lambda: layers.MultiHeadAttention("layer", embed, heads, causal=causal),
+                (2, t, embed), reference, setup=random_parameters, sample=draw, torch=twin,
+                modes=("full",))
+
+
+def multi_heads():
+    """Self-attention under every mask kind, causal or not; cross-attention to another length,
+    with a fully masked row."""
+    rng = np.random.default_rng(1)
+    masks = {"no-mask": None,
+             "t-s": np.array([[True, False, True], [True, True, False], [False, True, True]]),
+             "padding": np.array([[[True, True, False]], [[True, True, True]]]),
+             "n-t-s": rng.random((2, 3, 3)) > 0.3, "per-head": rng.random((2, 3, 3, 3)) > 0.3}
+    cases = {f"self-{name}{'-causal' if causal else ''}": multi_head(keep, causal)
+             for name, keep in masks.items() for causal in (False, True)}
+    padding = rng.random((2, 1, 5)) > 0.3
+    cases.update({f"cross-padding{'-causal' if causal else ''}": multi_head(
+        padding, causal, cross_length=5) for causal in (False, True)})
+    keep = rng.random((2, 4, 5)) > 0.3
+    keep[1, 2] = False
+    cases["cross-causal-fully-masked-row"] = multi_head(keep, True, cross_length=5, queries=4)
+    return cases
+
+
 POOLS = {  # (N, C, H, W, size, stride)
     "2x2-stride2": (2, 2, 4, 4, 2, 2),
     "batch1-overlapping": (1, 3, 5, 5, 3, 1),
@@ -671,7 +736,7 @@ LAYERS = {
                                     *x, causal=True), configs=attentions()),
     "MultiHeadAttention": Case(alike(lambda: layers.MultiHeadAttention("layer", 4, 2)),
                                (2, 3, 4), lambda x, p: attention_reference.multi_head_attention(
-                                   x, x, x, p, 2)),
+                                   x, x, x, p, 2), configs=multi_heads()),
     "PositionalEncoding": Case(lambda: layers.PositionalEncoding("layer", 5, 3), (2, 4, 3),
                                lambda x, p: attention_reference.positional_encoding(x)),
     "TransformerEncoderBlock": Case(
