@@ -397,6 +397,31 @@ def multi_heads():
     return cases
 
 
+def transformer_block(causal=False, keep=None, dim=6, heads=3, hidden=10):
+    """A TransformerEncoderBlock case on (3, 5, dim) (on (2, 3, dim) with a padding `keep`
+    mask), random weights, its loop reference and torch.nn.TransformerEncoderLayer
+    (norm_first=True, batch_first=True, relu) with the same weights."""
+    def draw(batch):
+        x = np.random.default_rng(5).standard_normal((3, 5, dim) if keep is None else
+                                                     (2, 3, dim))
+        return x if keep is None else Inputs(x, mask=keep)
+
+    def twin(torch, p, x):
+        module = torch.nn.TransformerEncoderLayer(dim, heads, hidden, dropout=0.0,
+                                                  batch_first=True, norm_first=True,
+                                                  dtype=torch.float64)
+        weights = {key.replace("out_proj_", "out_proj."): value for key, value in p.items()}
+        future = torch.ones(5, 5, dtype=torch.bool).triu(1) if causal else None
+        return torch.func.functional_call(module, weights, (x,),
+                                          {"src_mask": future, "is_causal": causal})
+    return Case(lambda: layers.TransformerEncoderBlock("layer", dim, heads, hidden,
+                                                       causal=causal), (3, 5, dim),
+                lambda x, p: attention_reference.transformer_block(x, p, heads, causal=causal,
+                                                                   mask=keep),
+                setup=random_parameters, sample=draw, modes=("random",),
+                torch=None if keep is not None else twin)
+
+
 POOLS = {  # (N, C, H, W, size, stride)
     "2x2-stride2": (2, 2, 4, 4, 2, 2),
     "batch1-overlapping": (1, 3, 5, 5, 3, 1),
@@ -738,10 +763,24 @@ LAYERS = {
                                (2, 3, 4), lambda x, p: attention_reference.multi_head_attention(
                                    x, x, x, p, 2), configs=multi_heads()),
     "PositionalEncoding": Case(lambda: layers.PositionalEncoding("layer", 5, 3), (2, 4, 3),
-                               lambda x, p: attention_reference.positional_encoding(x)),
+                               lambda x, p: attention_reference.positional_encoding(x),
+                               bad_shapes={
+                                   (2, 6, 3): r"PositionalEncoding 'layer' encodes positions up "
+                                              r"to max_len=5; got a sequence of 6 steps. Build "
+                                              r"it with max_len >= 6",
+                                   (2, 3): r"PositionalEncoding 'layer' expects input of shape "
+                                           r"\(batch, T, 3\); got \(2, 3\)"},
+                               configs={f"dim{dim}": Case(
+                                   lambda dim=dim: layers.PositionalEncoding("layer", 8, dim),
+                                   (2, 6, dim),
+                                   lambda x, p: attention_reference.positional_encoding(x))
+                                   for dim in (4, 5)}),
     "TransformerEncoderBlock": Case(
         alike(lambda: layers.TransformerEncoderBlock("layer", 4, 2, 6, causal=True)), (2, 3, 4),
-        lambda x, p: attention_reference.transformer_block(x, p, 2, causal=True)),
+        lambda x, p: attention_reference.transformer_block(x, p, 2, causal=True), configs={
+            "6-3-10": transformer_block(), "6-3-10-causal": transformer_block(causal=True),
+            "padding-mask": transformer_block(keep=np.array([[[True, True, False]],
+                                                             [[True, False, False]]]))}),
 }
 
 # Parameters a layer's forward does not use, so its backward leaves their grad at zero: an
