@@ -422,6 +422,26 @@ def transformer_block(causal=False, keep=None, dim=6, heads=3, hidden=10):
                 torch=None if keep is not None else twin)
 
 
+def bidirectional(kind, merge="concat", return_sequences=True):
+    """A Bidirectional `kind` from 3 to 4 features, `merge`d, its reference and (concat)
+    torch.nn's bidirectional module, weights in *_l0 and *_l0_reverse."""
+    def twin(torch, p, x):
+        module = getattr(torch.nn, kind)(3, 4, batch_first=True, bidirectional=True).double()
+        weights = {key.replace("inner_reverse.", "").replace("inner.", "") +
+                   ("_l0_reverse" if key.startswith("inner_reverse.") else "_l0"): value
+                   for key, value in p.items()}
+        out, last = torch.func.functional_call(module, weights, (x,))
+        last = last[0] if kind == "LSTM" else last
+        return out if return_sequences else torch.cat([last[0], last[1]], dim=1)
+    return Case(alike(lambda: layers.Bidirectional("layer", getattr(layers, kind)(
+        "inner", 3, 4, return_sequences=return_sequences), merge=merge)), (2, 3, 3),
+        lambda x, p: recurrent_reference.bidirectional(
+            kind, x, recurrent_reference.sub_params(p, "inner"),
+            recurrent_reference.sub_params(p, "inner_reverse"), merge=merge,
+            return_sequences=return_sequences),
+        torch=twin if merge == "concat" else None, modes=("random",))
+
+
 POOLS = {  # (N, C, H, W, size, stride)
     "2x2-stride2": (2, 2, 4, 4, 2, 2),
     "batch1-overlapping": (1, 3, 5, 5, 3, 1),
@@ -754,7 +774,11 @@ LAYERS = {
     "Bidirectional": Case(alike(lambda: layers.Bidirectional("layer", layers.LSTM("lstm", 3, 2))),
                           (2, 3, 3), lambda x, p: recurrent_reference.bidirectional(
                               "LSTM", x, recurrent_reference.sub_params(p, "lstm"),
-                              recurrent_reference.sub_params(p, "lstm_reverse"))),
+                              recurrent_reference.sub_params(p, "lstm_reverse")),
+                          configs={f"{kind}-{merge}-{'sequences' if sequences else 'last'}":
+                                   bidirectional(kind, merge, sequences)
+                                   for kind in ("RNN", "LSTM", "GRU") for merge in ("concat", "sum")
+                                   for sequences in (True, False)}),
     "DotProductAttention": Case(lambda: layers.DotProductAttention("layer", causal=True),
                                 Inputs((2, 3, 4), (2, 5, 4), (2, 5, 2)),
                                 lambda x, p: attention_reference.dot_product_attention(
