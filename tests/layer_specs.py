@@ -442,6 +442,35 @@ def bidirectional(kind, merge="concat", return_sequences=True):
         torch=twin if merge == "concat" else None, modes=("random",))
 
 
+def dense(x, p, name, torch=None):
+    """The Linear `name` of a container's params on x (with torch.nn.functional given torch)."""
+    if torch is not None:
+        return torch.nn.functional.linear(x, p[f"{name}.weight"], p[f"{name}.bias"])
+    return reference.linear(x, p[f"{name}.weight"], p[f"{name}.bias"])
+
+
+MERGES = {  # merge: (numpy, torch) of the three branch outputs
+    "add": (lambda a, b, c: a + b + c, lambda torch, a, b, c: a + b + c),
+    "multiply": (lambda a, b, c: a * b * c, lambda torch, a, b, c: a * b * c),
+    "concat": (lambda a, b, c: np.concatenate([a, b, c], axis=1),
+               lambda torch, a, b, c: torch.cat([a, b, c], dim=1)),
+    "Add-sigmoid": (lambda a, b, c: 1.0 / (1.0 + np.exp(-(a + b + c))),
+                    lambda torch, a, b, c: torch.sigmoid(a + b + c)),
+}
+
+
+def parallel_with_identity(merge):
+    """Parallel(relu(fc1 x), fc2 x, x) into `merge` (a name of MERGES)."""
+    combine, combine_torch = MERGES[merge]
+    return Case(lambda: Parallel("layer", [[Linear("fc1", 4, 4), ReLu("relu")],
+                                           [Linear("fc2", 4, 4)], []],
+                                 Add("sum", act_fn="sigmoid") if merge == "Add-sigmoid" else merge),
+                (3, 4), lambda x, p: combine(reference.relu(dense(x, p, "fc1")),
+                                             dense(x, p, "fc2"), x),
+                setup=random_parameters, torch=lambda torch, p, x: combine_torch(
+                    torch, torch.relu(dense(x, p, "fc1", torch)), dense(x, p, "fc2", torch), x))
+
+
 POOLS = {  # (N, C, H, W, size, stride)
     "2x2-stride2": (2, 2, 4, 4, 2, 2),
     "batch1-overlapping": (1, 3, 5, 5, 3, 1),
@@ -721,12 +750,28 @@ LAYERS = {
                      lambda x, p: x + reference.relu(
                          reference.linear(x, p["fc.weight"], p["fc.bias"])),
                      torch=lambda torch, p, x: x + torch.relu(torch.nn.functional.linear(
-                         x, p["fc.weight"], p["fc.bias"]))),
+                         x, p["fc.weight"], p["fc.bias"])), configs={
+                         "two-layer-stack": Case(
+                             lambda: Residual("layer", [Linear("fc1", 4, 5), ReLu("relu"),
+                                                        Linear("fc2", 5, 4)]), (3, 4),
+                             lambda x, p: x + dense(reference.relu(dense(x, p, "fc1")), p, "fc2"),
+                             setup=random_parameters, torch=lambda torch, p, x: x + dense(
+                                 torch.relu(dense(x, p, "fc1", torch)), p, "fc2", torch)),
+                         "convolutions": Case(
+                             lambda: Residual("layer", [Conv2D("conv", (2, 4, 4), 2, 3, 3, 1, 1),
+                                                        ReLu("relu")]), (2, 2, 4, 4),
+                             lambda x, p: x + reference.relu(reference.conv2d(
+                                 x, p["conv.weight"], p["conv.bias"], 1, 1)),
+                             setup=random_parameters, modes=("random",),
+                             torch=lambda torch, p, x: x + torch.relu(torch.nn.functional.conv2d(
+                                 x, p["conv.weight"], p["conv.bias"], padding=1)))}),
     "Parallel": Case(lambda: Parallel("layer", [[Linear("fc", 4, 3)], [ReLu("relu")], []],
                                       "concat"), (2, 4),
                      lambda x, p: np.concatenate(
                          [reference.linear(x, p["fc.weight"], p["fc.bias"]),
-                          reference.relu(x), x], axis=1)),
+                          reference.relu(x), x], axis=1),
+                     configs={f"identity-branch-{merge}": parallel_with_identity(merge)
+                              for merge in MERGES}),
     # 8 ids from a vocabulary of 5: repeated indices, whose gradients must accumulate
     "Embedding": Case(lambda: layers.Embedding("layer", 5, 3), (2, 4),
                       lambda x, p: p["weight"][x], takes_indices=True,
