@@ -625,9 +625,13 @@ LAYERS = {
                            configs={f"{act_fn}-batch{batch}": fully_connected(act_fn, batch)
                                     for act_fn in (None, "relu", "sigmoid") for batch in (3, 1)}),
     "RBM": Case(alike(lambda: RBM("layer", 4, 3)), (2, 4), lambda x, p: 1.0 / (1.0 + np.exp(
-        -reference.linear(x, p["weight"], p["bias_hidden"])))),
+        -reference.linear(x, p["weight"], p["bias_hidden"]))), bad_shapes={
+            (2, 5): r"RBM 'layer' expects input of shape \(batch, 4\); got \(2, 5\)",
+            (2, 1, 4): r"got \(2, 1, 4\)\. Add a Flatten before it"}),
     "SparseEvolution": Case(alike(lambda: SparseEvolution("layer", 4, 3, epsilon=0.5)), (2, 4),
-                            lambda x, p: reference.linear(x, p["weight"] * p["mask"], p["bias"])),
+                            lambda x, p: reference.linear(x, p["weight"] * p["mask"], p["bias"]),
+                            bad_shapes={(2, 3): r"SparseEvolution 'layer' expects input of shape "
+                                                r"\(batch, 4\); got \(2, 3\)"}),
     "BatchNorm1D": normalization(BatchNorm1D, 4, (3, 4))._replace(
         bad_shapes={(2, 3): r"BatchNorm1D 'layer' expects input of shape \(batch, 4\); got "
                             r"\(2, 3\)\.$",
