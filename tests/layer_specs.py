@@ -220,14 +220,18 @@ LAYERS = {
                                                  R.affine(1.0, 0.0), lambda torch, p, x: x)}),
     "FullyConnected": Case(alike(lambda: FullyConnected("layer", 4, 3, act_fn="sigmoid")), (2, 4),
                            lambda x, p: 1.0 / (1.0 + np.exp(-reference.linear(
-                               x, p["weight"], p["bias"]))), bad_shapes={
+                               x, p["weight"], p["bias"]))),
+                           torch=lambda torch, p, x: torch.sigmoid(torch.nn.functional.linear(
+                               x, p["weight"], p["bias"])), bad_shapes={
                                    (2, 5): r"FullyConnected 'layer' expects input of shape "
                                            r"\(batch, 4\); got \(2, 5\)",
                                    (2, 1, 4): r"\(batch, 4\); got \(2, 1, 4\)\. Add a Flatten"},
                            configs={f"{act_fn}-batch{batch}": fully_connected(act_fn, batch)
                                     for act_fn in (None, "relu", "sigmoid") for batch in (3, 1)}),
     "RBM": Case(alike(lambda: RBM("layer", 4, 3)), (2, 4), lambda x, p: 1.0 / (1.0 + np.exp(
-        -reference.linear(x, p["weight"], p["bias_hidden"]))), bad_shapes={
+        -reference.linear(x, p["weight"], p["bias_hidden"]))),
+        torch=lambda torch, p, x: torch.sigmoid(torch.nn.functional.linear(
+            x, p["weight"], p["bias_hidden"])), bad_shapes={
             (2, 5): r"RBM 'layer' expects input of shape \(batch, 4\); got \(2, 5\)",
             (2, 1, 4): r"got \(2, 1, 4\)\. Add a Flatten before it"}),
     "SparseEvolution": Case(alike(lambda: SparseEvolution("layer", 4, 3, epsilon=0.5)), (2, 4),
