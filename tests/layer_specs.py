@@ -41,12 +41,16 @@ from layer_families import (
     pool2d,
 )
 from sequence_families import (
+    attention_twin,
     attentions,
     bidirectional,
+    bidirectional_twin,
     embedding,
+    multi_head_twin,
     multi_heads,
     recurrent,
     transformer_block,
+    transformer_twin,
 )
 
 import tinyml
@@ -314,6 +318,10 @@ LAYERS = {
                         (2, 1, 2, 2),
                         lambda x, p: reference.max_unpool2d(x, pooled(len(x)), 2, 2, 2),
                         setup=lambda layer, x: layer.pool.forward(tinyml.asarray(pooled(len(x)))),
+                        torch=lambda torch, p, z: torch.nn.functional.max_unpool2d(
+                            z, torch.nn.functional.max_pool2d(torch.tensor(pooled(len(z))), 2, 2,
+                                                              return_indices=True)[1], 2, 2,
+                            output_size=(4, 4)),
                         bad_shapes={shape: r"MaxUnpool2D 'layer' expects input of shape "
                                            r"\(batch, 1, 2, 2\); got .*It takes what MaxPool2D "
                                            r"'pool' puts out\."
@@ -430,6 +438,7 @@ LAYERS = {
                           (2, 3, 3), lambda x, p: recurrent_reference.bidirectional(
                               "LSTM", x, recurrent_reference.sub_params(p, "lstm"),
                               recurrent_reference.sub_params(p, "lstm_reverse")),
+                          torch=bidirectional_twin("LSTM", "lstm", 3, 2),
                           configs={f"{kind}-{merge}-{'sequences' if sequences else 'last'}":
                                    bidirectional(kind, merge, sequences)
                                    for kind in ("RNN", "LSTM", "GRU") for merge in ("concat", "sum")
@@ -437,10 +446,12 @@ LAYERS = {
     "DotProductAttention": Case(lambda: layers.DotProductAttention("layer", causal=True),
                                 Inputs((2, 3, 4), (2, 5, 4), (2, 5, 2)),
                                 lambda x, p: attention_reference.dot_product_attention(
-                                    *x, causal=True), configs=attentions()),
+                                    *x, causal=True), torch=attention_twin(causal=True),
+                                configs=attentions()),
     "MultiHeadAttention": Case(alike(lambda: layers.MultiHeadAttention("layer", 4, 2)),
                                (2, 3, 4), lambda x, p: attention_reference.multi_head_attention(
-                                   x, x, x, p, 2), configs=multi_heads()),
+                                   x, x, x, p, 2), torch=multi_head_twin(4, 2),
+                               configs=multi_heads()),
     "PositionalEncoding": Case(lambda: layers.PositionalEncoding("layer", 5, 3), (2, 4, 3),
                                lambda x, p: attention_reference.positional_encoding(x),
                                bad_shapes={
@@ -456,7 +467,8 @@ LAYERS = {
                                    for dim in (4, 5)}),
     "TransformerEncoderBlock": Case(
         alike(lambda: layers.TransformerEncoderBlock("layer", 4, 2, 6, causal=True)), (2, 3, 4),
-        lambda x, p: attention_reference.transformer_block(x, p, 2, causal=True), configs={
+        lambda x, p: attention_reference.transformer_block(x, p, 2, causal=True),
+        torch=transformer_twin(4, 2, 6, causal=True), configs={
             "6-3-10": transformer_block(), "6-3-10-causal": transformer_block(causal=True),
             "padding-mask": transformer_block(keep=np.array([[[True, True, False]],
                                                              [[True, False, False]]]))}),

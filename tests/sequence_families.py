@@ -77,15 +77,21 @@ def attention(lead=(2,), keep=None, causal=False, scale=True, lengths=(3, 4, 3, 
         q, k, v = (rng.standard_normal((*lead, *shape)) for shape in ((t, d), (s, d), (s, e)))
         return Inputs(q, k, v) if keep is None else Inputs(q, k, v, mask=keep)
 
-    def twin(torch, p, q, k, v, mask=None):
-        if mask is not None and causal:  # PyTorch takes one or the other: join them
-            mask = mask & torch.ones(t, s, dtype=torch.bool).tril()
-        return torch.nn.functional.scaled_dot_product_attention(
-            q, k, v, attn_mask=mask, is_causal=causal and mask is None, scale=factor)
     return Case(lambda: layers.DotProductAttention("layer", causal=causal, scale=scale),
                 [(*lead, t, d), (*lead, s, d), (*lead, s, e)],
                 lambda x, p: attention_reference.dot_product_attention(
-                    *x, keep, causal=causal, scale=factor), sample=draw, torch=twin)
+                    *x, keep, causal=causal, scale=factor), sample=draw,
+                torch=attention_twin(causal, factor))
+
+
+def attention_twin(causal=False, scale=None):
+    """PyTorch's scaled_dot_product_attention with the call's keep mask, causal or not."""
+    def twin(torch, p, q, k, v, mask=None):
+        if mask is not None and causal:  # PyTorch takes one or the other: join them
+            mask = mask & torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool).tril()
+        return torch.nn.functional.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask, is_causal=causal and mask is None, scale=scale)
+    return twin
 
 
 def attentions():
@@ -139,18 +145,25 @@ def multi_head(keep=None, causal=False, cross_length=None, embed=6, heads=3, que
         q, k, v = x if cross_length else (x, x, x)
         return attention_reference.multi_head_attention(q, k, v, p, heads, keep, causal=causal)
 
+    return Case(lambda: layers.MultiHeadAttention("layer", embed, heads, causal=causal),
+                (2, t, embed), reference, setup=random_parameters, sample=draw,
+                torch=multi_head_twin(embed, heads, keep, causal),
+                modes=("full",))
+
+
+def multi_head_twin(embed, heads, keep=None, causal=False):
+    """torch.nn.MultiheadAttention(batch_first=True) holding the layer's weights, the keep mask
+    and causality as its attn_mask."""
     def twin(torch, p, q, k=None, v=None, mask=None):
+        k, v = (q if k is None else k), (q if v is None else v)
         module = torch.nn.MultiheadAttention(embed, heads, batch_first=True, dtype=torch.float64)
         weights = {"in_proj_weight": p["in_proj_weight"], "in_proj_bias": p["in_proj_bias"],
                    "out_proj.weight": p["out_proj_weight"], "out_proj.bias": p["out_proj_bias"]}
-        out, _ = torch.func.functional_call(
-            module, weights, (q, q if k is None else k, q if v is None else v),
-            {"attn_mask": torch_attn_mask(torch, keep, causal, t, s, heads),
-             "need_weights": False})
+        out, _ = torch.func.functional_call(module, weights, (q, k, v), {
+            "attn_mask": torch_attn_mask(torch, keep, causal, q.shape[1], k.shape[1], heads),
+            "need_weights": False})
         return out
-    return Case(lambda: layers.MultiHeadAttention("layer", embed, heads, causal=causal),
-                (2, t, embed), reference, setup=random_parameters, sample=draw, torch=twin,
-                modes=("full",))
+    return twin
 
 
 def multi_heads():
@@ -181,37 +194,51 @@ def transformer_block(causal=False, keep=None, dim=6, heads=3, hidden=10):
                                                      (2, 3, dim))
         return x if keep is None else Inputs(x, mask=keep)
 
-    def twin(torch, p, x):
-        module = torch.nn.TransformerEncoderLayer(dim, heads, hidden, dropout=0.0,
-                                                  batch_first=True, norm_first=True,
-                                                  dtype=torch.float64)
-        weights = {key.replace("out_proj_", "out_proj."): value for key, value in p.items()}
-        future = torch.ones(5, 5, dtype=torch.bool).triu(1) if causal else None
-        return torch.func.functional_call(module, weights, (x,),
-                                          {"src_mask": future, "is_causal": causal})
     return Case(lambda: layers.TransformerEncoderBlock("layer", dim, heads, hidden,
                                                        causal=causal), (3, 5, dim),
                 lambda x, p: attention_reference.transformer_block(x, p, heads, causal=causal,
                                                                    mask=keep),
                 setup=random_parameters, sample=draw, modes=("random",),
-                torch=None if keep is not None else twin)
+                torch=None if keep is not None else transformer_twin(dim, heads, hidden, causal))
+
+
+def transformer_twin(dim, heads, hidden, causal):
+    """torch.nn.TransformerEncoderLayer(norm_first=True, batch_first=True, relu) holding the
+    block's weights (PyTorch's out_proj.weight is tinyml's out_proj_weight)."""
+    def twin(torch, p, x):
+        module = torch.nn.TransformerEncoderLayer(dim, heads, hidden, dropout=0.0,
+                                                  batch_first=True, norm_first=True,
+                                                  dtype=torch.float64)
+        weights = {key.replace("out_proj_", "out_proj."): value for key, value in p.items()}
+        steps = x.shape[1]
+        future = torch.ones(steps, steps, dtype=torch.bool).triu(1) if causal else None
+        return torch.func.functional_call(module, weights, (x,),
+                                          {"src_mask": future, "is_causal": causal})
+    return twin
 
 
 def bidirectional(kind, merge="concat", return_sequences=True):
     """A Bidirectional `kind` from 3 to 4 features, `merge`d, its reference and (concat)
     torch.nn's bidirectional module, weights in *_l0 and *_l0_reverse."""
-    def twin(torch, p, x):
-        module = getattr(torch.nn, kind)(3, 4, batch_first=True, bidirectional=True).double()
-        weights = {key.replace("inner_reverse.", "").replace("inner.", "") +
-                   ("_l0_reverse" if key.startswith("inner_reverse.") else "_l0"): value
-                   for key, value in p.items()}
-        out, last = torch.func.functional_call(module, weights, (x,))
-        last = last[0] if kind == "LSTM" else last
-        return out if return_sequences else torch.cat([last[0], last[1]], dim=1)
     return Case(alike(lambda: layers.Bidirectional("layer", getattr(layers, kind)(
         "inner", 3, 4, return_sequences=return_sequences), merge=merge)), (2, 3, 3),
         lambda x, p: recurrent_reference.bidirectional(
             kind, x, recurrent_reference.sub_params(p, "inner"),
             recurrent_reference.sub_params(p, "inner_reverse"), merge=merge,
             return_sequences=return_sequences),
-        torch=twin if merge == "concat" else None, modes=("random",))
+        torch=bidirectional_twin(kind, "inner", 3, 4, return_sequences) if merge == "concat"
+        else None, modes=("random",))
+
+
+def bidirectional_twin(kind, inner, features, hidden, return_sequences=True):
+    """torch.nn's bidirectional `kind` holding the directions' weights (`inner`'s as *_l0,
+    `inner`_reverse's as *_l0_reverse): its output, or the last states side by side."""
+    def twin(torch, p, x):
+        module = getattr(torch.nn, kind)(features, hidden, batch_first=True,
+                                         bidirectional=True).double()
+        weights = {key.split(".", 1)[1] + ("_l0_reverse" if key.startswith(f"{inner}_reverse.")
+                                           else "_l0"): value for key, value in p.items()}
+        out, last = torch.func.functional_call(module, weights, (x,))
+        last = last[0] if kind == "LSTM" else last
+        return out if return_sequences else torch.cat([last[0], last[1]], dim=1)
+    return twin
