@@ -174,7 +174,9 @@ LAYERS = {
                                            lambda x, p: reference.relu(x), torch=functional("relu"))
                           for shape in [(1, 2, 3, 3), (2, 3, 2)]}),
     "Softmax": Case(lambda: Softmax("layer"), (2, 4), lambda x, p: reference.softmax(x),
-                    torch=functional("softmax", dim=1), configs={
+                    torch=functional("softmax", dim=1), bad_shapes={
+                        (2,): r"Softmax 'layer': axis 1 is out of range for an input of shape "
+                              r"\(2,\)"}, configs={
                         f"{shape}-axis{axis}": Case(
                             lambda axis=axis: Softmax("layer", axis=axis), shape,
                             lambda x, p, axis=axis: reference.softmax(x, axis),
@@ -184,7 +186,9 @@ LAYERS = {
                                             ((2, 2, 3), -1)]}),
     "LogSoftmax": Case(lambda: LogSoftmax("layer"), (2, 4),
                        lambda x, p: np.log(reference.softmax(x)),
-                       torch=functional("log_softmax", dim=1), configs={
+                       torch=functional("log_softmax", dim=1), bad_shapes={
+                           (2,): r"LogSoftmax 'layer': axis 1 is out of range for an input of "
+                                 r"shape \(2,\)"}, configs={
                            f"{shape}-axis{axis}": Case(
                                lambda axis=axis: LogSoftmax("layer", axis=axis), shape,
                                lambda x, p, axis=axis: np.log(reference.softmax(x, axis)),
@@ -368,7 +372,9 @@ LAYERS = {
                      lambda x, p: x + reference.relu(
                          reference.linear(x, p["fc.weight"], p["fc.bias"])),
                      torch=lambda torch, p, x: x + torch.relu(torch.nn.functional.linear(
-                         x, p["fc.weight"], p["fc.bias"])), configs={
+                         x, p["fc.weight"], p["fc.bias"])),
+                     bad_shapes={(2, 5): r"Linear 'fc' expects input of shape \(batch, 4\); got "
+                                         r"\(2, 5\)"}, configs={
                          "two-layer-stack": Case(
                              lambda: Residual("layer", [Linear("fc1", 4, 5), ReLu("relu"),
                                                         Linear("fc2", 5, 4)]), (3, 4),
@@ -388,6 +394,8 @@ LAYERS = {
                      lambda x, p: np.concatenate(
                          [reference.linear(x, p["fc.weight"], p["fc.bias"]),
                           reference.relu(x), x], axis=1),
+                     bad_shapes={(2, 5): r"Linear 'fc' expects input of shape \(batch, 4\); got "
+                                         r"\(2, 5\)"},
                      configs={f"identity-branch-{merge}": parallel_with_identity(merge)
                               for merge in MERGES}),
     # 8 ids from a vocabulary of 5: repeated indices, whose gradients must accumulate
@@ -439,6 +447,10 @@ LAYERS = {
                               "LSTM", x, recurrent_reference.sub_params(p, "lstm"),
                               recurrent_reference.sub_params(p, "lstm_reverse")),
                           torch=bidirectional_twin("LSTM", "lstm", 3, 2),
+                          bad_shapes={  # the direction refuses it, for both
+                              (2, 3, 4): r"LSTM 'lstm' expects input of shape "
+                                         r"\(batch, time, 3\); got \(2, 3, 4\)",
+                              (2, 3): r"got \(2, 3\)\. Sequences are batch-first"},
                           configs={f"{kind}-{merge}-{'sequences' if sequences else 'last'}":
                                    bidirectional(kind, merge, sequences)
                                    for kind in ("RNN", "LSTM", "GRU") for merge in ("concat", "sum")
@@ -451,6 +463,9 @@ LAYERS = {
     "MultiHeadAttention": Case(alike(lambda: layers.MultiHeadAttention("layer", 4, 2)),
                                (2, 3, 4), lambda x, p: attention_reference.multi_head_attention(
                                    x, x, x, p, 2), torch=multi_head_twin(4, 2),
+                               bad_shapes={shape: r"MultiHeadAttention 'layer' expects input of "
+                                                  r"shape \(batch, T, 4\); got .*Sequences are "
+                                                  r"batch first" for shape in [(2, 3, 5), (2, 4)]},
                                configs=multi_heads()),
     "PositionalEncoding": Case(lambda: layers.PositionalEncoding("layer", 5, 3), (2, 4, 3),
                                lambda x, p: attention_reference.positional_encoding(x),
@@ -468,7 +483,10 @@ LAYERS = {
     "TransformerEncoderBlock": Case(
         alike(lambda: layers.TransformerEncoderBlock("layer", 4, 2, 6, causal=True)), (2, 3, 4),
         lambda x, p: attention_reference.transformer_block(x, p, 2, causal=True),
-        torch=transformer_twin(4, 2, 6, causal=True), configs={
+        torch=transformer_twin(4, 2, 6, causal=True),
+        bad_shapes={shape: r"TransformerEncoderBlock 'layer' expects input of shape "
+                           r"\(batch, T, 4\); got .*Sequences are batch first"
+                    for shape in [(2, 3, 5), (2, 4)]}, configs={
             "6-3-10": transformer_block(), "6-3-10-causal": transformer_block(causal=True),
             "padding-mask": transformer_block(keep=np.array([[[True, True, False]],
                                                              [[True, False, False]]]))}),
