@@ -1,9 +1,10 @@
 """Small layers of a user's own, for the tests of configs, summaries and load_net: one with a
 parameter, one that refers to another layer of the net, a container, and helpers that run the
-layers of tests/test_layer_contract.py's table."""
+layers of the table in tests/layer_specs.py."""
 
 import numpy as np
-from test_layer_contract import LAYERS, case_input
+from layer_specs import LAYERS
+from test_layer_contract import case_input
 
 import tinyml
 from tinyml import Layer, Parameter

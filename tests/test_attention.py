@@ -1,6 +1,8 @@
-"""DotProductAttention: forward against a loop over queries, backward against central
-differences, and PyTorch's scaled_dot_product_attention; masks (True = keep), causal, cross
-lengths, a fully masked row, dropout on the weights, the refusals."""
+"""DotProductAttention: a fully masked row, causality, masks in the weights, huge scores,
+self-attention, dropout on the weights, and the refusals (every mask kind, causal, heads,
+scales and cross lengths against a loop over queries and PyTorch's
+scaled_dot_product_attention, and the rest of the contract: tests/layer_specs.py,
+test_layer_contract.py)."""
 
 import doctest
 import math
@@ -29,31 +31,6 @@ MASKS = {  # broadcastable keep masks for scores (2, [3,] 3, 4)
     "padding": np.array([[[True, True, False, False]], [[True, True, True, False]]]),
     "full": RNG.random((2, 3, 4)) > 0.4,
 }
-
-
-@pytest.mark.parametrize("mask", MASKS)
-@pytest.mark.parametrize("causal", [False, True])
-@pytest.mark.parametrize("lead", [(2,), (2, 3)], ids=["3-d", "heads"])
-def test_check_layer_against_the_loop_reference(backend, mask, causal, lead):
-    """Cross lengths (T=3 queries, S=4 keys), every mask kind, causal, with and without a
-    heads axis (a padding mask (N, 1, S) broadcasts over heads through a 1 axis)."""
-    q, k, v = qkv(lead)
-    keep = MASKS[mask]
-    if keep is not None and len(lead) == 2 and keep.ndim == 3:
-        keep = keep[:, None]  # (N, 1, T or 1, S): the same for every head
-    call = Inputs(q, k, v) if keep is None else Inputs(q, k, v, mask=keep)
-    check_layer(DotProductAttention("att", causal=causal), call,
-                reference=lambda x, p: attention_reference.dot_product_attention(
-                    *x, keep, causal=causal))
-
-
-@pytest.mark.parametrize("scale", [False, 0.25])
-def test_scale_false_and_a_number(backend, scale):
-    q, k, v = qkv()
-    factor = 1.0 if scale is False else scale
-    check_layer(DotProductAttention("att", scale=scale), Inputs(q, k, v),
-                reference=lambda x, p: attention_reference.dot_product_attention(
-                    *x, scale=factor))
 
 
 def test_a_fully_masked_row_is_zero_output_and_zero_gradient_not_nan(backend):
@@ -154,32 +131,6 @@ def test_dropout_backward_agrees_with_central_differences(backend):
 
 
 # ---------------------------------------------------------------------------- PyTorch
-@pytest.mark.parametrize("case", ["mask", "causal", "heads and scale", "fully masked row"])
-def test_matches_torch_scaled_dot_product_attention(backend, case):
-    torch = pytest.importorskip("torch")
-    lead = (2, 3) if case == "heads and scale" else (2,)
-    q, k, v = qkv(lead, t=5, s=6, d=4, e=3, seed=4)
-    keep, causal, scale = None, case == "causal", None
-    if case in ("mask", "fully masked row"):
-        keep = np.random.default_rng(5).random((2, 5, 6)) > 0.3
-    if case == "fully masked row":
-        keep[1, 2] = False
-    if case == "heads and scale":
-        scale = 0.7
-    layer = DotProductAttention("att", causal=causal, scale=True if scale is None else scale)
-    options = {} if keep is None else {"mask": tinyml.asarray(keep)}
-    output = layer.forward(*map(tinyml.asarray, (q, k, v)), **options)
-    g = np.random.default_rng(6).standard_normal(tuple(output.shape))
-    gradients = layer.backward(tinyml.asarray(g))
-
-    tq, tk, tv = (torch.tensor(a, requires_grad=True) for a in (q, k, v))
-    expected = torch.nn.functional.scaled_dot_product_attention(
-        tq, tk, tv, attn_mask=None if keep is None else torch.tensor(keep), is_causal=causal,
-        scale=scale)
-    expected.backward(torch.tensor(g))
-    assert_close(output, expected.detach().numpy(), backend=backend, err_msg="output")
-    for name, ours, theirs in zip("qkv", gradients, (tq, tk, tv), strict=True):
-        assert_close(ours, theirs.grad.numpy(), backend=backend, err_msg=f"d{name}")
 
 
 # ---------------------------------------------------------------------------- refusals

@@ -1,6 +1,8 @@
-"""Bidirectional: check_layer against the plain reference (concat and sum, sequences and the
-last state), PyTorch's bidirectional RNN/LSTM/GRU (output, h_n, every gradient), the
-state_dict keys, the config round trip with its own reverse layer, and the refusals."""
+"""Bidirectional: check_layer from given states, the state_dict keys, the config round trip
+with its own reverse layer, the initial state's gradient, and the refusals (RNN, LSTM and GRU,
+concat and sum, sequences and the last state against the plain reference and PyTorch's
+bidirectional modules, and the rest of the contract: tests/layer_specs.py,
+test_layer_contract.py)."""
 
 import doctest
 
@@ -21,17 +23,6 @@ def make(kind, merge="concat", return_sequences=True):
                          merge=merge)
 
 
-@pytest.mark.parametrize("return_sequences", [True, False])
-@pytest.mark.parametrize("merge", ["concat", "sum"])
-@pytest.mark.parametrize("kind", KINDS)
-def test_check_layer(backend, kind, merge, return_sequences):
-    x = np.random.default_rng(0).standard_normal((N, T, F))
-    check_layer(make(kind, merge, return_sequences), x, mode="random",
-                reference=lambda x, p: ref.bidirectional(
-                    kind, x, ref.sub_params(p, "inner"), ref.sub_params(p, "inner_reverse"),
-                    merge=merge, return_sequences=return_sequences))
-
-
 def test_check_layer_from_given_states(backend):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((N, T, F))
@@ -45,37 +36,6 @@ def test_check_layer_from_given_states(backend):
     on_backend = tuple(tuple(map(tinyml.asarray, state)) for state in states)
     check_layer(make("LSTM"), Inputs(x, initial_state=on_backend), mode="random",
                 reference=reference)
-
-
-@pytest.mark.parametrize("return_sequences", [True, False])
-@pytest.mark.parametrize("kind", KINDS)
-def test_matches_torch_bidirectional(backend, kind, return_sequences):
-    """Our output is torch's output (sequences) or cat(h_n[0], h_n[1]) (the last states); dx
-    and all eight parameter gradients match, weights copied to *_l0 and *_l0_reverse."""
-    torch = pytest.importorskip("torch")
-    layer = make(kind, return_sequences=return_sequences)
-    torch_layer = getattr(torch.nn, kind)(F, H, batch_first=True, bidirectional=True).double()
-    for direction, suffix in ((layer.forward_layer, "_l0"), (layer.reverse_layer, "_l0_reverse")):
-        for key in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-            getattr(torch_layer, key + suffix).data = torch.tensor(
-                tinyml.to_numpy(getattr(direction, key).data))
-    x = np.random.default_rng(3).standard_normal((3, 5, F))
-    y = layer.forward(tinyml.asarray(x))
-    g = np.random.default_rng(4).standard_normal(tuple(y.shape))
-    dx = layer.backward(tinyml.asarray(g))
-
-    xt = torch.tensor(x, requires_grad=True)
-    out_t, h_n = torch_layer(xt)
-    h_n = h_n[0] if kind == "LSTM" else h_n
-    expected = out_t if return_sequences else torch.cat([h_n[0], h_n[1]], dim=1)
-    expected.backward(torch.tensor(g))
-    assert_close(y, expected.detach().numpy(), backend=backend, err_msg="output")
-    assert_close(dx, xt.grad.numpy(), backend=backend, err_msg="dx")
-    for direction, suffix in ((layer.forward_layer, "_l0"), (layer.reverse_layer, "_l0_reverse")):
-        for key in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-            assert_close(getattr(direction, key).grad,
-                         getattr(torch_layer, key + suffix).grad.numpy(), backend=backend,
-                         err_msg=f"{direction.name}.{key}")
 
 
 def test_state_dict_keys_and_fresh_reverse_weights(backend):

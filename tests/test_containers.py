@@ -1,4 +1,7 @@
-"""Residual and Parallel: stacks inside a layer, keyed, checked, trained and summarized."""
+"""Residual and Parallel: stacks inside a layer, keyed, checked, trained and summarized (a
+residual stack, a residual of convolutions and a Parallel of an identity branch into each
+merge against references and PyTorch, and the rest of the contract: tests/layer_specs.py,
+test_layer_contract.py)."""
 
 import numpy as np
 import pytest
@@ -7,7 +10,6 @@ import reference
 import tinyml
 from tinyml import Layer, Net
 from tinyml.layers import (
-    Add,
     Concatenate,
     Conv2D,
     Dropout,
@@ -36,16 +38,6 @@ def fc(p, name, x):
 
 
 # ---------------------------------------------------------------------------- gradients
-def test_residual_of_a_two_layer_stack(backend):
-    block = Residual("res", [Linear("fc1", 4, 5), ReLu("relu"), Linear("fc2", 5, 4)])
-    check_layer(block, x_of(3, 4),
-                reference=lambda x, p: x + fc(p, "fc2", reference.relu(fc(p, "fc1", x))))
-
-
-def test_residual_of_convolutions(backend):
-    block = Residual("res", [Conv2D("conv", (2, 4, 4), 2, 3, 3, 1, 1), ReLu("relu")])
-    check_layer(block, x_of(2, 2, 4, 4), mode="random", reference=lambda x, p: x + reference.relu(
-        reference.conv2d(x, p["conv.weight"], p["conv.bias"], 1, 1)))
 
 
 def test_residual_inside_a_residual_holding_a_net(backend):
@@ -59,22 +51,6 @@ def test_residual_inside_a_residual_holding_a_net(backend):
         return x + fc(p, "head", hidden)
 
     check_layer(outer, x_of(2, 3), reference=expected)
-
-
-@pytest.mark.parametrize(("merge", "combine"), [
-    ("add", lambda a, b, c: a + b + c),
-    ("multiply", lambda a, b, c: a * b * c),
-    ("concat", lambda a, b, c: np.concatenate([a, b, c], axis=1)),
-    (Add("sum", act_fn="sigmoid"), lambda a, b, c: 1.0 / (1.0 + np.exp(-(a + b + c)))),
-], ids=["add", "multiply", "concat", "Add-sigmoid"])
-def test_parallel_with_an_identity_branch(backend, merge, combine):
-    block = Parallel("par", [[Linear("fc1", 4, 4), ReLu("relu")], [Linear("fc2", 4, 4)], []],
-                     merge)
-
-    def expected(x, p):
-        return combine(reference.relu(fc(p, "fc1", x)), fc(p, "fc2", x), x)
-
-    check_layer(block, x_of(3, 4), reference=expected)
 
 
 def test_parallel_with_a_layer_shared_by_two_branches(backend):

@@ -1,215 +1,44 @@
 """What every layer promises, checked on every layer tinyml.layers exports.
 
-LAYERS says how to build each exported layer class, the shape of a sample input and, for the
-deterministic ones, a plain NumPy reference of its forward (tests/reference.py). A class that
-is exported without an entry fails the first test, so a new layer cannot skip the contract.
-A layer that takes a list of inputs (the merges) gives a list of shapes; a layer of several
-inputs (a recurrent cell's x and state, attention's q, k, v) gives an Inputs of shapes (a tuple
-of shapes for a tuple state), and a layer of integer inputs (an embedding) its own `sample`.
+tests/layer_specs.py's LAYERS says how to build each exported layer class and what it must
+compute; a class that is exported without an entry fails the first test, so a new layer cannot
+skip the contract. Checked for every entry: check_layer (finite differences, the reference,
+eval mode, records) in each of its configurations, PyTorch's forward and gradients where it
+has a twin, the shapes it refuses, integer input, backward before forward, a gradient of the
+wrong shape, gradient accumulation, float32, input_gradient=False, inputs and gradients from
+another backend or device, and no device reads in forward or backward.
 """
 
 import re
-from typing import NamedTuple
 
-import attention_reference
-import normalization_reference
 import numpy as np
-import pointwise_reference
 import pytest
-import recurrent_reference
-import reference
+from device_reads import watch_torch_reads
+from layer_specs import KEEP_NOTHING_FROM_FORWARD, LAYERS, UNUSED_BY_FORWARD
 
 import tinyml
 from tinyml import layers
-from tinyml.layers import (
-    RBM,
-    Add,
-    AvgPool2D,
-    BatchNorm1D,
-    BatchNorm2D,
-    Concatenate,
-    Conv1D,
-    Conv2D,
-    Deconv2D,
-    Dropout,
-    Flatten,
-    FullyConnected,
-    GlobalAvgPool2D,
-    Layer,
-    LayerNorm1D,
-    LayerNorm2D,
-    Linear,
-    LogSoftmax,
-    MaxPool2D,
-    MaxUnpool2D,
-    Multiply,
-    Parallel,
-    Pool2D,
-    ReLu,
-    Residual,
-    Sigmoid,
-    Softmax,
-    SparseEvolution,
-)
+from tinyml.core import skip_index_checks
+from tinyml.layers import Layer, Linear, ReLu
 from tinyml.testing import Inputs, assert_close, check_layer
-from tinyml.testing.structure import forward_args, leaves
+from tinyml.testing.structure import forward_args, leaves, map_leaves
+
+# (kind, configuration name or "", its Case): the entries and the configurations they list
+CONFIGURATIONS = [(kind, "", case) for kind, case in LAYERS.items()] + [
+    (kind, name, config) for kind, case in LAYERS.items()
+    for name, config in (case.configs or {}).items()]
 
 
-class Case(NamedTuple):
-    make: object  # () -> a fresh layer named "layer"
-    shape: tuple  # a sample input's shape, batch first (a list of shapes: a list of inputs)
-    reference: object = None  # (x, params) -> the expected forward, as check_layer takes it
-    trains_on_one: bool = True  # False: a training batch of one sample is a ValueError
-    setup: object = None  # (layer, host x) -> None, run before the layer first sees x
-    sample: object = None  # (batch or None) -> host input, instead of standard normal `shape`
-    takes_indices: bool = False  # its input is integer indices: floating input is refused
+def config_id(kind, name):
+    return f"{kind}-{name}" if name else kind
 
 
-def alike(build):
-    """`build` drawing from fresh streams of seed 0, so each call makes the same layer: two
-    layers whose parameter gradients depend on their weights (an activation after a linear map)
-    must be equal for test_input_gradient_false_adds_what_backward_adds to compare them."""
-    def make():
-        with tinyml.use_seed(0):
-            return build()
-    return make
-
-
-LAYERS = {
-    "Linear": Case(lambda: Linear("layer", 4, 3), (2, 4),
-                   lambda x, p: reference.linear(x, p["weight"], p["bias"])),
-    "Conv2D": Case(lambda: Conv2D("layer", (1, 4, 4), 2, 3, 2, 2, 1), (2, 1, 4, 4),
-                   lambda x, p: reference.conv2d(x, p["weight"], p["bias"], 2, 1)),
-    "Deconv2D": Case(lambda: Deconv2D("layer", (1, 4, 4), 2, 2, 2, 2, dilation=2, padding=1),
-                     (2, 1, 4, 4), lambda x, p: reference.conv_transpose2d(
-                         x, p["weight"], p["bias"], stride=2, padding=1, dilation=2)),
-    "MaxPool2D": Case(lambda: MaxPool2D("layer", (1, 4, 4), 2, 2), (2, 1, 4, 4),
-                      lambda x, p: reference.max_pool2d(x, 2, 2, 2)[0]),
-    "Dropout": Case(lambda: Dropout("layer", 0.5), (2, 4)),
-    "Flatten": Case(lambda: Flatten("layer"), (2, 1, 4, 4), lambda x, p: reference.flatten(x)),
-    "ReLu": Case(lambda: ReLu("layer"), (2, 4), lambda x, p: reference.relu(x)),
-    "Softmax": Case(lambda: Softmax("layer"), (2, 4), lambda x, p: reference.softmax(x)),
-    "LogSoftmax": Case(lambda: LogSoftmax("layer"), (2, 4),
-                       lambda x, p: np.log(reference.softmax(x))),
-    "Sigmoid": Case(lambda: Sigmoid("layer"), (2, 4), lambda x, p: 1.0 / (1.0 + np.exp(-x))),
-    "Tanh": Case(lambda: layers.Tanh("layer"), (2, 4),
-                 pointwise_reference.elementwise(pointwise_reference.tanh)),
-    "LeakyReLU": Case(lambda: layers.LeakyReLU("layer", alpha=0.1), (2, 4),
-                      pointwise_reference.elementwise(pointwise_reference.leaky_relu(0.1))),
-    "ELU": Case(lambda: layers.ELU("layer", alpha=0.7), (2, 4),
-                pointwise_reference.elementwise(pointwise_reference.elu(0.7))),
-    "SELU": Case(lambda: layers.SELU("layer"), (2, 4), pointwise_reference.elementwise(
-        pointwise_reference.elu(pointwise_reference.SELU_ALPHA, pointwise_reference.SELU_SCALE))),
-    "GELU": Case(lambda: layers.GELU("layer"), (2, 4),
-                 pointwise_reference.elementwise(pointwise_reference.gelu)),
-    "SoftPlus": Case(lambda: layers.SoftPlus("layer"), (2, 4),
-                     pointwise_reference.elementwise(pointwise_reference.softplus)),
-    "HardSigmoid": Case(lambda: layers.HardSigmoid("layer"), (2, 4),
-                        pointwise_reference.elementwise(pointwise_reference.hard_sigmoid)),
-    "Exponential": Case(lambda: layers.Exponential("layer"), (2, 4), lambda x, p: np.exp(x)),
-    "Identity": Case(lambda: layers.Identity("layer"), (2, 4), lambda x, p: x),
-    "Affine": Case(lambda: layers.Affine("layer", slope=-2.0, intercept=0.5), (2, 4),
-                   lambda x, p: -2.0 * x + 0.5),
-    "FullyConnected": Case(alike(lambda: FullyConnected("layer", 4, 3, act_fn="sigmoid")), (2, 4),
-                           lambda x, p: 1.0 / (1.0 + np.exp(-reference.linear(
-                               x, p["weight"], p["bias"])))),
-    "RBM": Case(alike(lambda: RBM("layer", 4, 3)), (2, 4), lambda x, p: 1.0 / (1.0 + np.exp(
-        -reference.linear(x, p["weight"], p["bias_hidden"])))),
-    "SparseEvolution": Case(alike(lambda: SparseEvolution("layer", 4, 3, epsilon=0.5)), (2, 4),
-                            lambda x, p: reference.linear(x, p["weight"] * p["mask"], p["bias"])),
-    "BatchNorm1D": Case(lambda: BatchNorm1D("layer", 4), (3, 4), lambda x, p:
-                        normalization_reference.batch_norm(x, p["weight"], p["bias"]),
-                        trains_on_one=False),
-    "BatchNorm2D": Case(lambda: BatchNorm2D("layer", 2), (2, 2, 3, 3), lambda x, p:
-                        normalization_reference.batch_norm(x, p["weight"], p["bias"]),
-                        trains_on_one=False),
-    "LayerNorm1D": Case(lambda: LayerNorm1D("layer", 4), (2, 3, 4), lambda x, p:
-                        normalization_reference.layer_norm(x, p["weight"], p["bias"])),
-    "LayerNorm2D": Case(lambda: LayerNorm2D("layer", (2, 3, 3)), (2, 2, 3, 3), lambda x, p:
-                        normalization_reference.group_norm_one_group(x, p["weight"], p["bias"])),
-    "Conv1D": Case(lambda: Conv1D("layer", (2, 6), 3, 4, padding="same"), (2, 2, 6),
-                   lambda x, p: reference.conv1d(x, p["weight"], p["bias"], pads=(1, 2))),
-    "AvgPool2D": Case(lambda: AvgPool2D("layer", (1, 4, 4), 2, 2), (2, 1, 4, 4),
-                      lambda x, p: reference.avg_pool2d(x, 2, 2, 2)),
-    "Pool2D": Case(lambda: Pool2D("layer", (1, 5, 4), (3, 2), 1, mode="average"), (2, 1, 5, 4),
-                   lambda x, p: reference.avg_pool2d(x, 3, 2, 1)),
-    "GlobalAvgPool2D": Case(lambda: GlobalAvgPool2D("layer"), (2, 3, 2, 3),
-                            lambda x, p: reference.global_avg_pool2d(x)),
-    # its pool must have pooled a batch of x's size first: the setup runs it on pooled(batch)
-    "MaxUnpool2D": Case(lambda: MaxUnpool2D("layer", MaxPool2D("pool", (1, 4, 4), 2, 2)),
-                        (2, 1, 2, 2),
-                        lambda x, p: reference.max_unpool2d(x, pooled(len(x)), 2, 2, 2),
-                        setup=lambda layer, x: layer.pool.forward(tinyml.asarray(pooled(len(x))))),
-    "Add": Case(lambda: Add("layer", act_fn="relu"), [(2, 4), (2, 4), (2, 4)],
-                lambda x, p: reference.relu(x[0] + x[1] + x[2])),
-    "Multiply": Case(lambda: Multiply("layer"), [(2, 4), (2, 4), (2, 4)],
-                     lambda x, p: x[0] * x[1] * x[2]),
-    "Concatenate": Case(lambda: Concatenate("layer"), [(2, 3, 2), (2, 1, 2)],
-                        lambda x, p: np.concatenate(x, axis=1)),
-    "Residual": Case(lambda: Residual("layer", [Linear("fc", 4, 4), ReLu("relu")]), (2, 4),
-                     lambda x, p: x + reference.relu(
-                         reference.linear(x, p["fc.weight"], p["fc.bias"]))),
-    "Parallel": Case(lambda: Parallel("layer", [[Linear("fc", 4, 3)], [ReLu("relu")], []],
-                                      "concat"), (2, 4),
-                     lambda x, p: np.concatenate(
-                         [reference.linear(x, p["fc.weight"], p["fc.bias"]),
-                          reference.relu(x), x], axis=1)),
-    # 8 ids from a vocabulary of 5: repeated indices, whose gradients must accumulate
-    "Embedding": Case(lambda: layers.Embedding("layer", 5, 3), (2, 4),
-                      lambda x, p: p["weight"][x], takes_indices=True,
-                      sample=lambda batch: np.random.default_rng(0).integers(0, 5, (batch or 2,
-                                                                                    4))),
-    "Permute": Case(lambda: layers.Permute("layer", (2, 1)), (2, 3, 4),
-                    lambda x, p: np.transpose(x, (0, 2, 1))),
-    "Reshape": Case(lambda: layers.Reshape("layer", (-1, 2)), (2, 3, 4),
-                    lambda x, p: x.reshape(len(x), 6, 2)),
-    "RNN": Case(alike(lambda: layers.RNN("layer", 3, 4)), (2, 3, 3),
-                lambda x, p: recurrent_reference.sequence("RNN", x, p)),
-    "LSTM": Case(alike(lambda: layers.LSTM("layer", 3, 4, return_sequences=False)), (2, 3, 3),
-                 lambda x, p: recurrent_reference.sequence("LSTM", x, p, return_sequences=False)),
-    "GRU": Case(alike(lambda: layers.GRU("layer", 3, 4)), (2, 3, 3),
-                lambda x, p: recurrent_reference.sequence("GRU", x, p)),
-    "RNNCell": Case(alike(lambda: layers.RNNCell("layer", 3, 4, nonlinearity="relu")),
-                    Inputs((2, 3), (2, 4)), lambda x, p: recurrent_reference.step(
-                        "RNN", *x, p, nonlinearity="relu")),
-    "LSTMCell": Case(alike(lambda: layers.LSTMCell("layer", 3, 4)),
-                     Inputs((2, 3), ((2, 4), (2, 4))),
-                     lambda x, p: recurrent_reference.step("LSTM", *x, p)),
-    "GRUCell": Case(alike(lambda: layers.GRUCell("layer", 3, 4)), Inputs((2, 3), (2, 4)),
-                    lambda x, p: recurrent_reference.step("GRU", *x, p)),
-    "Bidirectional": Case(alike(lambda: layers.Bidirectional("layer", layers.LSTM("lstm", 3, 2))),
-                          (2, 3, 3), lambda x, p: recurrent_reference.bidirectional(
-                              "LSTM", x, recurrent_reference.sub_params(p, "lstm"),
-                              recurrent_reference.sub_params(p, "lstm_reverse"))),
-    "DotProductAttention": Case(lambda: layers.DotProductAttention("layer", causal=True),
-                                Inputs((2, 3, 4), (2, 5, 4), (2, 5, 2)),
-                                lambda x, p: attention_reference.dot_product_attention(
-                                    *x, causal=True)),
-    "MultiHeadAttention": Case(alike(lambda: layers.MultiHeadAttention("layer", 4, 2)),
-                               (2, 3, 4), lambda x, p: attention_reference.multi_head_attention(
-                                   x, x, x, p, 2)),
-    "PositionalEncoding": Case(lambda: layers.PositionalEncoding("layer", 5, 3), (2, 4, 3),
-                               lambda x, p: attention_reference.positional_encoding(x)),
-    "TransformerEncoderBlock": Case(
-        alike(lambda: layers.TransformerEncoderBlock("layer", 4, 2, 6, causal=True)), (2, 3, 4),
-        lambda x, p: attention_reference.transformer_block(x, p, 2, causal=True)),
-}
-
-# Parameters a layer's forward does not use, so its backward leaves their grad at zero: an
-# RBM's visible bias enters only contrastive_divergence.
-UNUSED_BY_FORWARD = {"RBM": {"bias_visible"}}
-
-
-def pooled(batch):
-    """The input MaxUnpool2D's pool pools before the unpool runs (the same for each batch)."""
-    return np.random.default_rng(7).standard_normal((batch, 1, 4, 4))
-
-
-def build(kind, x):
-    """A fresh layer of `kind`, its case's setup run for the host input `x`."""
-    layer = LAYERS[kind].make()
-    if LAYERS[kind].setup is not None:
-        LAYERS[kind].setup(layer, x)
+def build(kind, x, case=None):
+    """A fresh layer of `kind` (of configuration `case`), its setup run for host input `x`."""
+    case = case or LAYERS[kind]
+    layer = case.make()
+    if case.setup is not None:
+        case.setup(layer, x)
     return layer
 
 
@@ -223,8 +52,8 @@ def exported_layer_classes():
 def test_every_exported_layer_has_an_entry():
     missing = sorted(set(exported_layer_classes()) - set(LAYERS))
     assert not missing, (f"tinyml.layers exports {missing} with no entry in LAYERS of "
-                         "tests/test_layer_contract.py: add how to build one and a sample "
-                         "input shape")
+                         "tests/layer_specs.py: add how to build one and a sample input "
+                         "shape")
     stale = sorted(set(LAYERS) - set(exported_layer_classes()))
     assert not stale, f"LAYERS has entries for {stale}, which tinyml.layers does not export"
     for kind, case in LAYERS.items():
@@ -244,10 +73,10 @@ def sample(shape, batch=None):
     return np.random.default_rng(0).standard_normal(shape)
 
 
-def case_input(kind, batch=None):
-    """The host input a test gives the layer of `kind`: its case's own sample, or standard
-    normal values of its shape."""
-    case = LAYERS[kind]
+def case_input(kind, batch=None, case=None):
+    """The host input a test gives the layer of `kind` (of configuration `case`): its own
+    sample, or standard normal values of its shape."""
+    case = case or LAYERS[kind]
     return case.sample(batch) if case.sample is not None else sample(case.shape, batch)
 
 
@@ -267,13 +96,16 @@ def on_backend(x):
     return [tinyml.asarray(each) for each in x] if isinstance(x, list) else tinyml.asarray(x)
 
 
-def call(layer, x):
-    """``layer.forward`` of host input `x` moved to the backend (all the arguments of an
-    Inputs)."""
-    moved = on_backend(x)
+def forward_on(layer, moved):
+    """``layer.forward`` of an input on the backend (all the arguments of an Inputs)."""
     if isinstance(moved, Inputs):
         return layer.forward(*moved.args, **moved.kwargs)
     return layer.forward(moved)
+
+
+def call(layer, x):
+    """``layer.forward`` of host input `x` moved to the backend."""
+    return forward_on(layer, on_backend(x))
 
 
 def like_output(output, fill):
@@ -288,11 +120,12 @@ def gradient_leaves(gradient):
     return [each for _, each in leaves(gradient)]
 
 
-@pytest.mark.parametrize("mode", ["full", "random"])
-@pytest.mark.parametrize("kind", LAYERS)
-def test_check_layer(backend, kind, mode):
-    case, x = LAYERS[kind], case_input(kind)
-    check_layer(build(kind, x), x, reference=case.reference, mode=mode)
+@pytest.mark.parametrize(("kind", "case", "mode"), [
+    pytest.param(kind, case, mode, id=f"{config_id(kind, name)}-{mode}")
+    for kind, name, case in CONFIGURATIONS for mode in case.modes])
+def test_check_layer(backend, kind, case, mode):
+    x = case_input(kind, case=case)
+    check_layer(build(kind, x, case), x, reference=case.reference, mode=mode)
 
 
 @pytest.mark.parametrize("kind", [kind for kind in LAYERS if not LAYERS[kind].takes_indices])
@@ -408,3 +241,115 @@ def test_input_gradient_false_adds_what_backward_adds(backend, kind, batch):
     for name, parameter in full.named_parameters().items():
         assert_close(only.named_parameters()[name].grad, tinyml.to_numpy(parameter.grad),
                      backend=backend)
+
+
+# ---------------------------------------------------------------- PyTorch's twin
+def to_torch(torch, tree):
+    """Host arrays of `tree` (a dict's values too) as torch tensors, the floating ones
+    requiring grad."""
+    def one(array):
+        tensor = torch.tensor(np.asarray(array))
+        return tensor.requires_grad_() if tensor.is_floating_point() else tensor
+    if isinstance(tree, dict):
+        return {key: map_leaves(one, value) for key, value in tree.items()}
+    return map_leaves(one, tree)
+
+
+@pytest.mark.parametrize(("kind", "case"), [
+    pytest.param(kind, case, id=config_id(kind, name))
+    for kind, name, case in CONFIGURATIONS if case.torch])
+def test_forward_and_gradients_match_torch(backend, kind, case):
+    torch = pytest.importorskip("torch")
+    x = case_input(kind, case=case)
+    layer = build(kind, x, case)
+    output = call(layer, x)
+    g = like_output(output, np.random.default_rng(1).standard_normal)
+    input_gradient = layer.backward(g)
+    inputs = to_torch(torch, x.args if isinstance(x, Inputs) else (x,))
+    options = to_torch(torch, x.kwargs) if isinstance(x, Inputs) else {}  # masks
+    params = {key: torch.tensor(tinyml.to_numpy(parameter.data), requires_grad=True)
+              for key, parameter in layer.named_parameters().items()}
+    theirs = [each for _, each in leaves(case.torch(torch, params, *inputs, **options))]
+    torch.autograd.backward(theirs, [torch.tensor(tinyml.to_numpy(each))
+                                     for each in gradient_leaves(g)])
+    # rtol: torch's hardsigmoid backward multiplies by 1/6 rounded to float32 (3e-8 off)
+    for ours, want in zip(gradient_leaves(output), theirs, strict=True):
+        assert_close(ours, want.detach().numpy(), backend=backend, err_msg="output")
+    wanted = [each.grad.numpy() for _, each in leaves(inputs) if each.requires_grad]
+    for ours, want in zip(gradient_leaves(input_gradient), wanted, strict=True):
+        assert_close(ours, want, backend=backend, rtol=1e-7, err_msg="input gradient")
+    for key, parameter in layer.named_parameters().items():
+        want = params[key].grad
+        assert_close(parameter.grad, np.zeros(tuple(parameter.data.shape)) if want is None
+                     else want.numpy(), backend=backend, err_msg=f"{key} gradient")
+
+
+# ---------------------------------------------------------------- what forward refuses
+@pytest.mark.parametrize(("kind", "shape"), [
+    pytest.param(kind, shape, id=f"{kind}-{shape}")
+    for kind, case in LAYERS.items() for shape in (case.bad_shapes or {})])
+def test_an_input_of_the_wrong_shape_is_refused_with_the_fix(backend, kind, shape):
+    case = LAYERS[kind]
+    x = np.zeros(shape, dtype=np.int64 if case.takes_indices else np.float64)
+    layer = build(kind, sample(case.shape))
+    for mode in ("training", "eval"):
+        with pytest.raises(ValueError, match=case.bad_shapes[shape]):
+            layer.forward(tinyml.asarray(x))
+        assert all(each.pending_records == 0 for each in (layer, *layer.named_layers().values())
+                   ), f"a refused input left a record in {mode} mode"
+        layer.eval()
+
+
+# ---------------------------------------------------------------- one backend and device
+def on_strict_device1(kind):
+    """(layer, host input, output) of a forward on array_api_strict's device1."""
+    pytest.importorskip("array_api_strict")
+    with tinyml.use_backend("array_api_strict", device="device1", dtype="float64"):
+        layer, x, output = forward_once(kind)
+    return layer, x, output
+
+
+@pytest.mark.parametrize("kind", [k for k in LAYERS if LAYERS[k].make().parameters()])
+def test_an_input_from_another_backend_or_device_is_refused(kind):
+    layer, x, _ = on_strict_device1(kind)
+    with pytest.raises(TypeError, match=r"'\w+': .*lives on array_api_strict .* but \w+ "
+                                        r"lives on numpy"):
+        call(layer, x)
+    with tinyml.use_backend("array_api_strict", dtype="float64"):  # the default CPU_DEVICE
+        elsewhere = on_backend(x)
+    with pytest.raises(ValueError, match=r"lives on array_api_strict .*device1.* net\.to"):
+        forward_on(layer, elsewhere)
+
+
+@pytest.mark.parametrize("kind", [k for k in LAYERS if k not in KEEP_NOTHING_FROM_FORWARD])
+def test_a_gradient_from_another_backend_or_device_is_refused(kind):
+    """By the layer, or by the sub-layer (a container's, a merge's activation) that meets it."""
+    layer, _, output = on_strict_device1(kind)
+    with pytest.raises(TypeError, match=r"'\w+': .* lives on array_api_strict .* but "
+                                        r"in_gradient.* lives on numpy"):
+        layer.backward(map_leaves(lambda a: np.ones(tuple(a.shape)), output))
+    layer, _, output = on_strict_device1(kind)  # a fresh record: a container consumed its own
+    with tinyml.use_backend("array_api_strict", dtype="float64"):
+        elsewhere = like_output(output, np.ones)
+    with pytest.raises(ValueError, match=r"'\w+': .*device1.* but in_gradient"):
+        layer.backward(elsewhere)
+
+
+# ---------------------------------------------------------------- no device reads
+@pytest.mark.parametrize("kind", LAYERS)
+def test_forward_and_backward_read_nothing_from_the_device(monkeypatch, kind):
+    """A float()/bool()/item() of a device array makes a GPU wait: count them on torch, in a
+    training forward and backward and an eval forward (index range checks skipped: an
+    embedding reads once per forward to check them, tests/test_embedding.py)."""
+    reads = watch_torch_reads(monkeypatch)
+    with tinyml.use_backend("torch", dtype="float64"), skip_index_checks():
+        tinyml.seed(0)
+        x = case_input(kind)
+        layer = build(kind, x)
+        moved = on_backend(x)
+        reads.clear()
+        output = forward_on(layer, moved)
+        layer.backward(like_output(output, np.ones))
+        layer.eval()
+        forward_on(layer, moved)
+    assert reads == []

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from device_reads import watch_torch_reads
 
 import tinyml
 from tinyml.layers import Dropout, Flatten, Linear, ReLu, Softmax
@@ -283,16 +284,7 @@ def test_fit_reads_the_device_once_per_epoch_not_once_per_batch(monkeypatch, dat
     torch, whose tensors let us watch: with no logging interval due inside an epoch, two reads
     per epoch (the training losses with their totals, the validation totals), plus one check
     of each label array (when the labels live on the device) before training starts."""
-    torch = pytest.importorskip("torch")
-    reads = []
-    for method in ("__float__", "__bool__", "__int__", "__index__", "item", "numpy", "tolist"):
-        original = getattr(torch.Tensor, method)
-
-        def counting(self, *args, _original=original, _method=method, **kwargs):
-            reads.append(_method)
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(torch.Tensor, method, counting)
+    reads = watch_torch_reads(monkeypatch)
     with tinyml.use_backend("torch"):
         learner = make_learner(make_net(dropout=0.2))
         move = tinyml.asarray if data_on_device else (lambda data: data)

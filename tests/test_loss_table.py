@@ -5,6 +5,7 @@ where PyTorch has the same loss, and float32 in, float32 out; on every backend."
 import loss_reference as ref
 import numpy as np
 import pytest
+from device_reads import watch_torch_reads
 
 import tinyml
 from tinyml import losses
@@ -194,16 +195,7 @@ def test_the_cases_cross_every_branch():
 def test_no_loss_reads_the_device(monkeypatch, case):
     """A float()/bool()/item() of a device array makes a GPU wait: count them on torch, whose
     tensors let us watch. A loss must make none (its labels are checked by shape and dtype)."""
-    torch = pytest.importorskip("torch")
-    reads = []
-    for method in ("__float__", "__bool__", "__int__", "__index__", "item", "numpy", "tolist"):
-        original = getattr(torch.Tensor, method)
-
-        def counting(self, *args, _original=original, _method=method, **kwargs):
-            reads.append(_method)
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(torch.Tensor, method, counting)
+    reads = watch_torch_reads(monkeypatch)
     with tinyml.use_backend("torch", dtype="float64"):
         loss_fn, _, _, on_device, truth_on_device = inputs(case)
         reads.clear()

@@ -1,5 +1,7 @@
-"""MaxPool2D: forward and indices against a window-argmax loop, ties routed like PyTorch,
-check_layer (finite differences and the contract), and errors (float32: the contract)."""
+"""MaxPool2D: forward, indices and backward against a window-argmax loop and PyTorch, ties routed
+like PyTorch's, random configurations, and constructor errors (its configurations, the PyTorch
+twin, refused shapes and the rest of the contract: tests/layer_specs.py,
+test_layer_contract.py)."""
 
 import numpy as np
 import pytest
@@ -9,7 +11,7 @@ from hypothesis import strategies as st
 
 import tinyml
 from tinyml.layers import MaxPool2D
-from tinyml.testing import assert_close, check_layer
+from tinyml.testing import assert_close
 
 # (N, C, H, W, size, stride)
 CONFIGS = {
@@ -91,15 +93,6 @@ def test_overlapping_windows_add_up(backend):
 
 
 @pytest.mark.parametrize("config", CONFIGS.values(), ids=list(CONFIGS))
-def test_check_layer(backend, config):
-    n, c, h, w, size, stride = config
-    kh, kw = sizes(size)
-    layer = MaxPool2D("pool", (c, h, w), size, stride)
-    check_layer(layer, distinct_input((n, c, h, w)),
-                reference=lambda x, params: reference.max_pool2d(x, kh, kw, stride)[0])
-
-
-@pytest.mark.parametrize("config", CONFIGS.values(), ids=list(CONFIGS))
 def test_values_indices_and_gradient_match_torch(backend, config):
     torch = pytest.importorskip("torch")
     n, c, h, w, size, stride = config
@@ -114,22 +107,6 @@ def test_values_indices_and_gradient_match_torch(backend, config):
     assert_close(y, yt.detach().numpy(), backend=backend)
     assert_close(indices, it.numpy(), backend=backend)
     assert_close(dx, xt.grad.numpy(), backend=backend)
-
-
-@pytest.mark.parametrize(
-    ("shape", "match"),
-    [
-        ((2, 4, 4), r"MaxPool2D 'pool' expects input of shape \(batch, 2, 4, 4\); "
-                    r"got \(2, 4, 4\)\.$"),
-        ((2, 32), r"expects input of shape \(batch, 2, 4, 4\); got \(2, 32\)"),
-        ((2, 3, 4, 4), r"expects input of shape \(batch, 2, 4, 4\); got \(2, 3, 4, 4\)"),
-        ((2, 2, 4, 5), r"expects input of shape \(batch, 2, 4, 4\); got \(2, 2, 4, 5\)"),
-    ],
-)
-def test_wrong_input_shape(backend, shape, match):
-    layer = MaxPool2D("pool", (2, 4, 4), 2, 2)
-    with pytest.raises(ValueError, match=match):
-        layer.forward(tinyml.asarray(np.zeros(shape)))
 
 
 @pytest.mark.parametrize(
@@ -152,16 +129,3 @@ def test_wrong_input_shape(backend, shape, match):
 def test_bad_constructor_arguments(args, error, match):
     with pytest.raises(error, match=match):
         MaxPool2D("pool", *args)
-
-
-def test_gradient_from_another_backend_or_device_is_refused():
-    with tinyml.use_backend("array_api_strict", device="device1", dtype="float64"):
-        layer = MaxPool2D("pool", (1, 4, 4), 2, 2)
-        layer.forward(tinyml.asarray(distinct_input((2, 1, 4, 4))))
-    with pytest.raises(TypeError, match=r"MaxPool2D 'pool': .* lives on array_api_strict .* "
-                                        r"but in_gradient lives on numpy"):
-        layer.backward(np.ones((2, 1, 2, 2)))
-    with tinyml.use_backend("array_api_strict", dtype="float64"):
-        g_elsewhere = tinyml.asarray(np.ones((2, 1, 2, 2)))
-    with pytest.raises(ValueError, match=r"MaxPool2D 'pool': .*device1.* but in_gradient"):
-        layer.backward(g_elsewhere)

@@ -1,7 +1,7 @@
-"""MaxUnpool2D: against a scatter loop and PyTorch's max_unpool2d (values and gradient), inside
-nets (keys, modes, records unwinding in reverse, a gradient check through a small SegNet-like
-net), and every documented error (float32 and the rest of the contract:
-test_layer_contract.py)."""
+"""MaxUnpool2D: ties routed where the pool sent its gradient, inside nets (keys, modes, records
+unwinding in reverse, a gradient check through a small SegNet-like net), and its pool's errors
+(its configurations against a scatter loop and PyTorch's max_unpool2d, refused shapes and the
+rest of the contract: tests/layer_specs.py, test_layer_contract.py)."""
 
 import numpy as np
 import pytest
@@ -41,15 +41,6 @@ def pooled_pair(config, x=None):
 
 
 @pytest.mark.parametrize("config", CONFIGS.values(), ids=list(CONFIGS))
-def test_check_layer(backend, config):
-    pool, unpool, x = pooled_pair(config)
-    kh, kw = sizes(config[4])
-    z = np.random.default_rng(1).standard_normal((config[0], config[1], pool.out_h, pool.out_w))
-    check_layer(unpool, z, reference=lambda z, params: reference.max_unpool2d(
-        z, x, kh, kw, config[5]))
-
-
-@pytest.mark.parametrize("config", CONFIGS.values(), ids=list(CONFIGS))
 def test_ties_go_where_the_pool_sent_its_gradient(backend, config):
     """Unpooling is the pool's backward map: the same first maximum of each window."""
     n, c, h, w, _, _ = config
@@ -57,27 +48,6 @@ def test_ties_go_where_the_pool_sent_its_gradient(backend, config):
     pool, unpool, _ = pooled_pair(config, tied)
     z = tinyml.asarray(np.random.default_rng(3).standard_normal((n, c, pool.out_h, pool.out_w)))
     assert_close(unpool.forward(z), tinyml.to_numpy(pool.backward(z)), backend=backend)
-
-
-@pytest.mark.parametrize("config", CONFIGS.values(), ids=list(CONFIGS))
-def test_values_and_gradient_match_torch(backend, config):
-    """Ascending input: every window's maximum is its own bottom-right pixel, so no two windows
-    share one, even overlapping (where PyTorch keeps one value and tinyml adds them)."""
-    torch = pytest.importorskip("torch")
-    n, c, h, w, size, stride = config
-    x = np.arange(n * c * h * w, dtype=np.float64).reshape(n, c, h, w)
-    pool, unpool, _ = pooled_pair(config, x)
-    z = np.random.default_rng(4).standard_normal((n, c, pool.out_h, pool.out_w))
-    y = unpool.forward(tinyml.asarray(z))
-    g = np.random.default_rng(5).standard_normal((n, c, h, w))
-    dz = unpool.backward(tinyml.asarray(g))
-    _, indices = torch.nn.functional.max_pool2d(torch.tensor(x), sizes(size), stride,
-                                                return_indices=True)
-    zt = torch.tensor(z, requires_grad=True)
-    yt = torch.nn.functional.max_unpool2d(zt, indices, sizes(size), stride, output_size=(h, w))
-    yt.backward(torch.tensor(g))
-    assert_close(y, yt.detach().numpy(), backend=backend)
-    assert_close(dz, zt.grad.numpy(), backend=backend)
 
 
 def test_windows_that_share_a_maximum_add_their_values(backend):
@@ -211,15 +181,6 @@ def test_the_pool_must_run_first(backend):
                                            r"put it before the unpool in the net"):
         unpool.forward(tinyml.asarray(np.ones((2, 1, 2, 2))))
     assert unpool.pending_records == 0
-
-
-@pytest.mark.parametrize("shape", [(2, 1, 4, 4), (2, 2, 2, 2), (2, 4), (2, 1, 2, 3)])
-def test_wrong_input_shape(backend, shape):
-    _, unpool, _ = pooled_pair((2, 1, 4, 4, 2, 2))
-    with pytest.raises(ValueError, match=r"MaxUnpool2D 'unpool' expects input of shape "
-                                         r"\(batch, 1, 2, 2\); got .*It takes what MaxPool2D "
-                                         r"'pool' puts out\."):
-        unpool.forward(tinyml.asarray(np.ones(shape)))
 
 
 def test_the_batch_must_be_the_pools(backend):

@@ -1,13 +1,14 @@
-"""MultiHeadAttention: self- and cross-attention against a loop reference, central differences
-and torch.nn.MultiheadAttention(batch_first=True) with the same weights; masks, causal, heads."""
+"""MultiHeadAttention: self-attention as cross-attention of x with itself, PyTorch's parameter
+layout, dropout on the weights, and the refusals (self- and cross-attention under every mask
+kind against a loop reference and torch.nn.MultiheadAttention(batch_first=True) with the same
+weights, and the rest of the contract: tests/layer_specs.py, test_layer_contract.py)."""
 
-import attention_reference
 import numpy as np
 import pytest
 
 import tinyml
 from tinyml.layers import MultiHeadAttention
-from tinyml.testing import Inputs, assert_close, check_layer
+from tinyml.testing import assert_close, check_layer
 
 E, HEADS = 6, 3
 
@@ -25,37 +26,6 @@ def sequences(n=2, t=3, s=4, seed=0):
     rng = np.random.default_rng(seed)
     return rng.standard_normal((n, t, E)), rng.standard_normal((n, s, E)), \
         rng.standard_normal((n, s, E))
-
-
-MASKS = {  # keep masks for self-attention on (2, 3, 3) scores
-    "none": None,
-    "(T, S)": np.array([[True, False, True], [True, True, False], [False, True, True]]),
-    "(N, 1, S) padding": np.array([[[True, True, False]], [[True, True, True]]]),
-    "(N, T, S)": np.random.default_rng(1).random((2, 3, 3)) > 0.3,
-    "(N, heads, T, S)": np.random.default_rng(2).random((2, HEADS, 3, 3)) > 0.3,
-}
-
-
-@pytest.mark.parametrize("mask", MASKS)
-@pytest.mark.parametrize("causal", [False, True])
-def test_self_attention_against_the_reference_and_central_differences(backend, mask, causal):
-    x = sequences()[0]
-    keep = MASKS[mask]
-    call = Inputs(x) if keep is None else Inputs(x, mask=keep)
-    result = check_layer(layer_with_biases(causal), call,
-                         reference=lambda x, p: attention_reference.multi_head_attention(
-                             x, x, x, p, HEADS, keep, causal=causal))
-    assert result.gradients["input"].shape == x.shape  # one input: one gradient
-
-
-@pytest.mark.parametrize("causal", [False, True])
-def test_cross_attention_with_another_length(backend, causal):
-    query, key, value = sequences(t=3, s=5)
-    keep = np.random.default_rng(3).random((2, 1, 5)) > 0.3
-    result = check_layer(layer_with_biases(causal), Inputs(query, key, value, mask=keep),
-                         reference=lambda x, p: attention_reference.multi_head_attention(
-                             *x, p, HEADS, keep, causal=causal))
-    assert [g.shape for g in result.gradients["input"]] == [(2, 3, E), (2, 5, E), (2, 5, E)]
 
 
 def test_self_attention_is_cross_attention_of_x_with_itself(backend):
@@ -97,76 +67,6 @@ def test_dropout_on_the_weights_is_seeded_and_off_in_eval_mode(backend):
         tinyml.asarray(x))), backend=backend)
 
 
-# ---------------------------------------------------------------------------- PyTorch
-def torch_twin(layer, torch):
-    """torch.nn.MultiheadAttention(batch_first=True) holding `layer`'s weights."""
-    twin = torch.nn.MultiheadAttention(E, HEADS, batch_first=True, dtype=torch.float64)
-    state = {key: torch.tensor(tinyml.to_numpy(value)) for key, value in
-             layer.state_dict().items()}
-    state["out_proj.weight"] = state.pop("out_proj_weight")
-    state["out_proj.bias"] = state.pop("out_proj_bias")
-    twin.load_state_dict(state)
-    return twin
-
-
-def torch_attn_mask(keep, causal, t, s, torch):
-    """tinyml's keep mask as torch's attn_mask: True = NOT allowed, (T, S) or (N * heads, T, S)."""
-    ignore = None
-    if keep is not None:
-        keep = np.asarray(keep)
-        if keep.ndim == 4:
-            ignore = ~keep.reshape(-1, t, s)
-        else:
-            full = np.broadcast_to(keep.reshape((1,) * (3 - keep.ndim) + keep.shape), (2, t, s))
-            ignore = np.repeat(~full, HEADS, axis=0)
-    if causal:
-        future = np.triu(np.ones((t, s), dtype=bool), 1)
-        ignore = future if ignore is None else ignore | future
-    return None if ignore is None else torch.tensor(ignore)
-
-
-@pytest.mark.parametrize("case", ["self", "self causal", "self per-head mask", "cross mask",
-                                  "cross causal with a fully masked row"])
-def test_matches_torch_multihead_attention(backend, case):
-    torch = pytest.importorskip("torch")
-    causal = "causal" in case
-    query, key, value = sequences(t=4, s=4 if case.startswith("self") else 5, seed=5)
-    s = key.shape[1]
-    keep = None
-    if case == "self per-head mask":
-        keep = np.random.default_rng(6).random((2, HEADS, 4, 4)) > 0.3
-    elif case.startswith("cross"):
-        keep = np.random.default_rng(7).random((2, 4, s)) > 0.3
-    if "fully masked" in case:
-        keep[1, 2] = False
-    layer = layer_with_biases(causal)
-    inputs = [query] if case.startswith("self") else [query, key, value]
-    options = {} if keep is None else {"mask": tinyml.asarray(keep)}
-    output = layer.forward(*map(tinyml.asarray, inputs), **options)
-    g = np.random.default_rng(8).standard_normal((2, 4, E))
-    gradients = layer.backward(tinyml.asarray(g))
-    gradients = gradients if isinstance(gradients, tuple) else (gradients,)
-
-    twin = torch_twin(layer, torch)
-    tensors = [torch.tensor(a, requires_grad=True) for a in inputs]
-    q_t, k_t, v_t = tensors * 3 if len(tensors) == 1 else tensors
-    expected, _ = twin(q_t, k_t, v_t, attn_mask=torch_attn_mask(keep, causal, 4, s, torch),
-                       need_weights=False)
-    expected.backward(torch.tensor(g))
-    expected = expected.detach().numpy()
-    if "fully masked" in case:
-        np.testing.assert_allclose(tinyml.to_numpy(output)[1, 2],
-                                   tinyml.to_numpy(layer.out_proj_bias.data))
-        assert not np.isnan(expected[1, 2]).any()  # need_weights=True would give NaN
-    assert_close(output, expected, backend=backend, err_msg="output")
-    for index, (gradient, tensor) in enumerate(zip(gradients, tensors, strict=True)):
-        assert_close(gradient, tensor.grad.numpy(), backend=backend, err_msg=f"input {index}")
-    theirs = {"in_proj_weight": twin.in_proj_weight, "in_proj_bias": twin.in_proj_bias,
-              "out_proj_weight": twin.out_proj.weight, "out_proj_bias": twin.out_proj.bias}
-    for name, parameter in layer.named_parameters().items():
-        assert_close(parameter.grad, theirs[name].grad.numpy(), backend=backend, err_msg=name)
-
-
 # ---------------------------------------------------------------------------- refusals
 def test_heads_must_divide_the_embedding(backend):
     with pytest.raises(ValueError, match=r"MultiHeadAttention 'mha': embed_dim 6 is not "
@@ -180,9 +80,10 @@ def test_a_key_without_a_value_is_refused(backend):
         layer_with_biases().forward(tinyml.asarray(query), tinyml.asarray(key))
 
 
-@pytest.mark.parametrize("shapes", [[(2, 3, 5)], [(2, 3)], [(2, 3, E), (2, 4, E), (2, 5, E)],
+@pytest.mark.parametrize("shapes", [[(2, 3, E), (2, 4, E), (2, 5, E)],
                                     [(2, 3, E), (3, 4, E), (3, 4, E)]])
-def test_inputs_of_the_wrong_shape_are_refused(backend, shapes):
+def test_a_key_and_value_that_do_not_fit_are_refused(backend, shapes):
+    """(One input of the wrong shape: tests/layer_specs.py.)"""
     arrays = [tinyml.asarray(np.ones(shape)) for shape in shapes]
     with pytest.raises(ValueError, match=r"MultiHeadAttention 'mha'"):
         layer_with_biases().forward(*arrays)

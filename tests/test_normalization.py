@@ -1,6 +1,7 @@
-"""BatchNorm1D, BatchNorm2D, LayerNorm1D and LayerNorm2D: check_layer against loop references
-and finite differences, PyTorch (forward, every gradient, the running buffers), eval mode, the
-buffers as state, every error, and a CNN with BatchNorm2D learning digits."""
+"""BatchNorm1D, BatchNorm2D, LayerNorm1D and LayerNorm2D: the running statistics (against
+PyTorch over several steps too), eval mode, the buffers as state, the batch of one, constructor
+errors, and a CNN with BatchNorm2D learning digits (their configurations, PyTorch twins, refused
+shapes and the rest of the contract: tests/layer_specs.py, test_layer_contract.py)."""
 
 import math
 
@@ -25,7 +26,7 @@ from tinyml.layers import (
 )
 from tinyml.losses import cross_entropy
 from tinyml.optim import SGD
-from tinyml.testing import assert_close, check_layer
+from tinyml.testing import assert_close
 
 RNG = np.random.default_rng(7)
 EPSILON = 1e-3  # not the default: a test that passed epsilon nowhere would fail
@@ -42,41 +43,6 @@ def randomized(layer, seed=0):
         layer.running_mean.data = tinyml.asarray(rng.standard_normal(features))
         layer.running_var.data = tinyml.asarray(rng.uniform(0.5, 2.0, features))
     return layer
-
-
-def batch_norm_reference(x, p):
-    return ref.batch_norm(x, p["weight"], p["bias"], EPSILON)
-
-
-# ---------------------------------------------------------------- check_layer, every backend
-@pytest.mark.parametrize(("kind", "shape"), [
-    (BatchNorm1D, (4, 3)), (BatchNorm1D, (2, 5)),
-    (BatchNorm2D, (3, 2, 3, 3)), (BatchNorm2D, (2, 3, 1, 1)), (BatchNorm2D, (2, 1, 4, 2)),
-])
-def test_batch_norm_check_layer(backend, kind, shape):
-    layer = randomized(kind("bn", shape[1], momentum=0.8, epsilon=EPSILON))
-    x = RNG.standard_normal(shape) * 2.0 + 0.5
-    result = check_layer(layer, x, reference=batch_norm_reference)
-    axes = (0, *range(2, len(shape)))  # besides finite differences, the closed forms
-    g, x_hat = result.in_gradient, ref.batch_norm(x, np.ones(shape[1]), np.zeros(shape[1]), EPSILON)
-    np.testing.assert_allclose(result.gradients["bias"], g.sum(axis=axes), rtol=1e-10)
-    np.testing.assert_allclose(result.gradients["weight"], (g * x_hat).sum(axis=axes),
-                               rtol=1e-8, atol=1e-10)
-
-
-@pytest.mark.parametrize("shape", [(3, 5), (2, 4, 5), (1, 5), (1, 1, 5)])
-def test_layer_norm_1d_check_layer(backend, shape):
-    layer = randomized(LayerNorm1D("ln", 5, epsilon=EPSILON))
-    check_layer(layer, RNG.standard_normal(shape) * 3.0 - 1.0,
-                reference=lambda x, p: ref.layer_norm(x, p["weight"], p["bias"], EPSILON))
-
-
-@pytest.mark.parametrize("shape", [(2, 3, 2, 2), (1, 2, 3, 4), (3, 1, 2, 2)])
-def test_layer_norm_2d_check_layer(backend, shape):
-    layer = randomized(LayerNorm2D("ln", shape[1:], epsilon=EPSILON))
-    check_layer(layer, RNG.standard_normal(shape) * 3.0 - 1.0,
-                reference=lambda x, p: ref.group_norm_one_group(x, p["weight"], p["bias"],
-                                                                EPSILON))
 
 
 def test_layer_norm_1d_normalizes_each_time_step_alone(backend):
@@ -163,32 +129,6 @@ def test_the_batch_gradient_sums_to_zero_through_the_mean(backend):
     assert np.abs(dx - g / np.sqrt(x.var(axis=0) + 1e-5)).max() > 0.1
 
 
-@pytest.mark.parametrize(("make", "shape"), [
-    (lambda: BatchNorm1D("bn", 3), (4, 3)), (lambda: BatchNorm2D("bn", 3), (4, 3, 2, 2)),
-    (lambda: LayerNorm1D("ln", 3), (4, 2, 3)), (lambda: LayerNorm2D("ln", (3, 2, 2)), (4, 3, 2, 2)),
-])
-def test_no_forward_or_backward_reads_the_device(monkeypatch, make, shape):
-    """A float()/bool()/item() of a device array makes a GPU wait: count them on torch, in
-    training forward and backward and in eval forward."""
-    torch = pytest.importorskip("torch")
-    reads = []
-    for method in ("__float__", "__bool__", "__int__", "__index__", "item", "numpy", "tolist"):
-        original = getattr(torch.Tensor, method)
-
-        def counting(self, *args, _original=original, _method=method, **kwargs):
-            reads.append(_method)
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(torch.Tensor, method, counting)
-    with tinyml.use_backend("torch", dtype="float64"):
-        layer = make()
-        x = tinyml.asarray(RNG.standard_normal(shape))
-        reads.clear()
-        layer.backward(layer.forward(x))
-        layer.eval().forward(x)
-    assert reads == []
-
-
 # ---------------------------------------------------------------- against PyTorch
 def torch_tensors(torch, *arrays):
     return [torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in arrays]
@@ -255,22 +195,6 @@ def test_weights_exchange_with_torch_batch_norm_modules(backend):
     x = RNG.standard_normal((2, 3, 2, 2))
     assert_close(ours.forward(tinyml.asarray(x)),
                  theirs(torch.tensor(x)).detach().numpy(), backend=backend)
-
-
-@pytest.mark.parametrize("shape", [(4, 6), (2, 3, 6), (1, 6)])
-def test_layer_norm_1d_matches_torch(backend, shape):
-    torch = pytest.importorskip("torch")
-    layer = randomized(LayerNorm1D("ln", 6, epsilon=EPSILON))
-    assert_matches_torch(layer, RNG.standard_normal(shape) * 2.0, lambda x, w, b:
-                         torch.nn.functional.layer_norm(x, (6,), w, b, eps=EPSILON), backend)
-
-
-@pytest.mark.parametrize("shape", [(2, 3, 4, 5), (1, 2, 3, 3)])
-def test_layer_norm_2d_matches_torch_group_norm(backend, shape):
-    torch = pytest.importorskip("torch")
-    layer = randomized(LayerNorm2D("ln", shape[1:], epsilon=EPSILON))
-    assert_matches_torch(layer, RNG.standard_normal(shape) * 2.0, lambda x, w, b:
-                         torch.nn.functional.group_norm(x, 1, w, b, eps=EPSILON), backend)
 
 
 # ---------------------------------------------------------------- buffers are state
@@ -392,31 +316,6 @@ def test_momentum_at_the_ends_of_its_range(backend):
 def test_bad_constructor_arguments(make, error, match):
     with pytest.raises(error, match=match):
         make()
-
-
-@pytest.mark.parametrize(("make", "shape", "match"), [
-    (lambda: BatchNorm1D("bn", 4), (2, 3),
-     r"BatchNorm1D 'bn' expects input of shape \(batch, 4\); got \(2, 3\)\.$"),
-    (lambda: BatchNorm1D("bn", 4), (2, 4, 3, 3),
-     r"expects input of shape \(batch, 4\); got \(2, 4, 3, 3\)\. Images take BatchNorm2D\."),
-    (lambda: BatchNorm2D("bn", 4), (2, 3, 5, 5),
-     r"BatchNorm2D 'bn' expects input of shape \(batch, 4, H, W\); got \(2, 3, 5, 5\)\.$"),
-    (lambda: BatchNorm2D("bn", 4), (2, 4),
-     r"\(batch, 4, H, W\); got \(2, 4\)\. Feature vectors take BatchNorm1D\."),
-    (lambda: LayerNorm1D("ln", 4), (2, 5),
-     r"LayerNorm1D 'ln' expects input of shape \(batch, 4\) or \(batch, T, 4\); got \(2, 5\)"),
-    (lambda: LayerNorm1D("ln", 4), (2, 1, 3, 4), r"got \(2, 1, 3, 4\)\. Images take "
-                                                 r"LayerNorm2D\."),
-    (lambda: LayerNorm1D("ln", 4), (4,), r"got \(4,\)\.$"),
-    (lambda: LayerNorm2D("ln", (3, 4, 4)), (2, 3, 4, 5),
-     r"LayerNorm2D 'ln' expects input of shape \(batch, 3, 4, 4\); got \(2, 3, 4, 5\)\.$"),
-])
-def test_wrong_input_shapes_name_the_layer_and_the_fix(backend, make, shape, match):
-    layer = make()
-    with pytest.raises(ValueError, match=match):
-        layer.forward(tinyml.asarray(np.ones(shape)))
-    with pytest.raises(ValueError, match=match):
-        layer.eval().forward(tinyml.asarray(np.ones(shape)))
 
 
 def test_output_shape_and_declared_input_shape():

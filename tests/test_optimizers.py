@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import pytest
+from device_reads import watch_torch_reads
 
 import tinyml
 from tinyml import Parameter
@@ -316,7 +317,7 @@ def test_state_lives_beside_the_parameter_in_its_dtype(backend32, case):
 def test_steps_never_read_the_device(monkeypatch, case):
     """Every float()/bool()/item()/numpy() of a device array makes a GPU wait: count them on
     torch, with clipping, a decay filter and a scheduler on, over several steps."""
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
 
     class Halving:
         def learning_rate(self, step, cur_loss=None):
@@ -326,16 +327,7 @@ def test_steps_never_read_the_device(monkeypatch, case):
     with tinyml.use_backend("torch", dtype="float64"):
         optimizer = cls(**settings, **options, scheduler=Halving())
         parameters = train(optimizer, two_parameters(), range(1))
-        reads = []
-        for method in ("__float__", "__bool__", "__int__", "__index__", "item", "numpy",
-                       "tolist"):
-            original = getattr(torch.Tensor, method)
-
-            def counting(self, *args, _original=original, _method=method, **kwargs):
-                reads.append(_method)
-                return _original(self, *args, **kwargs)
-
-            monkeypatch.setattr(torch.Tensor, method, counting)
+        reads = watch_torch_reads(monkeypatch)
         train(optimizer, parameters, range(1, 6))
         monkeypatch.undo()
     assert reads == []

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from device_reads import watch_torch_reads
 
 import tinyml
 from tinyml.callbacks.progress import ProgressBar, progress_callbacks
@@ -202,16 +203,7 @@ def test_at_160_columns_a_summary_is_one_line():
 
 
 def test_the_bar_reads_the_device_no_more_than_the_loop(monkeypatch):
-    torch = pytest.importorskip("torch")
-    reads = []
-    for method in ("__float__", "__bool__", "__int__", "item", "numpy", "tolist"):
-        original = getattr(torch.Tensor, method)
-
-        def counting(self, *args, _original=original, _method=method, **kwargs):
-            reads.append(_method)
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(torch.Tensor, method, counting)
+    reads = watch_torch_reads(monkeypatch)
     x = np.random.default_rng(0).standard_normal((80, 4)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.int64)
     counts = {}

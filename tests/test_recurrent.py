@@ -1,7 +1,8 @@
-"""RNN, LSTM and GRU over sequences: check_layer against a plain loop over time (both
-return_sequences, a given initial state), the initial state's gradient against finite
-differences, everything against torch.nn.RNN/LSTM/GRU with copied weights, and every refusal
-(float32 and the rest of the contract: test_layer_contract.py)."""
+"""RNN, LSTM and GRU over sequences: check_layer from a given initial state, the initial
+state's gradient against finite differences, everything from a given state against
+torch.nn.RNN/LSTM/GRU with copied weights, records, and the refusals of initial states (their
+configurations against the loop reference and PyTorch, refused shapes and the rest of the
+contract: tests/layer_specs.py, test_layer_contract.py)."""
 
 import doctest
 
@@ -40,15 +41,6 @@ def state_for(kind, seed=5, n=N):
     rng = np.random.default_rng(seed)
     h = rng.standard_normal((n, H))
     return (h, rng.standard_normal((n, H))) if kind == "LSTM" else h
-
-
-@pytest.mark.parametrize("return_sequences", [True, False])
-@pytest.mark.parametrize("name", CONFIGS)
-def test_check_layer(backend, name, return_sequences):
-    kind = CONFIGS[name][0]
-    check_layer(make(name, return_sequences=return_sequences), sequence(),
-                reference=lambda x, p: ref.sequence(kind, x, p, return_sequences=return_sequences,
-                                                    **reference_options(name)))
 
 
 @pytest.mark.parametrize("name", CONFIGS)
@@ -205,21 +197,6 @@ def test_parameters_and_init_are_pytorchs(backend):
 
 
 # ---------------------------------------------------------------- refusals
-def test_a_two_dimensional_input_is_refused_with_the_fix(backend):
-    with pytest.raises(ValueError, match=r"GRU 'rnn' expects input of shape \(batch, time, 3\); "
-                                         r"got \(2, 3\)\. Sequences are batch-first"):
-        make("gru").forward(tinyml.asarray(np.ones((2, 3))))
-
-
-def test_the_wrong_number_of_features_is_refused(backend):
-    with pytest.raises(ValueError, match=r"LSTM 'rnn' expects input of shape \(batch, time, "
-                                         r"3\); got \(2, 4, 5\)"):
-        make("lstm").forward(tinyml.asarray(np.ones((2, 4, 5))))
-
-
-def test_no_time_steps_is_refused(backend):
-    with pytest.raises(ValueError, match="RNN 'rnn' needs at least one time step"):
-        make("rnn-tanh").forward(tinyml.asarray(np.ones((2, 0, 3))))
 
 
 @pytest.mark.parametrize("state, error, message", [

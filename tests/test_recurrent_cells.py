@@ -1,7 +1,8 @@
-"""RNNCell, LSTMCell and GRUCell: check_layer of one step against the plain reference (from a
-given state and from zeros), a cell unrolled over time and backpropagated by one backward per
-step against finite differences of the whole unrolled loop, the cells against the full layers
-and against torch.nn.RNNCell/LSTMCell/GRUCell, and the refusals."""
+"""RNNCell, LSTMCell and GRUCell: check_layer of one step from zeros, a cell unrolled over
+time and backpropagated by one backward per step against finite differences of the whole
+unrolled loop, the cells against the full layers, and the refusals (one step from a given
+state against the reference and torch.nn's cells, and the rest of the contract:
+tests/layer_specs.py, test_layer_contract.py)."""
 
 import numpy as np
 import pytest
@@ -39,15 +40,6 @@ def on_backend(state):
 def to_host(state):
     return tuple(map(tinyml.to_numpy, state)) if isinstance(state, tuple) else tinyml.to_numpy(
         state)
-
-
-@pytest.mark.parametrize("mode", ["full", "random"])
-@pytest.mark.parametrize("name", CELLS)
-def test_check_layer_from_a_state(backend, name, mode):
-    kind, _, _, options = CELLS[name]
-    x = np.random.default_rng(0).standard_normal((N, F))
-    check_layer(make(name), Inputs(x, host_state(kind)), mode=mode,
-                reference=lambda args, p: ref.step(kind, args[0], args[1], p, **options))
 
 
 @pytest.mark.parametrize("name", CELLS)
@@ -133,37 +125,6 @@ def test_the_cell_takes_the_full_layers_steps(backend, name):
     assert carry is None, "the first step started from zeros: no state gradient"
     for key, parameter in full.named_parameters().items():
         assert_close(cell.named_parameters()[key].grad, tinyml.to_numpy(parameter.grad),
-                     backend=backend, err_msg=key)
-
-
-@pytest.mark.parametrize("name", CELLS)
-def test_matches_torch_cells(backend, name):
-    torch = pytest.importorskip("torch")
-    kind, _, _, options = CELLS[name]
-    cell = make(name)
-    torch_cell = getattr(torch.nn, kind + "Cell")(F, H, **options).double()
-    for key in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-        getattr(torch_cell, key).data = torch.tensor(tinyml.to_numpy(
-            getattr(cell, key).data))
-    x, state = np.random.default_rng(4).standard_normal((3, F)), host_state(kind, n=3)
-    new = cell.forward(tinyml.asarray(x), on_backend(state))
-    rng = np.random.default_rng(6)
-    g = tuple(rng.standard_normal((3, H)) for _ in range(2 if kind == "LSTM" else 1))
-    dx, d_state = cell.backward(on_backend(g if kind == "LSTM" else g[0]))
-
-    xt = torch.tensor(x, requires_grad=True)
-    state_t = [torch.tensor(s, requires_grad=True)
-               for s in (state if kind == "LSTM" else (state,))]
-    new_t = torch_cell(xt, tuple(state_t) if kind == "LSTM" else state_t[0])
-    new_t = new_t if kind == "LSTM" else (new_t,)
-    torch.autograd.backward(new_t, [torch.tensor(each) for each in g])
-    for got, want in zip(new if kind == "LSTM" else (new,), new_t, strict=True):
-        assert_close(got, want.detach().numpy(), backend=backend, err_msg="new state")
-    assert_close(dx, xt.grad.numpy(), backend=backend, err_msg="dx")
-    for got, want in zip(d_state if kind == "LSTM" else (d_state,), state_t, strict=True):
-        assert_close(got, want.grad.numpy(), backend=backend, err_msg="state gradient")
-    for key in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-        assert_close(getattr(cell, key).grad, getattr(torch_cell, key).grad.numpy(),
                      backend=backend, err_msg=key)
 
 

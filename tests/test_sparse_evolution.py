@@ -305,10 +305,3 @@ def test_a_bad_option_draws_nothing(backend):
 def test_a_bad_name_is_refused_first(backend, name, error):
     with pytest.raises(error, match="name"):
         SparseEvolution(name, 6, 5, zeta=2.0)
-
-
-def test_an_input_of_the_wrong_shape_is_refused(backend):
-    layer = SparseEvolution("set", 6, 5)
-    with pytest.raises(ValueError, match=r"SparseEvolution 'set' expects input of shape "
-                                         r"\(batch, 6\); got \(2, 4\)"):
-        layer.forward(tinyml.asarray(np.ones((2, 4))))
