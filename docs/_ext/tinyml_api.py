@@ -13,8 +13,10 @@ before numpydoc parses the docstring.
 """
 
 import importlib
+import importlib.util
 import inspect
 import os
+import re
 
 from sphinx.errors import ExtensionError
 
@@ -140,6 +142,40 @@ def family_summary(module_name):
     return (inspect.getdoc(module) or module_name).split("\n\n")[0].replace("\n", " ")
 
 
+# What every layer has (documented once, on tinyml.Layer): left out of each layer's entry.
+LAYER_CONTRACT = {"forward", "backward", "output_shape", "declared_input_shape", "build",
+                  "built"}
+
+
+def internal_modules(documented_modules):
+    """The modules of tinyml that docstrings name with :mod: but that no page documents
+    (fusions, the recurrence steps, ...): the internals page documents them, so every such
+    reference resolves and ``nitpicky`` can hold the rest."""
+    package = os.path.dirname(importlib.import_module("tinyml").__file__)
+    named = set()
+    for folder, _, files in os.walk(package):
+        for file in files:
+            if file.endswith(".py"):
+                with open(os.path.join(folder, file), encoding="utf-8") as handle:
+                    named.update(re.findall(r":mod:`~?(tinyml(?:\.\w+)+)`", handle.read()))
+    return sorted(name for name in named if name not in documented_modules
+                  and importlib.util.find_spec(name) is not None)
+
+
+def internals_page(out, documented_modules):
+    """A page of the internal modules other pages refer to, each with its docstring and the
+    documented functions it defines (internals are not public API: a function without a
+    docstring is left out rather than refused)."""
+    lines = [underline("Internals"),
+             "Modules of tinyml that the reference mentions but that are not part of the "
+             "public API: read them as the textbook's appendix.\n"]
+    missing = []
+    for name in internal_modules(documented_modules):
+        lines.append(f".. automodule:: {name}\n   :members:\n   :ignore-module-all:\n")
+    write(os.path.join(out, "internals.rst"), "\n".join(lines))
+    return missing
+
+
 def layers_pages(out):
     """The layers index page and one page per family; returns the undocumented names."""
     families, entries = layer_family_pages(), []
@@ -150,20 +186,24 @@ def layers_pages(out):
         layers = importlib.import_module("tinyml.layers")
         unique = list(dict.fromkeys(getattr(layers, name) for name in names))  # aliases once
         title = ", ".join(cls.__name__ for cls in unique)
-        lines = [underline(title), family_summary(module_name) + "\n",
+        lines = [underline(title), f".. module:: {module_name}\n",
+                 family_summary(module_name) + "\n",
                  f"Defined in ``{module_name}``; import from ``tinyml.layers``.\n"]
         for value in unique:
             name = value.__name__
             if undocumented(value):
                 missing.append(f"tinyml.layers.{name}")
-            lines.append(f".. autoclass:: tinyml.layers.{name}\n")
+            missing += [member for member in undocumented_members(value, f"tinyml.layers.{name}")
+                        if member.rsplit(".", 1)[1] not in LAYER_CONTRACT]
+            lines.append(f".. autoclass:: tinyml.layers.{name}\n   :members:\n"
+                         f"   :exclude-members: {', '.join(sorted(LAYER_CONTRACT))}\n")
         write(os.path.join(out, f"layers.{slug}.rst"), "\n".join(lines))
         entries.append(f"layers.{slug}")
     layer_module = importlib.import_module("tinyml.layers")
     index = [underline("Layers"), ".. module:: tinyml.layers\n",
              (inspect.getdoc(layer_module) or "") + "\n",
-             "The base class every layer derives from, and how to write one:\n",
-             ".. autoclass:: tinyml.layers.Layer\n   :members:\n   :no-index:\n",
+             "Every layer derives from :class:`tinyml.Layer`, whose page says how to write "
+             "one (:meth:`~tinyml.Layer.save_for_backward`, :meth:`~tinyml.Layer.saved`).\n",
              ".. toctree::\n   :maxdepth: 1\n\n" + "\n".join(f"   {e}" for e in entries) + "\n"]
     write(os.path.join(out, "layers.rst"), "\n".join(index))
     return missing
@@ -196,6 +236,9 @@ def generate(app):
             missing += lacking
             write(os.path.join(out, f"{slug}.rst"), text)
         pages.append((slug, title, blurb))
+    documented_modules = {*MODULES, *layer_family_pages()}
+    missing += internals_page(out, documented_modules)
+    pages.append(("internals", "Internals", "modules the reference mentions"))
     index = [underline("API reference"),
              "Generated from the docstrings of every public name. Layers give their forward "
              "and backward math.\n",

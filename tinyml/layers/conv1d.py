@@ -105,6 +105,7 @@ class Conv1D(InferredInput):
 
     @property
     def n_filter(self):
+        """``n_filters`` by Conv2D's name for it (the output channels)."""
         return self.n_filters
 
     def _inferred_from(self, input_shape):

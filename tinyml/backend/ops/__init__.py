@@ -8,26 +8,25 @@ library has is said by its adapter's ``natives`` (:mod:`tinyml.backend.adapters`
 each function in this package; they are registered from there when this package is imported.
 Both paths give the same numbers (to rounding); the tests run each operation both ways.
 
-=============================  ===========================================  ===================
-operation                      what                                         natives
-=============================  ===========================================  ===================
-``scatter_add``                sums of rows grouped by an index             numpy torch cupy
-``im2col``                     windows of an image as columns               numpy torch cupy
-``col2im_matmul``              ``W^T @ g`` added back into the windows      numpy torch cupy
-                                                                            ndonnx
-``conv2d``                     convolution forward                          numpy torch ndonnx
-``conv2d_backward``            its dW, db and dx                            numpy torch
-``conv_transpose2d``           transposed convolution forward               numpy torch
-``conv_transpose2d_backward``  its dW, db and dx                            numpy torch
-``max_pool2d``                 window maxima (a forward that keeps nothing) numpy torch ndonnx
-``max_pool2d_forward``         window maxima and the backward's routing     numpy torch
-``max_pool2d_backward``        the gradient sent to each first maximum      numpy torch
-``avg_pool2d``                 window means (a forward that keeps nothing)  ndonnx
-``linear``, ``softmax``,       whole layer computations for forwards that   ndonnx
-``log_softmax``                keep nothing for backward
-``recurrence``                 an RNN, LSTM or GRU over a sequence (a       ndonnx
-                               forward that keeps nothing)
-=============================  ===========================================  ===================
+=============================  ============================================  =======================
+operation                      what                                          natives
+=============================  ============================================  =======================
+``scatter_add``                sums of rows grouped by an index              numpy torch cupy
+``im2col``                     windows of an image as columns                numpy torch cupy
+``col2im_matmul``              ``W^T @ g`` added back into the windows       numpy torch cupy ndonnx
+``conv2d``                     convolution forward                           numpy torch ndonnx
+``conv2d_backward``            its dW, db and dx                             numpy torch
+``conv_transpose2d``           transposed convolution forward                numpy torch
+``conv_transpose2d_backward``  its dW, db and dx                             numpy torch
+``max_pool2d``                 window maxima (a forward that keeps nothing)  numpy torch ndonnx
+``max_pool2d_forward``         window maxima and the backward's routing      numpy torch
+``max_pool2d_backward``        the gradient sent to each first maximum       numpy torch
+``avg_pool2d``                 window means (a forward that keeps nothing)   ndonnx
+``linear``                     whole layer computations for forwards that    ndonnx
+``softmax``                    keep nothing for backward (each one ONNX      ndonnx
+``log_softmax``                operator in an export)                        ndonnx
+``recurrence``                 an RNN, LSTM or GRU over a sequence           ndonnx
+=============================  ============================================  =======================
 
 The ndonnx natives (:mod:`.ndonnx_natives`) emit one ONNX operator each for
 ``tinyml.onnx.export``.
