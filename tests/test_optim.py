@@ -11,6 +11,7 @@ import pytest
 import tinyml
 from tinyml import Parameter
 from tinyml.backend import make_backend, resolve_backend
+from tinyml.core.params import Real
 from tinyml.layers import Linear
 from tinyml.optim import SGD, Optimizer
 from tinyml.testing import assert_close
@@ -475,12 +476,11 @@ class Scaled(Optimizer):
     """A toy optimizer on the base: w <- w - lr * scale * (updates so far) * g, and a running
     sum of gradients made by init_state."""
 
-    hyperparameter_names = ("lr", "scale")
+    declared_arguments = {"lr": Real(above=0.0), "scale": Real(above=0.0)}
     state_keys = ("total",)
 
     def __init__(self, lr, scale=1.0):
-        super().__init__(lr)
-        self.scale = self._real("scale", scale, low=0.0, low_open=True)
+        super().__init__(lr, scale=scale)
 
     def init_state(self, data, *, xp):
         return {"total": xp.zeros_like(data)}
