@@ -42,6 +42,7 @@ from ..backend import array_namespace, get_backend, resolve_backend
 from ..init import get_initializer
 from ..io import CONFIG_KEY
 from .checks import format_shape
+from .params import check_arguments
 from .parameter import Buffer, Parameter
 from .records import grad_enabled
 
@@ -54,13 +55,25 @@ class Layer:
     #: and calls its ``check_indices(x, where)`` once on the whole data before any step.
     takes_indices = False
 
-    def __init__(self, name):
+    #: ``{argument: rule}`` (rules of :mod:`tinyml.core.params`) of the constructor's options
+    #: that the base checks: a subclass passes them on, ``super().__init__(name, alpha=alpha)``,
+    #: and gets each checked value as the attribute of the same name.
+    declared_arguments = {}
+
+    def __init__(self, name, **declared):
         if "_init_arguments" not in vars(self):  # a subclass without a constructor of its own
             self._init_arguments = {"name": name}
         self._check_name(name)
         self.name = name
         self.training = True
         self._records = []
+        if set(declared) != set(self.declared_arguments):
+            raise TypeError(f"{type(self).__name__}.__init__ must pass exactly its declared "
+                            f"arguments {list(self.declared_arguments)} on to Layer.__init__; "
+                            f"got {list(declared)}")
+        for argument, value in check_arguments(self.describe(), self.declared_arguments,
+                                               declared).items():
+            setattr(self, argument, value)
 
     def __init_subclass__(cls, **kwargs):
         """Each subclass's constructor records its arguments (see ``hyperparameters``)."""
