@@ -21,7 +21,8 @@ from tinyml.optim.schedules import Scheduler
 
 NAME = "under_test"
 OPTIONS = {"clip_norm", "decay_filter", "scheduler"}  # every optimizer's keyword options
-REQUIRED = {}  # class -> {argument: a valid value}, for required arguments left undeclared
+# class -> {argument: a valid value}, for required arguments left undeclared
+REQUIRED = {layers.SparseEvolution: {"input_dim": 6, "output_dim": 4}}
 
 
 def _declared_classes():

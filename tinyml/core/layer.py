@@ -42,8 +42,8 @@ from ..backend import array_namespace, get_backend, resolve_backend
 from ..init import get_initializer
 from ..io import CONFIG_KEY
 from .checks import format_shape
-from .params import check_arguments
 from .parameter import Buffer, Parameter
+from .params import check_arguments
 from .records import grad_enabled
 
 
@@ -56,7 +56,8 @@ class Layer:
     takes_indices = False
 
     #: ``{argument: rule}`` (rules of :mod:`tinyml.core.params`) of the constructor's options
-    #: that the base checks: a subclass passes them on, ``super().__init__(name, alpha=alpha)``,
+    #: that the base checks: a subclass passes them on, ``super().__init__(name, alpha=alpha)``
+    #: (or, to check them before its parent's constructor runs, ``self._set_declared(...)``),
     #: and gets each checked value as the attribute of the same name.
     declared_arguments = {}
 
@@ -67,12 +68,17 @@ class Layer:
         self.name = name
         self.training = True
         self._records = []
-        if set(declared) != set(self.declared_arguments):
-            raise TypeError(f"{type(self).__name__}.__init__ must pass exactly its declared "
-                            f"arguments {list(self.declared_arguments)} on to Layer.__init__; "
-                            f"got {list(declared)}")
-        for argument, value in check_arguments(self.describe(), self.declared_arguments,
-                                               declared).items():
+        self._set_declared(**declared)
+
+    def _set_declared(self, **values):
+        """Check `values` by :attr:`declared_arguments` and set each as an attribute."""
+        unknown = [argument for argument in values if argument not in self.declared_arguments]
+        if unknown:
+            raise TypeError(f"{type(self).__name__} passes {unknown} to the base, which "
+                            f"checks only its declared_arguments {list(self.declared_arguments)}")
+        rules = {argument: rule for argument, rule in self.declared_arguments.items()
+                 if argument in values}
+        for argument, value in check_arguments(self.describe(), rules, values).items():
             setattr(self, argument, value)
 
     def __init_subclass__(cls, **kwargs):
