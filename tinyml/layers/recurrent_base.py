@@ -13,7 +13,8 @@ import math
 from ..backend import array_namespace, get_backend
 from ..backend.ops import recurrence
 from ..backend.ops.recurrent import zero_rows
-from ..core import Layer, Parameter, check_positive_int, format_shape
+from ..core import Layer, Parameter, format_shape
+from ..core.params import Integer
 from .recurrent_steps import RECURRENCES, step_weights
 
 NONLINEARITIES = ("tanh", "relu")
@@ -30,10 +31,10 @@ def check_nonlinearity(owner, nonlinearity):
 class RecurrentBase(Layer):
     """Arguments, parameters and checks of one recurrence (`kind`: a key of RECURRENCES)."""
 
+    declared_arguments = {"input_dim": Integer(1), "hidden_dim": Integer(1)}
+
     def __init__(self, name, input_dim, hidden_dim, kind):
-        super().__init__(name)
-        self.input_dim = check_positive_int(self.describe(), "input_dim", input_dim)
-        self.hidden_dim = check_positive_int(self.describe(), "hidden_dim", hidden_dim)
+        super().__init__(name, input_dim=input_dim, hidden_dim=hidden_dim)
         self._kind = kind
         self._recurrence = RECURRENCES[kind]
         rows = self._recurrence.gates * self.hidden_dim
