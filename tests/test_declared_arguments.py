@@ -22,7 +22,12 @@ from tinyml.optim.schedules import Scheduler
 NAME = "under_test"
 OPTIONS = {"clip_norm", "decay_filter", "scheduler"}  # every optimizer's keyword options
 # class -> {argument: a valid value}, for required arguments left undeclared
-REQUIRED = {layers.SparseEvolution: {"input_dim": 6, "output_dim": 4}}
+REQUIRED = {
+    layers.SparseEvolution: {"input_dim": 6, "output_dim": 4},
+    layers.Conv1D: {"n_filter": 2, "kernel_width": 3},
+    layers.Conv2D: {"n_filter": 2, "h_filter": 3},
+    layers.Deconv2D: {"n_filters": 2, "h_filter": 3},
+}
 
 
 def _declared_classes():
