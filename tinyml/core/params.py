@@ -51,8 +51,13 @@ def check_arguments(owner, declared, values):
     Raises
     ------
     TypeError, ValueError
-        From the first argument that breaks its rule.
+        From the first argument that breaks its rule; a TypeError where `values` lacks a
+        declared argument (a constructor that did not pass it on).
     """
+    missing = [argument for argument in declared if argument not in values]
+    if missing:
+        raise TypeError(f"{owner} declares {missing} but its constructor did not pass them on "
+                        "to the base class's constructor, which checks them")
     checked = {}
     for argument, rule in declared.items():
         checked[argument] = rule.check(owner, argument, values[argument], checked)
