@@ -27,6 +27,7 @@ REQUIRED = {
     layers.Conv1D: {"n_filter": 2, "kernel_width": 3},
     layers.Conv2D: {"n_filter": 2, "h_filter": 3},
     layers.Deconv2D: {"n_filters": 2, "h_filter": 3},
+    layers.Bidirectional: {"layer": lambda: layers.GRU("gru", 3, 2)},  # a fresh one each time
 }
 
 
@@ -53,7 +54,8 @@ def valid_arguments(cls):
     known = {}
     for name, parameter in _signature(cls).items():
         if name in REQUIRED.get(cls, {}):
-            known[name] = REQUIRED[cls][name]
+            value = REQUIRED[cls][name]
+            known[name] = value() if callable(value) and not isinstance(value, type) else value
         elif parameter.default is not parameter.empty:
             known[name] = parameter.default
         elif name == "name":

@@ -242,19 +242,24 @@ class Flag(Rule):
 
 
 class OneOf(Rule):
-    """One of the given values (strings, usually)."""
+    """One of the given values (strings, usually); `hint`, if given, ends the message."""
 
-    def __init__(self, *options):
-        self.options = options
+    def __init__(self, *options, hint=""):
+        self.options, self.hint = options, hint
+
+    def spelled(self):
+        """``"None, 'sum' or 'mean'"``: the options as the message lists them."""
+        names = [repr(option) for option in self.options]
+        return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
     def check(self, owner, argument, value, known):
         if not any(value == option and type(value) is type(option) for option in self.options):
-            raise ValueError(f"{owner}: {argument} must be one of "
-                             f"{', '.join(map(repr, self.options))}; got {value!r}")
+            raise ValueError(f"{owner}: {argument} must be {self.spelled()}; got {value!r}"
+                             + (f". {self.hint}" if self.hint else ""))
         return value
 
     def bad_values(self, known):
-        return [("unknown", ValueError, ["must be one of", repr(self.options[0]), "'unknown'"])]
+        return [("unknown", ValueError, [f"must be {self.spelled()}", "got 'unknown'"])]
 
     def example(self, known):
         return self.options[0]

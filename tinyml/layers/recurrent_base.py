@@ -14,7 +14,7 @@ from ..backend import array_namespace, get_backend
 from ..backend.ops import recurrence
 from ..backend.ops.recurrent import zero_rows
 from ..core import Layer, Parameter, format_shape
-from ..core.params import Integer
+from ..core.params import Integer, OneOf
 from .recurrent_steps import RECURRENCES, step_weights
 
 NONLINEARITIES = ("tanh", "relu")
@@ -22,10 +22,7 @@ NONLINEARITIES = ("tanh", "relu")
 
 def check_nonlinearity(owner, nonlinearity):
     """`nonlinearity` if it is one the Elman RNN has, else the ValueError naming them."""
-    if nonlinearity not in NONLINEARITIES:
-        raise ValueError(f"{owner}: nonlinearity must be 'tanh' or 'relu' (as PyTorch's RNN); "
-                         f"got {nonlinearity!r}")
-    return nonlinearity
+    return OneOf(*NONLINEARITIES).check(owner, "nonlinearity", nonlinearity, {})
 
 
 class RecurrentBase(Layer):
