@@ -56,10 +56,10 @@ def valid_arguments(cls):
         if name in REQUIRED.get(cls, {}):
             value = REQUIRED[cls][name]
             known[name] = value() if callable(value) and not isinstance(value, type) else value
-        elif parameter.default is not parameter.empty:
-            known[name] = parameter.default
         elif name == "name":
             known[name] = NAME
+        elif parameter.default is not parameter.empty:
+            known[name] = parameter.default
         elif name in cls.declared_arguments:
             known[name] = cls.declared_arguments[name].example(known)
         else:

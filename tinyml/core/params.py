@@ -200,7 +200,8 @@ class Reals(Rule):
 
 
 class Integer(Rule):
-    """A Python int (not a bool) of at least `minimum` (an int or an argument's name)."""
+    """A Python int (not a bool) of at least `minimum` (an int, an argument's name, or None
+    for any int)."""
 
     def __init__(self, minimum=1):
         self.minimum = minimum
@@ -209,18 +210,21 @@ class Integer(Rule):
         minimum = known[self.minimum] if isinstance(self.minimum, str) else self.minimum
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise TypeError(f"{owner}: {argument} must be an int; got {value!r}")
-        if value < minimum:
+        if minimum is not None and value < minimum:
             raise ValueError(f"{owner}: {argument} must be >= {minimum}; got {value}")
         return int(value)
 
     def bad_values(self, known):
         minimum = self.example(known)
-        return [(minimum - 1, ValueError, [f"must be >= {minimum}", f"got {minimum - 1}"]),
-                (minimum + 0.5, TypeError, ["must be an int", f"got {minimum + 0.5}"]),
-                (True, TypeError, ["must be an int", "got True"]),
-                ("3", TypeError, ["must be an int", "got '3'"])]
+        below = [] if self.minimum is None else [
+            (minimum - 1, ValueError, [f"must be >= {minimum}", f"got {minimum - 1}"])]
+        return below + [(minimum + 0.5, TypeError, ["must be an int", f"got {minimum + 0.5}"]),
+                        (True, TypeError, ["must be an int", "got True"]),
+                        ("3", TypeError, ["must be an int", "got '3'"])]
 
     def example(self, known):
+        if self.minimum is None:
+            return 0
         return known[self.minimum] if isinstance(self.minimum, str) else self.minimum
 
 
