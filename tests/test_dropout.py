@@ -64,21 +64,7 @@ def test_check_layer(backend):
     assert (gradient == 0).any() and (gradient != 0).any()
 
 
-@pytest.mark.parametrize(
-    ("probability", "error", "match"),
-    [
-        (1.0, ValueError, r"Dropout 'drop': probability \(of dropping\) must be in \[0, 1\); "
-                          r"got 1\.0"),
-        (-0.1, ValueError, r"must be in \[0, 1\); got -0\.1"),
-        (1.5, ValueError, r"must be in \[0, 1\); got 1\.5"),
-        (True, TypeError, r"probability must be a float; got True"),
-        ("0.5", TypeError, r"probability must be a float; got '0\.5'"),
-        (None, TypeError, r"probability must be a float; got None"),
-    ],
-)
-def test_bad_probability(probability, error, match):
-    with pytest.raises(error, match=match):
-        Dropout("drop", probability)
+# the probability's bad values: tests/test_declared_arguments.py; float32: the contract
 
 
 def test_mask_is_drawn_on_the_input_device():

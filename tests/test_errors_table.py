@@ -650,6 +650,19 @@ def _():
     Adam().load_state_dict(SGD(lr=0.1).state_dict())
 
 
+@trigger("declared-argument-not-passed")
+def _():
+    from tinyml.core.params import Real
+
+    class Scaled(tinyml.optim.Optimizer):
+        declared_arguments = {"lr": Real(above=0.0), "scale": Real(above=0.0)}
+
+        def __init__(self, lr, scale=1.0):
+            super().__init__(lr)
+
+    Scaled(0.1)
+
+
 @trigger("schedule-warmup")
 def _():
     CosineScheduler(0.1, 100, warmup_steps=100)

@@ -162,7 +162,8 @@ def test_a_hyperparameter_that_changes_shapes_changes_nothing(backend):
 
 def test_a_constructor_refusing_a_new_hyperparameter_changes_nothing():
     drop = Dropout("drop", 0.5)
-    with pytest.raises(ValueError, match=r"Dropout 'drop': probability \(of dropping\) must be"):
+    with pytest.raises(ValueError,
+                       match=r"Dropout 'drop': invalid probability \(of dropping\) 1.5"):
         drop.set_params({"hyperparameters": {"probability": 1.5}})
     assert drop.probability == 0.5
 

@@ -98,10 +98,7 @@ def test_concatenate_refuses_inputs_that_differ_off_its_axis(backend):
 
 
 def test_concatenate_axis_errors(backend):
-    with pytest.raises(TypeError, match=r"Concatenate 'cat': axis must be an int; got 1.0"):
-        Concatenate("cat", axis=1.0)
-    with pytest.raises(TypeError, match=r"axis must be an int; got True"):
-        Concatenate("cat", axis=True)
+    # axis's bad types: tests/test_declared_arguments.py
     with pytest.raises(ValueError, match=r"Concatenate 'cat': axis 2 is out of range for inputs "
                                          r"of 2 dimensions"):
         Concatenate("cat", axis=2).forward([tinyml.asarray(x) for x in inputs((2, 3), (2, 3))])

@@ -274,16 +274,7 @@ def test_forward_backward_and_evolve_read_nothing_from_the_device(monkeypatch):
 
 # ---------------------------------------------------------------------------- errors
 @pytest.mark.parametrize(("options", "error", "message"), [
-    ({"epsilon": 0}, ValueError, r"SparseEvolution 'set': epsilon must be > 0.0; got 0.0"),
-    ({"epsilon": -2}, ValueError, r"epsilon must be > 0.0; got -2.0"),
-    ({"epsilon": math.inf}, ValueError, r"epsilon must be > 0.0; got inf"),
-    ({"epsilon": "20"}, TypeError, r"SparseEvolution 'set': epsilon must be a number; got '20'"),
-    ({"epsilon": True}, TypeError, r"epsilon must be a number; got True"),
-    ({"zeta": -0.1}, ValueError, r"SparseEvolution 'set': zeta must be >= 0.0 and <= 1.0; "
-                                 r"got -0.1"),
-    ({"zeta": 1.5}, ValueError, r"zeta must be >= 0.0 and <= 1.0; got 1.5"),
-    ({"zeta": math.nan}, ValueError, r"zeta must be >= 0.0 and <= 1.0; got nan"),
-    ({"zeta": None}, TypeError, r"zeta must be a number; got None"),
+    # epsilon and zeta's bad values: tests/test_declared_arguments.py
     ({"act_fn": "nope"}, ValueError, r"SparseEvolution 'set': unknown act_fn 'nope'"),
 ])
 def test_bad_options(backend, options, error, message):

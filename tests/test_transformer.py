@@ -84,8 +84,8 @@ def test_the_block_refuses_what_its_pieces_refuse(backend):
     with pytest.raises(ValueError, match=r"TransformerEncoderBlock 'block' expects input of "
                                          r"shape \(batch, T, 4\); got \(2, 4\)"):
         block().forward(tinyml.asarray(np.zeros((2, 4))))
-    with pytest.raises(ValueError, match=r"TransformerEncoderBlock 'block': dropout \(of "
-                                         r"dropping\) must be in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"TransformerEncoderBlock 'block': invalid dropout \(of "
+                                         r"dropping\) 1.5; it must be .* in \[0, 1\)"):
         TransformerEncoderBlock("block", 4, 2, 8, dropout=1.5)
 
 

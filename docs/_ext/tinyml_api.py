@@ -65,7 +65,9 @@ def directive(module_name, name, value, documented):
     if not isinstance(value, (int, float, str, bool)):
         documented.add(id(value))
     if inspect.isclass(value):
-        return f".. autoclass:: {target}\n   :members:\n{again}"
+        # a class assembled from parts, one file per job (the Optimizer), shows their members
+        inherited = "   :inherited-members:\n" if vars(value).get("_api_inherited_members") else ""
+        return f".. autoclass:: {target}\n   :members:\n{inherited}{again}"
     if callable(value):
         return f".. autofunction:: {target}\n{again}"
     return f".. autodata:: {target}\n   :annotation:\n{again}"

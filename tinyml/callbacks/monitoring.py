@@ -7,6 +7,7 @@ import math
 import numbers
 import warnings
 
+from ..core.params import Optional, Real
 from ..distributed import current_communicator
 
 MODES = ("auto", "min", "max")
@@ -97,16 +98,10 @@ def _resolved_mode(name, mode):
 
 
 def check_real(owner, name, value, *, low=None, allow_none=False):
-    """`value` as a finite Python float >= `low`, or a clear error naming `owner` and `name`."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a number; got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or (low is not None and value < low):
-        bound = "" if low is None else f" >= {low}"
-        raise ValueError(f"{owner}: {name} must be a finite number{bound}; got {value}")
-    return value
+    """`value` as a finite Python float >= `low`, or a clear error naming `owner` and `name`
+    (the :class:`~tinyml.core.params.Real` rule)."""
+    rule = Real(at_least=low)
+    return (Optional(rule) if allow_none else rule).check(owner, name, value, {})
 
 
 def check_verbose(owner, verbose):

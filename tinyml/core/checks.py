@@ -1,15 +1,12 @@
 """Argument checks and shape formatting that layers, nets and the loop share."""
 
-import numbers
+from .params import Integer
 
 
 def check_positive_int(owner, argument, value, minimum=1):
-    """`value` as an int, or a ValueError/TypeError naming `owner` and `argument`."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{owner}: {argument} must be an int; got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{owner}: {argument} must be >= {minimum}; got {value}")
-    return int(value)
+    """`value` as an int, or a ValueError/TypeError naming `owner` and `argument` (the
+    :class:`~tinyml.core.params.Integer` rule, for checks outside a declaration)."""
+    return Integer(minimum).check(owner, argument, value, {})
 
 
 def check_input_dim(owner, input_dim, rank):

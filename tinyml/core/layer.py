@@ -43,6 +43,7 @@ from ..init import get_initializer
 from ..io import CONFIG_KEY
 from .checks import format_shape
 from .parameter import Buffer, Parameter
+from .params import check_arguments
 from .records import grad_enabled
 
 
@@ -54,13 +55,31 @@ class Layer:
     #: and calls its ``check_indices(x, where)`` once on the whole data before any step.
     takes_indices = False
 
-    def __init__(self, name):
+    #: ``{argument: rule}`` (rules of :mod:`tinyml.core.params`) of the constructor's options
+    #: that the base checks: a subclass passes them on, ``super().__init__(name, alpha=alpha)``
+    #: (or, to check them before its parent's constructor runs, ``self._set_declared(...)``),
+    #: and gets each checked value as the attribute of the same name.
+    declared_arguments = {}
+
+    def __init__(self, name, **declared):
         if "_init_arguments" not in vars(self):  # a subclass without a constructor of its own
             self._init_arguments = {"name": name}
         self._check_name(name)
         self.name = name
         self.training = True
         self._records = []
+        self._set_declared(**declared)
+
+    def _set_declared(self, **values):
+        """Check `values` by :attr:`declared_arguments` and set each as an attribute."""
+        unknown = [argument for argument in values if argument not in self.declared_arguments]
+        if unknown:
+            raise TypeError(f"{type(self).__name__} passes {unknown} to the base, which "
+                            f"checks only its declared_arguments {list(self.declared_arguments)}")
+        rules = {argument: rule for argument, rule in self.declared_arguments.items()
+                 if argument in values}
+        for argument, value in check_arguments(self.describe(), rules, values).items():
+            setattr(self, argument, value)
 
     def __init_subclass__(cls, **kwargs):
         """Each subclass's constructor records its arguments (see ``hyperparameters``)."""

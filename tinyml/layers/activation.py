@@ -6,6 +6,7 @@ losses on logits (:mod:`tinyml.losses`) compute with too.
 
 from ..backend import ops
 from ..core import Layer
+from ..core.params import Integer
 
 
 def sigmoid(x, xp):
@@ -63,11 +64,10 @@ ReLU = ReLu
 class _AlongAxis(Layer):
     """A layer that normalizes along one axis: its name and the checked axis."""
 
+    declared_arguments = {"axis": Integer(None)}  # any int; output_shape checks the range
+
     def __init__(self, name, axis):
-        super().__init__(name)
-        if isinstance(axis, bool) or not isinstance(axis, int):
-            raise TypeError(f"{self.describe()}: axis must be an int; got {axis!r}")
-        self.axis = axis
+        super().__init__(name, axis=axis)
 
     def output_shape(self, input_shape):
         if not -len(input_shape) <= self.axis < len(input_shape):

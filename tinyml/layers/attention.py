@@ -13,7 +13,8 @@ import numbers
 from ..backend import array_namespace, device_of
 from ..backend.ops import softmax
 from ..core import Layer, format_shape, shape_error
-from .dropout import check_drop_probability, dropout_multiplier
+from ..core.params import Flag
+from .dropout import drop_probability, dropout_multiplier
 
 
 # ---------------------------------------------------------------------------- the math
@@ -104,12 +105,6 @@ def _scale_option(layer, scale):
         raise kind(f"{layer.describe()}: scale must be True (1/sqrt(d)), False (no scaling) "
                    f"or a positive float; got {scale!r}")
     return float(scale)
-
-
-def _check_bool(layer, argument, value):
-    if not isinstance(value, bool):
-        raise TypeError(f"{layer.describe()}: {argument} must be True or False; got {value!r}")
-    return value
 
 
 def _check_floating(layer, x, what, xp):
@@ -208,11 +203,11 @@ class DotProductAttention(Layer):
     >>> dq, dk, dv = attention.backward(tinyml.asarray(np.ones((2, 5, 4))))
     """
 
+    declared_arguments = {"dropout": drop_probability("dropout"), "causal": Flag()}
+
     def __init__(self, name, *, scale=True, dropout=0.0, causal=False):
-        super().__init__(name)
+        super().__init__(name, dropout=dropout, causal=causal)
         self.scale = _scale_option(self, scale)
-        self.dropout = check_drop_probability(self, "dropout", dropout)
-        self.causal = _check_bool(self, "causal", causal)
 
     def output_shape(self, q_shape, k_shape=None, v_shape=None):
         if (k_shape is None) != (v_shape is None):

@@ -1,6 +1,7 @@
 r"""Bidirectional: a recurrent layer read forward and, by a copy of it, backward in time."""
 
 from ..core import Layer
+from ..core.params import OneOf
 from .recurrent import _Sequence
 
 MERGES = ("concat", "sum")
@@ -58,16 +59,15 @@ class Bidirectional(Layer):
     'bi.gru_reverse.weight_ih'
     """
 
+    declared_arguments = {"merge": OneOf(*MERGES)}
+
     def __init__(self, name, layer, *, merge="concat"):
         super().__init__(name)
         if not isinstance(layer, _Sequence):
             raise TypeError(f"{self.describe()} wraps an RNN, LSTM or GRU layer (a full "
                             f"recurrent layer); got {_describe(layer)}. A cell takes one time "
                             "step; wrap the full layer (RNN, LSTM or GRU) instead.")
-        if merge not in MERGES:
-            raise ValueError(f"{self.describe()}: merge must be 'concat' or 'sum'; got "
-                             f"{merge!r}")
-        self.merge = merge
+        self._set_declared(merge=merge)
         self.forward_layer = layer
         arguments = {**layer._config_arguments(), "name": layer.name + "_reverse"}
         self.reverse_layer = type(layer)(**arguments)

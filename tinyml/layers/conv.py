@@ -18,6 +18,7 @@ from ..core import (
     shape_error,
 )
 from ..core.inferred import InferredInput, input_dim_optional, is_count, required
+from ..core.params import Integer
 from ._windows import conv_output_size, same_padding
 
 
@@ -45,8 +46,9 @@ class _Conv2DBase(InferredInput):
     """What Conv2D and Deconv2D share: argument checks, the input size learnt or given, and
     the (batch, C, H, W) input check."""
 
-    def _check_common(self, n_filters, h_filter, w_filter, stride, dilation, filters_argument,
-                      init):
+    declared_arguments = {"stride": Integer(1), "dilation": Integer(1)}
+
+    def _check_common(self, n_filters, h_filter, w_filter, filters_argument, init):
         who = self.describe()
         example = f"{type(self).__name__}({self.name!r}, 16, 3) for 16 filters of 3x3"
         n_filters = required(self, filters_argument, n_filters, example)
@@ -54,8 +56,6 @@ class _Conv2DBase(InferredInput):
                                            required(self, "h_filter", h_filter, example))
         self.w_filter = (self.h_filter if w_filter is None else
                          check_positive_int(who, "w_filter", w_filter))
-        self.stride = check_positive_int(who, "stride", stride)
-        self.dilation = check_positive_int(who, "dilation", dilation)
         self._init = init
         self.input_dim = None
         return check_positive_int(who, filters_argument, n_filters)
@@ -152,8 +152,8 @@ class Conv2D(_Conv2DBase):
 
     def __init__(self, name, input_dim=None, n_filter=None, h_filter=None, w_filter=None,
                  stride=1, padding=0, *, dilation=1, init="he_uniform"):
-        super().__init__(name)
-        self.n_filters = self._check_common(n_filter, h_filter, w_filter, stride, dilation,
+        super().__init__(name, stride=stride, dilation=dilation)
+        self.n_filters = self._check_common(n_filter, h_filter, w_filter,
                                             filters_argument="n_filter", init=init)
         self.padding = check_padding(self.describe(), padding, pair=False)
         self._build_if_given(input_dim)
@@ -255,8 +255,8 @@ class Deconv2D(_Conv2DBase):
 
     def __init__(self, name, input_dim=None, n_filters=None, h_filter=None, w_filter=None,
                  stride=1, dilation=1, padding=0, *, init="he_uniform"):
-        super().__init__(name)
-        self.n_filters = self._check_common(n_filters, h_filter, w_filter, stride, dilation,
+        super().__init__(name, stride=stride, dilation=dilation)
+        self.n_filters = self._check_common(n_filters, h_filter, w_filter,
                                             filters_argument="n_filters", init=init)
         self.padding = check_positive_int(self.describe(), "padding", padding, minimum=0)
         self._build_if_given(input_dim)

@@ -8,6 +8,7 @@ from ..core import (
     shape_error,
 )
 from ..core.inferred import InferredInput, input_dim_optional, is_count, required
+from ..core.params import Integer
 from ._windows import conv_output_size, same_padding
 from .conv import check_padding
 
@@ -60,17 +61,17 @@ class Conv1D(InferredInput):
     (N, C, 1, L) with a (F, C, 1, K) kernel: the same im2col columns and matmuls.
     """
 
+    declared_arguments = {"stride": Integer(1), "dilation": Integer(1)}
+
     def __init__(self, name, input_dim=None, n_filter=None, kernel_width=None, *, stride=1,
                  padding=0, dilation=1, init="he_uniform"):
-        super().__init__(name)
+        super().__init__(name, stride=stride, dilation=dilation)
         who = self.describe()
         example = f"Conv1D({name!r}, 16, 3) for 16 filters of width 3"
         self.n_filters = check_positive_int(who, "n_filter",
                                             required(self, "n_filter", n_filter, example))
         self.kernel_width = check_positive_int(
             who, "kernel_width", required(self, "kernel_width", kernel_width, example))
-        self.stride = check_positive_int(who, "stride", stride)
-        self.dilation = check_positive_int(who, "dilation", dilation)
         self.padding = check_padding(who, padding, pair=True)
         self._init = init
         self.input_dim = None

@@ -1,20 +1,15 @@
 """Dropout: zero random activations while training."""
 
-import numbers
 
 from ..backend import backend_of
 from ..core import Layer
+from ..core.params import Real
 
 
-def check_drop_probability(layer, argument, value):
-    """`value` as a float in [0, 1), the probability of DROPPING, or the TypeError/ValueError
-    naming `layer` and `argument` (Dropout's probability, attention's dropout)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{layer.describe()}: {argument} must be a float; got {value!r}")
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"{layer.describe()}: {argument} (of dropping) must be in [0, 1); "
-                         f"got {value}")
-    return float(value)
+def drop_probability(argument):
+    """The rule of a probability of DROPPING, in [0, 1) (Dropout's probability, attention's
+    dropout)."""
+    return Real(at_least=0.0, below=1.0, label=f"{argument} (of dropping)")
 
 
 def dropout_multiplier(shape, like, probability, xp):
@@ -44,9 +39,10 @@ class Dropout(Layer):
     is the identity: :math:`y = x`, :math:`\partial L/\partial x = g`.
     """
 
+    declared_arguments = {"probability": drop_probability("probability")}
+
     def __init__(self, name, probability):
-        super().__init__(name)
-        self.probability = check_drop_probability(self, "probability", probability)
+        super().__init__(name, probability=probability)
 
     def forward(self, input):
         xp = self._input_namespace(input)

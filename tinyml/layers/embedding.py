@@ -2,8 +2,9 @@
 
 from ..backend import array_namespace
 from ..backend.ops import scatter_add
-from ..core import Layer, check_positive_int, index_checks_enabled, shape_error
+from ..core import Layer, index_checks_enabled, shape_error
 from ..core.checks import unravel_index
+from ..core.params import Integer, OneOf
 
 POOLS = (None, "sum", "mean")
 
@@ -69,14 +70,11 @@ class Embedding(Layer):
 
     takes_indices = True
 
+    declared_arguments = {"vocab_size": Integer(1), "embedding_dim": Integer(1),
+                          "pool": OneOf(*POOLS, hint="Leave it out for one vector per position.")}
+
     def __init__(self, name, vocab_size, embedding_dim, *, pool=None, init="glorot_uniform"):
-        super().__init__(name)
-        self.vocab_size = check_positive_int(self.describe(), "vocab_size", vocab_size)
-        self.embedding_dim = check_positive_int(self.describe(), "embedding_dim", embedding_dim)
-        if pool not in POOLS:
-            raise ValueError(f"{self.describe()}: pool must be None, 'sum' or 'mean'; got "
-                             f"{pool!r}. Leave it out for one vector per position.")
-        self.pool = pool
+        super().__init__(name, vocab_size=vocab_size, embedding_dim=embedding_dim, pool=pool)
         self.weight = self._new_parameter((self.vocab_size, self.embedding_dim),
                                           self.vocab_size, self.embedding_dim, init)
 

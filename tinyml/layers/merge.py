@@ -8,6 +8,7 @@ the list ``[dL/dx_0, ..., dL/dx_{n-1}]`` (None with ``input_gradient=False``); i
 
 from ..backend import array_namespace
 from ..core import Layer, format_shape
+from ..core.params import Integer
 from .act_fn import make_activation
 
 
@@ -202,11 +203,10 @@ class Concatenate(_Merge):
     the gradient (callers must not change it in place).
     """
 
+    declared_arguments = {"axis": Integer(None)}  # any int; the inputs' rank checks the range
+
     def __init__(self, name, *, axis=1):
-        super().__init__(name)
-        if isinstance(axis, bool) or not isinstance(axis, int):
-            raise TypeError(f"{self.describe()}: axis must be an int; got {axis!r}")
-        self.axis = axis
+        super().__init__(name, axis=axis)
 
     def _axis(self, rank):
         if not -rank <= self.axis < rank:

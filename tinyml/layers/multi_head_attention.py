@@ -2,9 +2,9 @@
 
 from ..backend import array_namespace, device_of
 from ..backend.ops import linear
-from ..core import Layer, check_positive_int, format_shape, shape_error
+from ..core import Layer, format_shape, shape_error
+from ..core.params import Flag, Integer
 from .attention import (
-    _check_bool,
     _check_floating,
     _check_mask,
     _key_without_value,
@@ -12,7 +12,7 @@ from .attention import (
     attend_backward,
     keep_mask,
 )
-from .dropout import check_drop_probability, dropout_multiplier
+from .dropout import drop_probability, dropout_multiplier
 
 
 class MultiHeadAttention(Layer):
@@ -92,16 +92,16 @@ class MultiHeadAttention(Layer):
     (3, 5, 8)
     """
 
+    declared_arguments = {"embed_dim": Integer(1), "n_heads": Integer(1), "causal": Flag(),
+                          "dropout": drop_probability("dropout")}
+
     def __init__(self, name, embed_dim, n_heads, *, causal=False, dropout=0.0):
-        super().__init__(name)
-        self.embed_dim = check_positive_int(self.describe(), "embed_dim", embed_dim)
-        self.n_heads = check_positive_int(self.describe(), "n_heads", n_heads)
+        super().__init__(name, embed_dim=embed_dim, n_heads=n_heads, causal=causal,
+                         dropout=dropout)
         if self.embed_dim % self.n_heads:
             raise ValueError(f"{self.describe()}: embed_dim {self.embed_dim} is not divisible "
                              f"by n_heads {self.n_heads}; each head takes embed_dim / n_heads "
                              "features. Choose n_heads among the divisors of embed_dim.")
-        self.causal = _check_bool(self, "causal", causal)
-        self.dropout = check_drop_probability(self, "dropout", dropout)
         e = self.embed_dim
         self.in_proj_weight = self._new_parameter((3 * e, e), e, 3 * e, "glorot_uniform")
         self.in_proj_bias = self._zeros_parameter((3 * e,))

@@ -6,7 +6,6 @@ The four share the math of two functions: :func:`normalize` (the forward, over s
 """
 
 import math
-import numbers
 
 from ..backend import array_namespace, get_backend
 from ..core import (
@@ -18,6 +17,7 @@ from ..core import (
     shape_error,
 )
 from ..core.inferred import InferredInput
+from ..core.params import Flag, Real
 from ..distributed import current_communicator
 from ._synced_statistics import synced_gradient_means, synced_moments
 
@@ -80,18 +80,19 @@ def normalize_backward(g_hat, x_hat, inv_std, axes, xp):
                       - x_hat * xp.mean(g_hat * x_hat, axis=axes, keepdims=True))
 
 
+# epsilon keeps 1/sqrt(var + epsilon) finite; momentum is numpy-ml's (PyTorch's 0.1 is 0.9 here)
+_EPSILON = Real(above=0.0)
+_MOMENTUM = Real(at_least=0.0, at_most=1.0, label="momentum (the weight of the old running "
+                 "value: PyTorch's momentum=0.1 is 0.9 here)")
+
+
 class _Normalization(InferredInput):
-    """What the four layers share: the epsilon check, the size learnt or given, and
+    """What the four layers share: the epsilon option, the size learnt or given, and
     ``weight`` (ones) and ``bias`` (zeros) of shape (features,)."""
 
+    declared_arguments = {"epsilon": _EPSILON}
     _inferred = "num_features"
     _rank = None  # the input's rank, batch included
-
-    def _check_epsilon(self, epsilon):
-        self.epsilon = _check_real(self, "epsilon", epsilon, "> 0")
-        if not 0.0 < self.epsilon < math.inf:
-            raise ValueError(f"{self.describe()}: epsilon must be a positive finite float (it "
-                             f"keeps 1/sqrt(var + epsilon) finite); got {self.epsilon}")
 
     def _new_affine(self, features):
         self.weight = Parameter(_ones(get_backend(), (features,)))
@@ -115,19 +116,11 @@ class _BatchNorm(_Normalization):
     _rank = None  # 2 for (N, F), 4 for (N, C, H, W)
     _spelling = None  # the input shape as the error message names it, "{}" the features
 
+    # sync: batch statistics over every process of a data-parallel run
+    declared_arguments = {"momentum": _MOMENTUM, "epsilon": _EPSILON, "sync": Flag()}
+
     def __init__(self, name, num_features=None, *, momentum=0.9, epsilon=1e-5, sync=False):
-        super().__init__(name)
-        if not isinstance(sync, bool):
-            raise TypeError(f"{self.describe()}: sync must be True (batch statistics over "
-                            f"every process of a data-parallel run) or False; got {sync!r}")
-        self.sync = sync
-        self.momentum = _check_real(self, "momentum", momentum, "in [0, 1]")
-        if not 0.0 <= self.momentum <= 1.0:
-            raise ValueError(
-                f"{self.describe()}: momentum must be in [0, 1] (the weight of the old running "
-                f"value, numpy-ml's convention: PyTorch's momentum=0.1 is 0.9 here); got "
-                f"{self.momentum}")
-        self._check_epsilon(epsilon)
+        super().__init__(name, momentum=momentum, epsilon=epsilon, sync=sync)
         self._build_if_given(num_features)
 
     def _build(self, num_features):
@@ -380,8 +373,7 @@ class LayerNorm1D(_Normalization):
     """
 
     def __init__(self, name, num_features=None, *, epsilon=1e-5):
-        super().__init__(name)
-        self._check_epsilon(epsilon)
+        super().__init__(name, epsilon=epsilon)
         self._build_if_given(num_features)
 
     def _build(self, num_features):
@@ -462,8 +454,7 @@ class LayerNorm2D(_Normalization):
     _inferred = "input_dim"
 
     def __init__(self, name, input_dim=None, *, epsilon=1e-5):
-        super().__init__(name)
-        self._check_epsilon(epsilon)
+        super().__init__(name, epsilon=epsilon)
         self.input_dim = None
         if input_dim is not None:
             self._build(check_input_dim(self.describe(), input_dim, 3))
@@ -511,11 +502,3 @@ class LayerNorm2D(_Normalization):
 
 def _ones(backend, shape):
     return backend.ones(shape)
-
-
-def _check_real(layer, argument, value, rule):
-    """`value` as a Python float, or a TypeError naming the layer and the argument."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{layer.describe()}: {argument} must be a float {rule}; got "
-                        f"{value!r}")
-    return float(value)

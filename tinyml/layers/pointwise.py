@@ -9,10 +9,8 @@ At a kink each layer uses the subgradient PyTorch's backward gives there, named 
 docstring. Options are Python floats, so float32 work stays float32.
 """
 
-import math
-import numbers
-
 from ..core import Layer
+from ..core.params import Flag, Real
 from ._special import erfc
 from .activation import sigmoid
 
@@ -51,20 +49,6 @@ def elu_slope(x, alpha, xp):
     :math:`\alpha` at 0)."""
     positive = xp.astype(x > 0, x.dtype)
     return positive + (1.0 - positive) * (alpha * xp.exp(xp.clip(x, max=0.0)))
-
-
-def _real_option(layer, argument, value, *, minimum=None, why=""):
-    """`value` as a finite Python float, or the TypeError/ValueError naming layer and argument."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{layer.describe()}: {argument} must be a real number (a Python "
-                        f"float); got {value!r}. Pass float({argument}) for a 0-d array.")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{layer.describe()}: {argument} must be finite; got {value}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{layer.describe()}: {argument} must be >= {minimum}{why}; got "
-                         f"{value}")
-    return value
 
 
 class _Pointwise(Layer):
@@ -117,10 +101,10 @@ class LeakyReLU(_Pointwise):
     :math:`\alpha` at :math:`x = 0`, as PyTorch's ``leaky_relu``.
     """
 
+    declared_arguments = {"alpha": Real(at_least=0.0, label="alpha (the slope for x <= 0)")}
+
     def __init__(self, name, *, alpha=0.3):
-        super().__init__(name)
-        self.alpha = _real_option(self, "alpha", alpha, minimum=0.0,
-                                  why=" (the slope for x <= 0)")
+        super().__init__(name, alpha=alpha)
 
     def _value(self, x, xp):
         return xp.clip(x, min=0.0) + self.alpha * xp.clip(x, max=0.0)
@@ -148,10 +132,11 @@ class ELU(_Pointwise):
     PyTorch's ``elu``.
     """
 
+    declared_arguments = {
+        "alpha": Real(at_least=0.0, label="alpha (the saturation value is -alpha)")}
+
     def __init__(self, name, *, alpha=1.0):
-        super().__init__(name)
-        self.alpha = _real_option(self, "alpha", alpha, minimum=0.0,
-                                  why=" (the saturation value is -alpha)")
+        super().__init__(name, alpha=alpha)
 
     def _value(self, x, xp):
         return elu(x, self.alpha, xp)
@@ -212,12 +197,10 @@ class GELU(Layer):
     values.
     """
 
+    declared_arguments = {"approximate": Flag()}  # True: the tanh form; False: the exact erf
+
     def __init__(self, name, *, approximate=False):
-        super().__init__(name)
-        if not isinstance(approximate, bool):
-            raise TypeError(f"{self.describe()}: approximate must be True (the tanh form) or "
-                            f"False (the exact erf form); got {approximate!r}")
-        self.approximate = approximate
+        super().__init__(name, approximate=approximate)
 
     def forward(self, input):
         xp = self._input_namespace(input)
@@ -347,10 +330,10 @@ class Affine(Layer):
     Like any scaling it overflows where :math:`|a x|` exceeds the dtype's largest value.
     """
 
+    declared_arguments = {"slope": Real(), "intercept": Real()}
+
     def __init__(self, name, *, slope=1.0, intercept=0.0):
-        super().__init__(name)
-        self.slope = _real_option(self, "slope", slope)
-        self.intercept = _real_option(self, "intercept", intercept)
+        super().__init__(name, slope=slope, intercept=intercept)
 
     def forward(self, input):
         self._input_namespace(input)

@@ -8,6 +8,7 @@ backward fine-tunes it like any layer.
 from ..backend import backend_of
 from ..backend.ops import linear
 from ..core import Layer, check_positive_int, shape_error
+from ..core.params import Integer
 from .activation import sigmoid
 
 
@@ -103,11 +104,10 @@ class RBM(Layer):
     ((2, 4), ())
     """
 
+    declared_arguments = {"n_visible": Integer(1), "n_hidden": Integer(1), "K": Integer(1)}
+
     def __init__(self, name, n_visible, n_hidden, *, K=1):
-        super().__init__(name)
-        self.n_visible = check_positive_int(self.describe(), "n_visible", n_visible)
-        self.n_hidden = check_positive_int(self.describe(), "n_hidden", n_hidden)
-        self.K = check_positive_int(self.describe(), "K", K)
+        super().__init__(name, n_visible=n_visible, n_hidden=n_hidden, K=K)
         self.weight = self._new_parameter((self.n_hidden, self.n_visible), self.n_visible,
                                           self.n_hidden, "glorot_uniform")
         self.bias_visible = self._zeros_parameter((self.n_visible,))

@@ -32,6 +32,7 @@ that state.
 """
 
 from ..core import grad_enabled, shape_error
+from ..core.params import Flag
 from .recurrent_base import RecurrentBase, check_nonlinearity
 
 
@@ -47,12 +48,11 @@ class _Sequence(RecurrentBase):
     parameters and dx then follow from all of them at once (see the module).
     """
 
+    declared_arguments = {**RecurrentBase.declared_arguments, "return_sequences": Flag()}
+
     def __init__(self, name, input_dim, hidden_dim, kind, return_sequences):
         super().__init__(name, input_dim, hidden_dim, kind)
-        if not isinstance(return_sequences, bool):
-            raise TypeError(f"{self.describe()}: return_sequences must be True or False; got "
-                            f"{return_sequences!r}")
-        self.return_sequences = return_sequences
+        self._set_declared(return_sequences=return_sequences)
         self.initial_state_gradient = None
 
     def declared_input_shape(self):

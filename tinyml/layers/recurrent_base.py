@@ -13,7 +13,8 @@ import math
 from ..backend import array_namespace, get_backend
 from ..backend.ops import recurrence
 from ..backend.ops.recurrent import zero_rows
-from ..core import Layer, Parameter, check_positive_int, format_shape
+from ..core import Layer, Parameter, format_shape
+from ..core.params import Integer, OneOf
 from .recurrent_steps import RECURRENCES, step_weights
 
 NONLINEARITIES = ("tanh", "relu")
@@ -21,19 +22,16 @@ NONLINEARITIES = ("tanh", "relu")
 
 def check_nonlinearity(owner, nonlinearity):
     """`nonlinearity` if it is one the Elman RNN has, else the ValueError naming them."""
-    if nonlinearity not in NONLINEARITIES:
-        raise ValueError(f"{owner}: nonlinearity must be 'tanh' or 'relu' (as PyTorch's RNN); "
-                         f"got {nonlinearity!r}")
-    return nonlinearity
+    return OneOf(*NONLINEARITIES).check(owner, "nonlinearity", nonlinearity, {})
 
 
 class RecurrentBase(Layer):
     """Arguments, parameters and checks of one recurrence (`kind`: a key of RECURRENCES)."""
 
+    declared_arguments = {"input_dim": Integer(1), "hidden_dim": Integer(1)}
+
     def __init__(self, name, input_dim, hidden_dim, kind):
-        super().__init__(name)
-        self.input_dim = check_positive_int(self.describe(), "input_dim", input_dim)
-        self.hidden_dim = check_positive_int(self.describe(), "hidden_dim", hidden_dim)
+        super().__init__(name, input_dim=input_dim, hidden_dim=hidden_dim)
         self._kind = kind
         self._recurrence = RECURRENCES[kind]
         rows = self._recurrence.gates * self.hidden_dim

@@ -6,10 +6,10 @@ numbers and keeps the mask.
 
 import fractions
 import math
-import numbers
 
 from ..backend import array_namespace, backend_of, get_backend
 from ..core import Buffer
+from ..core.params import Real
 from .dense import FullyConnected
 
 
@@ -86,11 +86,12 @@ class SparseEvolution(FullyConnected):
     384
     """
 
+    declared_arguments = {"epsilon": Real(above=0.0), "zeta": Real(at_least=0.0, at_most=1.0)}
+
     def __init__(self, name, input_dim, output_dim, *, epsilon=20, zeta=0.3, act_fn=None):
         self._check_name(name)  # before the options' messages use it, and before any draw
-        owner = f"{type(self).__name__} '{name}'"
-        self.epsilon = _real(owner, "epsilon", epsilon, low=0.0, low_open=True)
-        self.zeta = _real(owner, "zeta", zeta, low=0.0, high=1.0)
+        self.name = name
+        self._set_declared(epsilon=epsilon, zeta=zeta)
         super().__init__(name, input_dim, output_dim, act_fn=act_fn, init="glorot_uniform")
         n_in, n_out = self.input_dim, self.output_dim
         self.density = min(1.0, self.epsilon * (n_in + n_out) / (n_in * n_out))
@@ -201,16 +202,3 @@ def _floor_fraction(count, zeta):
 def _nonzero(weight, mask, fill, xp):
     """`weight` with each connected exact zero replaced by `fill`, so connections == non-zeros."""
     return xp.where((weight == 0) & (mask != 0), xp.full_like(weight, fill), weight)
-
-
-def _real(owner, argument, value, *, low, high=None, low_open=False):
-    """`value` as a float within bounds, or a TypeError/ValueError naming `owner`."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {argument} must be a number; got {value!r}")
-    value = float(value)
-    too_low = value <= low if low_open else value < low
-    if not math.isfinite(value) or too_low or (high is not None and value > high):
-        bounds = f"{'>' if low_open else '>='} {low}" + ("" if high is None else
-                                                         f" and <= {high}")
-        raise ValueError(f"{owner}: {argument} must be {bounds}; got {value}")
-    return value

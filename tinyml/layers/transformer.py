@@ -6,9 +6,9 @@ import math
 from ..backend import device_of
 from ..core import Layer, check_positive_int, shape_error
 from ..core.net import backward_through
+from ..core.params import Flag, Integer
 from .activation import ReLU
-from .attention import _check_bool
-from .dropout import Dropout, check_drop_probability
+from .dropout import Dropout, drop_probability
 from .linear import Linear
 from .multi_head_attention import MultiHeadAttention
 from .normalization import LayerNorm1D
@@ -64,10 +64,10 @@ class PositionalEncoding(Layer):
         For input that is not (N, T, dim), or a sequence longer than max_len.
     """
 
+    declared_arguments = {"max_len": Integer(1), "dim": Integer(1)}
+
     def __init__(self, name, max_len, dim):
-        super().__init__(name)
-        self.max_len = check_positive_int(self.describe(), "max_len", max_len)
-        self.dim = check_positive_int(self.describe(), "dim", dim)
+        super().__init__(name, max_len=max_len, dim=dim)
 
     def output_shape(self, input_shape):
         input_shape = tuple(input_shape)
@@ -157,8 +157,8 @@ class TransformerEncoderBlock(Layer):
         super().__init__(name)
         self.dim = check_positive_int(self.describe(), "dim", dim)
         hidden_dim = check_positive_int(self.describe(), "hidden_dim", hidden_dim)
-        dropout = check_drop_probability(self, "dropout", dropout)
-        _check_bool(self, "causal", causal)
+        dropout = drop_probability("dropout").check(self.describe(), "dropout", dropout, {})
+        Flag().check(self.describe(), "causal", causal, {})
         self.norm1 = LayerNorm1D("norm1", dim)
         self.self_attn = MultiHeadAttention("self_attn", dim, n_heads, causal=causal,
                                             dropout=dropout)

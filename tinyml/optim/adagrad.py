@@ -1,6 +1,7 @@
 """AdaGrad: the class validates hyperparameters and keeps the sums of squared gradients; a pure
 function of arrays does the arithmetic, exactly as PyTorch's ``torch.optim.Adagrad``."""
 
+from ..core.params import Real
 from .base import Optimizer
 
 
@@ -53,16 +54,19 @@ class AdaGrad(Optimizer):
     next to the parameter on its first update, filled with `initial_accumulator_value`.
     """
 
-    hyperparameter_names = ("lr", "eps", "weight_decay", "initial_accumulator_value")
+    declared_arguments = {
+        "lr": Real(above=0.0),
+        "eps": Real(above=0.0),
+        "weight_decay": Real(at_least=0.0),
+        "initial_accumulator_value": Real(at_least=0.0),
+    }
     state_keys = ("sum",)
 
     def __init__(self, lr=1e-2, eps=1e-10, weight_decay=0.0, initial_accumulator_value=0.0, *,
                  clip_norm=None, decay_filter=None, scheduler=None):
-        super().__init__(lr, clip_norm=clip_norm, decay_filter=decay_filter, scheduler=scheduler)
-        self.eps = self._real("eps", eps, low=0.0, low_open=True)
-        self.weight_decay = self._real("weight_decay", weight_decay, low=0.0)
-        self.initial_accumulator_value = self._real(
-            "initial_accumulator_value", initial_accumulator_value, low=0.0)
+        super().__init__(lr, eps=eps, weight_decay=weight_decay,
+                         initial_accumulator_value=initial_accumulator_value,
+                         clip_norm=clip_norm, decay_filter=decay_filter, scheduler=scheduler)
 
     def init_state(self, data, *, xp):
         return {"sum": xp.full_like(data, self.initial_accumulator_value)}

@@ -1,6 +1,7 @@
 """Adam and AdamW: the classes validate hyperparameters and keep the moment estimates; a pure
 function of arrays does the arithmetic, exactly as PyTorch's ``torch.optim.Adam`` / ``AdamW``."""
 
+from ..core.params import Flag, Real, Reals
 from .base import Optimizer
 
 
@@ -89,17 +90,20 @@ class Adam(Optimizer):
     [0.9, -1.9]
     """
 
-    hyperparameter_names = ("lr", "betas", "eps", "weight_decay", "amsgrad")
+    declared_arguments = {
+        "lr": Real(above=0.0),
+        "betas": Reals(2, Real(at_least=0.0, below=1.0)),
+        "eps": Real(above=0.0),
+        "weight_decay": Real(at_least=0.0),
+        "amsgrad": Flag(),
+    }
     state_keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     decoupled = False
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
                  *, clip_norm=None, decay_filter=None, scheduler=None):
-        super().__init__(lr, clip_norm=clip_norm, decay_filter=decay_filter, scheduler=scheduler)
-        self.betas = self._reals("betas", betas, length=2, low=0.0, high=1.0)
-        self.eps = self._real("eps", eps, low=0.0, low_open=True)
-        self.weight_decay = self._real("weight_decay", weight_decay, low=0.0)
-        self.amsgrad = self._flag("amsgrad", amsgrad)
+        super().__init__(lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                         clip_norm=clip_norm, decay_filter=decay_filter, scheduler=scheduler)
 
     def expected_state_keys(self):
         return self.state_keys if self.amsgrad else self.state_keys[:2]

@@ -1,6 +1,7 @@
 """RMSProp: the class validates hyperparameters and keeps the running averages; a pure function
 of arrays does the arithmetic, exactly as PyTorch's ``torch.optim.RMSprop``."""
 
+from ..core.params import Flag, Real
 from .base import Optimizer
 
 
@@ -80,17 +81,21 @@ class RMSProp(Optimizer):
     momentum (PyTorch's names), made as zeros next to the parameter on its first update.
     """
 
-    hyperparameter_names = ("lr", "alpha", "eps", "momentum", "centered", "weight_decay")
+    declared_arguments = {
+        "lr": Real(above=0.0),
+        "alpha": Real(at_least=0.0, below=1.0),
+        "eps": Real(above=0.0),
+        "momentum": Real(at_least=0.0, below=1.0),
+        "centered": Flag(),
+        "weight_decay": Real(at_least=0.0),
+    }
     state_keys = ("square_avg", "grad_avg", "momentum_buffer")
 
     def __init__(self, lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0, centered=False,
                  weight_decay=0.0, *, clip_norm=None, decay_filter=None, scheduler=None):
-        super().__init__(lr, clip_norm=clip_norm, decay_filter=decay_filter, scheduler=scheduler)
-        self.alpha = self._real("alpha", alpha, low=0.0, high=1.0)
-        self.eps = self._real("eps", eps, low=0.0, low_open=True)
-        self.momentum = self._real("momentum", momentum, low=0.0, high=1.0)
-        self.centered = self._flag("centered", centered)
-        self.weight_decay = self._real("weight_decay", weight_decay, low=0.0)
+        super().__init__(lr, alpha=alpha, eps=eps, momentum=momentum, centered=centered,
+                         weight_decay=weight_decay, clip_norm=clip_norm,
+                         decay_filter=decay_filter, scheduler=scheduler)
 
     def expected_state_keys(self):
         return ("square_avg", *(("grad_avg",) if self.centered else ()),

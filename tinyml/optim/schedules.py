@@ -35,7 +35,7 @@ import numbers
 import sys
 from collections.abc import Mapping
 
-from ..core.checks import check_positive_int
+from ..core.params import Flag, Integer, ListOf, Optional, Real, check_arguments
 
 __all__ = [
     "ConstantScheduler",
@@ -52,13 +52,34 @@ __all__ = [
 class Scheduler:
     """Base class: hyperparameters, ``repr``, argument checks, ``state_dict``.
 
-    A subclass lists its constructor's arguments in :attr:`hyperparameter_names`, the
-    attributes that change as it runs in :attr:`state_names`, and implements
-    :meth:`learning_rate` (and :meth:`_checked_state` when it has state).
+    A subclass declares its constructor's arguments in :attr:`declared_arguments` (``{name:
+    rule}`` with the rules of :mod:`tinyml.core.params`, in signature order) and passes them to
+    this constructor by keyword, which checks them and sets them as attributes;
+    :attr:`hyperparameter_names` follows from the declaration. A stateful schedule declares
+    the attributes that change as it runs in :attr:`declared_state` (checked the same way by
+    :meth:`load_state_dict`; :attr:`state_names` follows), and overrides
+    :meth:`_check_together` and :meth:`_checked_state` for rules across several values.
+    Every subclass implements :meth:`learning_rate`.
     """
 
+    declared_arguments = {}
+    declared_state = {}
     hyperparameter_names = ()
     state_names = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.hyperparameter_names = tuple(cls.declared_arguments)
+        cls.state_names = tuple(cls.declared_state)
+
+    def __init__(self, **arguments):
+        checked = check_arguments(self._name, self.declared_arguments, arguments)
+        self._check_together(checked)
+        for name, value in checked.items():
+            setattr(self, name, value)
+
+    def _check_together(self, arguments):
+        """Raise where checked `arguments` do not go together; none by default."""
 
     def learning_rate(self, step, cur_loss=None):
         """The learning rate (a Python float >= 0) for update number `step` (from 1)."""
@@ -104,8 +125,9 @@ class Scheduler:
             setattr(self, name, value)
 
     def _checked_state(self, state):
-        """{attribute: value} from `state`, each checked; raises ValueError/TypeError."""
-        return {}
+        """{attribute: value} from `state`, each checked by :attr:`declared_state`; raises
+        ValueError/TypeError. A subclass adds the checks across values."""
+        return check_arguments(f"{self._name}.load_state_dict", self.declared_state, state)
 
     # ---------------------------------------------------------------- checks
     @property
@@ -138,24 +160,6 @@ class Scheduler:
                              "the data.")
         return value
 
-    def _real(self, name, value, *, low=None, high=None, low_open=False, high_open=True):
-        """`value` as a finite Python float within bounds, or an error naming `name`."""
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"{self._name}: {name} must be a Python number; got {value!r}")
-        value = float(value)
-        too_low = low is not None and (value <= low if low_open else value < low)
-        too_high = high is not None and (value >= high if high_open else value > high)
-        if not math.isfinite(value) or too_low or too_high:
-            bounds = [] if low is None else [f"{'>' if low_open else '>='} {low}"]
-            if high is not None:
-                bounds.append(f"{'<' if high_open else '<='} {high}")
-            spelled = " and ".join(bounds) or "finite"
-            raise ValueError(f"{self._name}: invalid {name} {value}; it must be {spelled}")
-        return value
-
-    def _int(self, name, value, minimum):
-        return check_positive_int(self._name, name, value, minimum)
-
 
 class ConstantScheduler(Scheduler):
     r"""The same rate at every step: :math:`\eta_t = \eta`.
@@ -165,10 +169,10 @@ class ConstantScheduler(Scheduler):
     lr : float > 0
     """
 
-    hyperparameter_names = ("lr",)
+    declared_arguments = {"lr": Real(above=0.0)}
 
     def __init__(self, lr):
-        self.lr = self._real("lr", lr, low=0.0, low_open=True)
+        super().__init__(lr=lr)
 
     def learning_rate(self, step, cur_loss=None):
         """`lr`, whatever `step` (>= 0) and `cur_loss`."""
@@ -195,16 +199,16 @@ class ExponentialScheduler(Scheduler):
     decay : float in (0, 1]
     """
 
-    hyperparameter_names = ("initial_lr", "stage_length", "staircase", "decay")
+    declared_arguments = {
+        "initial_lr": Real(above=0.0),
+        "stage_length": Integer(1),
+        "staircase": Flag(),
+        "decay": Real(above=0.0, at_most=1.0),
+    }
 
     def __init__(self, initial_lr, stage_length=500, staircase=False, decay=0.1):
-        self.initial_lr = self._real("initial_lr", initial_lr, low=0.0, low_open=True)
-        self.stage_length = self._int("stage_length", stage_length, 1)
-        if not isinstance(staircase, bool):
-            raise TypeError(f"{self._name}: staircase must be True or False; got {staircase!r}")
-        self.staircase = staircase
-        self.decay = self._real("decay", decay, low=0.0, low_open=True, high=1.0,
-                                high_open=False)
+        super().__init__(initial_lr=initial_lr, stage_length=stage_length, staircase=staircase,
+                         decay=decay)
 
     def learning_rate(self, step, cur_loss=None):
         stage = self._step(step) / self.stage_length
@@ -227,13 +231,14 @@ class StepScheduler(Scheduler):
     gamma : float in (0, 1]
     """
 
-    hyperparameter_names = ("initial_lr", "step_size", "gamma")
+    declared_arguments = {
+        "initial_lr": Real(above=0.0),
+        "step_size": Integer(1),
+        "gamma": Real(above=0.0, at_most=1.0),
+    }
 
     def __init__(self, initial_lr, step_size, gamma=0.1):
-        self.initial_lr = self._real("initial_lr", initial_lr, low=0.0, low_open=True)
-        self.step_size = self._int("step_size", step_size, 1)
-        self.gamma = self._real("gamma", gamma, low=0.0, low_open=True, high=1.0,
-                                high_open=False)
+        super().__init__(initial_lr=initial_lr, step_size=step_size, gamma=gamma)
 
     def learning_rate(self, step, cur_loss=None):
         return self.initial_lr * self.gamma ** (self._step(step) // self.step_size)
@@ -256,12 +261,15 @@ class NoamScheduler(Scheduler):
     warmup_steps : int >= 1
     """
 
-    hyperparameter_names = ("model_dim", "scale_factor", "warmup_steps")
+    declared_arguments = {
+        "model_dim": Integer(1),
+        "scale_factor": Real(above=0.0),
+        "warmup_steps": Integer(1),
+    }
 
     def __init__(self, model_dim, scale_factor=1.0, warmup_steps=4000):
-        self.model_dim = self._int("model_dim", model_dim, 1)
-        self.scale_factor = self._real("scale_factor", scale_factor, low=0.0, low_open=True)
-        self.warmup_steps = self._int("warmup_steps", warmup_steps, 1)
+        super().__init__(model_dim=model_dim, scale_factor=scale_factor,
+                         warmup_steps=warmup_steps)
 
     def learning_rate(self, step, cur_loss=None):
         step = self._step(step)
@@ -295,17 +303,22 @@ class CosineScheduler(Scheduler):
     min_lr : float, 0 <= min_lr <= initial_lr, keyword-only
     """
 
-    hyperparameter_names = ("initial_lr", "total_steps", "warmup_steps", "min_lr")
+    declared_arguments = {
+        "initial_lr": Real(above=0.0),
+        "total_steps": Integer(1),
+        "warmup_steps": Integer(0),
+        "min_lr": Real(at_least=0.0, at_most="initial_lr"),
+    }
 
     def __init__(self, initial_lr, total_steps, *, warmup_steps=0, min_lr=0.0):
-        self.initial_lr = self._real("initial_lr", initial_lr, low=0.0, low_open=True)
-        self.total_steps = self._int("total_steps", total_steps, 1)
-        self.warmup_steps = self._int("warmup_steps", warmup_steps, 0)
-        if self.warmup_steps >= self.total_steps:
-            raise ValueError(f"{self._name}: warmup_steps ({self.warmup_steps}) must be less "
-                             f"than total_steps ({self.total_steps}), which include it")
-        self.min_lr = self._real("min_lr", min_lr, low=0.0, high=self.initial_lr,
-                                 high_open=False)
+        super().__init__(initial_lr=initial_lr, total_steps=total_steps,
+                         warmup_steps=warmup_steps, min_lr=min_lr)
+
+    def _check_together(self, arguments):
+        warmup, total = arguments["warmup_steps"], arguments["total_steps"]
+        if warmup >= total:
+            raise ValueError(f"{self._name}: warmup_steps ({warmup}) must be less than "
+                             f"total_steps ({total}), which include it")
 
     def learning_rate(self, step, cur_loss=None):
         step, warmup = self._step(step), self.warmup_steps
@@ -353,16 +366,19 @@ class ReduceOnPlateau(Scheduler):
         Reports in a row without improvement, since the last improvement or reduction.
     """
 
-    hyperparameter_names = ("initial_lr", "factor", "patience", "threshold", "min_lr")
-    state_names = ("current_lr", "best", "num_bad")
+    declared_arguments = {
+        "initial_lr": Real(above=0.0),
+        "factor": Real(above=0.0, below=1.0),
+        "patience": Integer(0),
+        "threshold": Real(at_least=0.0),
+        "min_lr": Real(at_least=0.0, at_most="initial_lr"),
+    }
+    declared_state = {"current_lr": Real(above=0.0), "best": Optional(Real()),
+                      "num_bad": Integer(0)}
 
     def __init__(self, initial_lr, factor=0.1, patience=10, *, threshold=1e-4, min_lr=0.0):
-        self.initial_lr = self._real("initial_lr", initial_lr, low=0.0, low_open=True)
-        self.factor = self._real("factor", factor, low=0.0, low_open=True, high=1.0)
-        self.patience = self._int("patience", patience, 0)
-        self.threshold = self._real("threshold", threshold, low=0.0)
-        self.min_lr = self._real("min_lr", min_lr, low=0.0, high=self.initial_lr,
-                                 high_open=False)
+        super().__init__(initial_lr=initial_lr, factor=factor, patience=patience,
+                         threshold=threshold, min_lr=min_lr)
         self.current_lr = self.initial_lr
         self.best = None
         self.num_bad = 0
@@ -382,15 +398,11 @@ class ReduceOnPlateau(Scheduler):
         return self.current_lr
 
     def _checked_state(self, state):
-        best = state["best"]
-        if best is not None:
-            best = self._real("best", best)
-        num_bad = self._int("num_bad", state["num_bad"], 0)
-        if num_bad > self.patience:
-            raise ValueError(f"{self._name}.load_state_dict: num_bad {num_bad} exceeds this "
-                             f"schedule's patience {self.patience}")
-        current_lr = self._real("current_lr", state["current_lr"], low=0.0, low_open=True)
-        return {"current_lr": current_lr, "best": best, "num_bad": num_bad}
+        checked = super()._checked_state(state)
+        if checked["num_bad"] > self.patience:
+            raise ValueError(f"{self._name}.load_state_dict: num_bad {checked['num_bad']} "
+                             f"exceeds this schedule's patience {self.patience}")
+        return checked
 
 
 class KingScheduler(Scheduler):
@@ -436,15 +448,16 @@ class KingScheduler(Scheduler):
         The reported losses since the last decay, at most `patience` + 1.
     """
 
-    hyperparameter_names = ("initial_lr", "patience", "decay")
-    state_names = ("current_lr", "loss_history")
+    declared_arguments = {
+        "initial_lr": Real(above=0.0),
+        "patience": Integer(2),
+        "decay": Real(above=0.0, at_most=1.0),
+    }
+    declared_state = {"current_lr": Real(above=0.0), "loss_history": ListOf(Real())}
     _p_threshold = 0.51  # decay when P(slope < 0) is below it, as numpy-ml and dlib
 
     def __init__(self, initial_lr, patience=1000, decay=0.99):
-        self.initial_lr = self._real("initial_lr", initial_lr, low=0.0, low_open=True)
-        self.patience = self._int("patience", patience, 2)
-        self.decay = self._real("decay", decay, low=0.0, low_open=True, high=1.0,
-                                high_open=False)
+        super().__init__(initial_lr=initial_lr, patience=patience, decay=decay)
         self.current_lr = self.initial_lr
         self.loss_history = []
 
@@ -471,17 +484,13 @@ class KingScheduler(Scheduler):
         return _p_decreasing(kept, [losses[k] for k in kept]) < self._p_threshold
 
     def _checked_state(self, state):
-        history = state["loss_history"]
-        if not isinstance(history, (list, tuple)):
-            raise TypeError(f"{self._name}.load_state_dict: loss_history must be a list of "
-                            f"numbers; got {type(history).__name__}")
-        if len(history) > self.patience + 1:
-            raise ValueError(f"{self._name}.load_state_dict: loss_history holds {len(history)} "
+        checked = super()._checked_state(state)
+        held = len(checked["loss_history"])
+        if held > self.patience + 1:
+            raise ValueError(f"{self._name}.load_state_dict: loss_history holds {held} "
                              f"losses; this schedule keeps at most patience + 1 = "
                              f"{self.patience + 1}")
-        history = [self._real("loss_history item", value) for value in history]
-        current_lr = self._real("current_lr", state["current_lr"], low=0.0, low_open=True)
-        return {"current_lr": current_lr, "loss_history": history}
+        return checked
 
 
 def _p_decreasing(xs, ys):

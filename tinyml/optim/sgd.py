@@ -1,6 +1,7 @@
 """SGD: the class validates hyperparameters and keeps the momentum buffers; a pure function of
 arrays does the arithmetic."""
 
+from ..core.params import Flag, Real
 from .base import Optimizer
 
 
@@ -53,17 +54,22 @@ class SGD(Optimizer):
     update next to it (same backend, device and dtype) and follows it when the net moves.
     """
 
-    hyperparameter_names = ("lr", "momentum", "nesterov", "weight_decay")
+    declared_arguments = {
+        "lr": Real(above=0.0),
+        "momentum": Real(at_least=0.0, below=1.0),
+        "nesterov": Flag(),
+        "weight_decay": Real(at_least=0.0),
+    }
     state_keys = ("momentum_buffer",)
 
     def __init__(self, lr, momentum=0.0, nesterov=False, weight_decay=0.0, *, clip_norm=None,
                  decay_filter=None, scheduler=None):
-        super().__init__(lr, clip_norm=clip_norm, decay_filter=decay_filter, scheduler=scheduler)
-        self.momentum = self._real("momentum", momentum, low=0.0, high=1.0)
-        self.weight_decay = self._real("weight_decay", weight_decay, low=0.0)
-        self.nesterov = self._flag("nesterov", nesterov)
-        if nesterov and self.momentum == 0.0:
-            raise ValueError("SGD: nesterov=True needs momentum > 0")
+        super().__init__(lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay,
+                         clip_norm=clip_norm, decay_filter=decay_filter, scheduler=scheduler)
+
+    def _check_together(self, hyperparameters):
+        if hyperparameters["nesterov"] and hyperparameters["momentum"] == 0.0:
+            raise ValueError(f"{self._name}: nesterov=True needs momentum > 0")
 
     def expected_state_keys(self):
         return ("momentum_buffer",) if self.momentum else ()

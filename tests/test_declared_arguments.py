@@ -1,0 +1,201 @@
+"""One test for every class that declares its arguments (``declared_arguments``, the rules of
+:mod:`tinyml.core.params`): each bad value a rule generates is refused with the right type and a
+message naming the class, the argument and what is allowed; the defaults hold; the declaration
+is the signature's; and what the declaration drives (``hyperparameters``, ``repr``, the lr
+setter, ``load_state_dict``) follows it.
+
+A new declared class is tested here without a line written, unless a required argument of
+its constructor is undeclared (then add a valid value to REQUIRED).
+"""
+
+import inspect
+
+import numpy as np
+import pytest
+
+import tinyml
+from tinyml import layers
+from tinyml.core.params import Real, check_arguments
+from tinyml.optim import Optimizer, schedules
+from tinyml.optim.schedules import Scheduler
+
+NAME = "under_test"
+OPTIONS = {"clip_norm", "decay_filter", "scheduler"}  # every optimizer's keyword options
+# class -> {argument: a valid value}, for required arguments left undeclared
+REQUIRED = {
+    layers.SparseEvolution: {"input_dim": 6, "output_dim": 4},
+    layers.Conv1D: {"n_filter": 2, "kernel_width": 3},
+    layers.Conv2D: {"n_filter": 2, "h_filter": 3},
+    layers.Deconv2D: {"n_filters": 2, "h_filter": 3},
+    layers.Bidirectional: {"layer": lambda: layers.GRU("gru", 3, 2)},  # a fresh one each time
+}
+
+
+def _declared_classes():
+    found = [getattr(tinyml.optim, name) for name in tinyml.optim.__all__]
+    found += [getattr(schedules, name) for name in schedules.__all__]
+    found += [getattr(layers, name) for name in layers.__all__]
+    return [cls for cls in found if isinstance(cls, type) and cls is not Scheduler
+            and getattr(cls, "declared_arguments", None)]
+
+
+CLASSES = _declared_classes()
+
+
+def _signature(cls):
+    return {name: parameter for name, parameter in
+            list(inspect.signature(cls.__init__).parameters.items())[1:]
+            if parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)}
+
+
+def valid_arguments(cls):
+    """Keyword arguments that build `cls`: the defaults, and for required arguments a value
+    from REQUIRED, the layer name, or an example of the argument's rule."""
+    known = {}
+    for name, parameter in _signature(cls).items():
+        if name in REQUIRED.get(cls, {}):
+            value = REQUIRED[cls][name]
+            known[name] = value() if callable(value) and not isinstance(value, type) else value
+        elif name == "name":
+            known[name] = NAME
+        elif parameter.default is not parameter.empty:
+            known[name] = parameter.default
+        elif name in cls.declared_arguments:
+            known[name] = cls.declared_arguments[name].example(known)
+        else:
+            raise AssertionError(f"{cls.__name__}: give the required argument {name!r} a valid "
+                                 "value in REQUIRED")
+    return known
+
+
+def owner_of(cls):
+    """How messages name an instance of `cls` built by :func:`valid_arguments`."""
+    return f"{cls.__name__} '{NAME}'" if issubclass(cls, layers.Layer) else cls.__name__
+
+
+def bad_values(rule, known):
+    """The rule's bad values, and for a real number a 0-d NumPy array (a device scalar would
+    make every step wait for the device)."""
+    extra = [(np.asarray(rule.example(known)), TypeError,
+              ["must be a Python number", "Pass float({argument}) for a 0-d array"])]
+    return rule.bad_values(known) + (extra if isinstance(rule, Real) else [])
+
+
+def _bad_cases():
+    cases = []
+    for cls in CLASSES:
+        known = valid_arguments(cls)
+        for argument, rule in cls.declared_arguments.items():
+            for value, error, words in bad_values(rule, known):
+                cases.append(pytest.param(cls, argument, value, error, words,
+                                          id=f"{cls.__name__}-{argument}-{value!r}"))
+    return cases
+
+
+def _check_message(message, cls, argument, words):
+    lowered = message.lower()
+    for word in [owner_of(cls), argument, *words]:
+        word = word.replace("{argument}", argument)
+        assert word.lower() in lowered, f"{word!r} is not in the message {message!r}"
+
+
+@pytest.mark.parametrize(("cls", "argument", "value", "error", "words"), _bad_cases())
+def test_each_bad_value_is_refused_with_a_message_that_names_it(cls, argument, value, error,
+                                                                 words):
+    arguments = {**valid_arguments(cls), argument: value}
+    with pytest.raises(Exception) as caught:
+        cls(**arguments)
+    assert type(caught.value) is error, f"{type(caught.value).__name__}: {caught.value}"
+    _check_message(str(caught.value), cls, argument, words)
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda cls: cls.__name__)
+def test_the_declaration_is_the_signatures_and_its_defaults_hold(cls):
+    signature = _signature(cls)
+    declared = list(cls.declared_arguments)
+    assert set(declared) <= set(signature), f"not taken: {set(declared) - set(signature)}"
+    if not issubclass(cls, layers.Layer):  # every hyperparameter is declared, in order
+        assert declared == [name for name in signature if name not in OPTIONS]
+    defaults = {name: parameter.default for name, parameter in signature.items()
+                if parameter.default is not parameter.empty}
+    known = valid_arguments(cls)
+    checked = check_arguments(owner_of(cls), cls.declared_arguments, known)
+    for name in set(defaults) & set(declared):
+        assert checked[name] == defaults[name] or defaults[name] is None
+
+
+@pytest.mark.parametrize("cls", [cls for cls in CLASSES if not issubclass(cls, layers.Layer)],
+                         ids=lambda cls: cls.__name__)
+def test_hyperparameters_and_repr_follow_the_declaration(cls):
+    instance = cls(**valid_arguments(cls))
+    assert tuple(instance.hyperparameters) == tuple(cls.declared_arguments)
+    for name, value in instance.hyperparameters.items():
+        assert f"{name}={value!r}" in repr(instance) or f"{name}={value}" in repr(instance)
+
+
+@pytest.mark.parametrize("cls", [cls for cls in CLASSES if issubclass(cls, layers.Layer)],
+                         ids=lambda cls: cls.__name__)
+def test_a_layer_keeps_its_declared_arguments_in_its_config(cls):
+    instance = cls(**valid_arguments(cls))
+    recorded = instance.hyperparameters
+    for name in cls.declared_arguments:
+        assert recorded[name] == getattr(instance, name)
+
+
+OPTIMIZERS = [cls for cls in CLASSES if issubclass(cls, Optimizer)]
+
+
+def _saved_bad_cases():
+    cases = []
+    for cls in OPTIMIZERS:
+        known = valid_arguments(cls)
+        for argument, rule in list(cls.declared_arguments.items())[1:]:  # lr is saved apart
+            for value, error, words in rule.bad_values(known):
+                cases.append(pytest.param(cls, argument, value, error, words,
+                                          id=f"{cls.__name__}-{argument}-{value!r}"))
+    return cases
+
+
+@pytest.mark.parametrize(("cls", "argument", "value", "error", "words"), _saved_bad_cases())
+def test_load_state_dict_checks_the_saved_hyperparameters_by_the_declaration(
+        cls, argument, value, error, words):
+    optimizer = cls(**valid_arguments(cls))
+    saved = optimizer.state_dict()
+    saved["hyperparameters"][argument] = value
+    before = optimizer.hyperparameters
+    with pytest.raises(error, match="load_state_dict: the saved hyperparameters do not hold"):
+        optimizer.load_state_dict(saved)
+    assert optimizer.hyperparameters == before
+
+
+@pytest.mark.parametrize("cls", OPTIMIZERS, ids=lambda cls: cls.__name__)
+def test_a_bad_lr_set_by_hand_is_refused_and_the_old_one_kept(cls):
+    optimizer = cls(**valid_arguments(cls))
+    lr = optimizer.lr
+    for value, error, words in cls.declared_arguments["lr"].bad_values({}):
+        with pytest.raises(error) as caught:
+            optimizer.lr = value
+        _check_message(str(caught.value), cls, "lr", words)
+        assert optimizer.lr == lr
+
+
+def _state_bad_cases():
+    cases = []
+    for cls in CLASSES:
+        for argument, rule in getattr(cls, "declared_state", {}).items():
+            for value, error, words in rule.bad_values({}):
+                cases.append(pytest.param(cls, argument, value, error, words,
+                                          id=f"{cls.__name__}-{argument}-{value!r}"))
+    return cases
+
+
+@pytest.mark.parametrize(("cls", "argument", "value", "error", "words"), _state_bad_cases())
+def test_a_schedule_refuses_a_bad_saved_state_by_its_declaration(cls, argument, value, error,
+                                                                 words):
+    schedule = cls(**valid_arguments(cls))
+    saved = schedule.state_dict()
+    before = dict(saved)
+    with pytest.raises(error) as caught:
+        schedule.load_state_dict({**saved, argument: value})
+    _check_message(str(caught.value), cls, argument, ["load_state_dict", *words])
+    assert schedule.state_dict() == before

@@ -1,0 +1,308 @@
+"""Declared arguments: each class lists its constructor's arguments once, with their rules.
+
+A class sets ``declared_arguments``, a dict ``{argument: rule}`` in signature order (the idea
+of scikit-learn's ``_parameter_constraints``)::
+
+    class SGD(Optimizer):
+        declared_arguments = {
+            "lr": Real(above=0.0),
+            "momentum": Real(at_least=0.0, below=1.0),
+            "nesterov": Flag(),
+            "weight_decay": Real(at_least=0.0),
+        }
+
+and that one declaration drives:
+
+- validation and its messages (:func:`check_arguments`, which the base classes call), each
+  naming the owner (``"SGD"``, ``"LeakyReLU 'act'"``), the argument, what arrived and what
+  is allowed: a TypeError for a value of the wrong kind, a ValueError for one out of range;
+- ``hyperparameters``, ``repr`` and an optimizer's ``state_dict`` (the declared names, in
+  order) and ``load_state_dict``'s checks of the saved values;
+- ``tests/test_declared_arguments.py``, which feeds every declared class the bad values each
+  rule generates (:meth:`Rule.bad_values`) and checks the message.
+
+A bound may name an argument declared before it (``Real(at_least=0.0, at_most="initial_lr")``):
+the checked value of that argument is the bound. Checks that tie several arguments together
+in another way (SGD's ``nesterov`` needs momentum) stay with the class.
+
+Values come back as plain Python values (a NumPy scalar becomes a float or int), so a float32
+net stays float32 and array_api_strict never meets a NumPy scalar.
+"""
+
+import math
+import numbers
+
+__all__ = ["Flag", "Integer", "ListOf", "OneOf", "Optional", "Real", "Reals", "Rule",
+           "check_arguments"]
+
+
+def check_arguments(owner, declared, values):
+    """{argument: checked value} of `values` for each argument `declared` lists, in order.
+
+    Parameters
+    ----------
+    owner : str
+        How messages name the class or object (``"SGD"``, ``"Dropout 'drop'"``).
+    declared : dict
+        ``{argument: Rule}``; a bound naming an argument uses that argument's checked value.
+    values : mapping
+        The arguments as given; those `declared` does not list are ignored.
+
+    Raises
+    ------
+    TypeError, ValueError
+        From the first argument that breaks its rule; a TypeError where `values` lacks a
+        declared argument (a constructor that did not pass it on).
+    """
+    missing = [argument for argument in declared if argument not in values]
+    if missing:
+        raise TypeError(f"{owner} declares {missing} but its constructor did not pass them on "
+                        "to the base class's constructor, which checks them")
+    checked = {}
+    for argument, rule in declared.items():
+        checked[argument] = rule.check(owner, argument, values[argument], checked)
+    return checked
+
+
+def _number(value):
+    """Bound `value` spelled as in messages: 0.0, 1e-08."""
+    return repr(float(value))
+
+
+class Rule:
+    """What one argument may be. A subclass writes :meth:`check` and :meth:`bad_values`."""
+
+    def check(self, owner, argument, value, known):
+        """`value` as the class keeps it, or the TypeError/ValueError naming `owner` and
+        `argument`; `known` holds the arguments checked before it."""
+        raise NotImplementedError(f"{type(self).__name__} must implement check")
+
+    def bad_values(self, known):
+        """[(value, exception type, [key words of the message])]: values this rule refuses,
+        for the generic test; `known` holds valid values of the other arguments."""
+        raise NotImplementedError(f"{type(self).__name__} must implement bad_values")
+
+
+class Real(Rule):
+    """A finite Python float within bounds; each bound is a number, the name of an argument
+    declared before, or None.
+
+    Parameters
+    ----------
+    above, at_least : lower bound, open or closed (at most one of them)
+    below, at_most : upper bound, open or closed (at most one of them)
+    label : str, optional
+        How messages name the argument, when its name alone says too little
+        (``"probability (of dropping)"``).
+    """
+
+    def __init__(self, *, above=None, at_least=None, below=None, at_most=None, label=None):
+        if above is not None and at_least is not None or below is not None and \
+                at_most is not None:
+            raise ValueError("Real takes one lower bound (above or at_least) and one upper "
+                             "bound (below or at_most)")
+        self.low, self.low_open = (above, True) if above is not None else (at_least, False)
+        self.high, self.high_open = (below, True) if below is not None else (at_most, False)
+        self.label = label
+
+    def bounds(self, known):
+        """(low, high) as numbers (None where unbounded), argument names looked up in `known`."""
+        return tuple(known[bound] if isinstance(bound, str) else bound
+                     for bound in (self.low, self.high))
+
+    def spelled(self, known):
+        """``"> 0.0"``, ``">= 0.0 and < 1.0"`` or ``"finite"``: what the message asks for."""
+        low, high = self.bounds(known)
+        parts = [] if low is None else [f"{'>' if self.low_open else '>='} {_number(low)}"]
+        if high is not None:
+            parts.append(f"{'<' if self.high_open else '<='} {_number(high)}")
+        return " and ".join(parts) or "finite"
+
+    def interval(self, known):
+        """``"[0, 1)"``: the range as an interval, where both ends are bounded."""
+        low, high = self.bounds(known)
+        if low is None or high is None:
+            return None
+        return (f"{'(' if self.low_open else '['}{low:g}, {high:g}"
+                f"{')' if self.high_open else ']'}")
+
+    def check(self, owner, argument, value, known):
+        name = self.label or argument
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            hint = f" Pass float({argument}) for a 0-d array." if \
+                getattr(value, "shape", None) == () else ""
+            raise TypeError(f"{owner}: {name} must be a Python number; got {value!r}.{hint}")
+        value = float(value)
+        if not self._holds(value, known):
+            interval = self.interval(known)
+            wanted = self.spelled(known) + ("" if interval is None else f", in {interval}")
+            raise ValueError(f"{owner}: invalid {name} {value}; it must be {wanted}")
+        return value
+
+    def _holds(self, value, known):
+        low, high = self.bounds(known)
+        too_low = low is not None and (value <= low if self.low_open else value < low)
+        too_high = high is not None and (value >= high if self.high_open else value > high)
+        return math.isfinite(value) and not too_low and not too_high
+
+    def bad_values(self, known):
+        low, high = self.bounds(known)
+        kinds = [("0.5", TypeError, ["must be a Python number", "'0.5'"]),
+                 (True, TypeError, ["must be a Python number", "True"]),
+                 (None, TypeError, ["must be a Python number", "None"])]
+        values = [math.nan, math.inf]
+        if low is not None:
+            values.append(low if self.low_open else low - 1.0)
+        if high is not None:
+            values.append(high if self.high_open else high + 1.0)
+        return kinds + [(value, ValueError, [f"invalid {self.label or '{argument}'} {value}",
+                                             self.spelled(known)]) for value in values]
+
+    def example(self, known):
+        """A value this rule accepts (the middle of the range, or next to its one bound)."""
+        low, high = self.bounds(known)
+        if low is not None and high is not None:
+            return (low + high) / 2.0
+        return 1.0 if low is None and high is None else \
+            (low + 1.0 if high is None else high - 1.0)
+
+
+class Reals(Rule):
+    """A tuple of `length` Python floats, each checked by `item` (a :class:`Real`); a 1-d host
+    array (as an ``.npz`` gives back) is taken too."""
+
+    def __init__(self, length, item):
+        self.length, self.item = length, item
+
+    def check(self, owner, argument, value, known):
+        try:
+            items = tuple(value)
+        except TypeError:
+            items = None
+        if items is None or len(items) != self.length or isinstance(value, str):
+            raise TypeError(f"{owner}: {argument} must be a tuple of {self.length} Python "
+                            f"numbers; got {value!r}")
+        return tuple(self.item.check(owner, f"{argument}[{index}]", item, known)
+                     for index, item in enumerate(items))
+
+    def bad_values(self, known):
+        good = self.example(known)
+        bad = [(0.5, TypeError, [f"must be a tuple of {self.length} Python numbers"]),
+               ("ab", TypeError, [f"must be a tuple of {self.length} Python numbers"]),
+               (good * 2, TypeError, [f"must be a tuple of {self.length} Python numbers"])]
+        for value, error, words in self.item.bad_values(known):
+            words = [word.replace("{argument}", "{argument}[0]") for word in words]
+            bad.append(((value, *good[1:]), error, words))
+        return bad
+
+    def example(self, known):
+        return (self.item.example(known),) * self.length
+
+
+class Integer(Rule):
+    """A Python int (not a bool) of at least `minimum` (an int, an argument's name, or None
+    for any int)."""
+
+    def __init__(self, minimum=1):
+        self.minimum = minimum
+
+    def check(self, owner, argument, value, known):
+        minimum = known[self.minimum] if isinstance(self.minimum, str) else self.minimum
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{owner}: {argument} must be an int; got {value!r}")
+        if minimum is not None and value < minimum:
+            raise ValueError(f"{owner}: {argument} must be >= {minimum}; got {value}")
+        return int(value)
+
+    def bad_values(self, known):
+        minimum = self.example(known)
+        below = [] if self.minimum is None else [
+            (minimum - 1, ValueError, [f"must be >= {minimum}", f"got {minimum - 1}"])]
+        return below + [(minimum + 0.5, TypeError, ["must be an int", f"got {minimum + 0.5}"]),
+                        (True, TypeError, ["must be an int", "got True"]),
+                        ("3", TypeError, ["must be an int", "got '3'"])]
+
+    def example(self, known):
+        if self.minimum is None:
+            return 0
+        return known[self.minimum] if isinstance(self.minimum, str) else self.minimum
+
+
+class Flag(Rule):
+    """True or False, nothing else (not 0 or 1)."""
+
+    def check(self, owner, argument, value, known):
+        if not isinstance(value, bool):
+            raise TypeError(f"{owner}: {argument} must be True or False; got {value!r}")
+        return value
+
+    def bad_values(self, known):
+        return [(1, TypeError, ["must be True or False", "got 1"]),
+                ("yes", TypeError, ["must be True or False", "got 'yes'"]),
+                (None, TypeError, ["must be True or False", "got None"])]
+
+    def example(self, known):
+        return False
+
+
+class OneOf(Rule):
+    """One of the given values (strings, usually); `hint`, if given, ends the message."""
+
+    def __init__(self, *options, hint=""):
+        self.options, self.hint = options, hint
+
+    def spelled(self):
+        """``"None, 'sum' or 'mean'"``: the options as the message lists them."""
+        names = [repr(option) for option in self.options]
+        return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+    def check(self, owner, argument, value, known):
+        if not any(value == option and type(value) is type(option) for option in self.options):
+            raise ValueError(f"{owner}: {argument} must be {self.spelled()}; got {value!r}"
+                             + (f". {self.hint}" if self.hint else ""))
+        return value
+
+    def bad_values(self, known):
+        return [("unknown", ValueError, [f"must be {self.spelled()}", "got 'unknown'"])]
+
+    def example(self, known):
+        return self.options[0]
+
+
+class Optional(Rule):
+    """None, or what `rule` accepts."""
+
+    def __init__(self, rule):
+        self.rule = rule
+
+    def check(self, owner, argument, value, known):
+        return None if value is None else self.rule.check(owner, argument, value, known)
+
+    def bad_values(self, known):
+        return [case for case in self.rule.bad_values(known) if case[0] is not None]
+
+    def example(self, known):
+        return None
+
+
+class ListOf(Rule):
+    """A list (or tuple) whose items `item` accepts; comes back as a list."""
+
+    def __init__(self, item):
+        self.item = item
+
+    def check(self, owner, argument, value, known):
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"{owner}: {argument} must be a list; got {type(value).__name__}")
+        return [self.item.check(owner, f"{argument}[{index}]", item, known)
+                for index, item in enumerate(value)]
+
+    def bad_values(self, known):
+        bad = [("1, 2", TypeError, ["must be a list", "got str"])]
+        for value, error, words in self.item.bad_values(known):
+            words = [word.replace("{argument}", "{argument}[0]") for word in words]
+            bad.append(([value], error, words))
+        return bad
+
+    def example(self, known):
+        return []
