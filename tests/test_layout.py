@@ -99,9 +99,9 @@ def test_importing_tinyml_needs_no_optional_extra():
     assert done.returncode == 0 and done.stdout.strip() == "export", done.stderr
 
 
-# The loop's one remaining concrete layer: fit refuses batches of one sample for a net with
-# batch statistics. Leaving it needs a flag on those layers (as ``Layer.takes_indices``).
-LOOP_NAMES_ALLOWED = {("train", "checks"): {"BatchNorm1D", "BatchNorm2D"}}
+# Concrete layers or losses a loop module may still name, by module: none. A layer says what the
+# loop must know of it (Layer.takes_indices, Layer.uses_batch_statistics).
+LOOP_NAMES_ALLOWED = {}
 
 
 def _names_imported_from(path, parts, wanted):

@@ -55,6 +55,11 @@ class Layer:
     #: and calls its ``check_indices(x, where)`` once on the whole data before any step.
     takes_indices = False
 
+    #: True for a layer that normalizes with the statistics of its training batch (BatchNorm),
+    #: which a batch of one sample does not have: ``fit`` then refuses batches of one, or
+    #: leaves out a last batch of one with a warning, before any step.
+    uses_batch_statistics = False
+
     #: ``{argument: rule}`` (rules of :mod:`tinyml.core.params`) of the constructor's options
     #: that the base checks: a subclass passes them on, ``super().__init__(name, alpha=alpha)``
     #: (or, to check them before its parent's constructor runs, ``self._set_declared(...)``),

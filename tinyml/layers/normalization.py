@@ -115,6 +115,7 @@ class _BatchNorm(_Normalization):
 
     _rank = None  # 2 for (N, F), 4 for (N, C, H, W)
     _spelling = None  # the input shape as the error message names it, "{}" the features
+    uses_batch_statistics = True  # what fit asks before it trains (see Layer)
 
     # sync: batch statistics over every process of a data-parallel run
     declared_arguments = {"momentum": _MOMENTUM, "epsilon": _EPSILON, "sync": Flag()}

@@ -22,7 +22,6 @@ import warnings
 from ..backend import array_namespace, namespace_name
 from ..core import Layer, Net
 from ..data.batches import as_targets, check_labels, check_pair, is_class_indices, prepare
-from ..layers import BatchNorm1D, BatchNorm2D
 from ..losses import CLASSIFICATION_LOSSES, DISTRIBUTION_LOSSES, TARGET_LOSSES
 from ..losses import __all__ as _LOSS_NAMES
 from ..losses._configurable import loss_name
@@ -185,9 +184,9 @@ def warn_if_unscaled(x, who):
 
 def batch_statistics_layer(net):
     """The first layer of `net` (itself included) that normalizes with the statistics of its
-    training batch (BatchNorm1D, BatchNorm2D), which a batch of one sample does not have; or
-    None."""
+    training batch (``Layer.uses_batch_statistics``: BatchNorm), which a batch of one sample
+    does not have; or None."""
     for layer in (net, *net.named_layers().values()):
-        if isinstance(layer, (BatchNorm1D, BatchNorm2D)):
+        if layer.uses_batch_statistics:
             return layer
     return None
