@@ -50,11 +50,11 @@ class ReLu(Layer):
         xp = self._input_namespace(input)
         # Multiplying by a 0/1 mask measured ~18x faster than xp.where on NumPy.
         mask = xp.astype(input > 0, input.dtype)
-        self._remember(mask, output_shape=input.shape)
+        self.save_for_backward(mask, output_shape=input.shape)
         return input * mask
 
     def backward(self, in_gradient, *, input_gradient=True):
-        _, mask = self._recall(in_gradient)
+        _, mask = self.saved(in_gradient)
         return in_gradient * mask if input_gradient else None
 
 
@@ -109,11 +109,11 @@ class Softmax(_AlongAxis):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
         output = ops.softmax(input, axis=self.axis, xp=xp)  # one ONNX Softmax in an export
-        self._remember(output, output_shape=output_shape)
+        self.save_for_backward(output, output_shape=output_shape)
         return output
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, output = self._recall(in_gradient)
+        xp, output = self.saved(in_gradient)
         if not input_gradient:
             return None
         dot = xp.sum(in_gradient * output, axis=self.axis, keepdims=True)
@@ -152,11 +152,11 @@ class LogSoftmax(_AlongAxis):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
         output = log_softmax(input, self.axis, xp)
-        self._remember(output, output_shape=output_shape)
+        self.save_for_backward(output, output_shape=output_shape)
         return output
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, output = self._recall(in_gradient)
+        xp, output = self.saved(in_gradient)
         if not input_gradient:
             return None
         total = xp.sum(in_gradient, axis=self.axis, keepdims=True)
@@ -182,9 +182,9 @@ class Sigmoid(Layer):
     def forward(self, input):
         xp = self._input_namespace(input)
         output = sigmoid(input, xp)
-        self._remember(output, output_shape=input.shape)
+        self.save_for_backward(output, output_shape=input.shape)
         return output
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, output = self._recall(in_gradient)
+        xp, output = self.saved(in_gradient)
         return in_gradient * output * (1.0 - output) if input_gradient else None

@@ -136,11 +136,11 @@ class Residual(_Container):
         self._input_namespace(input)
         transformed = _forward_through(self.layers, input)
         self._check_keeps(tuple(input.shape), tuple(transformed.shape))
-        self._remember(output_shape=input.shape)
+        self.save_for_backward(output_shape=input.shape)
         return input + transformed
 
     def backward(self, in_gradient, *, input_gradient=True):
-        self._recall(in_gradient)
+        self.saved(in_gradient)
         through = backward_through(self.layers, in_gradient, input_gradient=input_gradient)
         return in_gradient + through if input_gradient else None
 
@@ -236,11 +236,11 @@ class Parallel(_Container):
         self._input_namespace(input)
         output = self.merge.forward([_forward_through(branch, input)
                                      for branch in self.branches])
-        self._remember(output_shape=output.shape)
+        self.save_for_backward(output_shape=output.shape)
         return output
 
     def backward(self, in_gradient, *, input_gradient=True):
-        self._recall(in_gradient)
+        self.saved(in_gradient)
         wanted = input_gradient or any(_trains(branch) for branch in self.branches)
         gradients = self.merge.backward(in_gradient, input_gradient=wanted)
         if not wanted:

@@ -189,12 +189,12 @@ class Conv2D(_Conv2DBase):
     def forward(self, input):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
-        self._remember(input, output_shape=output_shape)
+        self.save_for_backward(input, output_shape=output_shape)
         return conv2d(input, self.weight.data, self.bias.data, stride=self.stride,
                       dilation=self.dilation, pads=self.pads, xp=xp)
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, input = self._recall(in_gradient)
+        xp, input = self.saved(in_gradient)
         d_weight, d_bias, d_input = conv2d_backward(
             in_gradient, input, self.weight.data, stride=self.stride, dilation=self.dilation,
             pads=self.pads, input_gradient=input_gradient, xp=xp)
@@ -281,12 +281,12 @@ class Deconv2D(_Conv2DBase):
     def forward(self, input):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
-        self._remember(input, output_shape=output_shape)
+        self.save_for_backward(input, output_shape=output_shape)
         return conv_transpose2d(input, self.weight.data, self.bias.data, stride=self.stride,
                                 dilation=self.dilation, padding=self.padding, xp=xp)
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, input = self._recall(in_gradient)
+        xp, input = self.saved(in_gradient)
         d_weight, d_bias, d_input = conv_transpose2d_backward(
             in_gradient, input, self.weight.data, stride=self.stride, dilation=self.dilation,
             padding=self.padding, input_gradient=input_gradient, xp=xp)

@@ -133,13 +133,13 @@ class Conv1D(InferredInput):
         output_shape = self.output_shape(tuple(input.shape))
         n, (c, length) = input.shape[0], self.input_dim
         image = xp.reshape(input, reshape_target((n, c, 1, length)))
-        self._remember(image, output_shape=output_shape)
+        self.save_for_backward(image, output_shape=output_shape)
         output = conv2d(image, self._kernel(xp), self.bias.data, stride=self.stride,
                         dilation=self.dilation, pads=(0, 0, *self.pads), xp=xp)
         return xp.reshape(output, reshape_target(output_shape))
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, image = self._recall(in_gradient)
+        xp, image = self.saved(in_gradient)
         n, (c, length) = in_gradient.shape[0], self.input_dim
         d_weight, d_bias, d_input = conv2d_backward(
             xp.reshape(in_gradient, (n, self.n_filters, 1, self.out_len)), image,

@@ -77,13 +77,13 @@ class FullyConnected(Linear):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
         pre_activation = linear(input, self._weight_for_forward(), self.bias.data, xp=xp)
-        self._remember(input, output_shape=output_shape)
+        self.save_for_backward(input, output_shape=output_shape)
         if self.activation is None:
             return pre_activation
         return self.activation.forward(pre_activation)
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, input = self._recall(in_gradient)
+        xp, input = self.saved(in_gradient)
         if self.activation is not None:
             in_gradient = self.activation.backward(in_gradient)
         if input.shape[0] == 1:

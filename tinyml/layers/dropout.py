@@ -47,14 +47,14 @@ class Dropout(Layer):
     def forward(self, input):
         xp = self._input_namespace(input)
         if not self.training or self.probability == 0.0:
-            self._remember(None, output_shape=input.shape)
+            self.save_for_backward(None, output_shape=input.shape)
             return input
         mask = dropout_multiplier(input.shape, input, self.probability, xp)
-        self._remember(mask, output_shape=input.shape)
+        self.save_for_backward(mask, output_shape=input.shape)
         return input * mask
 
     def backward(self, in_gradient, *, input_gradient=True):
-        _, mask = self._recall(in_gradient)
+        _, mask = self.saved(in_gradient)
         if not input_gradient:
             return None
         return in_gradient if mask is None else in_gradient * mask

@@ -81,11 +81,11 @@ class _Elementwise(_Merge):
         xp = self._inputs_namespace(input)
         output_shape = self.output_shape([tuple(x.shape) for x in input])
         merged = self._merge(input, xp)
-        self._remember(*self._kept(input), output_shape=output_shape)
+        self.save_for_backward(*self._kept(input), output_shape=output_shape)
         return merged if self.activation is None else self.activation.forward(merged)
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, *kept = self._recall(in_gradient)
+        xp, *kept = self.saved(in_gradient)
         if self.activation is not None:
             in_gradient = self.activation.backward(in_gradient, input_gradient=input_gradient)
         if not input_gradient:
@@ -226,11 +226,11 @@ class Concatenate(_Merge):
         xp = self._inputs_namespace(input)
         output_shape = self.output_shape([tuple(x.shape) for x in input])
         axis = self._axis(len(output_shape))
-        self._remember(axis, tuple(x.shape[axis] for x in input), output_shape=output_shape)
+        self.save_for_backward(axis, tuple(x.shape[axis] for x in input), output_shape=output_shape)
         return xp.concat(list(input), axis=axis)
 
     def backward(self, in_gradient, *, input_gradient=True):
-        _, axis, extents = self._recall(in_gradient)
+        _, axis, extents = self.saved(in_gradient)
         if not input_gradient:
             return None
         gradients, start, before = [], 0, (slice(None),) * axis

@@ -159,7 +159,7 @@ class _BatchNorm(_Normalization):
             mean = xp.reshape(self.running_mean.data, shape)
             inv_std = 1.0 / xp.sqrt(xp.reshape(self.running_var.data, shape) + self.epsilon)
             x_hat = (input - mean) * inv_std
-            self._remember(x_hat, inv_std, True, None, output_shape=output_shape)
+            self.save_for_backward(x_hat, inv_std, True, None, output_shape=output_shape)
             return weight * x_hat + bias
         comm = current_communicator() if self.sync else None
         counts = None  # (this process's values per feature, every process's) when synced
@@ -172,7 +172,7 @@ class _BatchNorm(_Normalization):
             x_hat, inv_std, mean, var = normalize(input, axes, self.epsilon, xp)
             count = math.prod(input.shape[axis] for axis in axes)
         self._update_running(mean, var * (count / (count - 1)), xp)
-        self._remember(x_hat, inv_std, False, None if counts is None else (comm, counts),
+        self.save_for_backward(x_hat, inv_std, False, None if counts is None else (comm, counts),
                        output_shape=output_shape)
         return weight * x_hat + bias
 
@@ -193,7 +193,7 @@ class _BatchNorm(_Normalization):
             buffer.data = keep * buffer.data + (1.0 - keep) * batch
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, x_hat, inv_std, frozen, synced = self._recall(in_gradient)
+        xp, x_hat, inv_std, frozen, synced = self.saved(in_gradient)
         axes = (0, *range(2, self._rank))
         shape = inv_std.shape
         bias_grad = xp.sum(in_gradient, axis=axes)
@@ -396,11 +396,11 @@ class LayerNorm1D(_Normalization):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
         x_hat, inv_std, _, _ = normalize(input, -1, self.epsilon, xp, statistics=False)
-        self._remember(x_hat, inv_std, output_shape=output_shape)
+        self.save_for_backward(x_hat, inv_std, output_shape=output_shape)
         return x_hat * self.weight.data + self.bias.data
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, x_hat, inv_std = self._recall(in_gradient)
+        xp, x_hat, inv_std = self.saved(in_gradient)
         rows = tuple(range(in_gradient.ndim - 1))
         self.bias.grad += xp.sum(in_gradient, axis=rows)
         self.weight.grad += xp.sum(in_gradient * x_hat, axis=rows)
@@ -484,12 +484,12 @@ class LayerNorm2D(_Normalization):
         output_shape = self.output_shape(tuple(input.shape))
         x_hat, inv_std, _, _ = normalize(input, (1, 2, 3), self.epsilon, xp,
                                           statistics=False)
-        self._remember(x_hat, inv_std, output_shape=output_shape)
+        self.save_for_backward(x_hat, inv_std, output_shape=output_shape)
         return x_hat * self._per_channel(self.weight.data, xp) + \
             self._per_channel(self.bias.data, xp)
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, x_hat, inv_std = self._recall(in_gradient)
+        xp, x_hat, inv_std = self.saved(in_gradient)
         self.bias.grad += xp.sum(in_gradient, axis=(0, 2, 3))
         self.weight.grad += xp.sum(in_gradient * x_hat, axis=(0, 2, 3))
         if not input_gradient:

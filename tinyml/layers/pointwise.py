@@ -58,11 +58,11 @@ class _Pointwise(Layer):
     def forward(self, input):
         xp = self._input_namespace(input)
         output = self._value(input, xp)
-        self._remember(input, output, output_shape=input.shape)
+        self.save_for_backward(input, output, output_shape=input.shape)
         return output
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, input, output = self._recall(in_gradient)
+        xp, input, output = self.saved(in_gradient)
         return in_gradient * self._slope(input, output, xp) if input_gradient else None
 
 
@@ -205,11 +205,11 @@ class GELU(Layer):
     def forward(self, input):
         xp = self._input_namespace(input)
         weight = self._weight(input, xp)  # Phi(x), or sigma(2u): backward needs it again
-        self._remember(input, weight, output_shape=input.shape)
+        self.save_for_backward(input, weight, output_shape=input.shape)
         return input * weight
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, x, weight = self._recall(in_gradient)
+        xp, x, weight = self.saved(in_gradient)
         if not input_gradient:
             return None
         near = xp.clip(x, min=-_GELU_CLIP, max=_GELU_CLIP)
@@ -307,11 +307,11 @@ class Identity(Layer):
 
     def forward(self, input):
         self._input_namespace(input)
-        self._remember(input, output_shape=input.shape)  # so backward checks where g lives
+        self.save_for_backward(input, output_shape=input.shape)  # so backward checks where g lives
         return input
 
     def backward(self, in_gradient, *, input_gradient=True):
-        self._recall(in_gradient)
+        self.saved(in_gradient)
         return in_gradient if input_gradient else None
 
 
@@ -338,9 +338,9 @@ class Affine(Layer):
     def forward(self, input):
         self._input_namespace(input)
         output = self.slope * input + self.intercept
-        self._remember(output, output_shape=input.shape)  # so backward checks where g lives
+        self.save_for_backward(output, output_shape=input.shape)  # so backward checks where g lives
         return output
 
     def backward(self, in_gradient, *, input_gradient=True):
-        self._recall(in_gradient)
+        self.saved(in_gradient)
         return self.slope * in_gradient if input_gradient else None

@@ -134,11 +134,11 @@ class Pool2D(InferredInput):
         output_shape = self.output_shape(tuple(input.shape))
         if self.mode == "average":
             output = avg_pool2d(input, self.size, stride=self.stride, xp=xp)
-            self._remember(output_shape=output_shape)  # backward needs only the shapes
+            self.save_for_backward(output_shape=output_shape)  # backward needs only the shapes
             return output
         if grad_enabled():
             output, routing = max_pool2d_forward(input, self.size, stride=self.stride, xp=xp)
-            self._remember(input, output, routing, output_shape=output_shape)
+            self.save_for_backward(input, output, routing, output_shape=output_shape)
         else:  # nothing kept for a backward: no routing either
             output = max_pool2d(input, self.size, stride=self.stride, xp=xp)
         if self._lends_maxima:  # in every mode: an unpool needs it at inference too
@@ -146,7 +146,7 @@ class Pool2D(InferredInput):
         return output
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, *kept = self._recall(in_gradient)
+        xp, *kept = self.saved(in_gradient)
         if not input_gradient:
             return None
         if self.mode == "average":
@@ -293,11 +293,11 @@ class GlobalAvgPool2D(Layer):
     def forward(self, input):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
-        self._remember(tuple(input.shape), output_shape=output_shape)
+        self.save_for_backward(tuple(input.shape), output_shape=output_shape)
         return xp.mean(input, axis=(2, 3))
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, shape = self._recall(in_gradient)
+        xp, shape = self.saved(in_gradient)
         if not input_gradient:
             return None
         n, c, h, w = shape
@@ -390,7 +390,7 @@ class MaxUnpool2D(Layer):
         xp = array_namespace(input, pooled_input, pooled, where=self.describe,
                              names=lambda: ["input", f"the latest input of {self._pool.describe()}",
                                             f"the latest output of {self._pool.describe()}"])
-        self._remember(pooled_input, pooled, output_shape=output_shape)
+        self.save_for_backward(pooled_input, pooled, output_shape=output_shape)
         output = route_to_maxima(input, pooled_input, pooled, self._pool.size,
                                  stride=self._pool.stride, xp=xp)
         # A view on NumPy; on ndonnx (an ONNX export) it gives back the static shape that
@@ -398,7 +398,7 @@ class MaxUnpool2D(Layer):
         return xp.reshape(output, reshape_target(output_shape))
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, pooled_input, pooled = self._recall(in_gradient)
+        xp, pooled_input, pooled = self.saved(in_gradient)
         if not input_gradient:
             return None
         return gather_from_maxima(in_gradient, pooled_input, pooled, self._pool.size,

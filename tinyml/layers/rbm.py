@@ -127,11 +127,11 @@ class RBM(Layer):
         """p(h = 1 | v) for the visible rows `input`: (batch, n_visible) -> (batch, n_hidden)."""
         xp = self._visible_namespace(input)
         output = self._hidden_probabilities(input, xp)
-        self._remember(input, output, output_shape=output.shape)
+        self.save_for_backward(input, output, output_shape=output.shape)
         return output
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, input, output = self._recall(in_gradient)
+        xp, input, output = self.saved(in_gradient)
         delta = in_gradient * output * (1.0 - output)
         self.weight.grad += xp.matrix_transpose(delta) @ input
         self.bias_hidden.grad += xp.sum(delta, axis=0)

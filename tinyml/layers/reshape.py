@@ -25,11 +25,11 @@ class Flatten(Layer):
     def forward(self, input):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
-        self._remember(tuple(input.shape), output_shape=output_shape)
+        self.save_for_backward(tuple(input.shape), output_shape=output_shape)
         return xp.reshape(input, reshape_target(output_shape))
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, input_shape = self._recall(in_gradient)
+        xp, input_shape = self.saved(in_gradient)
         if not input_gradient:
             return None
         return xp.reshape(in_gradient, input_shape)
