@@ -9,16 +9,16 @@ for such arrays, and ``np.load(path)`` reads it. The keys (``"fc1.weight"``) and
 PyTorch. Compressed archives (``np.savez_compressed``), Fortran-order and big-endian members
 load too; nothing else does: no object arrays, no pickles.
 
-``net.save`` adds one more member, :data:`CONFIG_KEY` (``"__config__"``): the net's
+``net.save`` adds one more member, ``CONFIG_KEY`` (``"__config__"``): the net's
 architecture as a 1-D uint8 array of UTF-8 JSON (:func:`encode_config`), which
 :func:`tinyml.load_net` rebuilds the net from; and, when the net has any, its
-``net.metadata`` under :data:`METADATA_KEY` (``"__metadata__"``, JSON the same way: the
+``net.metadata`` under ``METADATA_KEY`` (``"__metadata__"``, JSON the same way: the
 command line stores the dataset, input shape and class names there). Reading them parses
 JSON, which runs no code; with `expected` given (``net.load``) they are skipped unread.
 
 A training checkpoint (``learner.save_checkpoint``, :mod:`tinyml.train.checkpoint`) is the
-same kind of file: the net's arrays under ``net/KEY`` (:data:`CHECKPOINT_WEIGHTS`), the
-optimizer's under ``optimizer/...``, the training state under :data:`CHECKPOINT_KEY`, and the
+same kind of file: the net's arrays under ``net/KEY`` (``CHECKPOINT_WEIGHTS``), the
+optimizer's under ``optimizer/...``, the training state under ``CHECKPOINT_KEY``, and the
 architecture and metadata as above. Whatever reads weights reads them out of a checkpoint too
 (``net.load``, ``load_net``, ``tinyml evaluate``); :func:`weights_prefix` says where they
 are.
@@ -45,7 +45,7 @@ Loading and its limits
 :func:`load_state` reads the zip's directory and every ``.npy`` header before it reads any
 array data, and checks them first: each member's name, dtype (real numbers only), shape
 (against `expected`, when given) and size (its header's claim against the member's size in
-the archive), and the total (at most `max_bytes`, :data:`MAX_BYTES` = 4 GiB by default). A
+the archive), and the total (at most `max_bytes`, ``MAX_BYTES`` = 4 GiB by default). A
 damaged or hostile file is refused with nothing allocated for its data; a header claiming
 shape (10**12,) costs nothing. :meth:`tinyml.Net.load` passes the net's own keys and shapes,
 so a file that does not fit the net is refused before its data is read, whatever its size.
@@ -365,7 +365,7 @@ def load_state(path, *, expected=None, strict=True, max_bytes=MAX_BYTES, prefix=
         unread and missing ones out of the result.
     max_bytes : int or None
         The most array data (from the headers, over the names read) the file may hold:
-        :data:`MAX_BYTES` (4 GiB) by default; None for no limit, when `expected` already
+        ``MAX_BYTES`` (4 GiB) by default; None for no limit, when `expected` already
         bounds it.
     prefix : str
         Read only the arrays whose names start with it, named without it (``"net/"``: the
@@ -470,8 +470,8 @@ def weights_prefix(names):
 
 
 def load_json(path, key):
-    """The dict stored as JSON under `key` (:data:`CONFIG_KEY`, :data:`METADATA_KEY`,
-    :data:`CHECKPOINT_KEY`) in `path`, or None when the file has no such member; only that
+    """The dict stored as JSON under `key` (``CONFIG_KEY``, ``METADATA_KEY``,
+    ``CHECKPOINT_KEY``) in `path`, or None when the file has no such member; only that
     member is read (at most 64 MiB of it)."""
     path = os.fspath(path)
     with _opened_archive(path) as archive:
@@ -712,7 +712,7 @@ _JSON_BYTES = 64 * 2**20
 
 def encode_config(config):
     """The JSON-serializable `config` as a 1-D uint8 array of its UTF-8 JSON, to store under
-    :data:`CONFIG_KEY`."""
+    ``CONFIG_KEY``."""
     import json  # here, so that this pair stays apart from the rest of the module
 
     text = json.dumps(config, ensure_ascii=False)

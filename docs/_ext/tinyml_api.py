@@ -6,6 +6,8 @@ family being the module that defines the class (``tinyml.layers.conv``), so a ne
 file is a new page with nothing to edit here. A public name without a docstring stops the
 build, and so does a public method or property of an exported class with none (inherited
 docstrings count, as autodoc shows them): the reference would have nothing to say about it.
+With ``nitpicky`` on (docs/conf.py), a cross-reference to nothing fails it too; the internals
+page documents the private modules that public docstrings name, so those references resolve.
 
 Layer docstrings have a ``Shape`` section (as PyTorch's), which numpydoc does not know and
 would drop: :func:`keep_unknown_sections` turns it into a rubric at the top of ``Notes``

@@ -96,7 +96,7 @@ def use_backend(name, *, device=None, dtype=None):
     """``with tinyml.use_backend("cupy"):`` makes a backend current inside the block only.
 
     Only in this context: other threads and asyncio tasks keep theirs, and the process default
-    is unchanged. Arguments as for :func:`set_backend`.
+    is unchanged. Arguments as for :func:`tinyml.set_backend`.
     """
     backend = resolve_backend(name, device=device, dtype=dtype)
     token = _current.set(backend)

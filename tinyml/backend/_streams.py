@@ -184,7 +184,7 @@ def use_seed(n, *, rank=None):
     """``with tinyml.use_seed(0):`` draws from fresh streams seeded `n` inside the block only.
 
     Afterwards the caller's streams are back exactly as they were: no draw inside the block
-    advances them. `n` and `rank` as in :func:`seed`.
+    advances them. `n` and `rank` as in :func:`tinyml.seed`.
     """
     token = _current.set(Streams(_checked_seed(n), _checked_rank(rank)))
     try:
@@ -200,7 +200,7 @@ def streams_state():
 
 def load_streams_state(state):
     """Install the streams :func:`streams_state` saved (or Streams already built from them by
-    :meth:`Streams.from_state`), as the process default and this context's (as :func:`seed`
+    :meth:`Streams.from_state`), as the process default and this context's (as :func:`tinyml.seed`
     does), so the next draws are those that followed the save."""
     streams = state if isinstance(state, Streams) else Streams.from_state(state)
     _process["streams"] = streams

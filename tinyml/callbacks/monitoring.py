@@ -34,7 +34,7 @@ class Monitor:
     name : str
         The log key.
     mode : "auto", "min" or "max"
-        "auto" is "max" when `name` contains one of :data:`HIGHER_IS_BETTER` ("acc", "f1",
+        "auto" is "max" when `name` contains one of ``HIGHER_IS_BETTER`` ("acc", "f1",
         "precision", "recall", "auc"), else "min".
     min_delta : float >= 0
     """

@@ -42,7 +42,7 @@ def _is_terminal(stream):
 
 def terminal_columns(stream):
     """The width of the terminal `stream` writes to, asked anew each time (it may be resized);
-    :data:`DEFAULT_COLUMNS` when it reports none (0 columns, or no file descriptor)."""
+    ``DEFAULT_COLUMNS`` when it reports none (0 columns, or no file descriptor)."""
     try:
         columns = os.get_terminal_size(stream.fileno()).columns
     except (AttributeError, OSError, ValueError):

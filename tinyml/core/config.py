@@ -55,8 +55,8 @@ _SCALARS = (type(None), bool, int, float, str)
 def register_layer(layer_class, name=None):
     """Let configs name `layer_class` (by ``name``, its class name by default); returns it.
 
-    Configs built by :meth:`Layer.from_config` and :func:`tinyml.load_net` find classes only in
-    this registry, so a file cannot make tinyml build anything else. Use it as a decorator
+    Configs built by :meth:`tinyml.Layer.from_config` and :func:`tinyml.load_net` find classes
+    only in this registry, so a file cannot make tinyml build anything else. Use it as a decorator
     (``@tinyml.register_layer``) or call it once where your class is defined; the program that
     loads the config must have run it too.
 

@@ -54,7 +54,7 @@ def load_net(path, *, backend=None):
     are read first (no data), and the net is built within what they hold, so no array larger
     than what is left of the stored values is allocated, and no more parameters and buffers
     are made than are stored (:func:`tinyml.backend.allocation_budget`); layers may nest at
-    most :data:`tinyml.core.config.MAX_DEPTH` deep. Then the weights' names and shapes are
+    most ``tinyml.core.config.MAX_DEPTH`` deep. Then the weights' names and shapes are
     checked against the net built, and only then is their data read.
     """
     headers = io.state_headers(path)

@@ -206,9 +206,9 @@ class Net(Layer):
         """Write parameters and buffers to `path` as ``.npz``, with the net's architecture
         (atomically; loads without pickle).
 
-        The arrays are keyed as ``state_dict``; :meth:`config` is stored beside them as one
-        more array, UTF-8 JSON bytes under the key ``tinyml.io.CONFIG_KEY`` (``"__config__"``),
-        so :func:`tinyml.load_net` can rebuild the net from the file alone (see :mod:`tinyml.io`
+        The arrays are keyed as ``state_dict``; :meth:`~tinyml.Layer.config` is stored beside
+        them as one more array, UTF-8 JSON bytes under the key ``tinyml.io.CONFIG_KEY``
+        (``"__config__"``), so :func:`tinyml.load_net` can rebuild the net from the file alone (see :mod:`tinyml.io`
         for the format). :meth:`load` and ``load_state_dict`` skip that key: a net you build
         decides its architecture, and the stored one is not compared with it (weights trained
         with Dropout(0.5) load into the same net built with Dropout(0.0)).
@@ -313,7 +313,7 @@ class Net(Layer):
         parameters it holds directly), then a row per inner layer (``res.conv``). With
         ``print_fn=None`` it returns the dict every layer's ``summary()`` returns instead
         (class, name, hyperparameters, arrays, shapes; see :meth:`Layer.summary`), which
-        :meth:`set_params` takes.
+        :meth:`~tinyml.Layer.set_params` takes.
 
         Parameters
         ----------

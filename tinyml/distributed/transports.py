@@ -22,12 +22,12 @@ from .nccl import CudaAwareMpiTransport, NcclTransport, load_nccl
 
 GPU_PATHS = ("auto", "nccl", "cuda-aware-mpi", "host")
 GPU_ENV_VAR = "TINYML_GPU_COLLECTIVES"
-"""Names the GPU path when ``init`` is not told one (``gpu=None``): one of :data:`GPU_PATHS`."""
+"""Names the GPU path when ``init`` is not told one (``gpu=None``): one of ``GPU_PATHS``."""
 
 
 def checked_gpu_path(gpu):
     """`gpu` (or $TINYML_GPU_COLLECTIVES, or "auto" when neither says) checked against
-    :data:`GPU_PATHS`."""
+    ``GPU_PATHS``."""
     source = "gpu"
     if gpu is None:
         gpu, source = os.environ.get(GPU_ENV_VAR, "").strip() or "auto", GPU_ENV_VAR

@@ -56,7 +56,7 @@ def make_activation(act_fn, owner):
     Parameters
     ----------
     act_fn : None, str or Layer
-        A name from :data:`ACTIVATIONS` (built as ``"{owner.name}_{act_fn}"``), or a layer,
+        A name from ``ACTIVATIONS`` (built as ``"{owner.name}_{act_fn}"``), or a layer,
         used as given.
     owner : Layer
         The layer the activation belongs to, for its name and for error messages.

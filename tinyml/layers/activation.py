@@ -1,6 +1,6 @@
 """Activations: ReLu, Sigmoid, Softmax and LogSoftmax.
 
-The stable formulas live in two functions, :func:`sigmoid` and :func:`log_softmax`, which the
+The stable formulas live in two functions, ``sigmoid`` and ``log_softmax``, which the
 losses on logits (:mod:`tinyml.losses`) compute with too.
 """
 
@@ -131,7 +131,7 @@ class LogSoftmax(_AlongAxis):
 
     Notes
     -----
-    Forward, with the maximum subtracted (:func:`log_softmax`), finite for logits of any size:
+    Forward, with the maximum subtracted (``log_softmax``), finite for logits of any size:
 
     .. math:: y_k = (x_k - m) - \log \sum_j e^{x_j - m}, \qquad m = \max_j x_j
 
@@ -168,7 +168,7 @@ class Sigmoid(Layer):
 
     Notes
     -----
-    Forward (:func:`sigmoid`): :math:`y = 1/(1 + e^{-x})` for :math:`x \ge 0` and
+    Forward (``sigmoid``): :math:`y = 1/(1 + e^{-x})` for :math:`x \ge 0` and
     :math:`e^{x}/(1 + e^{x})` for :math:`x < 0`, so no exponential overflows for large
     :math:`|x|`.
 

@@ -1,6 +1,6 @@
 r"""DotProductAttention, and the math of attention as functions of arrays, batch first.
 
-:func:`attention_weights` (the masked softmax of the scores), :func:`attend` (the forward) and
+``attention_weights`` (the masked softmax of the scores), :func:`attend` (the forward) and
 :func:`attend_backward` serve this layer and MultiHeadAttention (multi_head_attention.py). The
 mask convention is PyTorch's ``scaled_dot_product_attention`` with a boolean ``attn_mask``:
 ``True`` marks a key a query may attend to. (PyTorch's ``nn.MultiheadAttention`` uses the
@@ -190,7 +190,7 @@ class DotProductAttention(Layer):
         \partial L/\partial Q = s\, (\partial L/\partial S)\, K, \qquad
         \partial L/\partial K = s\, (\partial L/\partial S)^\top Q
 
-    :func:`attention_weights` gives A alone (for plots).
+    ``attention_weights`` gives A alone (for plots).
 
     Examples
     --------

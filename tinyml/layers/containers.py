@@ -86,7 +86,7 @@ class Residual(_Container):
     .. math:: \partial L/\partial x = g + J_f^\top g
 
     With ``input_gradient=False`` the stack is asked for parameter gradients only and stops at
-    its first trainable layer, as :meth:`Net.backward` does; the layers before it keep their
+    its first trainable layer, as :meth:`tinyml.Net.backward` does; the layers before it keep their
     records until ``clear_records()`` (the training step calls it first).
 
     Examples

@@ -42,7 +42,7 @@ class Embedding(Layer):
 
     Backward, given :math:`g = \partial L / \partial y`: each position sends its gradient to
     the row it read, and an index that occurs several times ACCUMULATES (a scatter-add,
-    :func:`tinyml.backend.ops.scatter_add`, native per library):
+    ``tinyml.backend.ops.scatter_add``, native per library):
 
     .. math::
         \partial L / \partial W_v \mathrel{+}= \sum_{(n,t) \,:\, i_{n,t} = v} g_{n,t}
@@ -56,7 +56,7 @@ class Embedding(Layer):
     GPU, a wait for the device in every forward. ``Learner.fit``, ``evaluate`` and ``predict``
     do not pay it per batch: they check the whole data once, on the host (or with one read
     for data already on the device), through :meth:`check_indices`, then run the batches
-    inside :func:`tinyml.core.skip_index_checks`, where this layer skips its own check. A loop
+    inside ``tinyml.core.skip_index_checks()``, where this layer skips its own check. A loop
     of your own can do the same.
 
     Examples

@@ -124,10 +124,10 @@ class ELU(_Pointwise):
 
     Notes
     -----
-    Forward (:func:`elu`): :math:`y = \max(x, 0) + \alpha\,\mathrm{expm1}(\min(x, 0))`, so no
+    Forward (``elu``): :math:`y = \max(x, 0) + \alpha\,\mathrm{expm1}(\min(x, 0))`, so no
     exponential of a large positive :math:`x` is taken: finite for every finite :math:`x`
     (:math:`-\alpha` below about -37 in float64).
-    Backward (:func:`elu_slope`): :math:`\partial L/\partial x = g` for :math:`x > 0` and
+    Backward (``elu_slope``): :math:`\partial L/\partial x = g` for :math:`x > 0` and
     :math:`g\,\alpha e^{x}` for :math:`x \le 0`: the slope :math:`\alpha` at :math:`x = 0`, as
     PyTorch's ``elu``.
     """
@@ -148,12 +148,12 @@ class ELU(_Pointwise):
 class SELU(_Pointwise):
     r"""Scaled ELU (Klambauer et al. 2017): ``y = scale * elu(x, alpha)`` with PyTorch's
     constants ``alpha = 1.6732632423543772``, ``scale = 1.0507009873554805``
-    (:data:`SELU_ALPHA`, :data:`SELU_SCALE`).
+    (``SELU_ALPHA``, ``SELU_SCALE``).
 
     Notes
     -----
     Forward: :math:`y = \lambda x` for :math:`x > 0` and :math:`\lambda\alpha(e^{x} - 1)`
-    otherwise (the stable :func:`elu`), finite unless :math:`\lambda x` itself overflows
+    otherwise (the stable ``elu``), finite unless :math:`\lambda x` itself overflows
     (:math:`x` above the dtype's largest value over :math:`\lambda`).
     Backward: :math:`\partial L/\partial x = g\,\lambda` for :math:`x > 0` and
     :math:`g\,\lambda\alpha e^{x}` for :math:`x \le 0`: the slope :math:`\lambda\alpha` at
@@ -238,10 +238,10 @@ class SoftPlus(_Pointwise):
 
     Notes
     -----
-    Forward (:func:`softplus`): :math:`y = \max(x, 0) + \log(1 + e^{-|x|})`, finite for every
+    Forward (``softplus``): :math:`y = \max(x, 0) + \log(1 + e^{-|x|})`, finite for every
     finite :math:`x` (about :math:`x` for large :math:`x`, about :math:`e^{x}` for very negative
     ones, 0 below about -745).
-    Backward: :math:`\partial L/\partial x = g\,\sigma(x)` (the stable :func:`sigmoid`).
+    Backward: :math:`\partial L/\partial x = g\,\sigma(x)` (the stable ``sigmoid``).
 
     PyTorch's ``softplus(x, beta=1, threshold=20)`` computes the same below its threshold but
     returns :math:`x` itself, with slope exactly 1, for :math:`x > 20`; tinyml keeps the exact

@@ -1,7 +1,7 @@
 r"""RBM: a restricted Boltzmann machine with Bernoulli visible and hidden units.
 
 It trains by contrastive divergence (:meth:`RBM.contrastive_divergence`, with
-:func:`tinyml.train.train_rbm` as the loop) and then serves as a feature layer in a Net, whose
+``tinyml.train.train_rbm`` as the loop) and then serves as a feature layer in a Net, whose
 backward fine-tunes it like any layer.
 """
 
@@ -80,7 +80,7 @@ class RBM(Layer):
 
     .. math:: F(v) = -v\, b_v - \textstyle\sum_j s\big((v W^\top + b_h)_j\big)
 
-    Training one (see :func:`tinyml.train.train_rbm`, which is this loop over shuffled
+    Training one (see ``tinyml.train.train_rbm``, which is this loop over shuffled
     batches and returns each epoch's mean reconstruction error)::
 
         rbm = RBM("rbm", 64, 100)

@@ -1,6 +1,6 @@
 r"""SparseEvolution: a fully connected layer on a sparse, evolving mask (SET, Mocanu et al. 2018).
 
-The rewiring is a pure function of arrays, :func:`set_rewire`; the layer draws its random
+The rewiring is a pure function of arrays, ``set_rewire``; the layer draws its random
 numbers and keeps the mask.
 """
 
@@ -61,7 +61,7 @@ class SparseEvolution(FullyConnected):
     as :meth:`evolve` does: the weight a forward, a backward or an evolve uses is exactly zero
     off the mask, and so is the weight ``Learner.fit`` leaves (its last act is the epoch hook).
 
-    :meth:`evolve` (SET's rewiring, see :func:`set_rewire`) removes the fraction `zeta` of the
+    :meth:`evolve` (SET's rewiring, see ``set_rewire``) removes the fraction `zeta` of the
     smallest positive and of the largest negative weights and regrows as many connections at
     random empty positions, so the number of connections stays :math:`m`. New weights are
     drawn from :math:`U(-a, a)` with :math:`a = 0.1 \sqrt{6 / (n_{in} + n_{out})}` (a tenth of
@@ -125,7 +125,7 @@ class SparseEvolution(FullyConnected):
         """One SET rewiring, in place on ``weight.data`` and ``mask.data``; returns None.
 
         Removes the fraction `zeta` of the positive and of the negative weights closest to zero
-        and regrows as many connections at random empty positions (see :func:`set_rewire` and
+        and regrows as many connections at random empty positions (see ``set_rewire`` and
         the class Notes for the draws). The number of connections does not change. Everything
         stays on the device: no value is read back.
         """

@@ -81,7 +81,7 @@ FUSIONS = [
 
 
 def find_fusion(layer, loss):
-    """The first row of :data:`FUSIONS` that `layer` (a net's last layer) and `loss` match,
+    """The first row of ``FUSIONS`` that `layer` (a net's last layer) and `loss` match,
     bound to them (see :meth:`Fusion.bind`), or None."""
     for row in FUSIONS:
         bound = row.bind(layer, loss)

@@ -1,15 +1,15 @@
 """The last-layer table: which layer a loss needs (or must not have) right before it.
 
 The probability losses need the net to end in the layer that makes their input
-(:data:`PROBABILITY_LOSSES`): ``cross_entropy`` a Softmax, ``nll`` a LogSoftmax,
+(``PROBABILITY_LOSSES``): ``cross_entropy`` a Softmax, ``nll`` a LogSoftmax,
 ``binary_cross_entropy`` a Sigmoid. A net that ends in any other tinyml layer (a Linear, as a
 PyTorch user writes it) is refused with the fix. The losses that take raw scores refuse the
-layer that would squash them first (:data:`SCORE_LOSSES`: a Softmax before
+layer that would squash them first (``SCORE_LOSSES``: a Softmax before
 ``cross_entropy_with_logits`` applies softmax twice).
 
 The check looks through a nested Net to its last layer, through a layer's own activation
 (``FullyConnected(..., act_fn="softmax")``) and a Parallel's merge, and past a trailing
-Identity or Flatten (:data:`PASS_THROUGH`). A last layer of the user's own is not refused:
+Identity or Flatten (``PASS_THROUGH``). A last layer of the user's own is not refused:
 tinyml cannot know what it outputs (the values are not read to find out, which would cost a
 device wait per step).
 

@@ -13,7 +13,7 @@ same) and ``labels`` (N,) integer class indices or (N, C) one-hot rows, on one b
 device. ``update`` checks shapes and dtypes only (free); a class index outside [0, C) cannot
 be seen without reading the device, so ``result`` raises on it instead.
 
-Names (:data:`METRIC_NAMES`):
+Names (``METRIC_NAMES``):
 
 - ``"accuracy"``: the share of rows whose argmax is the label (as ``tinyml.metrics.accuracy``).
 - ``"top_<k>"`` (``"top_5"``, ``"top_3"``, ...): the share of rows whose label is among the k
@@ -44,7 +44,7 @@ _TOP_K = re.compile(r"top_(\d+)")
 
 
 def make_metric(name, num_classes=None):
-    """A fresh streaming metric for `name` (see :data:`METRIC_NAMES`; ``"top_5"`` for k=5).
+    """A fresh streaming metric for `name` (see ``METRIC_NAMES``; ``"top_5"`` for k=5).
 
     Parameters
     ----------

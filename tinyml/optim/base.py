@@ -128,8 +128,9 @@ class Optimizer(OptimizerHyperparameters, OptimizerOptions, OptimizerStep,
 
     def expected_state_keys(self):
         """The keys (besides "step") that a parameter's state holds after an update, with these
-        hyperparameters (Adam's amsgrad adds one); :meth:`load_state_dict` requires exactly
-        these. Default: all of :attr:`state_keys`."""
+        hyperparameters (Adam's amsgrad adds one);
+        :meth:`~tinyml.optim.Optimizer.load_state_dict` requires exactly these. Default: all of
+        :attr:`state_keys`."""
         return self.state_keys
 
     def update(self, data, grad, state, *, xp, weight_decay=None):

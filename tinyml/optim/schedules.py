@@ -58,7 +58,7 @@ class Scheduler:
     :attr:`hyperparameter_names` follows from the declaration. A stateful schedule declares
     the attributes that change as it runs in :attr:`declared_state` (checked the same way by
     :meth:`load_state_dict`; :attr:`state_names` follows), and overrides
-    :meth:`_check_together` and :meth:`_checked_state` for rules across several values.
+    ``_check_together`` and ``_checked_state`` for rules across several values.
     Every subclass implements :meth:`learning_rate`.
     """
 

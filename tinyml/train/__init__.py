@@ -2,7 +2,7 @@
 :mod:`tinyml.callbacks` (the ones this package exported before they had a package of their
 own are re-exported here, and ``tinyml.train.callbacks`` is kept as an alias module).
 
-- ``learner``: :class:`Learner`, the loop (epochs, batches, validation, events).
+- ``learner``: :class:`tinyml.Learner`, the loop (epochs, batches, validation, events).
 - ``fit_data``: what one ``fit`` call trains on (batching, validation split, one-sample
   batches); ``inputs``: the data's finiteness and the validation split.
 - ``checks``: the Learner's arguments and the data, checked before any step (which loss needs
@@ -12,7 +12,7 @@ own are re-exported here, and ``tinyml.train.callbacks`` is kept as an alias mod
 - ``checkpoint`` (with ``checkpoint_fields``): the training-checkpoint FILE format
   (``save_checkpoint`` / ``load_checkpoint``); the callback that writes one each epoch is
   :class:`tinyml.callbacks.ModelCheckpoint`.
-- ``rbm``: :func:`train_rbm`, contrastive divergence for an RBM layer.
+- ``rbm``: ``train_rbm``, contrastive divergence for an RBM layer.
 """
 
 from ..callbacks import (

@@ -1,4 +1,4 @@
-"""A checkpoint's JSON member, every field checked before :func:`load_checkpoint` changes
+"""A checkpoint's JSON member, every field checked before ``load_checkpoint`` changes
 anything: the types, the ranges, the random streams, the history.
 
 A file is a value: whatever is wrong in it (a negative epoch, a string where a count goes, a
@@ -22,7 +22,7 @@ class Checked:
     """The checkpoint's fields, each of the type and in the range a resume needs.
 
     Attributes: ``epoch``, ``step`` (ints >= 0), ``optimizer`` (the dict of
-    :data:`OPTIMIZER_FIELDS`), ``scheduler`` (a dict or None), ``streams`` (a
+    ``OPTIMIZER_FIELDS``), ``scheduler`` (a dict or None), ``streams`` (a
     :class:`tinyml.backend.Streams` ready to install) and ``history`` (a History).
     """
 

@@ -5,8 +5,8 @@ Every check here runs on the host, once per ``Learner(...)`` or per ``fit`` / ``
 call, and refuses a mistake before any step changes a weight.
 
 Whether the labels are classes or targets is the LOSS's call, not the labels' dtype: the
-class losses (:data:`tinyml.losses.CLASSIFICATION_LOSSES`) take class indices (N,) or one-hot
-rows (N, C) and report accuracy; the target losses (:data:`tinyml.losses.TARGET_LOSSES`) take
+class losses (``tinyml.losses.CLASSIFICATION_LOSSES``) take class indices (N,) or one-hot
+rows (N, C) and report accuracy; the target losses (``tinyml.losses.TARGET_LOSSES``) take
 targets of the outputs' shape, and 1-D targets for a net with one output are taken as (N, 1),
 as Keras does. A loss of the user's own falls back on the labels: 1-D integers are class
 indices.

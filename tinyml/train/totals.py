@@ -65,7 +65,7 @@ class RunningTotals:
 
 class ProgressLog:
     """The losses of the steps since the last read, kept on the device until the logging
-    interval comes: every `every` steps, or (every=None) once :data:`LOG_SECONDS` have passed.
+    interval comes: every `every` steps, or (every=None) once ``LOG_SECONDS`` have passed.
 
     ``read`` copies them and the running totals to the host in one wait for the device.
     """

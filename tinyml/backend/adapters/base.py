@@ -15,7 +15,7 @@ class Adapter:
 
     The rest of tinyml asks the adapter and never names the library: recognising its arrays
     (:func:`tinyml.backend.namespace_name`), their device and the copy home
-    (:func:`tinyml.backend.to_numpy`), building a Backend (:func:`tinyml.backend.make_backend`),
+    (:func:`tinyml.to_numpy`), building a Backend (:func:`tinyml.backend.make_backend`),
     the random generator and device index the streams key on, its natives, and the test
     fixture's device and skip reason. A subclass overrides what differs from these defaults.
 

@@ -1,7 +1,7 @@
 """Backend operations: what the Array API standard lacks or does slowly, done once portably
 and, where a library offers better, natively.
 
-Each operation (:class:`Operation`) has one portable implementation in standard calls and
+Each operation (``Operation``) has one portable implementation in standard calls and
 natives per library (``"numpy"``, ``"torch"``, ``"cupy"``, ``"ndonnx"``), picked by the
 library of the arrays it is called on, the way array-api-extra delegates. Which natives a
 library has is said by its adapter's ``natives`` (:mod:`tinyml.backend.adapters`), which names

@@ -5,7 +5,7 @@ the first layer), keeps them from forward to backward, and scatters the input gr
 with one strided ``+=`` per kernel offset. Here:
 
 - **Chunks.** The batch is cut into chunks whose columns stay in cache (about
-  :data:`CHUNK_BYTES`); each chunk's columns are made, multiplied and dropped while they are
+  ``CHUNK_BYTES``); each chunk's columns are made, multiplied and dropped while they are
   still in cache. Backward makes them again (one strided copy) instead of keeping them, so a
   step holds no column buffer (PyTorch keeps only the input too).
 - **Whole rows.** With stride 1, the windows of kernel offset (i, j) over all output pixels
