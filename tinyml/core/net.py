@@ -209,9 +209,9 @@ class Net(Layer):
         The arrays are keyed as ``state_dict``; :meth:`~tinyml.Layer.config` is stored beside
         them as one more array, UTF-8 JSON bytes under the key ``tinyml.io.CONFIG_KEY``
         (``"__config__"``), so :func:`tinyml.load_net` can rebuild the net from the file alone
-        (see :mod:`tinyml.io` for the format). :meth:`load` and ``load_state_dict`` skip that key: a net you build
-        decides its architecture, and the stored one is not compared with it (weights trained
-        with Dropout(0.5) load into the same net built with Dropout(0.0)).
+        (see :mod:`tinyml.io` for the format). :meth:`load` and ``load_state_dict`` skip that
+        key: a net you build decides its architecture, and the stored one is not compared with
+        it (weights trained with Dropout(0.5) load into the same net built with Dropout(0.0)).
 
         Parameters
         ----------
