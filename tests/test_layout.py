@@ -22,7 +22,8 @@ RANKS = {
     "onnx": 6,  # export: runs a net's forward on ndonnx arrays
     "cli": 7,
 }
-MATH = ("core", "layers", "losses", "optim", "train", "metrics", "init")
+MATH = ("core", "layers", "losses", "optim", "train", "metrics", "init",
+        "distributed")  # host buffers through tinyml.backend (host_namespace, host_copy)
 ARRAY_LIBRARIES = {"numpy", "cupy", "cupyx", "torch", "array_api_compat", "array_api_strict",
                    "ndonnx", "spox"}
 

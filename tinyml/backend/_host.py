@@ -90,6 +90,13 @@ def to_numpy(x):
     return adapter.to_numpy(x)
 
 
+def host_namespace():
+    """The Array API namespace of host arrays (NumPy's, through array_api_compat): for
+    host-side bookkeeping (sample orders, MPI buffers of counts) written in standard calls,
+    outside the backend."""
+    return array_api_compat.array_namespace(np.empty(0))
+
+
 def host_copy(x):
     """A host NumPy array that is a copy of `x`, never a view of it (``to_numpy`` of a NumPy
     array is the array itself): for saving state that must not change with training."""

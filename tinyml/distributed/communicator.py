@@ -7,11 +7,10 @@ for CuPy. Every process must make the same calls in the same order with arrays o
 shapes and dtypes, as with any MPI collective.
 """
 
+import numbers
 import sys
 
-import numpy as np
-
-from ..backend import array_namespace, device_of, dtype_kind, namespace_name
+from ..backend import array_namespace, device_of, dtype_kind, host_namespace, namespace_name
 from ._mpi import import_mpi
 from .current import current_communicator
 from .packing import Packed
@@ -157,7 +156,8 @@ class Communicator:
     def sum_values(self, values):
         """The sums over every process of a list of Python numbers (host values: counts,
         flags), as floats."""
-        host = np.array([float(value) for value in values], dtype=np.float64)
+        hx = host_namespace()
+        host = hx.asarray([float(value) for value in values], dtype=hx.float64)
         self.comm.Allreduce(self.mpi.IN_PLACE, host, op=self.mpi.SUM)
         return [float(value) for value in host]
 
@@ -199,7 +199,7 @@ class Communicator:
         return arrays, xp
 
     def _checked_root(self, root):
-        if isinstance(root, bool) or not isinstance(root, (int, np.integer)):
+        if isinstance(root, bool) or not isinstance(root, numbers.Integral):
             raise TypeError(f"broadcast: root must be a process number (an int); got {root!r}")
         if not 0 <= root < self.size:
             raise ValueError(f"broadcast: root must be a process number in [0, {self.size}); "
@@ -210,8 +210,7 @@ class Communicator:
 def _checked_weight(weight):
     if weight is None:
         return None
-    if isinstance(weight, bool) or not isinstance(weight, (int, float, np.integer,
-                                                           np.floating)):
+    if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
         raise TypeError(f"allreduce_mean: weight must be a number >= 0 (this process's share, "
                         f"such as its sample count); got {weight!r}")
     if not 0 <= weight < float("inf"):

@@ -23,8 +23,7 @@ methods either way, so the loop names no MPI call and has no branch per mode:
 
 import contextlib
 
-import numpy as np
-
+from ..backend import host_namespace, to_numpy
 from .communicator import Communicator, init
 from .current import use_communicator
 from .shares import global_batches, rank_order, share_bounds
@@ -177,9 +176,9 @@ class DataParallel:
         """This process's sample indices for the epoch: its shares of the global batches of
         rank 0's `order` (None: the stored order)."""
         if order is None:
-            order = np.arange(samples)
+            order = host_namespace().arange(samples)
         else:
-            (order,) = self.communicator.broadcast([np.asarray(order)], root=0)
+            (order,) = self.communicator.broadcast([to_numpy(order)], root=0)
         return rank_order(order, batch_size, self.rank, self.size)
 
     def batch_share(self, x_batch, y_batch):

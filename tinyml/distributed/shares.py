@@ -16,7 +16,7 @@ A last batch with fewer samples than processes
     needs one on each. ``steps`` counts the batches kept.
 """
 
-import numpy as np
+from ..backend import host_namespace, to_numpy
 
 
 def share_bounds(length, rank, size):
@@ -40,9 +40,9 @@ def rank_order(order, batch_size, rank, size):
     """Process `rank`'s sample indices for an epoch whose global order is `order`, share
     after share: cut into runs of `batch_size`, they are its batches (every share of a full
     global batch has `batch_size` samples, the last share at most that)."""
-    order = np.asarray(order)
+    order = to_numpy(order)
     pieces = []
     for start, stop in global_batches(len(order), batch_size * size, size):
         low, high = share_bounds(stop - start, rank, size)
         pieces.append(order[start + low:start + high])
-    return np.concatenate(pieces) if pieces else order[:0]
+    return host_namespace().concat(pieces) if pieces else order[:0]

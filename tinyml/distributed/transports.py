@@ -15,9 +15,7 @@ anything else        MPI through host memory (PyTorch on the CPU, array_api_stri
 
 import os
 
-import numpy as np
-
-from ..backend import array_namespace, device_of, to_numpy
+from ..backend import array_namespace, device_of, host_copy
 from .nccl import CudaAwareMpiTransport, NcclTransport, load_nccl
 
 GPU_PATHS = ("auto", "nccl", "cuda-aware-mpi", "host")
@@ -81,7 +79,7 @@ class HostTransport:
     def _host(self, buffer):
         if not self.staged:
             return buffer
-        return np.array(to_numpy(buffer), copy=True, order="C")
+        return host_copy(buffer)
 
     def _back(self, host, buffer):
         if not self.staged:
