@@ -32,8 +32,8 @@ net stays float32 and array_api_strict never meets a NumPy scalar.
 import math
 import numbers
 
-__all__ = ["Flag", "Integer", "ListOf", "OneOf", "Optional", "Real", "Reals", "Rule",
-           "check_arguments"]
+__all__ = ["AnyOf", "Flag", "Initializer", "Integer", "ListOf", "OneOf", "Optional", "Pair",
+           "Real", "Reals", "Rule", "check_arguments"]
 
 
 def check_arguments(owner, declared, values):
@@ -81,6 +81,11 @@ class Rule:
         """[(value, exception type, [key words of the message])]: values this rule refuses,
         for the generic test; `known` holds valid values of the other arguments."""
         raise NotImplementedError(f"{type(self).__name__} must implement bad_values")
+
+    def takes_kind(self, value):
+        """True if `value` is of the kind this rule takes, so its message about `value` is
+        the most precise (:class:`AnyOf` uses it). False here."""
+        return False
 
 
 class Real(Rule):
@@ -206,6 +211,9 @@ class Integer(Rule):
     def __init__(self, minimum=1):
         self.minimum = minimum
 
+    def takes_kind(self, value):
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
     def check(self, owner, argument, value, known):
         minimum = known[self.minimum] if isinstance(self.minimum, str) else self.minimum
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -256,6 +264,10 @@ class OneOf(Rule):
         names = [repr(option) for option in self.options]
         return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
+    def same_kind(self, value):
+        """True if `value` is of the type of one of the options."""
+        return any(type(value) is type(option) for option in self.options)
+
     def check(self, owner, argument, value, known):
         if not any(value == option and type(value) is type(option) for option in self.options):
             raise ValueError(f"{owner}: {argument} must be {self.spelled()}; got {value!r}"
@@ -282,7 +294,7 @@ class Optional(Rule):
         return [case for case in self.rule.bad_values(known) if case[0] is not None]
 
     def example(self, known):
-        return None
+        return self.rule.example(known)
 
 
 class ListOf(Rule):
@@ -306,3 +318,131 @@ class ListOf(Rule):
 
     def example(self, known):
         return []
+
+
+class Pair(Rule):
+    """An int for both ways, or a pair of them; each checked by `item` (an :class:`Integer`)
+    and given back as a tuple of two (``2`` -> ``(2, 2)``). `spelled` names the pair in
+    messages (``"(h, w)"``)."""
+
+    def __init__(self, item, spelled="(h, w)"):
+        self.item, self.pair = item, spelled
+
+    def takes_kind(self, value):
+        return isinstance(value, (tuple, list)) and len(value) == 2
+
+    def check(self, owner, argument, value, known):
+        if isinstance(value, (tuple, list)):
+            if len(value) != 2:
+                raise TypeError(f"{owner}: {argument} must be an int or an {self.pair} pair; "
+                                f"got {value!r}")
+            return tuple(self.item.check(owner, argument, extent, known) for extent in value)
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{owner}: {argument} must be an int or an {self.pair} pair; got "
+                            f"{value!r}")
+        return (self.item.check(owner, argument, value, known),) * 2
+
+    def bad_values(self, known):
+        wrong = [(value, TypeError, [f"must be an int or an {self.pair} pair"])
+                 for value in ((1, 2, 3), 1.5, "2")]
+        single = [case for case in self.item.bad_values(known) if case[1] is ValueError]
+        return wrong + single + [((self.item.example(known), value), error, words)
+                                 for value, error, words in single]
+
+    def example(self, known):
+        return (self.item.example(known),) * 2
+
+
+class AnyOf(Rule):
+    """What one of `rules` accepts (the first that does gives the value back).
+
+    A value none accepts is a ValueError if one rule refused only its range, else a
+    TypeError. With `specific` (the default), a value of the kind a rule takes (an int for
+    :class:`Integer`, a pair for :class:`Pair`: :meth:`Rule.takes_kind`) gets that rule's
+    message (``padding must be >= 0; got -1``); any other value gets ``{argument} must be
+    {spelled}; got ...``, then `hints`' line for that value, if any.
+    """
+
+    def __init__(self, *rules, spelled, hints=None, specific=True):
+        self.rules, self.spelled, self.hints = rules, spelled, dict(hints or {})
+        self.specific = specific
+
+    def check(self, owner, argument, value, known):
+        refusals = []
+        for rule in self.rules:
+            try:
+                return rule.check(owner, argument, value, known)
+            except (TypeError, ValueError) as error:
+                if self.specific and rule.takes_kind(value):
+                    raise
+                wrong_kind = isinstance(rule, OneOf) and not rule.same_kind(value)
+                refusals.append(TypeError if wrong_kind else type(error))
+        hint = next((f" {line}" for key, line in self.hints.items()
+                     if type(key) is type(value) and key == value), "")
+        error = ValueError if ValueError in refusals else TypeError
+        raise error(f"{owner}: {argument} must be {self.spelled}; got {value!r}{hint}")
+
+    def bad_values(self, known):
+        # the rules' own bad values that no rule takes; a value of a rule's kind is refused
+        # as that rule refuses it, any other as the kinds no rule takes are
+        cases = []
+        for rule in self.rules:
+            for value, error, words in rule.bad_values(known):
+                if self._accepts(value, known) or any(repr(value) == repr(case[0])
+                                                      for case in cases):
+                    continue
+                owner = next((rule for rule in self.rules if rule.takes_kind(value)), None)
+                if self.specific and owner is not None:
+                    if owner is rule:  # another rule's value of this kind: this one has its own
+                        cases.append((value, error, words))
+                else:
+                    kind = ValueError if any(isinstance(rule, OneOf) and rule.same_kind(value)
+                                             or self._refuses_range(rule, value, known)
+                                             and not isinstance(rule, OneOf)
+                                             for rule in self.rules) else TypeError
+                    cases.append((value, kind, [f"must be {self.spelled}"]))
+        return cases
+
+    def _accepts(self, value, known):
+        try:
+            self.check("", "", value, known)
+        except (TypeError, ValueError):
+            return False
+        return True
+
+    @staticmethod
+    def _refuses_range(rule, value, known):
+        try:
+            rule.check("", "", value, known)
+        except ValueError:
+            return True
+        except TypeError:
+            return False
+        return False
+
+    def example(self, known):
+        return self.rules[0].example(known)
+
+
+class Initializer(Rule):
+    """A weight initializer: a function ``(shape, fan_in, fan_out) -> array``, or the name of
+    one of :data:`tinyml.init.INITIALIZERS`."""
+
+    def check(self, owner, argument, value, known):
+        from ..init import INITIALIZERS
+
+        if callable(value):
+            return value
+        if not isinstance(value, str) or value not in INITIALIZERS:
+            error = ValueError if isinstance(value, str) else TypeError
+            raise error(f"{owner}: unknown initializer {value!r}; choose one of "
+                        f"{', '.join(INITIALIZERS)} or pass a function "
+                        f"(shape, fan_in, fan_out) -> array as {argument}")
+        return value
+
+    def bad_values(self, known):
+        return [("glorot", ValueError, ["unknown initializer 'glorot'", "he_uniform"]),
+                (3, TypeError, ["unknown initializer 3", "pass a function"])]
+
+    def example(self, known):
+        return "he_uniform"
