@@ -15,7 +15,7 @@ import pytest
 
 import tinyml
 from tinyml import layers
-from tinyml.core.params import Real, check_arguments
+from tinyml.core.params import Pair, Real, check_arguments
 from tinyml.optim import Optimizer, schedules
 from tinyml.optim.schedules import Scheduler
 
@@ -28,7 +28,8 @@ REQUIRED = {
 }
 # (class, argument) whose attribute is derived from the argument, not the argument checked:
 # None for "as the other one" (a square kernel, windows side by side)
-DERIVED = {(layers.Conv2D, "w_filter"), (layers.Deconv2D, "w_filter")}
+DERIVED = {(layers.Conv2D, "w_filter"), (layers.Deconv2D, "w_filter"),
+           *((pool, "stride") for pool in (layers.Pool2D, layers.MaxPool2D, layers.AvgPool2D))}
 
 
 def _declared_classes():
@@ -98,6 +99,8 @@ def _bad_cases():
     for cls in CLASSES:
         known = valid_arguments(cls)
         for argument, rule in cls.declared_arguments.items():
+            if argument not in known:  # an argument of the parent that this class fixes
+                continue
             for value, error, words in bad_values(rule, known):
                 cases.append(pytest.param(cls, argument, value, error, words,
                                           id=f"{cls.__name__}-{argument}-{value!r}"))
@@ -125,15 +128,21 @@ def test_each_bad_value_is_refused_with_a_message_that_names_it(cls, argument, v
 def test_the_declaration_is_the_signatures_and_its_defaults_hold(cls):
     signature = _signature(cls)
     declared = list(cls.declared_arguments)
-    assert set(declared) <= set(signature), f"not taken: {set(declared) - set(signature)}"
+    fixed = {name for name in set(declared) - set(signature)  # a parent's, that cls fixes
+             if any(name in getattr(base, "declared_arguments", {}) for base in cls.__mro__[1:])}
+    assert set(declared) - fixed <= set(signature), f"not taken: {set(declared) - set(signature)}"
+    declared = [name for name in declared if name not in fixed]
     if not issubclass(cls, layers.Layer):  # every hyperparameter is declared, in order
         assert declared == [name for name in signature if name not in OPTIONS]
     defaults = {name: parameter.default for name, parameter in signature.items()
                 if parameter.default is not parameter.empty}
     known = valid_arguments(cls)
-    checked = check_arguments(owner_of(cls), cls.declared_arguments, known)
-    for name in set(defaults) & set(declared):
-        assert checked[name] == defaults[name] or defaults[name] is None
+    checked = check_arguments(owner_of(cls), {name: cls.declared_arguments[name]
+                                              for name in declared}, known)
+    for name in set(defaults) & set(declared):  # a pair rule makes 2 the pair (2, 2)
+        spelled = (defaults[name],) * 2 if isinstance(cls.declared_arguments[name], Pair) \
+            else defaults[name]
+        assert checked[name] == spelled or defaults[name] is None
 
 
 @pytest.mark.parametrize("cls", [cls for cls in CLASSES if not issubclass(cls, layers.Layer)],
@@ -151,7 +160,7 @@ def test_a_layer_keeps_its_declared_arguments_in_its_config(cls):
     instance = cls(**valid_arguments(cls))
     recorded = instance.hyperparameters
     for name, rule in cls.declared_arguments.items():
-        if (cls, name) not in DERIVED:  # the attribute is the recorded argument, checked
+        if (cls, name) not in DERIVED and name in recorded:  # the argument checked is kept
             kept = vars(instance).get(name, vars(instance).get(f"_{name}"))  # or privately
             kept = getattr(instance, name) if kept is None else kept  # or a property
             assert rule.check("", name, recorded[name], recorded) == kept

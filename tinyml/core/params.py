@@ -337,17 +337,13 @@ class Pair(Rule):
                 raise TypeError(f"{owner}: {argument} must be an int or an {self.pair} pair; "
                                 f"got {value!r}")
             return tuple(self.item.check(owner, argument, extent, known) for extent in value)
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise TypeError(f"{owner}: {argument} must be an int or an {self.pair} pair; got "
-                            f"{value!r}")
         return (self.item.check(owner, argument, value, known),) * 2
 
     def bad_values(self, known):
-        wrong = [(value, TypeError, [f"must be an int or an {self.pair} pair"])
-                 for value in ((1, 2, 3), 1.5, "2")]
-        single = [case for case in self.item.bad_values(known) if case[1] is ValueError]
-        return wrong + single + [((self.item.example(known), value), error, words)
-                                 for value, error, words in single]
+        single = self.item.bad_values(known)
+        return [((1, 2, 3), TypeError, [f"must be an int or an {self.pair} pair"])] + \
+            single + [((self.item.example(known), value), error, words)
+                      for value, error, words in single]
 
     def example(self, known):
         return (self.item.example(known),) * 2
@@ -360,7 +356,7 @@ class AnyOf(Rule):
     TypeError. With `specific` (the default), a value of the kind a rule takes (an int for
     :class:`Integer`, a pair for :class:`Pair`: :meth:`Rule.takes_kind`) gets that rule's
     message (``padding must be >= 0; got -1``); any other value gets ``{argument} must be
-    {spelled}; got ...``, then `hints`' line for that value, if any.
+    {spelled}; got ...``, then `hints`' ending for that value (or for its type), if any.
     """
 
     def __init__(self, *rules, spelled, hints=None, specific=True):
@@ -377,8 +373,8 @@ class AnyOf(Rule):
                     raise
                 wrong_kind = isinstance(rule, OneOf) and not rule.same_kind(value)
                 refusals.append(TypeError if wrong_kind else type(error))
-        hint = next((f" {line}" for key, line in self.hints.items()
-                     if type(key) is type(value) and key == value), "")
+        hint = next((line for key, line in self.hints.items()
+                     if type(key) is type(value) and key == value), self.hints.get(type(value), ""))
         error = ValueError if ValueError in refusals else TypeError
         raise error(f"{owner}: {argument} must be {self.spelled}; got {value!r}{hint}")
 

@@ -27,7 +27,7 @@ def padding_rule(*words, pair=None):
     spelled = (f"an int, a {pair} pair, " if pair else "an int or ") + \
         OneOf(*words).spelled()
     return AnyOf(*sides, OneOf(*words), spelled=spelled,
-                 hints={"valid": "('valid' is padding=0)"})
+                 hints={"valid": " ('valid' is padding=0)"})
 
 
 # ---------------------------------------------------------------------------- the layers
