@@ -29,7 +29,8 @@ REQUIRED = {
 # (class, argument) whose attribute is derived from the argument, not the argument checked:
 # None for "as the other one" (a square kernel, windows side by side)
 DERIVED = {(layers.Conv2D, "w_filter"), (layers.Deconv2D, "w_filter"),
-           *((pool, "stride") for pool in (layers.Pool2D, layers.MaxPool2D, layers.AvgPool2D))}
+           *((pool, "stride") for pool in (layers.Pool2D, layers.MaxPool2D, layers.AvgPool2D)),
+           (layers.TransformerEncoderBlock, "dropout")}  # its sub-layer has that name
 
 
 def _declared_classes():
