@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import tinyml
-from tinyml import layers
+from tinyml import layers, losses
 from tinyml.core.params import Pair, Real, check_arguments
 from tinyml.optim import Optimizer, schedules
 from tinyml.optim.schedules import Scheduler
@@ -224,3 +224,45 @@ def test_a_schedule_refuses_a_bad_saved_state_by_its_declaration(cls, argument, 
         schedule.load_state_dict({**saved, argument: value})
     _check_message(str(caught.value), cls, argument, ["load_state_dict", *words])
     assert schedule.state_dict() == before
+
+
+# ---------------------------------------------------------------- losses with options
+# A configurable loss is an object, not a class: ``huber(delta=2.0)`` configures it. It keeps
+# its declaration as ``loss.declared_arguments`` ({option: rule}), so each bad value of each
+# option is fed to the configuring call, which is where the declaration checks it.
+LOSSES = [getattr(losses, name) for name in losses.__all__
+          if isinstance(getattr(losses, name), losses.Loss)
+          and getattr(losses, name).declared_arguments]
+
+
+def _loss_bad_cases():
+    cases = []
+    for loss in LOSSES:
+        for option, rule in loss.declared_arguments.items():
+            for value, error, words in bad_values(rule, dict(loss.defaults)):
+                cases.append(pytest.param(loss, option, value, error, words,
+                                          id=f"{loss.__name__}-{option}-{value!r}"))
+    return cases
+
+
+def test_the_configurable_losses_are_found():
+    assert {loss.__name__ for loss in LOSSES} >= {"huber", "smooth_l1", "cross_entropy",
+                                                  "cross_entropy_with_logits"}
+
+
+@pytest.mark.parametrize(("loss", "option", "value", "error", "words"), _loss_bad_cases())
+def test_a_loss_refuses_each_bad_option_with_a_message_that_names_it(loss, option, value, error,
+                                                                     words):
+    with pytest.raises(Exception) as caught:
+        loss(**{option: value})
+    assert type(caught.value) is error, f"{type(caught.value).__name__}: {caught.value}"
+    message = str(caught.value).lower()
+    for word in [f"{loss.__name__}:", option, *words]:
+        assert word.replace("{argument}", option).lower() in message, (word, message)
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=lambda loss: loss.__name__)
+def test_a_loss_declares_its_options_and_their_defaults_hold(loss):
+    assert list(loss.declared_arguments) == list(loss.defaults)
+    assert dict(loss.options) == check_arguments(loss.__name__, loss.declared_arguments,
+                                                 dict(loss.defaults))
