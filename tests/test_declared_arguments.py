@@ -1,30 +1,36 @@
 """One test for every class that declares its arguments (``declared_arguments``, the rules of
-:mod:`tinyml.core.params`): each bad value a rule generates is refused with the right type and a
-message naming the class, the argument and what is allowed; the defaults hold; the declaration
-is the signature's; and what the declaration drives (``hyperparameters``, ``repr``, the lr
-setter, ``load_state_dict``) follows it.
+:mod:`tinyml.core.params`): the optimizers, schedules, layers, callbacks and the Learner, and
+the configurable losses (objects that declare their options). Each bad value a rule generates
+is refused with the right type and a message naming the class, the argument and what is
+allowed; the defaults hold; the declaration is the signature's; and what the declaration
+drives (``hyperparameters``, ``repr``, a layer's config, the lr setter, ``load_state_dict``)
+follows it.
 
 A new declared class is tested here without a line written, unless a required argument of
 its constructor is undeclared (then add a valid value to REQUIRED).
 """
 
+import importlib.util
 import inspect
 
 import numpy as np
 import pytest
 
 import tinyml
-from tinyml import layers, losses
+from tinyml import callbacks, layers, losses
 from tinyml.core.params import Pair, Real, check_arguments
-from tinyml.optim import Optimizer, schedules
+from tinyml.optim import SGD, Optimizer, schedules
 from tinyml.optim.schedules import Scheduler
 
 NAME = "under_test"
 OPTIONS = {"clip_norm", "decay_filter", "scheduler"}  # every optimizer's keyword options
 # class -> {argument: a valid value}, for required arguments left undeclared
-REQUIRED = {
+REQUIRED = {  # a callable value is called for a fresh one each time
     layers.SparseEvolution: {"input_dim": 6, "output_dim": 4},  # a density of at most 1
-    layers.Bidirectional: {"layer": lambda: layers.GRU("gru", 3, 2)},  # a fresh one each time
+    layers.Bidirectional: {"layer": lambda: layers.GRU("gru", 3, 2)},
+    callbacks.LearningRateScheduler: {"schedule": lambda: lambda epoch, lr: lr},
+    tinyml.Learner: {"net": lambda: tinyml.Net([layers.Linear("fc", 2, 1)]),
+                     "loss": lambda: losses.mse, "optimizer": lambda: SGD(lr=0.1)},
 }
 # (class, argument) whose attribute is derived from the argument, not the argument checked:
 # None for "as the other one" (a square kernel, windows side by side)
@@ -37,6 +43,10 @@ def _declared_classes():
     found = [getattr(tinyml.optim, name) for name in tinyml.optim.__all__]
     found += [getattr(schedules, name) for name in schedules.__all__]
     found += [getattr(layers, name) for name in layers.__all__]
+    found += [getattr(callbacks, name) for name in callbacks.__all__]
+    found += [tinyml.Learner]
+    if importlib.util.find_spec("tensorboardX") is None:  # it needs its writer to be built
+        found.remove(callbacks.TensorBoard)
     return [cls for cls in found if isinstance(cls, type) and cls is not Scheduler
             and getattr(cls, "declared_arguments", None)]
 
@@ -133,7 +143,7 @@ def test_the_declaration_is_the_signatures_and_its_defaults_hold(cls):
              if any(name in getattr(base, "declared_arguments", {}) for base in cls.__mro__[1:])}
     assert set(declared) - fixed <= set(signature), f"not taken: {set(declared) - set(signature)}"
     declared = [name for name in declared if name not in fixed]
-    if not issubclass(cls, layers.Layer):  # every hyperparameter is declared, in order
+    if issubclass(cls, (Optimizer, Scheduler)):  # every hyperparameter is declared, in order
         assert declared == [name for name in signature if name not in OPTIONS]
     defaults = {name: parameter.default for name, parameter in signature.items()
                 if parameter.default is not parameter.empty}
@@ -146,7 +156,7 @@ def test_the_declaration_is_the_signatures_and_its_defaults_hold(cls):
         assert checked[name] == spelled or defaults[name] is None
 
 
-@pytest.mark.parametrize("cls", [cls for cls in CLASSES if not issubclass(cls, layers.Layer)],
+@pytest.mark.parametrize("cls", [cls for cls in CLASSES if issubclass(cls, (Optimizer, Scheduler))],
                          ids=lambda cls: cls.__name__)
 def test_hyperparameters_and_repr_follow_the_declaration(cls):
     instance = cls(**valid_arguments(cls))
