@@ -19,7 +19,8 @@ import pytest
 import tinyml
 from tinyml import callbacks, layers, losses
 from tinyml.core.params import Pair, Real, check_arguments
-from tinyml.optim import SGD, Optimizer, schedules
+from tinyml.optim import SGD, Optimizer, clip_grad_norm, schedules
+from tinyml.optim import clip as clip_module
 from tinyml.optim.schedules import Scheduler
 
 NAME = "under_test"
@@ -276,3 +277,31 @@ def test_a_loss_declares_its_options_and_their_defaults_hold(loss):
     assert list(loss.declared_arguments) == list(loss.defaults)
     assert dict(loss.options) == check_arguments(loss.__name__, loss.declared_arguments,
                                                  dict(loss.defaults))
+
+
+# ---------------------------------------------------------------- functions with options
+def _clip(**options):
+    net = tinyml.Net([layers.Linear("fc", 2, 1)])
+    return clip_grad_norm(net.parameters(), **{"max_norm": 1.0, **options})
+
+
+FUNCTIONS = [("clip_grad_norm", _clip, clip_module.DECLARED_ARGUMENTS)]
+
+
+def _function_bad_cases():
+    return [pytest.param(name, call, argument, value, error, words,
+                         id=f"{name}-{argument}-{value!r}")
+            for name, call, declared in FUNCTIONS for argument, rule in declared.items()
+            for value, error, words in bad_values(rule, {})]
+
+
+@pytest.mark.parametrize(("name", "call", "argument", "value", "error", "words"),
+                         _function_bad_cases())
+def test_a_function_refuses_each_bad_option_by_its_declaration(name, call, argument, value,
+                                                               error, words):
+    with pytest.raises(Exception) as caught:
+        call(**{argument: value})
+    assert type(caught.value) is error, f"{type(caught.value).__name__}: {caught.value}"
+    message = str(caught.value).lower()
+    for word in [f"{name}:", argument, *words]:
+        assert word.replace("{argument}", argument).lower() in message, (word, message)

@@ -99,16 +99,19 @@ class Real(Rule):
     label : str, optional
         How messages name the argument, when its name alone says too little
         (``"probability (of dropping)"``).
+    infinite : bool, optional
+        True to take ``math.inf`` too (a norm's order, where inf is the max norm).
     """
 
-    def __init__(self, *, above=None, at_least=None, below=None, at_most=None, label=None):
+    def __init__(self, *, above=None, at_least=None, below=None, at_most=None, label=None,
+                 infinite=False):
         if above is not None and at_least is not None or below is not None and \
                 at_most is not None:
             raise ValueError("Real takes one lower bound (above or at_least) and one upper "
                              "bound (below or at_most)")
         self.low, self.low_open = (above, True) if above is not None else (at_least, False)
         self.high, self.high_open = (below, True) if below is not None else (at_most, False)
-        self.label = label
+        self.label, self.infinite = label, infinite
 
     def bounds(self, known):
         """(low, high) as numbers (None where unbounded), argument names looked up in `known`."""
@@ -121,7 +124,8 @@ class Real(Rule):
         parts = [] if low is None else [f"{'>' if self.low_open else '>='} {_number(low)}"]
         if high is not None:
             parts.append(f"{'<' if self.high_open else '<='} {_number(high)}")
-        return " and ".join(parts) or "finite"
+        spelled = " and ".join(parts) or "finite"
+        return spelled + " or math.inf" if self.infinite else spelled
 
     def interval(self, known):
         """``"[0, 1)"``: the range as an interval, where both ends are bounded."""
@@ -148,6 +152,8 @@ class Real(Rule):
         low, high = self.bounds(known)
         too_low = low is not None and (value <= low if self.low_open else value < low)
         too_high = high is not None and (value >= high if self.high_open else value > high)
+        if self.infinite and value == math.inf and high is None:
+            return True
         return math.isfinite(value) and not too_low and not too_high
 
     def bad_values(self, known):
@@ -155,7 +161,7 @@ class Real(Rule):
         kinds = [("0.5", TypeError, ["must be a Python number", "'0.5'"]),
                  (True, TypeError, ["must be a Python number", "True"]),
                  (None, TypeError, ["must be a Python number", "None"])]
-        values = [math.nan, math.inf]
+        values = [math.nan] + ([] if self.infinite else [math.inf])
         if low is not None:
             values.append(low if self.low_open else low - 1.0)
         if high is not None:
