@@ -33,7 +33,7 @@ import math
 import numbers
 
 __all__ = ["AnyOf", "Flag", "Initializer", "Integer", "ListOf", "OneOf", "Optional", "Pair",
-           "Real", "Reals", "Rule", "check_arguments"]
+           "Real", "Reals", "Rule", "Sizes", "check_arguments"]
 
 
 def check_arguments(owner, declared, values):
@@ -448,3 +448,29 @@ class Initializer(Rule):
 
     def example(self, known):
         return "he_uniform"
+
+
+class Sizes(Rule):
+    """A shape of `rank` positive ints, such as an image's (C, H, W); a list is taken and
+    comes back as a tuple (an int too, where `rank` is 1)."""
+
+    def __init__(self, rank):
+        self.rank = rank
+        self.spelled = "(C, H, W)" if rank == 3 else f"a tuple of {rank} ints"
+
+    def check(self, owner, argument, value, known):
+        if isinstance(value, int) and not isinstance(value, bool) and self.rank == 1:
+            value = (value,)
+        if not isinstance(value, (tuple, list)) or len(value) != self.rank:
+            raise TypeError(f"{owner}: {argument} must be {self.spelled}; got {value!r}")
+        return tuple(Integer(1).check(owner, argument, extent, known) for extent in value)
+
+    def bad_values(self, known):
+        good = self.example(known)
+        return [(good + (1,), TypeError, [f"must be {self.spelled}"]),
+                ("28", TypeError, [f"must be {self.spelled}"]),
+                ((0, *good[1:]), ValueError, ["must be >= 1", "got 0"]),
+                ((2.5, *good[1:]), TypeError, ["must be an int", "got 2.5"])]
+
+    def example(self, known):
+        return (2,) + (5,) * (self.rank - 1)

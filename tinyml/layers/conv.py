@@ -12,11 +12,10 @@ images one row high) runs the same operations. Each forward keeps its input for 
 from ..backend.ops import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
 from ..core import (
     channels_hint,
-    check_input_dim,
     shape_error,
 )
 from ..core.inferred import InferredInput, input_dim_optional, is_count, required
-from ..core.params import AnyOf, Initializer, Integer, OneOf, Optional, Pair
+from ..core.params import AnyOf, Initializer, Integer, OneOf, Optional, Pair, Sizes
 from ._windows import conv_output_size, same_padding
 
 
@@ -35,7 +34,8 @@ class _Conv2DBase(InferredInput):
     """What Conv2D and Deconv2D share: argument checks, the input size learnt or given, and
     the (batch, C, H, W) input check."""
 
-    declared_arguments = {"n_filter": Integer(1), "h_filter": Integer(1),
+    declared_arguments = {"input_dim": Optional(Sizes(3)), "n_filter": Integer(1),
+                          "h_filter": Integer(1),
                           "w_filter": Optional(Integer(1)), "stride": Integer(1),
                           "padding": padding_rule("same"), "dilation": Integer(1),
                           "init": Initializer()}
@@ -53,8 +53,9 @@ class _Conv2DBase(InferredInput):
         return checked[filters_argument]
 
     def _build_if_given(self, input_dim):
+        input_dim = self._checked(input_dim=input_dim)["input_dim"]
         if input_dim is not None:
-            self._build(check_input_dim(self.describe(), input_dim, 3))
+            self._build(input_dim)
 
     def _check_output(self, out_h, out_w, input_dim):
         if out_h < 1 or out_w < 1:
@@ -244,7 +245,8 @@ class Deconv2D(_Conv2DBase):
         \partial L/\partial b_f \mathrel{+}= \sum_{n,p,q} g_{n,f,p,q}
     """
 
-    declared_arguments = {"n_filters": Integer(1), "h_filter": Integer(1),
+    declared_arguments = {"input_dim": Optional(Sizes(3)), "n_filters": Integer(1),
+                          "h_filter": Integer(1),
                           "w_filter": Optional(Integer(1)), "stride": Integer(1),
                           "dilation": Integer(1), "padding": Integer(0), "init": Initializer()}
 

@@ -12,11 +12,10 @@ from ..core import (
     Buffer,
     Parameter,
     channels_hint,
-    check_input_dim,
     shape_error,
 )
 from ..core.inferred import InferredInput
-from ..core.params import Flag, Integer, Optional, Real
+from ..core.params import Flag, Integer, Optional, Real, Sizes
 from ..distributed import current_communicator
 from ._synced_statistics import synced_gradient_means, synced_moments
 
@@ -454,12 +453,14 @@ class LayerNorm2D(_Normalization):
     """
 
     _inferred = "input_dim"
+    declared_arguments = {"input_dim": Optional(Sizes(3)), "epsilon": _EPSILON}
 
     def __init__(self, name, input_dim=None, *, epsilon=1e-5):
         super().__init__(name, epsilon=epsilon)
         self.input_dim = None
+        input_dim = self._checked(input_dim=input_dim)["input_dim"]
         if input_dim is not None:
-            self._build(check_input_dim(self.describe(), input_dim, 3))
+            self._build(input_dim)
 
     def _build(self, input_dim):
         self._new_affine(input_dim[0])

@@ -14,13 +14,12 @@ from ..backend.ops import avg_pool2d, max_pool2d, max_pool2d_backward, max_pool2
 from ..core import (
     Layer,
     channels_hint,
-    check_input_dim,
     grad_enabled,
     reshape_target,
     shape_error,
 )
 from ..core.inferred import InferredInput, input_dim_optional, is_count
-from ..core.params import AnyOf, Flag, Integer, OneOf, Optional, Pair
+from ..core.params import AnyOf, Flag, Integer, OneOf, Optional, Pair, Sizes
 from ._windows import (
     col2im_matmul,
     conv_output_size,
@@ -76,7 +75,8 @@ class Pool2D(InferredInput):
         \partial L/\partial x_{n,c,\,ps+i,\,qs+j} \mathrel{+}= \frac{g_{n,c,p,q}}{k_h k_w}
     """
 
-    declared_arguments = {"size": Pair(Integer(1)), "stride": Optional(Integer(1)),
+    declared_arguments = {"input_dim": Optional(Sizes(3)), "size": Pair(Integer(1)),
+                          "stride": Optional(Integer(1)),
                           "mode": AnyOf(OneOf(*MODES), spelled="'max' or 'average'",
                                         hints={"avg": ". Use mode='average'.",
                                                "mean": ". Use mode='average'.", str: "."})}
@@ -84,7 +84,8 @@ class Pool2D(InferredInput):
     def __init__(self, name, input_dim=None, size=2, stride=None, *, mode="max"):
         super().__init__(name)
         who = self.describe()
-        checked = self._checked(size=size, stride=stride, mode=mode)
+        checked = self._checked(input_dim=input_dim, size=size, stride=stride, mode=mode)
+        input_dim = checked["input_dim"]
         self.size, self.mode = checked["size"], checked["mode"]
         if stride is None and self.size[0] != self.size[1]:
             raise TypeError(f"{who}: a {self.size[0]}x{self.size[1]} window needs a stride (one "
@@ -94,7 +95,7 @@ class Pool2D(InferredInput):
         self._lends_maxima = False  # set by MaxUnpool2D(pool=self)
         self.input_dim = None
         if input_dim is not None:
-            self._build(check_input_dim(who, input_dim, 3))
+            self._build(input_dim)
 
     def _geometry(self, input_dim):
         """(out_h, out_w) for input (C, H, W)."""
