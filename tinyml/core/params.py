@@ -370,60 +370,64 @@ class AnyOf(Rule):
         self.specific = specific
 
     def check(self, owner, argument, value, known):
-        refusals = []
         for rule in self.rules:
             try:
                 return rule.check(owner, argument, value, known)
-            except (TypeError, ValueError) as error:
+            except (TypeError, ValueError):
                 if self.specific and rule.takes_kind(value):
                     raise
-                wrong_kind = isinstance(rule, OneOf) and not rule.same_kind(value)
-                refusals.append(TypeError if wrong_kind else type(error))
         hint = next((line for key, line in self.hints.items()
-                     if type(key) is type(value) and key == value), self.hints.get(type(value), ""))
-        error = ValueError if ValueError in refusals else TypeError
-        raise error(f"{owner}: {argument} must be {self.spelled}; got {value!r}{hint}")
+                     if type(key) is type(value) and key == value),
+                    self.hints.get(type(value), ""))
+        raise self._error(value, known)(f"{owner}: {argument} must be {self.spelled}; got "
+                                        f"{value!r}{hint}")
+
+    def _error(self, value, known):
+        """ValueError if a rule refused only `value`'s range (a :class:`OneOf`: a value of its
+        options' type), else TypeError."""
+        for rule in self.rules:
+            if rule.same_kind(value) if isinstance(rule, OneOf) else \
+                    _refuses_range(rule, value, known):
+                return ValueError
+        return TypeError
 
     def bad_values(self, known):
-        # the rules' own bad values that no rule takes; a value of a rule's kind is refused
-        # as that rule refuses it, any other as the kinds no rule takes are
-        cases = []
+        # the rules' own bad values that no rule accepts: a value of a rule's kind is refused
+        # as that rule refuses it, any other with this rule's message
+        cases = {}
         for rule in self.rules:
             for value, error, words in rule.bad_values(known):
-                if self._accepts(value, known) or any(repr(value) == repr(case[0])
-                                                      for case in cases):
+                if repr(value) in cases or _accepts(self, value, known):
                     continue
-                owner = next((rule for rule in self.rules if rule.takes_kind(value)), None)
-                if self.specific and owner is not None:
-                    if owner is rule:  # another rule's value of this kind: this one has its own
-                        cases.append((value, error, words))
-                else:
-                    kind = ValueError if any(isinstance(rule, OneOf) and rule.same_kind(value)
-                                             or self._refuses_range(rule, value, known)
-                                             and not isinstance(rule, OneOf)
-                                             for rule in self.rules) else TypeError
-                    cases.append((value, kind, [f"must be {self.spelled}"]))
-        return cases
-
-    def _accepts(self, value, known):
-        try:
-            self.check("", "", value, known)
-        except (TypeError, ValueError):
-            return False
-        return True
-
-    @staticmethod
-    def _refuses_range(rule, value, known):
-        try:
-            rule.check("", "", value, known)
-        except ValueError:
-            return True
-        except TypeError:
-            return False
-        return False
+                taker = next((each for each in self.rules if each.takes_kind(value)), None)
+                if not self.specific or taker is None:
+                    cases[repr(value)] = (value, self._error(value, known),
+                                          [f"must be {self.spelled}"])
+                elif taker is rule:  # (a value of another rule's kind: that rule has its own)
+                    cases[repr(value)] = (value, error, words)
+        return list(cases.values())
 
     def example(self, known):
         return self.rules[0].example(known)
+
+
+def _accepts(rule, value, known):
+    try:
+        rule.check("", "", value, known)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _refuses_range(rule, value, known):
+    """True if `rule` refuses `value` with a ValueError (its kind, out of range)."""
+    try:
+        rule.check("", "", value, known)
+    except ValueError:
+        return True
+    except TypeError:
+        return False
+    return False
 
 
 class Initializer(Rule):
