@@ -25,7 +25,7 @@ class Callback:
     rank_zero_only = False
 
     #: ``{argument: rule}`` (rules of :mod:`tinyml.core.params`) of the constructor's
-    #: arguments, which it checks with :meth:`_checked`
+    #: arguments, which its constructor checks with ``self._checked(argument=value, ...)``
     declared_arguments = {}
 
     def _checked(self, **values):

@@ -432,7 +432,7 @@ def _refuses_range(rule, value, known):
 
 class Initializer(Rule):
     """A weight initializer: a function ``(shape, fan_in, fan_out) -> array``, or the name of
-    one of :data:`tinyml.init.INITIALIZERS`."""
+    one of ``tinyml.init.INITIALIZERS``."""
 
     def check(self, owner, argument, value, known):
         from ..init import INITIALIZERS
