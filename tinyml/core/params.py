@@ -281,7 +281,13 @@ class OneOf(Rule):
         return value
 
     def bad_values(self, known):
-        return [("unknown", ValueError, [f"must be {self.spelled()}", "got 'unknown'"])]
+        bad = [("unknown", ValueError, [f"must be {self.spelled()}", "got 'unknown'"])]
+        counts = [option for option in self.options
+                  if isinstance(option, int) and not isinstance(option, bool)]
+        if counts:  # a number next to the ones allowed (verbose=2)
+            bad.append((max(counts) + 1, ValueError, [f"must be {self.spelled()}",
+                                                      f"got {max(counts) + 1}"]))
+        return bad
 
     def example(self, known):
         return self.options[0]
