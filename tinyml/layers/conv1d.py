@@ -59,11 +59,15 @@ class Conv1D(InferredInput):
     (N, C, 1, L) with a (F, C, 1, K) kernel: the same im2col columns and matmuls.
     """
 
-    declared_arguments = {"input_dim": Optional(Sizes(2)), "n_filter": Integer(1),
-                          "kernel_width": Integer(1),
-                          "stride": Integer(1), "padding": padding_rule("same", "causal",
-                                                                        pair="(left, right)"),
-                          "dilation": Integer(1), "init": Initializer()}
+    declared_arguments = {
+        "input_dim": Optional(Sizes(2)),
+        "n_filter": Integer(1),
+        "kernel_width": Integer(1),
+        "stride": Integer(1),
+        "padding": padding_rule("same", "causal", pair="(left, right)"),
+        "dilation": Integer(1),
+        "init": Initializer(),
+    }
 
     def __init__(self, name, input_dim=None, n_filter=None, kernel_width=None, *, stride=1,
                  padding=0, dilation=1, init="he_uniform"):
