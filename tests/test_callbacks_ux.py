@@ -239,7 +239,7 @@ def test_restore_best_weights_reads_nothing_back_from_the_device(monkeypatch):
     ({"patience": 1.5}, TypeError, "patience must be an int"),
     ({"min_delta": -0.1}, ValueError, "invalid min_delta -0.1; it must be >= 0.0"),
     ({"min_delta": math.inf}, ValueError, "invalid min_delta inf"),
-    ({"mode": "up"}, ValueError, "mode must be one of"),
+    ({"mode": "up"}, ValueError, "mode must be 'auto', 'min' or 'max'"),
     ({"restore_best_weights": 1}, TypeError, "restore_best_weights must be True or False"),
     ({"baseline": "low"}, TypeError, "baseline must be a Python number"),
     ({"start_from_epoch": -2}, ValueError, "start_from_epoch must be >= 0"),
@@ -365,7 +365,7 @@ def test_full_checkpoints_use_the_learners_save_checkpoint(tmp_path):
     ({"path": "w.npz", "save_freq": 5, "save_best_only": True}, ValueError,
      "use save_freq='epoch' with it"),
     ({"path": "w.npz", "save_best_only": "yes"}, TypeError, "save_best_only must be True"),
-    ({"path": "w.npz", "mode": "best"}, ValueError, "mode must be one of"),
+    ({"path": "w.npz", "mode": "best"}, ValueError, "mode must be 'auto', 'min' or 'max'"),
 ])
 def test_model_checkpoint_refuses_bad_arguments(arguments, error, match):
     with pytest.raises(error, match=match):

@@ -1,40 +1,53 @@
 """One test for every class that declares its arguments (``declared_arguments``, the rules of
-:mod:`tinyml.core.params`): each bad value a rule generates is refused with the right type and a
-message naming the class, the argument and what is allowed; the defaults hold; the declaration
-is the signature's; and what the declaration drives (``hyperparameters``, ``repr``, the lr
-setter, ``load_state_dict``) follows it.
+:mod:`tinyml.core.params`): the optimizers, schedules, layers, callbacks and the Learner, and
+the configurable losses (objects that declare their options). Each bad value a rule generates
+is refused with the right type and a message naming the class, the argument and what is
+allowed; the defaults hold; the declaration is the signature's; and what the declaration
+drives (``hyperparameters``, ``repr``, a layer's config, the lr setter, ``load_state_dict``)
+follows it.
 
 A new declared class is tested here without a line written, unless a required argument of
 its constructor is undeclared (then add a valid value to REQUIRED).
 """
 
+import importlib.util
 import inspect
 
 import numpy as np
 import pytest
 
 import tinyml
-from tinyml import layers
-from tinyml.core.params import Real, check_arguments
-from tinyml.optim import Optimizer, schedules
+from tinyml import callbacks, layers, losses
+from tinyml.core.params import Pair, Real, check_arguments
+from tinyml.optim import SGD, Optimizer, clip_grad_norm, schedules
+from tinyml.optim import clip as clip_module
 from tinyml.optim.schedules import Scheduler
 
 NAME = "under_test"
 OPTIONS = {"clip_norm", "decay_filter", "scheduler"}  # every optimizer's keyword options
 # class -> {argument: a valid value}, for required arguments left undeclared
-REQUIRED = {
-    layers.SparseEvolution: {"input_dim": 6, "output_dim": 4},
-    layers.Conv1D: {"n_filter": 2, "kernel_width": 3},
-    layers.Conv2D: {"n_filter": 2, "h_filter": 3},
-    layers.Deconv2D: {"n_filters": 2, "h_filter": 3},
-    layers.Bidirectional: {"layer": lambda: layers.GRU("gru", 3, 2)},  # a fresh one each time
+REQUIRED = {  # a callable value is called for a fresh one each time
+    layers.SparseEvolution: {"input_dim": 6, "output_dim": 4},  # a density of at most 1
+    layers.Bidirectional: {"layer": lambda: layers.GRU("gru", 3, 2)},
+    callbacks.LearningRateScheduler: {"schedule": lambda: lambda epoch, lr: lr},
+    tinyml.Learner: {"net": lambda: tinyml.Net([layers.Linear("fc", 2, 1)]),
+                     "loss": lambda: losses.mse, "optimizer": lambda: SGD(lr=0.1)},
 }
+# (class, argument) whose attribute is derived from the argument, not the argument checked:
+# None for "as the other one" (a square kernel, windows side by side)
+DERIVED = {(layers.Conv2D, "w_filter"), (layers.Deconv2D, "w_filter"),
+           *((pool, "stride") for pool in (layers.Pool2D, layers.MaxPool2D, layers.AvgPool2D)),
+           (layers.TransformerEncoderBlock, "dropout")}  # its sub-layer has that name
 
 
 def _declared_classes():
     found = [getattr(tinyml.optim, name) for name in tinyml.optim.__all__]
     found += [getattr(schedules, name) for name in schedules.__all__]
     found += [getattr(layers, name) for name in layers.__all__]
+    found += [getattr(callbacks, name) for name in callbacks.__all__]
+    found += [tinyml.Learner]
+    if importlib.util.find_spec("tensorboardX") is None:  # it needs its writer to be built
+        found.remove(callbacks.TensorBoard)
     return [cls for cls in found if isinstance(cls, type) and cls is not Scheduler
             and getattr(cls, "declared_arguments", None)]
 
@@ -58,7 +71,8 @@ def valid_arguments(cls):
             known[name] = value() if callable(value) and not isinstance(value, type) else value
         elif name == "name":
             known[name] = NAME
-        elif parameter.default is not parameter.empty:
+        elif parameter.default is not parameter.empty and _takes(cls, name, parameter.default,
+                                                                  known):
             known[name] = parameter.default
         elif name in cls.declared_arguments:
             known[name] = cls.declared_arguments[name].example(known)
@@ -66,6 +80,17 @@ def valid_arguments(cls):
             raise AssertionError(f"{cls.__name__}: give the required argument {name!r} a valid "
                                  "value in REQUIRED")
     return known
+
+
+def _takes(cls, name, value, known):
+    """False for a default that the declaration refuses (None for an argument a constructor
+    requires, but after the input size, which may be left out)."""
+    rule = cls.declared_arguments.get(name)
+    try:
+        rule is None or rule.check("", name, value, known)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def owner_of(cls):
@@ -86,6 +111,8 @@ def _bad_cases():
     for cls in CLASSES:
         known = valid_arguments(cls)
         for argument, rule in cls.declared_arguments.items():
+            if argument not in known:  # an argument of the parent that this class fixes
+                continue
             for value, error, words in bad_values(rule, known):
                 cases.append(pytest.param(cls, argument, value, error, words,
                                           id=f"{cls.__name__}-{argument}-{value!r}"))
@@ -113,18 +140,24 @@ def test_each_bad_value_is_refused_with_a_message_that_names_it(cls, argument, v
 def test_the_declaration_is_the_signatures_and_its_defaults_hold(cls):
     signature = _signature(cls)
     declared = list(cls.declared_arguments)
-    assert set(declared) <= set(signature), f"not taken: {set(declared) - set(signature)}"
-    if not issubclass(cls, layers.Layer):  # every hyperparameter is declared, in order
+    fixed = {name for name in set(declared) - set(signature)  # a parent's, that cls fixes
+             if any(name in getattr(base, "declared_arguments", {}) for base in cls.__mro__[1:])}
+    assert set(declared) - fixed <= set(signature), f"not taken: {set(declared) - set(signature)}"
+    declared = [name for name in declared if name not in fixed]
+    if issubclass(cls, (Optimizer, Scheduler)):  # every hyperparameter is declared, in order
         assert declared == [name for name in signature if name not in OPTIONS]
     defaults = {name: parameter.default for name, parameter in signature.items()
                 if parameter.default is not parameter.empty}
     known = valid_arguments(cls)
-    checked = check_arguments(owner_of(cls), cls.declared_arguments, known)
-    for name in set(defaults) & set(declared):
-        assert checked[name] == defaults[name] or defaults[name] is None
+    checked = check_arguments(owner_of(cls), {name: cls.declared_arguments[name]
+                                              for name in declared}, known)
+    for name in set(defaults) & set(declared):  # a pair rule makes 2 the pair (2, 2)
+        spelled = (defaults[name],) * 2 if isinstance(cls.declared_arguments[name], Pair) \
+            else defaults[name]
+        assert checked[name] == spelled or defaults[name] is None
 
 
-@pytest.mark.parametrize("cls", [cls for cls in CLASSES if not issubclass(cls, layers.Layer)],
+@pytest.mark.parametrize("cls", [cls for cls in CLASSES if issubclass(cls, (Optimizer, Scheduler))],
                          ids=lambda cls: cls.__name__)
 def test_hyperparameters_and_repr_follow_the_declaration(cls):
     instance = cls(**valid_arguments(cls))
@@ -138,8 +171,11 @@ def test_hyperparameters_and_repr_follow_the_declaration(cls):
 def test_a_layer_keeps_its_declared_arguments_in_its_config(cls):
     instance = cls(**valid_arguments(cls))
     recorded = instance.hyperparameters
-    for name in cls.declared_arguments:
-        assert recorded[name] == getattr(instance, name)
+    for name, rule in cls.declared_arguments.items():
+        if (cls, name) not in DERIVED and name in recorded:  # the argument checked is kept
+            kept = vars(instance).get(name, vars(instance).get(f"_{name}"))  # or privately
+            kept = getattr(instance, name) if kept is None else kept  # or a property
+            assert rule.check("", name, recorded[name], recorded) == kept
 
 
 OPTIMIZERS = [cls for cls in CLASSES if issubclass(cls, Optimizer)]
@@ -199,3 +235,73 @@ def test_a_schedule_refuses_a_bad_saved_state_by_its_declaration(cls, argument, 
         schedule.load_state_dict({**saved, argument: value})
     _check_message(str(caught.value), cls, argument, ["load_state_dict", *words])
     assert schedule.state_dict() == before
+
+
+# ---------------------------------------------------------------- losses with options
+# A configurable loss is an object, not a class: ``huber(delta=2.0)`` configures it. It keeps
+# its declaration as ``loss.declared_arguments`` ({option: rule}), so each bad value of each
+# option is fed to the configuring call, which is where the declaration checks it.
+LOSSES = [getattr(losses, name) for name in losses.__all__
+          if isinstance(getattr(losses, name), losses.Loss)
+          and getattr(losses, name).declared_arguments]
+
+
+def _loss_bad_cases():
+    cases = []
+    for loss in LOSSES:
+        for option, rule in loss.declared_arguments.items():
+            for value, error, words in bad_values(rule, dict(loss.defaults)):
+                cases.append(pytest.param(loss, option, value, error, words,
+                                          id=f"{loss.__name__}-{option}-{value!r}"))
+    return cases
+
+
+def test_the_configurable_losses_are_found():
+    assert {loss.__name__ for loss in LOSSES} >= {"huber", "smooth_l1", "cross_entropy",
+                                                  "cross_entropy_with_logits"}
+
+
+@pytest.mark.parametrize(("loss", "option", "value", "error", "words"), _loss_bad_cases())
+def test_a_loss_refuses_each_bad_option_with_a_message_that_names_it(loss, option, value, error,
+                                                                     words):
+    with pytest.raises(Exception) as caught:
+        loss(**{option: value})
+    assert type(caught.value) is error, f"{type(caught.value).__name__}: {caught.value}"
+    message = str(caught.value).lower()
+    for word in [f"{loss.__name__}:", option, *words]:
+        assert word.replace("{argument}", option).lower() in message, (word, message)
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=lambda loss: loss.__name__)
+def test_a_loss_declares_its_options_and_their_defaults_hold(loss):
+    assert list(loss.declared_arguments) == list(loss.defaults)
+    assert dict(loss.options) == check_arguments(loss.__name__, loss.declared_arguments,
+                                                 dict(loss.defaults))
+
+
+# ---------------------------------------------------------------- functions with options
+def _clip(**options):
+    net = tinyml.Net([layers.Linear("fc", 2, 1)])
+    return clip_grad_norm(net.parameters(), **{"max_norm": 1.0, **options})
+
+
+FUNCTIONS = [("clip_grad_norm", _clip, clip_module.DECLARED_ARGUMENTS)]
+
+
+def _function_bad_cases():
+    return [pytest.param(name, call, argument, value, error, words,
+                         id=f"{name}-{argument}-{value!r}")
+            for name, call, declared in FUNCTIONS for argument, rule in declared.items()
+            for value, error, words in bad_values(rule, {})]
+
+
+@pytest.mark.parametrize(("name", "call", "argument", "value", "error", "words"),
+                         _function_bad_cases())
+def test_a_function_refuses_each_bad_option_by_its_declaration(name, call, argument, value,
+                                                               error, words):
+    with pytest.raises(Exception) as caught:
+        call(**{argument: value})
+    assert type(caught.value) is error, f"{type(caught.value).__name__}: {caught.value}"
+    message = str(caught.value).lower()
+    for word in [f"{name}:", argument, *words]:
+        assert word.replace("{argument}", argument).lower() in message, (word, message)

@@ -2,6 +2,9 @@
 :mod:`tinyml.callbacks`), :class:`CallbackList` (how ``fit`` calls them) and
 :class:`LayerHooks` (the layers' own epoch hook)."""
 
+from ..core.params import check_arguments
+
+
 class Callback:
     """Base class: every event does nothing. Override the ones you need.
 
@@ -20,6 +23,14 @@ class Callback:
     learner = None
     params = None
     rank_zero_only = False
+
+    #: ``{argument: rule}`` (rules of :mod:`tinyml.core.params`) of the constructor's
+    #: arguments, which its constructor checks with ``self._checked(argument=value, ...)``
+    declared_arguments = {}
+
+    def _checked(self, **values):
+        """{argument: value} of `values` checked by :attr:`declared_arguments`."""
+        return check_arguments(type(self).__name__, self.declared_arguments, values)
 
     def set_learner(self, learner):
         """Called by fit before training: the Learner, as ``self.learner``."""

@@ -4,7 +4,26 @@ import csv
 import os
 import warnings
 
+from ..core.params import Flag, Rule
 from .base import Callback
+from .monitoring import PathName
+
+
+class Separator(Rule):
+    """A CSV separator: one character, not a quote or a line break."""
+
+    def check(self, owner, argument, value, known):
+        if not isinstance(value, str) or len(value) != 1 or value in "\r\n\"":
+            raise ValueError(f"{owner}: {argument} must be one character (not a quote or a "
+                             f"line break), such as ',' or '\\t'; got {value!r}")
+        return value
+
+    def bad_values(self, known):
+        return [(value, ValueError, ["must be one character", f"got {value!r}"])
+                for value in (";;", "", '"', "\n", 1)]
+
+    def example(self, known):
+        return ","
 
 
 class CSVLogger(Callback):
@@ -36,22 +55,13 @@ class CSVLogger(Callback):
 
     rank_zero_only = True  # writes files: only rank 0 of a data-parallel run does
 
+    declared_arguments = {"path": PathName("file", "log.csv"), "separator": Separator(),
+                          "append": Flag()}
+
     def __init__(self, path, separator=",", append=False):
-        try:
-            self.path = os.fspath(path)
-        except TypeError:
-            raise TypeError(f"CSVLogger: path must be a file name (str or os.PathLike), such "
-                            f"as 'log.csv'; got {path!r}") from None
-        if not isinstance(self.path, str) or not self.path.strip():
-            raise ValueError(f"CSVLogger: path needs a file name, such as 'log.csv'; got "
-                             f"{path!r}")
-        if not isinstance(separator, str) or len(separator) != 1 or separator in "\r\n\"":
-            raise ValueError(f"CSVLogger: separator must be one character (not a quote or a "
-                             f"line break), such as ',' or '\\t'; got {separator!r}")
-        if not isinstance(append, bool):
-            raise TypeError(f"CSVLogger: append must be True or False; got {append!r}")
-        self.separator = separator
-        self.append = append
+        checked = self._checked(path=path, separator=separator, append=append)
+        self.path, self.separator = checked["path"], checked["separator"]
+        self.append = checked["append"]
         self.columns = None
         self._file = None
         self._writer = None

@@ -3,9 +3,10 @@
 import warnings
 
 from ..backend import array_namespace, device_of
-from ..core import check_positive_int, counted
+from ..core import counted
+from ..core.params import Flag, Integer, Optional, Real
 from .base import Callback
-from .monitoring import Monitor, check_real, check_verbose, say
+from .monitoring import LOG_NAME, MIN_DELTA, MODE, VERBOSE, Monitor, say
 
 
 class EarlyStopping(Callback):
@@ -65,18 +66,22 @@ class EarlyStopping(Callback):
     >>> # learner.fit(x, y, epochs=100, validation_data=(xv, yv), callbacks=[stop])
     """
 
+    declared_arguments = {"monitor": LOG_NAME, "patience": Integer(0), "min_delta": MIN_DELTA,
+                          "mode": MODE, "restore_best_weights": Flag(),
+                          "baseline": Optional(Real()), "start_from_epoch": Integer(0),
+                          "verbose": VERBOSE}
+
     def __init__(self, monitor="val_loss", patience=0, min_delta=0.0, mode="auto",
                  restore_best_weights=False, baseline=None, start_from_epoch=0, verbose=0):
-        self.monitor = Monitor("EarlyStopping", monitor, mode, min_delta)
-        self.patience = check_positive_int("EarlyStopping", "patience", patience, minimum=0)
-        if not isinstance(restore_best_weights, bool):
-            raise TypeError(f"EarlyStopping: restore_best_weights must be True or False; got "
-                            f"{restore_best_weights!r}")
-        self.restore_best_weights = restore_best_weights
-        self.baseline = check_real("EarlyStopping", "baseline", baseline, allow_none=True)
-        self.start_from_epoch = check_positive_int("EarlyStopping", "start_from_epoch",
-                                                   start_from_epoch, minimum=0)
-        self.verbose = check_verbose("EarlyStopping", verbose)
+        checked = self._checked(
+            monitor=monitor, patience=patience, min_delta=min_delta, mode=mode,
+            restore_best_weights=restore_best_weights, baseline=baseline,
+            start_from_epoch=start_from_epoch, verbose=verbose)
+        self.monitor = Monitor("EarlyStopping", checked["monitor"], checked["mode"],
+                               checked["min_delta"])
+        self.patience, self.baseline = checked["patience"], checked["baseline"]
+        self.restore_best_weights = checked["restore_best_weights"]
+        self.start_from_epoch, self.verbose = checked["start_from_epoch"], checked["verbose"]
         self._reset()
 
     def _reset(self):

@@ -5,7 +5,7 @@ import numbers
 
 from ..optim import Optimizer
 from .base import Callback
-from .monitoring import Monitor, check_verbose, say
+from .monitoring import LOG_NAME, VERBOSE, Monitor, say
 
 
 class LearningRateScheduler(Callback):
@@ -52,6 +52,8 @@ class LearningRateScheduler(Callback):
     schedules allow it.
     """
 
+    declared_arguments = {"verbose": VERBOSE, "monitor": LOG_NAME}  # and schedule, by kind
+
     def __init__(self, schedule, verbose=0, monitor="loss"):
         if callable(getattr(schedule, "learning_rate", None)):
             self._rate = self._from_object
@@ -61,8 +63,9 @@ class LearningRateScheduler(Callback):
             raise TypeError(f"LearningRateScheduler: schedule must be a function (epoch, lr) "
                             f"-> lr, or a schedule of tinyml.optim.schedules; got {schedule!r}")
         self.schedule = schedule
-        self.verbose = check_verbose("LearningRateScheduler", verbose)
-        self.monitor = Monitor("LearningRateScheduler", monitor)
+        checked = self._checked(verbose=verbose, monitor=monitor)
+        self.verbose = checked["verbose"]
+        self.monitor = Monitor("LearningRateScheduler", checked["monitor"])
         self._last_logs = None
 
     def on_train_begin(self, logs=None):

@@ -3,10 +3,10 @@
 import os
 import string
 
-from ..core import check_positive_int
+from ..core.params import AnyOf, Flag, Integer, OneOf
 from ..io import check_save_path
 from .base import Callback
-from .monitoring import Monitor, check_verbose, say
+from .monitoring import LOG_NAME, MODE, VERBOSE, Monitor, PathName, say
 
 
 class ModelCheckpoint(Callback):
@@ -67,14 +67,22 @@ class ModelCheckpoint(Callback):
 
     rank_zero_only = True  # writes files: only rank 0 of a data-parallel run does
 
+    declared_arguments = {"path": PathName("file", "weights.npz"), "monitor": LOG_NAME,
+                          "save_best_only": Flag(), "mode": MODE,
+                          "save_freq": AnyOf(OneOf("epoch"), Integer(1),
+                                             spelled="'epoch' or an int number of batches"),
+                          "save_weights_only": Flag(), "verbose": VERBOSE}
+
     def __init__(self, path, monitor="val_loss", save_best_only=False, mode="auto",
                  save_freq="epoch", save_weights_only=True, verbose=0):
-        self.path = _checked_template(path)
-        self.monitor = Monitor("ModelCheckpoint", monitor, mode)
-        self.save_best_only = _flag("save_best_only", save_best_only)
-        self.save_weights_only = _flag("save_weights_only", save_weights_only)
-        self.save_freq = _checked_freq(save_freq)
-        self.verbose = check_verbose("ModelCheckpoint", verbose)
+        checked = self._checked(path=path, monitor=monitor, save_best_only=save_best_only,
+                                mode=mode, save_freq=save_freq,
+                                save_weights_only=save_weights_only, verbose=verbose)
+        self.path, self.save_freq = checked["path"], checked["save_freq"]
+        self.monitor = Monitor("ModelCheckpoint", checked["monitor"], checked["mode"])
+        self.save_best_only = checked["save_best_only"]
+        self.save_weights_only = checked["save_weights_only"]
+        self.verbose = checked["verbose"]
         fields = _fields(self.path)
         if self.save_freq != "epoch":
             if self.save_best_only:
@@ -156,20 +164,6 @@ class ModelCheckpoint(Callback):
 
 
 # -------------------------------------------------------------------- the path template
-def _checked_template(path):
-    try:
-        path = os.fspath(path)
-    except TypeError:
-        raise TypeError(f"ModelCheckpoint: path must be a file name (str or os.PathLike), such "
-                        f"as 'weights.npz'; got {path!r}") from None
-    if not isinstance(path, str):
-        path = os.fsdecode(path)
-    if not path.strip():
-        raise ValueError("ModelCheckpoint: path needs a file name, such as 'weights.npz'; "
-                         "got ''")
-    return path
-
-
 def _fields(template):
     """The names the format fields of `template` use: {"epoch", "val_loss"}."""
     try:
@@ -233,18 +227,3 @@ def _check_folder(template):
             raise ValueError(f"ModelCheckpoint: {error.strerror or error}") from None
         except ValueError as error:
             raise ValueError(f"ModelCheckpoint: {error}") from None
-
-
-def _checked_freq(save_freq):
-    if save_freq == "epoch":
-        return save_freq
-    if isinstance(save_freq, str):
-        raise ValueError(f"ModelCheckpoint: save_freq must be 'epoch' or an int number of "
-                         f"batches; got {save_freq!r}")
-    return check_positive_int("ModelCheckpoint", "save_freq", save_freq)
-
-
-def _flag(name, value):
-    if not isinstance(value, bool):
-        raise TypeError(f"ModelCheckpoint: {name} must be True or False; got {value!r}")
-    return value

@@ -1,13 +1,14 @@
 """What EarlyStopping and ModelCheckpoint share: a watched epoch-log value, and what is better.
 
-Also the argument checks the callbacks of :mod:`tinyml.callbacks` share.
+Also the rules of the arguments the callbacks of :mod:`tinyml.callbacks` share.
 """
 
 import math
 import numbers
+import os
 import warnings
 
-from ..core.params import Optional, Real
+from ..core.params import AnyOf, Flag, OneOf, Real, Rule
 from ..distributed import current_communicator
 
 MODES = ("auto", "min", "max")
@@ -40,15 +41,11 @@ class Monitor:
     """
 
     def __init__(self, owner, name, mode="auto", min_delta=0.0):
+        # checked by the callback's declaration (LOG_NAME, MODE, MIN_DELTA)
         self.owner = owner
-        if not isinstance(name, str) or not name.strip():
-            raise TypeError(f"{owner}: monitor must be the name of an epoch log, such as "
-                            f"'val_loss' or 'accuracy'; got {name!r}")
-        if mode not in MODES:
-            raise ValueError(f"{owner}: mode must be one of {MODES}; got {mode!r}")
         self.name = name
         self.mode = _resolved_mode(name, mode)
-        self.min_delta = check_real(owner, "min_delta", min_delta, low=0.0)
+        self.min_delta = min_delta
         self._warned = False
 
     @property
@@ -97,19 +94,59 @@ def _resolved_mode(name, mode):
     return "max" if any(part in lowered for part in HIGHER_IS_BETTER) else "min"
 
 
-def check_real(owner, name, value, *, low=None, allow_none=False):
-    """`value` as a finite Python float >= `low`, or a clear error naming `owner` and `name`
-    (the :class:`~tinyml.core.params.Real` rule)."""
-    rule = Real(at_least=low)
-    return (Optional(rule) if allow_none else rule).check(owner, name, value, {})
+class LogName(Rule):
+    """The name of an epoch log (``"val_loss"``): a non-empty str."""
+
+    def check(self, owner, argument, value, known):
+        if not isinstance(value, str) or not value.strip():
+            raise TypeError(f"{owner}: {argument} must be the name of an epoch log, such as "
+                            f"'val_loss' or 'accuracy'; got {value!r}")
+        return value
+
+    def bad_values(self, known):
+        return [(value, TypeError, ["must be the name of an epoch log", f"got {value!r}"])
+                for value in ("", 3, None)]
+
+    def example(self, known):
+        return "loss"
 
 
-def check_verbose(owner, verbose):
-    """`verbose` as 0 or 1 (True and False are taken too)."""
-    if verbose not in (0, 1) or not isinstance(verbose, (int, bool)):
-        raise ValueError(f"{owner}: verbose must be 0 (silent) or 1 (print a line when it "
-                         f"acts); got {verbose!r}")
-    return int(verbose)
+class PathName(Rule):
+    """A file or folder name: a non-empty str or os.PathLike (bytes are decoded); comes back
+    as a str. `kind` is "file" or "folder", `example` a name the message suggests."""
+
+    def __init__(self, kind, example):
+        self.kind, self.example_name = kind, example
+
+    def check(self, owner, argument, value, known):
+        try:
+            path = os.fspath(value)
+        except TypeError:
+            raise TypeError(f"{owner}: {argument} must be a {self.kind} name (str or "
+                            f"os.PathLike), such as {self.example_name!r}; got {value!r}"
+                            ) from None
+        path = path if isinstance(path, str) else os.fsdecode(path)
+        if not path.strip():
+            raise ValueError(f"{owner}: {argument} needs a {self.kind} name, such as "
+                             f"{self.example_name!r}; got {path!r}")
+        return path
+
+    def bad_values(self, known):
+        return [(3, TypeError, [f"must be a {self.kind} name", "got 3"]),
+                (None, TypeError, [f"must be a {self.kind} name", "got None"]),
+                ("", ValueError, [f"needs a {self.kind} name", "got ''"]),
+                (" ", ValueError, [f"needs a {self.kind} name", "got ' '"])]
+
+    def example(self, known):
+        return self.example_name
+
+
+#: the rules the callbacks' declarations share
+LOG_NAME = LogName()
+MODE = OneOf(*MODES)
+MIN_DELTA = Real(at_least=0.0)
+VERBOSE = AnyOf(OneOf(0, 1), Flag(), spelled="0 (silent) or 1 (print a line when it acts)",
+                specific=False)
 
 
 def say(line):

@@ -4,8 +4,9 @@ import numbers
 import os
 
 from ..backend import extra_install, to_numpy
-from ..core import check_positive_int
+from ..core.params import Flag, Integer
 from .base import Callback
+from .monitoring import PathName
 
 INSTALL_HINT = extra_install("tensorboard", "tensorboardX")
 
@@ -52,22 +53,15 @@ class TensorBoard(Callback):
 
     rank_zero_only = True  # writes files: only rank 0 of a data-parallel run does
 
+    declared_arguments = {"log_dir": PathName("folder", "logs"), "histogram_freq": Integer(0),
+                          "write_graph": Flag()}
+
     def __init__(self, log_dir="logs", histogram_freq=1, write_graph=False):
         self._summary_writer = _summary_writer_class()
-        try:
-            self.log_dir = os.fspath(log_dir)
-        except TypeError:
-            raise TypeError(f"TensorBoard: log_dir must be a folder name (str or "
-                            f"os.PathLike); got {log_dir!r}") from None
-        if not isinstance(self.log_dir, str) or not self.log_dir.strip():
-            raise ValueError(f"TensorBoard: log_dir needs a folder name, such as 'logs'; got "
-                             f"{log_dir!r}")
-        self.histogram_freq = check_positive_int("TensorBoard", "histogram_freq",
-                                                 histogram_freq, minimum=0)
-        if not isinstance(write_graph, bool):
-            raise TypeError(f"TensorBoard: write_graph must be True or False; got "
-                            f"{write_graph!r}")
-        self.write_graph = write_graph
+        checked = self._checked(log_dir=log_dir, histogram_freq=histogram_freq,
+                                write_graph=write_graph)
+        self.log_dir, self.histogram_freq = checked["log_dir"], checked["histogram_freq"]
+        self.write_graph = checked["write_graph"]
         self._writers = {}
 
     def on_train_begin(self, logs=None):

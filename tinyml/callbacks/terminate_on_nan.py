@@ -3,6 +3,7 @@
 import math
 import warnings
 
+from ..core.params import Flag
 from .base import Callback
 
 
@@ -30,11 +31,10 @@ class TerminateOnNaN(Callback):
         The last step (global, from 1) whose loss was finite, and that loss.
     """
 
+    declared_arguments = {"raise_error": Flag()}
+
     def __init__(self, raise_error=False):
-        if not isinstance(raise_error, bool):
-            raise TypeError(f"TerminateOnNaN: raise_error must be True or False; got "
-                            f"{raise_error!r}")
-        self.raise_error = raise_error
+        self.raise_error = self._checked(raise_error=raise_error)["raise_error"]
         self.message = None
         self.last_finite = None
 

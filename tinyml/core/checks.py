@@ -1,6 +1,6 @@
 """Argument checks and shape formatting that layers, nets and the loop share."""
 
-from .params import Integer
+from .params import Integer, Sizes
 
 
 def check_positive_int(owner, argument, value, minimum=1):
@@ -10,13 +10,9 @@ def check_positive_int(owner, argument, value, minimum=1):
 
 
 def check_input_dim(owner, input_dim, rank):
-    """`input_dim` as a tuple of `rank` positive ints, such as (C, H, W) for images."""
-    if isinstance(input_dim, int) and rank == 1:
-        input_dim = (input_dim,)
-    if not isinstance(input_dim, (tuple, list)) or len(input_dim) != rank:
-        spell = "(C, H, W)" if rank == 3 else f"a tuple of {rank} ints"
-        raise TypeError(f"{owner}: input_dim must be {spell}; got {input_dim!r}")
-    return tuple(check_positive_int(owner, "input_dim", extent) for extent in input_dim)
+    """`input_dim` as a tuple of `rank` positive ints, such as (C, H, W) for images (the
+    :class:`~tinyml.core.params.Sizes` rule, for checks outside a declaration)."""
+    return Sizes(rank).check(owner, "input_dim", input_dim, {})
 
 
 def reshape_target(shape):

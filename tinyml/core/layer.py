@@ -77,14 +77,19 @@ class Layer:
 
     def _set_declared(self, **values):
         """Check `values` by :attr:`declared_arguments` and set each as an attribute."""
+        for argument, value in self._checked(**values).items():
+            setattr(self, argument, value)
+
+    def _checked(self, **values):
+        """{argument: value} of `values` checked by :attr:`declared_arguments`, for a
+        constructor that keeps them its own way (under another name, or once built)."""
         unknown = [argument for argument in values if argument not in self.declared_arguments]
         if unknown:
             raise TypeError(f"{type(self).__name__} passes {unknown} to the base, which "
                             f"checks only its declared_arguments {list(self.declared_arguments)}")
         rules = {argument: rule for argument, rule in self.declared_arguments.items()
                  if argument in values}
-        for argument, value in check_arguments(self.describe(), rules, values).items():
-            setattr(self, argument, value)
+        return check_arguments(self.describe(), rules, values)
 
     def __init_subclass__(cls, **kwargs):
         """Each subclass's constructor records its arguments (see ``hyperparameters``)."""

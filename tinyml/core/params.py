@@ -32,8 +32,8 @@ net stays float32 and array_api_strict never meets a NumPy scalar.
 import math
 import numbers
 
-__all__ = ["Flag", "Integer", "ListOf", "OneOf", "Optional", "Real", "Reals", "Rule",
-           "check_arguments"]
+__all__ = ["AnyOf", "Flag", "Initializer", "Integer", "ListOf", "OneOf", "Optional", "Pair",
+           "Real", "Reals", "Rule", "Sizes", "check_arguments"]
 
 
 def check_arguments(owner, declared, values):
@@ -82,6 +82,11 @@ class Rule:
         for the generic test; `known` holds valid values of the other arguments."""
         raise NotImplementedError(f"{type(self).__name__} must implement bad_values")
 
+    def takes_kind(self, value):
+        """True if `value` is of the kind this rule takes, so its message about `value` is
+        the most precise (:class:`AnyOf` uses it). False here."""
+        return False
+
 
 class Real(Rule):
     """A finite Python float within bounds; each bound is a number, the name of an argument
@@ -94,16 +99,19 @@ class Real(Rule):
     label : str, optional
         How messages name the argument, when its name alone says too little
         (``"probability (of dropping)"``).
+    infinite : bool, optional
+        True to take ``math.inf`` too (a norm's order, where inf is the max norm).
     """
 
-    def __init__(self, *, above=None, at_least=None, below=None, at_most=None, label=None):
+    def __init__(self, *, above=None, at_least=None, below=None, at_most=None, label=None,
+                 infinite=False):
         if above is not None and at_least is not None or below is not None and \
                 at_most is not None:
             raise ValueError("Real takes one lower bound (above or at_least) and one upper "
                              "bound (below or at_most)")
         self.low, self.low_open = (above, True) if above is not None else (at_least, False)
         self.high, self.high_open = (below, True) if below is not None else (at_most, False)
-        self.label = label
+        self.label, self.infinite = label, infinite
 
     def bounds(self, known):
         """(low, high) as numbers (None where unbounded), argument names looked up in `known`."""
@@ -116,7 +124,8 @@ class Real(Rule):
         parts = [] if low is None else [f"{'>' if self.low_open else '>='} {_number(low)}"]
         if high is not None:
             parts.append(f"{'<' if self.high_open else '<='} {_number(high)}")
-        return " and ".join(parts) or "finite"
+        spelled = " and ".join(parts) or "finite"
+        return spelled + " or math.inf" if self.infinite else spelled
 
     def interval(self, known):
         """``"[0, 1)"``: the range as an interval, where both ends are bounded."""
@@ -143,6 +152,8 @@ class Real(Rule):
         low, high = self.bounds(known)
         too_low = low is not None and (value <= low if self.low_open else value < low)
         too_high = high is not None and (value >= high if self.high_open else value > high)
+        if self.infinite and value == math.inf and high is None:
+            return True
         return math.isfinite(value) and not too_low and not too_high
 
     def bad_values(self, known):
@@ -150,7 +161,7 @@ class Real(Rule):
         kinds = [("0.5", TypeError, ["must be a Python number", "'0.5'"]),
                  (True, TypeError, ["must be a Python number", "True"]),
                  (None, TypeError, ["must be a Python number", "None"])]
-        values = [math.nan, math.inf]
+        values = [math.nan] + ([] if self.infinite else [math.inf])
         if low is not None:
             values.append(low if self.low_open else low - 1.0)
         if high is not None:
@@ -206,6 +217,9 @@ class Integer(Rule):
     def __init__(self, minimum=1):
         self.minimum = minimum
 
+    def takes_kind(self, value):
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
     def check(self, owner, argument, value, known):
         minimum = known[self.minimum] if isinstance(self.minimum, str) else self.minimum
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -256,6 +270,10 @@ class OneOf(Rule):
         names = [repr(option) for option in self.options]
         return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
+    def same_kind(self, value):
+        """True if `value` is of the type of one of the options."""
+        return any(type(value) is type(option) for option in self.options)
+
     def check(self, owner, argument, value, known):
         if not any(value == option and type(value) is type(option) for option in self.options):
             raise ValueError(f"{owner}: {argument} must be {self.spelled()}; got {value!r}"
@@ -263,7 +281,13 @@ class OneOf(Rule):
         return value
 
     def bad_values(self, known):
-        return [("unknown", ValueError, [f"must be {self.spelled()}", "got 'unknown'"])]
+        bad = [("unknown", ValueError, [f"must be {self.spelled()}", "got 'unknown'"])]
+        counts = [option for option in self.options
+                  if isinstance(option, int) and not isinstance(option, bool)]
+        if counts:  # a number next to the ones allowed (verbose=2)
+            bad.append((max(counts) + 1, ValueError, [f"must be {self.spelled()}",
+                                                      f"got {max(counts) + 1}"]))
+        return bad
 
     def example(self, known):
         return self.options[0]
@@ -282,7 +306,7 @@ class Optional(Rule):
         return [case for case in self.rule.bad_values(known) if case[0] is not None]
 
     def example(self, known):
-        return None
+        return self.rule.example(known)
 
 
 class ListOf(Rule):
@@ -306,3 +330,157 @@ class ListOf(Rule):
 
     def example(self, known):
         return []
+
+
+class Pair(Rule):
+    """An int for both ways, or a pair of them; each checked by `item` (an :class:`Integer`)
+    and given back as a tuple of two (``2`` -> ``(2, 2)``). `spelled` names the pair in
+    messages (``"(h, w)"``)."""
+
+    def __init__(self, item, spelled="(h, w)"):
+        self.item, self.pair = item, spelled
+
+    def takes_kind(self, value):
+        return isinstance(value, (tuple, list)) and len(value) == 2
+
+    def check(self, owner, argument, value, known):
+        if isinstance(value, (tuple, list)):
+            if len(value) != 2:
+                raise TypeError(f"{owner}: {argument} must be an int or an {self.pair} pair; "
+                                f"got {value!r}")
+            return tuple(self.item.check(owner, argument, extent, known) for extent in value)
+        return (self.item.check(owner, argument, value, known),) * 2
+
+    def bad_values(self, known):
+        single = self.item.bad_values(known)
+        return [((1, 2, 3), TypeError, [f"must be an int or an {self.pair} pair"])] + \
+            single + [((self.item.example(known), value), error, words)
+                      for value, error, words in single]
+
+    def example(self, known):
+        return (self.item.example(known),) * 2
+
+
+class AnyOf(Rule):
+    """What one of `rules` accepts (the first that does gives the value back).
+
+    A value none accepts is a ValueError if one rule refused only its range, else a
+    TypeError. With `specific` (the default), a value of the kind a rule takes (an int for
+    :class:`Integer`, a pair for :class:`Pair`: :meth:`Rule.takes_kind`) gets that rule's
+    message (``padding must be >= 0; got -1``); any other value gets ``{argument} must be
+    {spelled}; got ...``, then `hints`' ending for that value (or for its type), if any.
+    """
+
+    def __init__(self, *rules, spelled, hints=None, specific=True):
+        self.rules, self.spelled, self.hints = rules, spelled, dict(hints or {})
+        self.specific = specific
+
+    def check(self, owner, argument, value, known):
+        for rule in self.rules:
+            try:
+                return rule.check(owner, argument, value, known)
+            except (TypeError, ValueError):
+                if self.specific and rule.takes_kind(value):
+                    raise
+        hint = next((line for key, line in self.hints.items()
+                     if type(key) is type(value) and key == value),
+                    self.hints.get(type(value), ""))
+        raise self._error(value, known)(f"{owner}: {argument} must be {self.spelled}; got "
+                                        f"{value!r}{hint}")
+
+    def _error(self, value, known):
+        """ValueError if a rule refused only `value`'s range (a :class:`OneOf`: a value of its
+        options' type), else TypeError."""
+        for rule in self.rules:
+            if rule.same_kind(value) if isinstance(rule, OneOf) else \
+                    _refuses_range(rule, value, known):
+                return ValueError
+        return TypeError
+
+    def bad_values(self, known):
+        # the rules' own bad values that no rule accepts: a value of a rule's kind is refused
+        # as that rule refuses it, any other with this rule's message
+        cases = {}
+        for rule in self.rules:
+            for value, error, words in rule.bad_values(known):
+                if repr(value) in cases or _accepts(self, value, known):
+                    continue
+                taker = next((each for each in self.rules if each.takes_kind(value)), None)
+                if not self.specific or taker is None:
+                    cases[repr(value)] = (value, self._error(value, known),
+                                          [f"must be {self.spelled}"])
+                elif taker is rule:  # (a value of another rule's kind: that rule has its own)
+                    cases[repr(value)] = (value, error, words)
+        return list(cases.values())
+
+    def example(self, known):
+        return self.rules[0].example(known)
+
+
+def _accepts(rule, value, known):
+    try:
+        rule.check("", "", value, known)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _refuses_range(rule, value, known):
+    """True if `rule` refuses `value` with a ValueError (its kind, out of range)."""
+    try:
+        rule.check("", "", value, known)
+    except ValueError:
+        return True
+    except TypeError:
+        return False
+    return False
+
+
+class Initializer(Rule):
+    """A weight initializer: a function ``(shape, fan_in, fan_out) -> array``, or the name of
+    one of ``tinyml.init.INITIALIZERS``."""
+
+    def check(self, owner, argument, value, known):
+        from ..init import INITIALIZERS
+
+        if callable(value):
+            return value
+        if not isinstance(value, str) or value not in INITIALIZERS:
+            error = ValueError if isinstance(value, str) else TypeError
+            raise error(f"{owner}: unknown initializer {value!r}; choose one of "
+                        f"{', '.join(INITIALIZERS)} or pass a function "
+                        f"(shape, fan_in, fan_out) -> array as {argument}")
+        return value
+
+    def bad_values(self, known):
+        return [("glorot", ValueError, ["unknown initializer 'glorot'", "he_uniform"]),
+                (3, TypeError, ["unknown initializer 3", "pass a function"])]
+
+    def example(self, known):
+        return "he_uniform"
+
+
+class Sizes(Rule):
+    """A shape of `rank` positive ints, such as an image's (C, H, W); a list is taken and
+    comes back as a tuple (an int too, where `rank` is 1)."""
+
+    def __init__(self, rank):
+        self.rank = rank
+        self.spelled = "(C, H, W)" if rank == 3 else f"a tuple of {rank} ints"
+
+    def check(self, owner, argument, value, known):
+        if isinstance(value, int) and not isinstance(value, bool) and self.rank == 1:
+            value = (value,)
+        if not isinstance(value, (tuple, list)) or len(value) != self.rank:
+            raise TypeError(f"{owner}: {argument} must be {self.spelled}; got {value!r}")
+        return tuple(Integer(1).check(owner, argument, extent, known) for extent in value)
+
+    def bad_values(self, known):
+        good = self.example(known)
+        return [(good + (1,), TypeError, [f"must be {self.spelled}"]),
+                ("28", TypeError, [f"must be {self.spelled}"]),
+                ((0, *good[1:]), ValueError, ["must be >= 1", "got 0"]),
+                ((2.5, *good[1:]), TypeError, ["must be an int", "got 2.5"])]
+
+    def example(self, known):
+        return (2,) + (5,) * (self.rank - 1)

@@ -8,12 +8,11 @@ opposite, True = ignore; tinyml uses one convention everywhere.)
 """
 
 import math
-import numbers
 
 from ..backend import array_namespace, device_of
 from ..backend.ops import softmax
 from ..core import Layer, format_shape, shape_error
-from ..core.params import Flag
+from ..core.params import AnyOf, Flag, Real
 from .dropout import drop_probability, dropout_multiplier
 
 
@@ -96,15 +95,9 @@ def attend_backward(g, q, k, v, weights, used, *, drop, scale, xp):
 
 
 # ---------------------------------------------------------------------------- shared checks
-def _scale_option(layer, scale):
-    """True (1/sqrt(d)), False (1) or a positive float."""
-    if isinstance(scale, bool):
-        return scale
-    if not isinstance(scale, numbers.Real) or not math.isfinite(scale) or scale <= 0:
-        kind = ValueError if isinstance(scale, numbers.Real) else TypeError
-        raise kind(f"{layer.describe()}: scale must be True (1/sqrt(d)), False (no scaling) "
-                   f"or a positive float; got {scale!r}")
-    return float(scale)
+#: True (1/sqrt(d)), False (1) or a positive float
+SCALE = AnyOf(Flag(), Real(above=0.0), specific=False,
+              spelled="True (1/sqrt(d)), False (no scaling) or a positive float")
 
 
 def _check_floating(layer, x, what, xp):
@@ -203,11 +196,11 @@ class DotProductAttention(Layer):
     >>> dq, dk, dv = attention.backward(tinyml.asarray(np.ones((2, 5, 4))))
     """
 
-    declared_arguments = {"dropout": drop_probability("dropout"), "causal": Flag()}
+    declared_arguments = {"scale": SCALE, "dropout": drop_probability("dropout"),
+                          "causal": Flag()}
 
     def __init__(self, name, *, scale=True, dropout=0.0, causal=False):
-        super().__init__(name, dropout=dropout, causal=causal)
-        self.scale = _scale_option(self, scale)
+        super().__init__(name, scale=scale, dropout=dropout, causal=causal)
 
     def output_shape(self, q_shape, k_shape=None, v_shape=None):
         if (k_shape is None) != (v_shape is None):

@@ -8,37 +8,25 @@ cache-blocked one on NumPy (and one ``Conv`` in an ONNX export). Conv1D (``conv1
 images one row high) runs the same operations. Each forward keeps its input for backward.
 """
 
-import numbers
 
 from ..backend.ops import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
 from ..core import (
     channels_hint,
-    check_input_dim,
-    check_positive_int,
     shape_error,
 )
 from ..core.inferred import InferredInput, input_dim_optional, is_count, required
-from ..core.params import Integer
+from ..core.params import AnyOf, Initializer, Integer, OneOf, Optional, Pair, Sizes
 from ._windows import conv_output_size, same_padding
 
 
-def check_padding(who, padding, *, pair):
-    """`padding` checked: a non-negative int, ``"same"``, or (with `pair`, Conv1D) a
-    (left, right) pair of them or ``"causal"``. Returns it (a pair as a tuple)."""
-    spelled = ("an int, a (left, right) pair, 'same' or 'causal'" if pair
-               else "an int or 'same'")
-    if isinstance(padding, str):
-        if padding == "same" or (pair and padding == "causal"):
-            return padding
-        hint = " ('valid' is padding=0)" if padding == "valid" else ""
-        raise ValueError(f"{who}: padding must be {spelled}; got {padding!r}{hint}")
-    if pair and isinstance(padding, (tuple, list)):
-        if len(padding) != 2:
-            raise TypeError(f"{who}: padding must be {spelled}; got {padding!r}")
-        return tuple(check_positive_int(who, "padding", side, minimum=0) for side in padding)
-    if isinstance(padding, bool) or not isinstance(padding, numbers.Integral):
-        raise TypeError(f"{who}: padding must be {spelled}; got {padding!r}")
-    return check_positive_int(who, "padding", padding, minimum=0)
+def padding_rule(*words, pair=None):
+    """padding: an int >= 0 or one of `words` (``"same"``), or with `pair` (``"(left,
+    right)"``, Conv1D) a pair of ints too. ``"valid"`` is refused with its spelling."""
+    sides = [Integer(0)] + ([Pair(Integer(0), pair)] if pair else [])
+    spelled = (f"an int, a {pair} pair, " if pair else "an int or ") + \
+        OneOf(*words).spelled()
+    return AnyOf(*sides, OneOf(*words), spelled=spelled,
+                 hints={"valid": " ('valid' is padding=0)"})
 
 
 # ---------------------------------------------------------------------------- the layers
@@ -46,23 +34,28 @@ class _Conv2DBase(InferredInput):
     """What Conv2D and Deconv2D share: argument checks, the input size learnt or given, and
     the (batch, C, H, W) input check."""
 
-    declared_arguments = {"stride": Integer(1), "dilation": Integer(1)}
+    declared_arguments = {"input_dim": Optional(Sizes(3)), "n_filter": Integer(1),
+                          "h_filter": Integer(1),
+                          "w_filter": Optional(Integer(1)), "stride": Integer(1),
+                          "padding": padding_rule("same"), "dilation": Integer(1),
+                          "init": Initializer()}
 
-    def _check_common(self, n_filters, h_filter, w_filter, filters_argument, init):
-        who = self.describe()
+    def _check_common(self, filters_argument, n_filters, h_filter, **declared):
+        """Check the sizes, padding and init by the declaration; returns the filters."""
         example = f"{type(self).__name__}({self.name!r}, 16, 3) for 16 filters of 3x3"
-        n_filters = required(self, filters_argument, n_filters, example)
-        self.h_filter = check_positive_int(who, "h_filter",
-                                           required(self, "h_filter", h_filter, example))
-        self.w_filter = (self.h_filter if w_filter is None else
-                         check_positive_int(who, "w_filter", w_filter))
-        self._init = init
+        checked = self._checked(
+            **{filters_argument: required(self, filters_argument, n_filters, example)},
+            h_filter=required(self, "h_filter", h_filter, example), **declared)
+        self.h_filter, self.padding = checked["h_filter"], checked["padding"]
+        self.w_filter = checked["w_filter"] or self.h_filter  # square by default
+        self._init = checked["init"]
         self.input_dim = None
-        return check_positive_int(who, filters_argument, n_filters)
+        return checked[filters_argument]
 
     def _build_if_given(self, input_dim):
+        input_dim = self._checked(input_dim=input_dim)["input_dim"]
         if input_dim is not None:
-            self._build(check_input_dim(self.describe(), input_dim, 3))
+            self._build(input_dim)
 
     def _check_output(self, out_h, out_w, input_dim):
         if out_h < 1 or out_w < 1:
@@ -153,9 +146,8 @@ class Conv2D(_Conv2DBase):
     def __init__(self, name, input_dim=None, n_filter=None, h_filter=None, w_filter=None,
                  stride=1, padding=0, *, dilation=1, init="he_uniform"):
         super().__init__(name, stride=stride, dilation=dilation)
-        self.n_filters = self._check_common(n_filter, h_filter, w_filter,
-                                            filters_argument="n_filter", init=init)
-        self.padding = check_padding(self.describe(), padding, pair=False)
+        self.n_filters = self._check_common("n_filter", n_filter, h_filter, w_filter=w_filter,
+                                            padding=padding, init=init)
         self._build_if_given(input_dim)
 
     def _geometry(self, input_dim):
@@ -253,12 +245,16 @@ class Deconv2D(_Conv2DBase):
         \partial L/\partial b_f \mathrel{+}= \sum_{n,p,q} g_{n,f,p,q}
     """
 
+    declared_arguments = {"input_dim": Optional(Sizes(3)), "n_filters": Integer(1),
+                          "h_filter": Integer(1),
+                          "w_filter": Optional(Integer(1)), "stride": Integer(1),
+                          "dilation": Integer(1), "padding": Integer(0), "init": Initializer()}
+
     def __init__(self, name, input_dim=None, n_filters=None, h_filter=None, w_filter=None,
                  stride=1, dilation=1, padding=0, *, init="he_uniform"):
         super().__init__(name, stride=stride, dilation=dilation)
-        self.n_filters = self._check_common(n_filters, h_filter, w_filter,
-                                            filters_argument="n_filters", init=init)
-        self.padding = check_positive_int(self.describe(), "padding", padding, minimum=0)
+        self.n_filters = self._check_common("n_filters", n_filters, h_filter,
+                                            w_filter=w_filter, padding=padding, init=init)
         self._build_if_given(input_dim)
 
     def _geometry(self, input_dim):

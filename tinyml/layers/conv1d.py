@@ -2,15 +2,13 @@
 
 from ..backend.ops import conv2d, conv2d_backward
 from ..core import (
-    check_input_dim,
-    check_positive_int,
     reshape_target,
     shape_error,
 )
 from ..core.inferred import InferredInput, input_dim_optional, is_count, required
-from ..core.params import Integer
+from ..core.params import Initializer, Integer, Optional, Sizes
 from ._windows import conv_output_size, same_padding
-from .conv import check_padding
+from .conv import padding_rule
 
 
 @input_dim_optional(lambda first, rest, kwargs: is_count(first))
@@ -61,22 +59,30 @@ class Conv1D(InferredInput):
     (N, C, 1, L) with a (F, C, 1, K) kernel: the same im2col columns and matmuls.
     """
 
-    declared_arguments = {"stride": Integer(1), "dilation": Integer(1)}
+    declared_arguments = {
+        "input_dim": Optional(Sizes(2)),
+        "n_filter": Integer(1),
+        "kernel_width": Integer(1),
+        "stride": Integer(1),
+        "padding": padding_rule("same", "causal", pair="(left, right)"),
+        "dilation": Integer(1),
+        "init": Initializer(),
+    }
 
     def __init__(self, name, input_dim=None, n_filter=None, kernel_width=None, *, stride=1,
                  padding=0, dilation=1, init="he_uniform"):
         super().__init__(name, stride=stride, dilation=dilation)
-        who = self.describe()
         example = f"Conv1D({name!r}, 16, 3) for 16 filters of width 3"
-        self.n_filters = check_positive_int(who, "n_filter",
-                                            required(self, "n_filter", n_filter, example))
-        self.kernel_width = check_positive_int(
-            who, "kernel_width", required(self, "kernel_width", kernel_width, example))
-        self.padding = check_padding(who, padding, pair=True)
-        self._init = init
+        checked = self._checked(n_filter=required(self, "n_filter", n_filter, example),
+                                kernel_width=required(self, "kernel_width", kernel_width,
+                                                      example),
+                                padding=padding, init=init, input_dim=input_dim)
+        input_dim = checked["input_dim"]
+        self.n_filters, self.kernel_width = checked["n_filter"], checked["kernel_width"]
+        self.padding, self._init = checked["padding"], init
         self.input_dim = None
         if input_dim is not None:
-            self._build(check_input_dim(who, input_dim, 2))
+            self._build(input_dim)
 
     def _geometry(self, input_dim):
         """(pads, out_len) for input (C, L)."""

@@ -4,7 +4,7 @@ from ..backend import array_namespace
 from ..backend.ops import scatter_add
 from ..core import Layer, index_checks_enabled, shape_error
 from ..core.checks import unravel_index
-from ..core.params import Integer, OneOf
+from ..core.params import Initializer, Integer, OneOf
 
 POOLS = (None, "sum", "mean")
 
@@ -71,10 +71,12 @@ class Embedding(Layer):
     takes_indices = True
 
     declared_arguments = {"vocab_size": Integer(1), "embedding_dim": Integer(1),
-                          "pool": OneOf(*POOLS, hint="Leave it out for one vector per position.")}
+                          "pool": OneOf(*POOLS, hint="Leave it out for one vector per position."),
+                          "init": Initializer()}
 
     def __init__(self, name, vocab_size, embedding_dim, *, pool=None, init="glorot_uniform"):
-        super().__init__(name, vocab_size=vocab_size, embedding_dim=embedding_dim, pool=pool)
+        super().__init__(name, vocab_size=vocab_size, embedding_dim=embedding_dim, pool=pool,
+                         init=init)
         self.weight = self._new_parameter((self.vocab_size, self.embedding_dim),
                                           self.vocab_size, self.embedding_dim, init)
 

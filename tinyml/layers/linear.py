@@ -1,8 +1,9 @@
 """Linear: the fully connected layer."""
 
 from ..backend.ops import linear
-from ..core import check_positive_int, shape_error
+from ..core import shape_error
 from ..core.inferred import InferredInput, input_dim_optional, required
+from ..core.params import Initializer, Integer, Optional, check_arguments
 
 
 @input_dim_optional(lambda first, rest, kwargs: not rest and "output_dim" not in kwargs)
@@ -61,15 +62,19 @@ class Linear(InferredInput):
     # (batch, ..., input_dim) in, as PyTorch's; a subclass whose backward takes (N, F) says False
     leading_axes = True
 
+    declared_arguments = {"input_dim": Optional(Integer(1)), "output_dim": Integer(1),
+                          "init": Initializer()}
+
     def __init__(self, name, input_dim=None, output_dim=None, *, init="he_uniform"):
         super().__init__(name)
-        self.output_dim = check_positive_int(self.describe(), "output_dim",
-                                             required(self, "output_dim", output_dim,
-                                                      f"Linear({name!r}, 10)"))
-        self._init = init
-        self.input_dim = None
-        if input_dim is not None:
-            self._build(check_positive_int(self.describe(), "input_dim", input_dim))
+        # Linear's own declaration, which subclasses (SparseEvolution) extend
+        checked = check_arguments(self.describe(), Linear.declared_arguments, {
+            "input_dim": input_dim, "init": init,
+            "output_dim": required(self, "output_dim", output_dim, f"Linear({name!r}, 10)")})
+        self.output_dim, self._init = checked["output_dim"], init
+        self.input_dim = None  # set by _build, last
+        if checked["input_dim"] is not None:
+            self._build(checked["input_dim"])
 
     def _build(self, input_dim):
         self.weight = self._new_parameter((self.output_dim, input_dim), input_dim,

@@ -12,12 +12,10 @@ from ..core import (
     Buffer,
     Parameter,
     channels_hint,
-    check_input_dim,
-    check_positive_int,
     shape_error,
 )
 from ..core.inferred import InferredInput
-from ..core.params import Flag, Real
+from ..core.params import Flag, Integer, Optional, Real, Sizes
 from ..distributed import current_communicator
 from ._synced_statistics import synced_gradient_means, synced_moments
 
@@ -90,7 +88,7 @@ class _Normalization(InferredInput):
     """What the four layers share: the epsilon option, the size learnt or given, and
     ``weight`` (ones) and ``bias`` (zeros) of shape (features,)."""
 
-    declared_arguments = {"epsilon": _EPSILON}
+    declared_arguments = {"num_features": Optional(Integer(1)), "epsilon": _EPSILON}
     _inferred = "num_features"
     _rank = None  # the input's rank, batch included
 
@@ -100,8 +98,9 @@ class _Normalization(InferredInput):
 
     def _build_if_given(self, value):
         vars(self)[self._inferred] = None
+        value = self._checked(**{self._inferred: value})[self._inferred]
         if value is not None:
-            self._build(check_positive_int(self.describe(), self._inferred, value))
+            self._build(value)
 
     def _inferred_from(self, input_shape):
         return input_shape[1] if len(input_shape) == self._rank else None
@@ -118,7 +117,8 @@ class _BatchNorm(_Normalization):
     uses_batch_statistics = True  # what fit asks before it trains (see Layer)
 
     # sync: batch statistics over every process of a data-parallel run
-    declared_arguments = {"momentum": _MOMENTUM, "epsilon": _EPSILON, "sync": Flag()}
+    declared_arguments = {"num_features": Optional(Integer(1)), "momentum": _MOMENTUM,
+                          "epsilon": _EPSILON, "sync": Flag()}
 
     def __init__(self, name, num_features=None, *, momentum=0.9, epsilon=1e-5, sync=False):
         super().__init__(name, momentum=momentum, epsilon=epsilon, sync=sync)
@@ -453,12 +453,14 @@ class LayerNorm2D(_Normalization):
     """
 
     _inferred = "input_dim"
+    declared_arguments = {"input_dim": Optional(Sizes(3)), "epsilon": _EPSILON}
 
     def __init__(self, name, input_dim=None, *, epsilon=1e-5):
         super().__init__(name, epsilon=epsilon)
         self.input_dim = None
+        input_dim = self._checked(input_dim=input_dim)["input_dim"]
         if input_dim is not None:
-            self._build(check_input_dim(self.describe(), input_dim, 3))
+            self._build(input_dim)
 
     def _build(self, input_dim):
         self._new_affine(input_dim[0])

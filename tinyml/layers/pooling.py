@@ -14,13 +14,12 @@ from ..backend.ops import avg_pool2d, max_pool2d, max_pool2d_backward, max_pool2
 from ..core import (
     Layer,
     channels_hint,
-    check_input_dim,
-    check_positive_int,
     grad_enabled,
     reshape_target,
     shape_error,
 )
 from ..core.inferred import InferredInput, input_dim_optional, is_count
+from ..core.params import AnyOf, Flag, Integer, OneOf, Optional, Pair, Sizes
 from ._windows import (
     col2im_matmul,
     conv_output_size,
@@ -76,31 +75,27 @@ class Pool2D(InferredInput):
         \partial L/\partial x_{n,c,\,ps+i,\,qs+j} \mathrel{+}= \frac{g_{n,c,p,q}}{k_h k_w}
     """
 
+    declared_arguments = {"input_dim": Optional(Sizes(3)), "size": Pair(Integer(1)),
+                          "stride": Optional(Integer(1)),
+                          "mode": AnyOf(OneOf(*MODES), spelled="'max' or 'average'",
+                                        hints={"avg": ". Use mode='average'.",
+                                               "mean": ". Use mode='average'.", str: "."})}
+
     def __init__(self, name, input_dim=None, size=2, stride=None, *, mode="max"):
         super().__init__(name)
         who = self.describe()
-        if isinstance(size, (tuple, list)):
-            if len(size) != 2:
-                raise TypeError(f"{who}: size must be an int or an (h, w) pair; got {size!r}")
-            self.size = tuple(check_positive_int(who, "size", extent) for extent in size)
-        else:
-            self.size = (check_positive_int(who, "size", size),) * 2
+        checked = self._checked(input_dim=input_dim, size=size, stride=stride, mode=mode)
+        input_dim = checked["input_dim"]
+        self.size, self.mode = checked["size"], checked["mode"]
         if stride is None and self.size[0] != self.size[1]:
             raise TypeError(f"{who}: a {self.size[0]}x{self.size[1]} window needs a stride (one "
                             "int, the same both ways); give stride=...")
-        self.stride = check_positive_int(who, "stride", self.size[0] if stride is None else
-                                         stride)
-        if not isinstance(mode, str):
-            raise TypeError(f"{who}: mode must be 'max' or 'average'; got {mode!r}")
-        if mode not in MODES:
-            hint = " Use mode='average'." if mode in ("avg", "mean") else ""
-            raise ValueError(f"{who}: mode must be 'max' or 'average'; got {mode!r}.{hint}")
-        self.mode = mode
+        self.stride = self.size[0] if stride is None else checked["stride"]
         self._latest = None  # (input, output) of the last max forward, for a MaxUnpool2D
         self._lends_maxima = False  # set by MaxUnpool2D(pool=self)
         self.input_dim = None
         if input_dim is not None:
-            self._build(check_input_dim(who, input_dim, 3))
+            self._build(input_dim)
 
     def _geometry(self, input_dim):
         """(out_h, out_w) for input (C, H, W)."""
@@ -216,9 +211,11 @@ class MaxPool2D(Pool2D):
     Overlapping windows (stride < size) add up.
     """
 
+    declared_arguments = {**Pool2D.declared_arguments, "return_index": Flag()}
+
     def __init__(self, name, input_dim=None, size=2, stride=None, return_index=False):
         super().__init__(name, input_dim, size, stride, mode="max")
-        self.return_index = bool(return_index)
+        self._set_declared(return_index=return_index)
 
     def forward(self, input):
         output = super().forward(input)

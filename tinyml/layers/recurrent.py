@@ -33,7 +33,7 @@ that state.
 
 from ..core import grad_enabled, shape_error
 from ..core.params import Flag
-from .recurrent_base import RecurrentBase, check_nonlinearity
+from .recurrent_base import NONLINEARITY, RecurrentBase
 
 
 class _Sequence(RecurrentBase):
@@ -186,11 +186,15 @@ class RNN(_Sequence):
     (2, 5)
     """
 
+    declared_arguments = {**_Sequence.declared_arguments, "nonlinearity": NONLINEARITY}
+
     def __init__(self, name, input_dim, hidden_dim, *, nonlinearity="tanh",
                  return_sequences=True):
-        kind = check_nonlinearity(f"RNN {name!r}", nonlinearity)
+        self._check_name(name)  # the message names the layer, and nothing is drawn yet
+        self.name = name
+        self._set_declared(nonlinearity=nonlinearity)
+        kind = self.nonlinearity  # the recurrence is named as the nonlinearity
         super().__init__(name, input_dim, hidden_dim, kind, return_sequences)
-        self.nonlinearity = nonlinearity
 
 
 class LSTM(_Sequence):

@@ -20,9 +20,8 @@ from .recurrent_steps import RECURRENCES, step_weights
 NONLINEARITIES = ("tanh", "relu")
 
 
-def check_nonlinearity(owner, nonlinearity):
-    """`nonlinearity` if it is one the Elman RNN has, else the ValueError naming them."""
-    return OneOf(*NONLINEARITIES).check(owner, "nonlinearity", nonlinearity, {})
+#: the rule of the Elman RNN's nonlinearity (RNN, RNNCell)
+NONLINEARITY = OneOf(*NONLINEARITIES)
 
 
 class RecurrentBase(Layer):

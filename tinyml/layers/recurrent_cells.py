@@ -19,7 +19,7 @@ the input projection of every step).
 """
 
 from ..core import grad_enabled, shape_error
-from .recurrent_base import RecurrentBase, check_nonlinearity
+from .recurrent_base import NONLINEARITY, RecurrentBase
 
 
 class _Cell(RecurrentBase):
@@ -122,10 +122,14 @@ class RNNCell(_Cell):
     ((2, 3), True)
     """
 
+    declared_arguments = {**_Cell.declared_arguments, "nonlinearity": NONLINEARITY}
+
     def __init__(self, name, input_dim, hidden_dim, *, nonlinearity="tanh"):
-        kind = check_nonlinearity(f"RNNCell {name!r}", nonlinearity)
+        self._check_name(name)  # the message names the layer, and nothing is drawn yet
+        self.name = name
+        self._set_declared(nonlinearity=nonlinearity)
+        kind = self.nonlinearity  # the recurrence is named as the nonlinearity
         super().__init__(name, input_dim, hidden_dim, kind)
-        self.nonlinearity = nonlinearity
 
 
 class LSTMCell(_Cell):

@@ -4,6 +4,57 @@
 import math
 
 from ..core import Layer, format_shape, reshape_target, shape_error
+from ..core.params import Rule
+
+
+class Permutation(Rule):
+    """Permute's axes: a tuple of ints, a permutation of 1..k (the batch axis 0 stays)."""
+
+    def check(self, owner, argument, value, known):
+        if not isinstance(value, (tuple, list)) or not all(
+                isinstance(axis, int) and not isinstance(axis, bool) for axis in value):
+            raise TypeError(f"{owner}: {argument} must be a tuple of ints, such as (2, 1); got "
+                            f"{value!r}")
+        axes = tuple(value)
+        if sorted(axes) != list(range(1, len(axes) + 1)):
+            raise ValueError(f"{owner}: {argument} must be a permutation of 1..{len(axes)}, the "
+                             f"sample's axes (the batch axis 0 stays first); got {axes}. For "
+                             "(N, C, L) -> (N, L, C) pass (2, 1).")
+        return axes
+
+    def bad_values(self, known):
+        return [((0, 2, 1), ValueError, ["must be a permutation of 1..3", "batch axis 0"]),
+                ((1, 1), ValueError, ["must be a permutation of 1..2"]),
+                ("21", TypeError, ["must be a tuple of ints"]),
+                ((2.0, 1), TypeError, ["must be a tuple of ints"])]
+
+    def example(self, known):
+        return (2, 1)
+
+
+class SampleShape(Rule):
+    """Reshape's shape: a non-empty tuple of positive ints, -1 allowed once."""
+
+    def check(self, owner, argument, value, known):
+        if not isinstance(value, (tuple, list)) or not value or not all(
+                isinstance(extent, int) and not isinstance(extent, bool) for extent in value):
+            raise TypeError(f"{owner}: {argument} must be a non-empty tuple of ints (one "
+                            "sample's shape, without the batch axis), such as (8, 8); got "
+                            f"{value!r}")
+        shape = tuple(value)
+        if shape.count(-1) > 1 or any(extent < 1 and extent != -1 for extent in shape):
+            raise ValueError(f"{owner}: {argument} must hold positive extents and at most one "
+                             f"-1 (to infer); got {shape}")
+        return shape
+
+    def bad_values(self, known):
+        return [((-1, -1), ValueError, ["at most one -1"]),
+                ((4, 0), ValueError, ["positive extents"]),
+                ((), TypeError, ["must be a non-empty tuple of ints"]),
+                (8, TypeError, ["must be a non-empty tuple of ints"])]
+
+    def example(self, known):
+        return (2, -1)
 
 
 class Flatten(Layer):
@@ -59,9 +110,10 @@ class Permute(Layer):
     :math:`a^{-1}_{a_j} = j`.
     """
 
+    declared_arguments = {"axes": Permutation()}
+
     def __init__(self, name, axes):
-        super().__init__(name)
-        self.axes = _permutation(self.describe(), axes)
+        super().__init__(name, axes=axes)
 
     def output_shape(self, input_shape):
         if len(input_shape) != len(self.axes) + 1:
@@ -108,9 +160,10 @@ class Reshape(Layer):
     Backward: the gradient reshaped back to the input's shape.
     """
 
+    declared_arguments = {"shape": SampleShape()}
+
     def __init__(self, name, shape):
-        super().__init__(name)
-        self.shape = _new_shape(self.describe(), shape)
+        super().__init__(name, shape=shape)
 
     def output_shape(self, input_shape):
         if len(input_shape) < 2:
@@ -139,29 +192,3 @@ class Reshape(Layer):
     def backward(self, in_gradient, *, input_gradient=True):
         xp, input_shape = self.saved(in_gradient)
         return xp.reshape(in_gradient, input_shape) if input_gradient else None
-
-
-def _permutation(owner, axes):
-    """`axes` as a tuple, checked to be a permutation of 1..k."""
-    if not isinstance(axes, (tuple, list)) or not all(
-            isinstance(axis, int) and not isinstance(axis, bool) for axis in axes):
-        raise TypeError(f"{owner}: axes must be a tuple of ints, such as (2, 1); got {axes!r}")
-    axes = tuple(axes)
-    if sorted(axes) != list(range(1, len(axes) + 1)):
-        raise ValueError(f"{owner}: axes must be a permutation of 1..{len(axes)}, the sample's "
-                         f"axes (the batch axis 0 stays first); got {axes}. For (N, C, L) -> "
-                         "(N, L, C) pass (2, 1).")
-    return axes
-
-
-def _new_shape(owner, shape):
-    """`shape` as a tuple of positive ints, -1 allowed once."""
-    if not isinstance(shape, (tuple, list)) or not shape or not all(
-            isinstance(extent, int) and not isinstance(extent, bool) for extent in shape):
-        raise TypeError(f"{owner}: shape must be a non-empty tuple of ints (one sample's "
-                        f"shape, without the batch axis), such as (8, 8); got {shape!r}")
-    shape = tuple(shape)
-    if shape.count(-1) > 1 or any(extent < 1 and extent != -1 for extent in shape):
-        raise ValueError(f"{owner}: shape must hold positive extents and at most one -1 (to "
-                         f"infer); got {shape}")
-    return shape

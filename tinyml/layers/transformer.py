@@ -4,7 +4,7 @@ TransformerEncoderBlock built from LayerNorm1D, MultiHeadAttention, Linear, ReLU
 import math
 
 from ..backend import device_of
-from ..core import Layer, check_positive_int, shape_error
+from ..core import Layer, shape_error
 from ..core.net import backward_through
 from ..core.params import Flag, Integer
 from .activation import ReLU
@@ -153,12 +153,16 @@ class TransformerEncoderBlock(Layer):
     (3, 5, 8)
     """
 
+    declared_arguments = {"dim": Integer(1), "n_heads": Integer(1), "hidden_dim": Integer(1),
+                          "dropout": drop_probability("dropout"), "causal": Flag()}
+
     def __init__(self, name, dim, n_heads, hidden_dim, *, dropout=0.0, causal=False):
         super().__init__(name)
-        self.dim = check_positive_int(self.describe(), "dim", dim)
-        hidden_dim = check_positive_int(self.describe(), "hidden_dim", hidden_dim)
-        dropout = drop_probability("dropout").check(self.describe(), "dropout", dropout, {})
-        Flag().check(self.describe(), "causal", causal, {})
+        checked = self._checked(dim=dim, n_heads=n_heads, hidden_dim=hidden_dim,
+                                dropout=dropout, causal=causal)
+        dim, n_heads, hidden_dim, dropout = (checked[argument] for argument in
+                                             ("dim", "n_heads", "hidden_dim", "dropout"))
+        self.dim, self.n_heads, self.hidden_dim, self.causal = dim, n_heads, hidden_dim, causal
         self.norm1 = LayerNorm1D("norm1", dim)
         self.self_attn = MultiHeadAttention("self_attn", dim, n_heads, causal=causal,
                                             dropout=dropout)

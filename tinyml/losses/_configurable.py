@@ -1,7 +1,7 @@
 r"""Losses with options: configured by a keyword-only call, compared by function and options.
 
-``@configurable(check)`` turns ``def huber(predicted, ground_truth, *, delta=1.0)`` into a
-:class:`Loss` that is called two ways:
+``@configurable({"delta": Real(above=0.0)})`` turns ``def huber(predicted, ground_truth, *,
+delta=1.0)`` into a :class:`Loss` that is called two ways:
 
 - ``huber(predicted, ground_truth)`` computes, with the options it holds (the defaults here);
 - ``huber(delta=2.0)`` (keywords only) returns a new :class:`Loss` holding ``delta=2.0``.
@@ -9,15 +9,17 @@ r"""Losses with options: configured by a keyword-only call, compared by function
 Two losses are equal when they wrap the same function with the same options, so
 ``huber(delta=1.0) == huber`` and a configured loss can be looked up in a table (the fusion
 table matches a row by the function, its *family*, and hands the options on).
-Options are checked once, when the loss is configured, by ``check(who, options)``, which
-returns them normalized (Python floats, so float32 work stays float32).
+Options are checked once, when the loss is configured, by their declaration (``{option:
+rule}``, the rules of :mod:`tinyml.core.params`, as a class's ``declared_arguments``; the Loss
+keeps it as its ``declared_arguments``, so the generic test of declared arguments feeds it bad
+values too), which gives them back normalized (Python floats, so float32 work stays float32).
 """
 
 import functools
 import inspect
-import math
-import numbers
 from types import MappingProxyType
+
+from ..core.params import check_arguments
 
 
 class Loss:
@@ -33,12 +35,14 @@ class Loss:
         The function's own defaults.
     """
 
-    def __init__(self, function, options, check):
+    def __init__(self, function, options, declared):
         functools.update_wrapper(self, function)
         self.function = function
         self.defaults = MappingProxyType(_keyword_defaults(function))
         self.options = MappingProxyType(dict(options))
-        self._check = check
+        #: ``{option: rule}`` that checks the options ({} for a loss checked by a function)
+        self.declared_arguments = MappingProxyType({} if callable(declared) else declared)
+        self._declared = declared
 
     # ---------------------------------------------------------------- calling
     def __call__(self, predicted=None, ground_truth=None, **options):
@@ -65,7 +69,8 @@ class Loss:
             raise TypeError(f"{self.__name__}: unknown option {unknown[0]!r}; its options are "
                             f"{known}")
         merged = {**self.options, **options}
-        return Loss(self.function, self._check(self.__name__, merged), self._check)
+        return Loss(self.function, _checked(self.__name__, self._declared, merged),
+                    self._declared)
 
     # ---------------------------------------------------------------- comparing
     @property
@@ -95,14 +100,29 @@ class Loss:
         return ", ".join(f"{name}={value!r}" for name, value in self.defaults.items())
 
 
-def configurable(check):
+def configurable(declared):
     """Decorator: the loss function below becomes a :class:`Loss` at its defaults.
 
-    `check(who, options) -> options` validates and normalizes a full set of options.
+    `declared` is ``{option: rule}`` for the function's keyword-only options (rules of
+    :mod:`tinyml.core.params`: ``{"delta": Real(above=0.0)}``), which checks and normalizes
+    them each time the loss is configured; or a function ``check(who, options) -> options``
+    that does it.
     """
     def wrap(function):
-        return Loss(function, check(function.__name__, _keyword_defaults(function)), check)
+        defaults = _keyword_defaults(function)
+        if not callable(declared) and set(declared) != set(defaults):
+            raise TypeError(f"configurable: {function.__name__}'s keyword options "
+                            f"{sorted(defaults)} must be the ones declared, {sorted(declared)}")
+        return Loss(function, _checked(function.__name__, declared, defaults), declared)
     return wrap
+
+
+def _checked(who, declared, options):
+    """`options` checked by `declared` (rules, or a function), in the function's order."""
+    if callable(declared):
+        return declared(who, options)
+    checked = check_arguments(who, declared, options)
+    return {name: checked[name] for name in options}
 
 
 def family_of(loss):
@@ -134,19 +154,6 @@ class LossFamilies(tuple):
 
     def __contains__(self, loss):
         return any(family_of(loss) is family_of(member) for member in self)
-
-
-def float_option(who, name, value, *, low, high=math.inf, low_open=False):
-    """`value` as a Python float in [low, high] (low excluded with `low_open`), or an error."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{who}: {name} must be a real number (a Python float); got {value!r}")
-    value = float(value)
-    too_low = value <= low if low_open else value < low
-    if math.isnan(value) or too_low or value > high:
-        bracket = "(" if low_open else "["
-        upper = "inf)" if high == math.inf else f"{high}]"
-        raise ValueError(f"{who}: {name} must lie in {bracket}{low}, {upper}; got {value!r}")
-    return value
 
 
 def _keyword_defaults(function):

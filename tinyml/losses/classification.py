@@ -14,14 +14,13 @@ Label smoothing (``cross_entropy(label_smoothing=0.1)``, the same for
 for index and one-hot labels alike.
 """
 
+from ..core.params import Real
 from ..layers.activation import log_softmax
 from ._checks import dense_targets, namespace
-from ._configurable import configurable, float_option
+from ._configurable import configurable
 
-
-def _smoothing(who, options):
-    return {"label_smoothing": float_option(who, "label_smoothing", options["label_smoothing"],
-                                            low=0.0, high=1.0)}
+#: how much of each target row is spread evenly over the classes
+SMOOTHING = {"label_smoothing": Real(at_least=0.0, at_most=1.0)}
 
 
 def _smoothed(targets, label_smoothing):
@@ -32,7 +31,7 @@ def _smoothed(targets, label_smoothing):
     return targets * (1.0 - label_smoothing) + label_smoothing / classes
 
 
-@configurable(_smoothing)
+@configurable(SMOOTHING)
 def cross_entropy(predicted, ground_truth, *, label_smoothing=0.0):
     r"""Cross-entropy of predicted probabilities (the output of a Softmax).
 
@@ -72,7 +71,7 @@ def cross_entropy(predicted, ground_truth, *, label_smoothing=0.0):
     return loss, -targets / (clipped * n)
 
 
-@configurable(_smoothing)
+@configurable(SMOOTHING)
 def cross_entropy_with_logits(predicted, ground_truth, *, label_smoothing=0.0):
     r"""Cross-entropy of softmax(logits), computed stably from the logits.
 

@@ -4,8 +4,9 @@ Targets must have the prediction's exact shape: no broadcasting, since a (N,) ta
 (N, 1) predictions is a bug more often than a wish.
 """
 
+from ..core.params import Real
 from ._checks import count_of, namespace, same_shape_targets
-from ._configurable import configurable, float_option
+from ._configurable import configurable
 
 
 def _difference(predicted, ground_truth, who):
@@ -64,11 +65,7 @@ def _clipped_quadratic(xp, difference, count, delta, scale):
     return xp.sum(pointwise * factor), clipped * factor
 
 
-def _huber_options(who, options):
-    return {"delta": float_option(who, "delta", options["delta"], low=0.0, low_open=True)}
-
-
-@configurable(_huber_options)
+@configurable({"delta": Real(above=0.0)})
 def huber(predicted, ground_truth, *, delta=1.0):
     r"""Huber loss: quadratic within `delta` of the target, linear (slope `delta`) beyond.
 
@@ -96,11 +93,7 @@ def huber(predicted, ground_truth, *, delta=1.0):
     return _clipped_quadratic(xp, difference, count, delta, 1.0)
 
 
-def _smooth_l1_options(who, options):
-    return {"beta": float_option(who, "beta", options["beta"], low=0.0)}
-
-
-@configurable(_smooth_l1_options)
+@configurable({"beta": Real(at_least=0.0)})
 def smooth_l1(predicted, ground_truth, *, beta=1.0):
     r"""Smooth L1 loss: quadratic within `beta` of the target, slope 1 beyond (PyTorch's
     ``smooth_l1_loss``).

@@ -7,10 +7,10 @@ backward and the optimizer's step); the optimizers' ``clip_norm`` option uses th
 """
 
 import math
-import numbers
 from collections.abc import Mapping
 
 from ..backend import array_namespace
+from ..core.params import Real, check_arguments
 
 CLIP_EPSILON = 1e-6  # torch.nn.utils.clip_grad_norm_'s term in the denominator
 
@@ -78,6 +78,10 @@ def clip_factor(grads, clip_norm, *, xp, norm_type=2.0, norm=None):
     return xp.minimum(factor, xp.ones_like(factor))
 
 
+#: clip_grad_norm's options, declared as a class's constructor arguments are
+DECLARED_ARGUMENTS = {"max_norm": Real(above=0.0), "norm_type": Real(above=0.0, infinite=True)}
+
+
 def clip_grad_norm(parameters, max_norm, norm_type=2.0):
     r"""Scale the gradients of `parameters` in place so that their global norm is at most
     `max_norm`, and return that norm (before scaling), as
@@ -117,8 +121,9 @@ def clip_grad_norm(parameters, max_norm, norm_type=2.0):
     >>> norm = clip_grad_norm(net.parameters(), 1.0)      # doctest: +SKIP
     >>> optimizer.step(net.named_parameters())            # doctest: +SKIP
     """
-    max_norm = _positive("max_norm", max_norm)
-    norm_type = _positive("norm_type", norm_type, infinite=True)
+    checked = check_arguments("clip_grad_norm", DECLARED_ARGUMENTS,
+                              {"max_norm": max_norm, "norm_type": norm_type})
+    max_norm, norm_type = checked["max_norm"], checked["norm_type"]
     chosen = _trainable(parameters)
     grads = [parameter.grad for parameter in chosen]
     xp = array_namespace(*grads, names=lambda: [f"grad of {p.name!r}" for p in chosen],
@@ -143,13 +148,3 @@ def _trainable(parameters):
         raise ValueError("clip_grad_norm: no trainable parameters to clip (the list is empty "
                          "or every parameter is frozen); pass net.parameters()")
     return chosen
-
-
-def _positive(name, value, *, infinite=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"clip_grad_norm: {name} must be a Python number; got {value!r}")
-    value = float(value)
-    if math.isnan(value) or value <= 0 or (value == math.inf and not infinite):
-        allowed = "> 0 or math.inf" if infinite else "a finite number > 0"
-        raise ValueError(f"clip_grad_norm: {name} must be {allowed}; got {value}")
-    return value

@@ -8,6 +8,7 @@ from ..backend import seed as seed_backends
 from ..callbacks import CallbackList, History, LayerHooks, TerminateOnNaN
 from ..callbacks.progress import progress_callbacks
 from ..core import check_positive_int, counted, no_grad, skip_index_checks
+from ..core.params import Integer, check_arguments
 from ..data.batches import batches
 from ..distributed import data_parallel
 from ..losses import find_fusion
@@ -77,13 +78,18 @@ class Learner:
     per process unless built with ``sync=True``.
     """
 
+    #: ``{argument: rule}`` of the constructor's plain options (the net, loss and optimizer
+    #: are checked together, by what they are; seed by ``tinyml.seed``; metrics by name)
+    declared_arguments = {"batch_size": Integer(1)}
+
     def __init__(self, net, loss, optimizer, batch_size=32, seed=None, backend=None,
                  metrics=None, distributed=None):
         check_learner_arguments(net, loss, optimizer)
         self.net = net
         self.loss = loss
         self.optimizer = optimizer
-        self.batch_size = check_positive_int("Learner", "batch_size", batch_size)
+        self.batch_size = check_arguments("Learner", self.declared_arguments,
+                                          {"batch_size": batch_size})["batch_size"]
         if backend is not None:
             net.to(_keeping_dtype_and_device(net, backend))
         self.parallel = data_parallel(distributed)  # tinyml.distributed's hooks
