@@ -6,10 +6,11 @@ import normalization_reference
 import numpy as np
 import pointwise_reference as R
 import reference
-from layer_case import Case, functional, random_parameters
+from layer_case import Case, alike, functional, random_parameters
 
 import tinyml
 from tinyml.layers import (
+    RBM,
     Add,
     AvgPool2D,
     BatchNorm1D,
@@ -24,6 +25,7 @@ from tinyml.layers import (
     MaxUnpool2D,
     Parallel,
     ReLu,
+    SparseEvolution,
 )
 
 
@@ -138,14 +140,39 @@ def pointwise(make, f, twin, configs=None):
 
 def fully_connected(act_fn, batch):
     """A FullyConnected case from 5 to 4 features, random weights, then `act_fn`."""
-    act, twin = {None: (lambda z: z, lambda torch, z: z),
-                 "relu": (reference.relu, lambda torch, z: torch.relu(z)),
-                 "sigmoid": (lambda z: 1.0 / (1.0 + np.exp(-z)),
-                             lambda torch, z: torch.sigmoid(z))}[act_fn]
+    act, twin = ACTIVATIONS[act_fn]
     return Case(lambda: FullyConnected("layer", 5, 4, act_fn=act_fn), (batch, 5),
                 lambda x, p: act(reference.linear(x, p["weight"], p["bias"])),
                 setup=random_parameters, torch=lambda torch, p, x: twin(
                     torch, torch.nn.functional.linear(x, p["weight"], p["bias"])))
+
+
+ACTIVATIONS = {  # act_fn: (numpy, torch)
+    None: (lambda z: z, lambda torch, z: z),
+    "relu": (reference.relu, lambda torch, z: torch.relu(z)),
+    "sigmoid": (lambda z: 1.0 / (1.0 + np.exp(-z)), lambda torch, z: torch.sigmoid(z)),
+}
+
+
+def rbm(draw):
+    """An RBM of 6 visible and 4 hidden units, random weights and biases (the visible ones
+    too), on 5 samples from `draw(rng, shape)`: its forward is the hidden probabilities."""
+    sigmoid = ACTIVATIONS["sigmoid"]
+    return Case(alike(lambda: RBM("layer", 6, 4)), (5, 6),
+                lambda v, p: sigmoid[0](reference.linear(v, p["weight"], p["bias_hidden"])),
+                setup=random_parameters, sample=lambda batch: draw(
+                    np.random.default_rng(0), (batch or 5, 6)),
+                torch=lambda torch, p, v: sigmoid[1](torch, torch.nn.functional.linear(
+                    v, p["weight"], p["bias_hidden"])))
+
+
+def sparse_evolution(act_fn):
+    """A SparseEvolution of 9 of 20 connections, then `act_fn`, with a weight at every position
+    (the masked ones too: the forward must mask them) and a random bias."""
+    act = ACTIVATIONS[act_fn][0]
+    return Case(alike(lambda: SparseEvolution("layer", 5, 4, epsilon=1, act_fn=act_fn)), (3, 5),
+                lambda x, p: act(reference.linear(x, p["weight"] * p["mask"], p["bias"])),
+                setup=random_parameters)
 
 
 def max_unpool2d(config):
@@ -196,6 +223,32 @@ def parallel_with_identity(merge):
                                              dense(x, p, "fc2"), x),
                 setup=random_parameters, torch=lambda torch, p, x: combine_torch(
                     torch, torch.relu(dense(x, p, "fc1", torch)), dense(x, p, "fc2", torch), x))
+
+
+def merge_refusals(kind):
+    """{id: (inputs, error, regex)}: what a merge of `kind` refuses, each with its fix."""
+    ones = np.ones
+    refusals = {
+        "one-array": (ones((2, 3)), TypeError, rf"{kind} 'layer' takes a list of arrays, one per "
+                                               r"input; got .*use it as the merge of a Parallel"),
+        "one-input": ([ones((2, 3))], ValueError, rf"{kind} 'layer' merges at least two inputs; "
+                                                  r"got 1$"),
+        "integer-input-1": ([ones((2, 3)), ones((2, 3), dtype=np.int64)], TypeError,
+                            rf"{kind} 'layer' expects floating-point input; got .*int64 for "
+                            r"input 1"),
+        "ranks": ([ones((2, 4)), ones((2, 4, 1))], ValueError,
+                  r"input 0 has shape \(2, 4\) and input 1 \(2, 4, 1\)")}
+    if kind == "Concatenate":
+        return {**refusals, "off-axis": ([ones((2, 3, 4)), ones((2, 1, 5))], ValueError,
+                                         r"Concatenate 'layer' needs inputs of one shape but "
+                                         r"along axis 1; input 0 has shape \(2, 3, 4\) and "
+                                         r"input 1 \(2, 1, 5\)"),
+                "axis-out-of-range": ([ones(2), ones(2)], ValueError,
+                                      r"Concatenate 'layer': axis 1 is out of range for inputs "
+                                      r"of 1 dimensions")}
+    return {**refusals, "third-shape": ([ones((2, 4)), ones((2, 4)), ones((2, 3))], ValueError,
+                                        rf"{kind} 'layer' needs inputs of one shape; input 0 has "
+                                        r"shape \(2, 4\) and input 2 \(2, 3\)")}
 
 
 POOLS = {  # (N, C, H, W, size, stride)

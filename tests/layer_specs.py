@@ -34,18 +34,24 @@ from layer_families import (
     linear,
     linear_ref,
     max_unpool2d,
+    merge_refusals,
     normalization,
     normalizations,
     parallel_with_identity,
     pointwise,
     pool2d,
+    rbm,
+    sparse_evolution,
 )
 from sequence_families import (
+    attention_refusals,
     attention_twin,
     attentions,
     bidirectional,
+    bidirectional_from_given_states,
     bidirectional_twin,
     embedding,
+    multi_head_refusals,
     multi_head_twin,
     multi_heads,
     recurrent,
@@ -241,11 +247,15 @@ LAYERS = {
         torch=lambda torch, p, x: torch.sigmoid(torch.nn.functional.linear(
             x, p["weight"], p["bias_hidden"])), bad_shapes={
             (2, 5): r"RBM 'layer' expects input of shape \(batch, 4\); got \(2, 5\)",
-            (2, 1, 4): r"got \(2, 1, 4\)\. Add a Flatten before it"}),
+            (2, 1, 4): r"got \(2, 1, 4\)\. Add a Flatten before it"}, configs={
+            "binary": rbm(lambda rng, shape: (rng.random(shape) > 0.5).astype(np.float64)),
+            "probabilities": rbm(lambda rng, shape: rng.random(shape))}),
     "SparseEvolution": Case(alike(lambda: SparseEvolution("layer", 4, 3, epsilon=0.5)), (2, 4),
                             lambda x, p: reference.linear(x, p["weight"] * p["mask"], p["bias"]),
                             bad_shapes={(2, 3): r"SparseEvolution 'layer' expects input of shape "
-                                                r"\(batch, 4\); got \(2, 3\)"}),
+                                                r"\(batch, 4\); got \(2, 3\)"},
+                            configs={f"dense-weights-{act_fn}": sparse_evolution(act_fn)
+                                     for act_fn in (None, "relu", "sigmoid")}),
     "BatchNorm1D": normalization(BatchNorm1D, 4, (3, 4))._replace(
         bad_shapes={(2, 3): r"BatchNorm1D 'layer' expects input of shape \(batch, 4\); got "
                             r"\(2, 3\)\.$",
@@ -339,7 +349,8 @@ LAYERS = {
                             "overlapping-nonsquare": (2, 1, 6, 5, (3, 2), 2)}.items()}),
     "Add": Case(lambda: Add("layer", act_fn="relu"), [(2, 4), (2, 4), (2, 4)],
                 lambda x, p: reference.relu(x[0] + x[1] + x[2]),
-                torch=lambda torch, p, x: torch.relu(x[0] + x[1] + x[2]), configs={
+                torch=lambda torch, p, x: torch.relu(x[0] + x[1] + x[2]),
+                bad_inputs=merge_refusals("Add"), configs={
                     "two": Case(lambda: Add("layer"), [(3, 4), (3, 4)], lambda x, p: x[0] + x[1],
                                 torch=lambda torch, p, x: x[0] + x[1]),
                     "two-sigmoid": Case(lambda: Add("layer", act_fn="sigmoid"), [(3, 4), (3, 4)],
@@ -347,7 +358,8 @@ LAYERS = {
                                         torch=lambda torch, p, x: torch.sigmoid(x[0] + x[1]))}),
     "Multiply": Case(lambda: Multiply("layer"), [(2, 4), (2, 4), (2, 4)],
                      lambda x, p: x[0] * x[1] * x[2],
-                     torch=lambda torch, p, x: x[0] * x[1] * x[2], configs={
+                     torch=lambda torch, p, x: x[0] * x[1] * x[2],
+                     bad_inputs=merge_refusals("Multiply"), configs={
                          "sigmoid": Case(lambda: Multiply("layer", act_fn="sigmoid"),
                                          [(2, 3, 4), (2, 3, 4)],
                                          lambda x, p: 1.0 / (1.0 + np.exp(-x[0] * x[1])),
@@ -355,7 +367,8 @@ LAYERS = {
                                          modes=("random",))}),
     "Concatenate": Case(lambda: Concatenate("layer"), [(2, 3, 2), (2, 1, 2)],
                         lambda x, p: np.concatenate(x, axis=1),
-                        torch=lambda torch, p, x: torch.cat(x, dim=1), configs={
+                        torch=lambda torch, p, x: torch.cat(x, dim=1),
+                        bad_inputs=merge_refusals("Concatenate"), configs={
                             **{f"axis{axis}": Case(
                                 lambda axis=axis: Concatenate("layer", axis=axis),
                                 [tuple(extent if index == axis % 3 else size
@@ -406,6 +419,17 @@ LAYERS = {
                                          r"time\) of integer indices, time >= 1; got"
                                   for shape in [(15,), (3, 5, 1), (3, 0)]},
                       configs={f"pool-{pool}": embedding(pool) for pool in (None, "sum", "mean")},
+                      dtypes=("uint8", "int16", "int32"), bad_inputs={
+                          "floats": (np.ones((2, 4)), TypeError, r"Embedding 'layer' expects "
+                                     r"integer indices; got float64 input\. Pass token ids as "
+                                     r"integers"),
+                          "bools": (np.ones((2, 4), dtype=bool), TypeError, r"expects integer "
+                                    r"indices; got bool input"),
+                          **{f"index-{bad}": (np.array([[1, bad, 0, 2], [7, 1, 1, 1]]), ValueError,
+                                              rf"Embedding 'layer': index {bad} at input\[0, 1\] "
+                                              r"is outside \[0, 5\) \(vocab_size=5; 2 of 8 "
+                                              r"indices are outside\)\. Map tokens to ids in")
+                             for bad in (5, -1)}},
                       sample=lambda batch: np.random.default_rng(0).integers(0, 5, (batch or 2,
                                                                                     4))),
     "Permute": Case(lambda: layers.Permute("layer", (2, 1)), (2, 3, 4),
@@ -431,13 +455,19 @@ LAYERS = {
                                                 ((5, 4, 3), (2, 5, 4, 3)),
                                                 ((2, -1, 3), (2, 2, 10, 3))]}),
     "RNN": recurrent("RNN", return_sequences=True, configs={
-        f"{options.get('nonlinearity', 'tanh')}-{'sequences' if sequences else 'last'}":
-            recurrent("RNN", return_sequences=sequences, **options)
-        for options in ({}, {"nonlinearity": "relu"}) for sequences in (True, False)}),
+        f"{options.get('nonlinearity', 'tanh')}-{'sequences' if sequences else 'last'}"
+        f"{'-given-state' if given else ''}": recurrent("RNN", return_sequences=sequences,
+                                                        given_state=given, **options)
+        for options in ({}, {"nonlinearity": "relu"}) for sequences in (True, False)
+        for given in (False, True)}),
     "LSTM": recurrent("LSTM", return_sequences=False, configs={
-        "sequences": recurrent("LSTM", return_sequences=True)}),
+        "sequences": recurrent("LSTM", return_sequences=True),
+        **{f"given-state-{'sequences' if sequences else 'last'}": recurrent(
+            "LSTM", return_sequences=sequences, given_state=True) for sequences in (True, False)}}),
     "GRU": recurrent("GRU", return_sequences=True, configs={
-        "last": recurrent("GRU", return_sequences=False)}),
+        "last": recurrent("GRU", return_sequences=False),
+        **{f"given-state-{'sequences' if sequences else 'last'}": recurrent(
+            "GRU", return_sequences=sequences, given_state=True) for sequences in (True, False)}}),
     "RNNCell": recurrent("RNN", cell=True, nonlinearity="relu", configs={
         "tanh": recurrent("RNN", cell=True)}),
     "LSTMCell": recurrent("LSTM", cell=True),
@@ -451,22 +481,29 @@ LAYERS = {
                               (2, 3, 4): r"LSTM 'lstm' expects input of shape "
                                          r"\(batch, time, 3\); got \(2, 3, 4\)",
                               (2, 3): r"got \(2, 3\)\. Sequences are batch-first"},
-                          configs={f"{kind}-{merge}-{'sequences' if sequences else 'last'}":
-                                   bidirectional(kind, merge, sequences)
-                                   for kind in ("RNN", "LSTM", "GRU") for merge in ("concat", "sum")
-                                   for sequences in (True, False)}),
+                          bad_inputs={"one-state": (
+                              Inputs(np.ones((2, 3, 3)), initial_state=np.ones((2, 2))),
+                              TypeError, r"Bidirectional 'layer': initial_state must be None or "
+                                         r"a pair \(the forward direction's state, the reverse "
+                                         r"direction's\)")},
+                          configs={**{f"{kind}-{merge}-{'sequences' if sequences else 'last'}":
+                                      bidirectional(kind, merge, sequences)
+                                      for kind in ("RNN", "LSTM", "GRU")
+                                      for merge in ("concat", "sum")
+                                      for sequences in (True, False)},
+                                   "LSTM-given-states": bidirectional_from_given_states()}),
     "DotProductAttention": Case(lambda: layers.DotProductAttention("layer", causal=True),
                                 Inputs((2, 3, 4), (2, 5, 4), (2, 5, 2)),
                                 lambda x, p: attention_reference.dot_product_attention(
                                     *x, causal=True), torch=attention_twin(causal=True),
-                                configs=attentions()),
+                                configs=attentions(), bad_inputs=attention_refusals()),
     "MultiHeadAttention": Case(alike(lambda: layers.MultiHeadAttention("layer", 4, 2)),
                                (2, 3, 4), lambda x, p: attention_reference.multi_head_attention(
                                    x, x, x, p, 2), torch=multi_head_twin(4, 2),
                                bad_shapes={shape: r"MultiHeadAttention 'layer' expects input of "
                                                   r"shape \(batch, T, 4\); got .*Sequences are "
                                                   r"batch first" for shape in [(2, 3, 5), (2, 4)]},
-                               configs=multi_heads()),
+                               bad_inputs=multi_head_refusals(), configs=multi_heads()),
     "PositionalEncoding": Case(lambda: layers.PositionalEncoding("layer", 5, 3), (2, 4, 3),
                                lambda x, p: attention_reference.positional_encoding(x),
                                bad_shapes={

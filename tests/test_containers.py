@@ -91,37 +91,8 @@ def fresh(kind):
                               [Linear("fc2", 4, 4), Sigmoid("sig")]], "multiply")
 
 
-def single_call(kind, x, g, input_gradient):
-    """(input gradient, {key: parameter gradient}) of one forward and one backward."""
-    layer = fresh(kind)
-    layer.forward(tinyml.asarray(x))
-    dx = layer.backward(tinyml.asarray(g), input_gradient=input_gradient)
-    return dx, {key: tinyml.to_numpy(p.grad) for key, p in layer.named_parameters().items()}
-
-
-@pytest.mark.parametrize("input_gradient", [True, False])
-@pytest.mark.parametrize("kind", ["residual", "parallel"])
-def test_called_twice_before_backward(backend, kind, input_gradient):
-    """Two forwards, then two backwards in reverse: each backward sees its own forward, and
-    the parameter gradients add up to those of two separate calls."""
-    x1, x2, g1, g2 = x_of(2, 4), x_of(2, 4), x_of(2, 4), x_of(2, 4)
-    layer = fresh(kind)
-    layer.forward(tinyml.asarray(x1))
-    layer.forward(tinyml.asarray(x2))
-    dx2 = layer.backward(tinyml.asarray(g2), input_gradient=input_gradient)
-    dx1 = layer.backward(tinyml.asarray(g1), input_gradient=input_gradient)
-    alone1, grads1 = single_call(kind, x1, g1, input_gradient)
-    alone2, grads2 = single_call(kind, x2, g2, input_gradient)
-    if input_gradient:
-        assert_close(dx1, tinyml.to_numpy(alone1), backend=backend)
-        assert_close(dx2, tinyml.to_numpy(alone2), backend=backend)
-    else:
-        assert dx1 is None and dx2 is None
-    for key, parameter in layer.named_parameters().items():
-        assert_close(parameter.grad, grads1[key] + grads2[key], backend=backend, err_msg=key)
-    assert layer.pending_records == 0
-
-
+# two forwards, then two backwards in reverse, with and without the input gradient:
+# test_layer_contract.py
 @pytest.mark.parametrize("kind", ["residual", "parallel"])
 def test_without_the_input_gradient_layers_before_the_first_trainable_one_are_skipped(
         backend, kind):

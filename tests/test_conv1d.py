@@ -130,7 +130,7 @@ GOOD = {"input_dim": (3, 10), "n_filter": 4, "kernel_width": 3}
 PADDING = r"padding must be an int, a \(left, right\) pair, 'same' or 'causal'"
 
 
-@pytest.mark.parametrize(
+@pytest.mark.parametrize(  # stride's and dilation's: tests/test_declared_arguments.py
     ("changes", "error", "match"),
     [
         ({"input_dim": (3, 10, 1)}, TypeError, r"Conv1D 'conv': input_dim must be a tuple of 2 "
@@ -140,9 +140,6 @@ PADDING = r"padding must be an int, a \(left, right\) pair, 'same' or 'causal'"
         ({"n_filter": 0}, ValueError, r"Conv1D 'conv': n_filter must be >= 1; got 0"),
         ({"kernel_width": 0}, ValueError, r"kernel_width must be >= 1; got 0"),
         ({"kernel_width": 3.0}, TypeError, r"kernel_width must be an int; got 3\.0"),
-        ({"stride": 0}, ValueError, r"stride must be >= 1; got 0"),
-        ({"stride": True}, TypeError, r"stride must be an int; got True"),
-        ({"dilation": 0}, ValueError, r"Conv1D 'conv': dilation must be >= 1; got 0"),
         ({"padding": -1}, ValueError, r"Conv1D 'conv': padding must be >= 0; got -1"),
         ({"padding": 1.5}, TypeError, PADDING + r"; got 1\.5"),
         ({"padding": True}, TypeError, PADDING + r"; got True"),

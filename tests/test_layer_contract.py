@@ -186,8 +186,9 @@ def test_backward_adds_into_grad(backend, kind):
     layer.backward(g)
     # keyed by dotted name: two sub-layers (Bidirectional's directions) have a "weight_ih" each
     once = {key: tinyml.to_numpy(p.grad).copy() for key, p in layer.named_parameters().items()}
-    assert all(np.abs(value).max() > 0 for name, value in once.items()
-               if name not in UNUSED_BY_FORWARD.get(kind, ()))
+    unused = UNUSED_BY_FORWARD.get(kind, ())
+    assert all(np.abs(value).max() > 0 for name, value in once.items() if name not in unused)
+    assert all(np.all(once[name] == 0) for name in unused), "an unused parameter got a gradient"
     layer.backward(g)
     for key, parameter in layer.named_parameters().items():
         assert_close(parameter.grad, 2 * once[key], backend=backend, err_msg=key)
@@ -298,6 +299,103 @@ def test_an_input_of_the_wrong_shape_is_refused_with_the_fix(backend, kind, shap
         assert all(each.pending_records == 0 for each in (layer, *layer.named_layers().values())
                    ), f"a refused input left a record in {mode} mode"
         layer.eval()
+
+
+def exactly(x):
+    """A host input on the backend with each floating array's own dtype (a float32 state given
+    to a float64 layer stays float32); lists of plain numbers stay as they are."""
+    def move(array):
+        return tinyml.asarray(array, dtype=array.dtype.name if array.dtype.kind == "f" else None)
+    return x.map(move) if isinstance(x, Inputs) else map_leaves(move, x)
+
+
+def refused_cleanly(kind, x, error, pattern):
+    """The layer of `kind` refuses host input `x` with `error` matching `pattern`, in training
+    and eval mode, and keeps no record of the call."""
+    layer = build(kind, sample(LAYERS[kind].shape))
+    for mode in ("training", "eval"):
+        with pytest.raises(Exception) as caught:
+            forward_on(layer, exactly(x))
+        assert type(caught.value) is error, f"{type(caught.value).__name__}: {caught.value}"
+        assert re.search(pattern, str(caught.value)), f"{pattern!r} not in {caught.value}"
+        assert all(each.pending_records == 0 for each in (layer, *layer.named_layers().values())
+                   ), f"a refused input left a record in {mode} mode"
+        layer.eval()
+
+
+@pytest.mark.parametrize(("kind", "name"), [
+    pytest.param(kind, name, id=f"{kind}-{name}")
+    for kind, case in LAYERS.items() for name in (case.bad_inputs or {})])
+def test_an_input_it_cannot_take_is_refused_with_the_fix(backend, kind, name):
+    refused_cleanly(kind, *LAYERS[kind].bad_inputs[name])
+
+
+@pytest.mark.parametrize(("kind", "dtype"), [
+    pytest.param(kind, dtype, id=f"{kind}-{dtype}")
+    for kind, case in LAYERS.items() for dtype in case.dtypes])
+def test_every_input_dtype_it_takes_gives_the_same_result(backend, kind, dtype):
+    x = case_input(kind)
+    layer = build(kind, x)
+    results = []
+    for given in (x, map_leaves(lambda array: array.astype(dtype), x)):
+        layer.zero_grad()
+        output = call(layer, given)
+        layer.backward(like_output(output, np.ones))
+        results.append([tinyml.to_numpy(output), *(tinyml.to_numpy(parameter.grad)
+                                                   for parameter in layer.parameters())])
+    for got, want in zip(*results, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+# ---------------------------------------------------------------- records, last in first out
+def another_input(x):
+    """`x` with fresh standard-normal values in its floating arrays (indices, masks kept)."""
+    rng = np.random.default_rng(1)
+
+    def redraw(array):
+        return rng.standard_normal(array.shape) if array.dtype.kind == "f" else array
+    return x.map(redraw) if isinstance(x, Inputs) else map_leaves(redraw, x)
+
+
+@pytest.mark.parametrize("input_gradient", [True, False])
+@pytest.mark.parametrize("kind", LAYERS)
+def test_two_records_unwind_last_in_first_out(backend, kind, input_gradient):
+    """Two forwards of different inputs, then two backwards in reverse: each backward meets
+    its own forward's record (a shared layer, an unrolled cell), and the parameter gradients
+    add up to those of the two calls made alone."""
+    first = case_input(kind)
+    second = another_input(first)
+    both, *alone = (build(kind, first) for _ in range(3))
+    for layer in alone:
+        layer.load_state_dict(both.state_dict())  # the same weights, running statistics
+    calls = [(1, first), (2, second)]
+    outputs = []
+    for seed, x in calls:
+        tinyml.seed(seed)  # the same dropout masks as the calls alone
+        outputs.append(call(both, x))
+    gradients = [like_output(output, np.random.default_rng(3 + index).standard_normal)
+                 for index, output in enumerate(outputs)]
+    returned = [both.backward(gradients[1], input_gradient=input_gradient)]
+    returned.insert(0, both.backward(gradients[0], input_gradient=input_gradient))
+    for (seed, x), layer, output, gradient, got in zip(calls, alone, outputs, gradients,
+                                                       returned, strict=True):
+        tinyml.seed(seed)
+        for ours, want in zip(gradient_leaves(output), gradient_leaves(call(layer, x)),
+                              strict=True):
+            assert_close(ours, tinyml.to_numpy(want), backend=backend, err_msg="output")
+        want = layer.backward(gradient, input_gradient=input_gradient)
+        if not input_gradient:
+            assert got is None
+        for ours, theirs in zip(gradient_leaves(got), gradient_leaves(want), strict=True):
+            assert_close(ours, tinyml.to_numpy(theirs), backend=backend, err_msg="input gradient")
+    for key, parameter in both.named_parameters().items():
+        first_alone, second_alone = (tinyml.to_numpy(layer.named_parameters()[key].grad)
+                                     for layer in alone)
+        assert_close(parameter.grad, first_alone + second_alone, backend=backend, err_msg=key)
+    # without the input gradient, a container may leave the records of layers before its first
+    # trainable one (tests/test_containers.py)
+    inner = both.named_layers().values() if input_gradient else ()
+    assert all(each.pending_records == 0 for each in (both, *inner))
 
 
 # ---------------------------------------------------------------- one backend and device

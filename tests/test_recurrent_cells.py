@@ -1,8 +1,8 @@
 """RNNCell, LSTMCell and GRUCell: check_layer of one step from zeros, a cell unrolled over
 time and backpropagated by one backward per step against finite differences of the whole
-unrolled loop, the cells against the full layers, and the refusals (one step from a given
-state against the reference and torch.nn's cells, and the rest of the contract:
-tests/layer_specs.py, test_layer_contract.py)."""
+unrolled loop, the cells against the full layers, and the nonlinearity's refusal (one step
+from a given state against the reference and torch.nn's cells, refused inputs and states and
+the rest of the contract: tests/layer_specs.py, test_layer_contract.py)."""
 
 import numpy as np
 import pytest
@@ -128,24 +128,7 @@ def test_the_cell_takes_the_full_layers_steps(backend, name):
                      backend=backend, err_msg=key)
 
 
-def test_a_sequence_into_a_cell_is_refused_with_the_fix(backend):
-    with pytest.raises(ValueError, match=r"GRUCell 'cell' expects input of shape \(batch, 3\); "
-                                         r"got \(2, 5, 3\)\. A cell takes one time step"):
-        make("gru").forward(tinyml.asarray(np.ones((2, 5, 3))))
-
-
-def test_the_lstm_cell_wants_a_pair(backend):
-    with pytest.raises(TypeError, match=r"LSTMCell 'cell': state must be a pair \(h, c\)"):
-        make("lstm").forward(tinyml.asarray(np.ones((2, 3))), tinyml.asarray(np.ones((2, 4))))
-
-
-def test_a_state_with_another_batch_is_refused(backend):
-    with pytest.raises(ValueError, match=r"LSTMCell 'cell': state\[1\] \(c\) must have shape "
-                                         r"\(batch, hidden_dim\) = \(2, 4\)"):
-        make("lstm").forward(tinyml.asarray(np.ones((2, 3))),
-                             (tinyml.asarray(np.ones((2, 4))), tinyml.asarray(np.ones((3, 4)))))
-
-
+# a sequence into a cell, a state of the wrong kind or batch: tests/layer_specs.py
 def test_the_relu_cell_refuses_other_nonlinearities():
     with pytest.raises(ValueError, match=r"RNNCell 'cell': nonlinearity must be 'tanh' or "
                                          r"'relu'.*got 'gelu'"):
