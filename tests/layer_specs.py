@@ -4,7 +4,9 @@ An entry says how to build the layer (named "layer") and the shape of a sample i
 where they exist, a plain NumPy reference of its forward (tests/reference.py and friends), the
 same function in PyTorch (`torch`: forward, input gradient and every parameter gradient are
 compared with autograd's), input shapes its forward refuses with the message it must give
-(`bad_shapes`), and more configurations (`configs`: each a Case checked as the entry is).
+(`bad_shapes`), other inputs it refuses (`bad_inputs`: lists, masks, states, index values),
+more input dtypes it takes (`dtypes`), and more configurations (`configs`: each a Case checked
+as the entry is).
 tests/test_layer_contract.py holds every layer to the Layer contract on these entries. Case is
 in tests/layer_case.py; the builders of families of configurations (convolutions, pools,
 normalization, recurrent layers, attention...) in tests/layer_families.py and

@@ -4,9 +4,11 @@ tests/layer_specs.py's LAYERS says how to build each exported layer class and wh
 compute; a class that is exported without an entry fails the first test, so a new layer cannot
 skip the contract. Checked for every entry: check_layer (finite differences, the reference,
 eval mode, records) in each of its configurations, PyTorch's forward and gradients where it
-has a twin, the shapes it refuses, integer input, backward before forward, a gradient of the
-wrong shape, gradient accumulation, float32, input_gradient=False, inputs and gradients from
-another backend or device, and no device reads in forward or backward.
+has a twin, the shapes and inputs it refuses (with the fix, keeping no record), the input
+dtypes it takes, integer input, backward before forward, a gradient of the wrong shape,
+gradient accumulation, records unwinding last in first out, float32, input_gradient=False,
+inputs and gradients from another backend or device (arrays of two backends in one call too),
+and no device reads in forward or backward.
 """
 
 import re
@@ -21,7 +23,7 @@ from tinyml import layers
 from tinyml.core import skip_index_checks
 from tinyml.layers import Layer, Linear, ReLu
 from tinyml.testing import Inputs, assert_close, check_layer
-from tinyml.testing.structure import forward_args, leaves, map_leaves
+from tinyml.testing.structure import forward_args, leaves, map_leaves, replace_leaf
 
 # (kind, configuration name or "", its Case): the entries and the configurations they list
 CONFIGURATIONS = [(kind, "", case) for kind, case in LAYERS.items()] + [
@@ -417,6 +419,52 @@ def test_an_input_from_another_backend_or_device_is_refused(kind):
         elsewhere = on_backend(x)
     with pytest.raises(ValueError, match=r"lives on array_api_strict .*device1.* net\.to"):
         forward_on(layer, elsewhere)
+
+
+def host_variants(moved):
+    """{where: the input on the backend with one array at `where` a NumPy array instead}: the
+    last positional array, where there are several, and each keyword array (masks, states)."""
+    def on_host(tree, path):
+        return replace_leaf(tree, path, np.asarray(tinyml.to_numpy(dict(leaves(tree))[path])))
+    if not isinstance(moved, Inputs):
+        found = leaves(moved)
+        return {"input": on_host(moved, found[-1][0])} if len(found) > 1 else {}
+    variants = {}
+    found = leaves(moved.args)
+    if len(found) > 1:
+        variants["input"] = Inputs(*on_host(moved.args, found[-1][0]), **moved.kwargs)
+    for key, value in moved.kwargs.items():
+        if leaves(value):
+            variants[key] = Inputs(*moved.args, **{**moved.kwargs, key: on_host(
+                value, leaves(value)[0][0]) if isinstance(value, (tuple, list)) else
+                np.asarray(tinyml.to_numpy(value))})
+    return variants
+
+
+def mixed_calls():
+    """(kind, configuration, where): the first configuration of each layer with a second array
+    at `where` (input, or a keyword such as mask or initial_state)."""
+    found = {}
+    for kind, name, case in CONFIGURATIONS:
+        for where in host_variants(case_input(kind, case=case)):
+            found.setdefault((kind, where), pytest.param(
+                kind, case, where, id=f"{config_id(kind, name)}-{where}"))
+    return list(found.values())
+
+
+MIXED = mixed_calls()
+
+
+@pytest.mark.parametrize(("kind", "case", "where"), MIXED)
+def test_arrays_of_two_backends_in_one_call_are_refused(kind, case, where):
+    """A NumPy array among the array_api_strict inputs, masks or states of one call."""
+    pytest.importorskip("array_api_strict")
+    with tinyml.use_backend("array_api_strict", dtype="float64"):
+        x = case_input(kind, case=case)
+        layer = build(kind, x, case)
+        with pytest.raises(TypeError, match=r"'\w+': .*lives on numpy \(cpu\) but .*lives on "
+                                            r"array_api_strict"):
+            forward_on(layer, host_variants(on_backend(x))[where])
 
 
 @pytest.mark.parametrize("kind", [k for k in LAYERS if k not in KEEP_NOTHING_FROM_FORWARD])

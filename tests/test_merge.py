@@ -51,21 +51,13 @@ def test_output_shapes_take_a_list_of_shapes():
 
 # ---------------------------------------------------------------------------- errors
 # a single array, one input, shapes that do not fit, an axis out of range, integer input named
-# by its position: tests/layer_specs.py; axis's bad types: tests/test_declared_arguments.py
+# by its position: tests/layer_specs.py; inputs of two backends: test_layer_contract.py; axis's
+# bad types: tests/test_declared_arguments.py
 @pytest.mark.parametrize("kind", [Add, Multiply, Concatenate])
 def test_a_single_shape_is_not_a_list_of_input_shapes(kind):
     with pytest.raises(ValueError, match=rf"{kind.__name__} 'merge' takes a list of at least two "
                                          r"input shapes.*not directly in a Net"):
         kind("merge").output_shape((None, 3))
-
-
-def test_inputs_from_two_backends_are_refused(backend):
-    if backend.name == "numpy":
-        pytest.skip("needs a backend other than numpy")
-    xs = [tinyml.asarray(np.ones((2, 3))), np.ones((2, 3))]
-    with pytest.raises(TypeError, match=r"Multiply 'mul': input 1 lives on numpy .* but input 0 "
-                                        rf"lives on {backend.name}"):
-        Multiply("mul").forward(xs)
 
 
 def test_an_unknown_act_fn_names_the_merge():

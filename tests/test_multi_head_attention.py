@@ -76,12 +76,5 @@ def test_heads_must_divide_the_embedding(backend):
 
 
 # a key without a value, a key and value that do not fit, a mask that does not broadcast or
-# is not boolean: tests/layer_specs.py
-def test_a_key_or_mask_of_another_backend_is_named(backend):
-    if backend.name == "numpy":
-        pytest.skip("needs a backend other than NumPy to mix with NumPy arrays")
-    x, host = tinyml.asarray(sequences()[0]), np.ones((2, 3, E))
-    with pytest.raises(TypeError, match=r"MultiHeadAttention 'mha': key lives on numpy"):
-        layer_with_biases().forward(x, host, host)
-    with pytest.raises(TypeError, match=r"mask lives on numpy"):
-        layer_with_biases().forward(x, mask=np.ones((3, 3), dtype=bool))
+# is not boolean: tests/layer_specs.py; a key, value or mask of another backend:
+# test_layer_contract.py
