@@ -23,6 +23,7 @@ class Case(NamedTuple):
     bad_inputs: dict = None  # {id: (host input, exception type, regex)} forward refuses
     dtypes: tuple = ()  # more input dtypes it takes (an embedding's index types): same output
     configs: dict = None  # {name: Case}: more configurations, each checked as the entry is
+    drawn: object = None  # a hypothesis strategy of Cases: random configurations to check
     modes: tuple = ("full", "random")  # check_layer's modes ("random" alone: many weights)
 
 

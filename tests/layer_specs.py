@@ -5,8 +5,9 @@ where they exist, a plain NumPy reference of its forward (tests/reference.py and
 same function in PyTorch (`torch`: forward, input gradient and every parameter gradient are
 compared with autograd's), input shapes its forward refuses with the message it must give
 (`bad_shapes`), other inputs it refuses (`bad_inputs`: lists, masks, states, index values),
-more input dtypes it takes (`dtypes`), and more configurations (`configs`: each a Case checked
-as the entry is).
+more input dtypes it takes (`dtypes`), more configurations (`configs`: each a Case checked
+as the entry is), and random ones (`drawn`: a hypothesis strategy of Cases,
+tests/layer_strategies.py).
 tests/test_layer_contract.py holds every layer to the Layer contract on these entries. Case is
 in tests/layer_case.py; the builders of families of configurations (convolutions, pools,
 normalization, recurrent layers, attention...) in tests/layer_families.py and
@@ -45,6 +46,7 @@ from layer_families import (
     rbm,
     sparse_evolution,
 )
+from layer_strategies import conv1ds, conv2ds, deconv2ds, pools
 from sequence_families import (
     attention_refusals,
     attention_twin,
@@ -131,7 +133,8 @@ LAYERS = {
                                                      ("full",)),
                        "same-dilated": conv2d((1, 1, 7, 6, 2, 3, 2, 1, "same", 2)),
                        "same-stride2": conv2d((2, 2, 7, 6, 2, 3, 3, 2, "same", 1), ("full",)),
-                       "same-stride3-dilated": conv2d((1, 2, 8, 7, 2, 2, 3, 3, "same", 2))}),
+                       "same-stride3-dilated": conv2d((1, 2, 8, 7, 2, 2, 3, 3, "same", 2))},
+                   drawn=conv2ds()),
     "Deconv2D": Case(lambda: Deconv2D("layer", (1, 4, 4), 2, 2, 2, 2, dilation=2, padding=1),
                      (2, 1, 4, 4), lambda x, p: reference.conv_transpose2d(
                          x, p["weight"], p["bias"], stride=2, padding=1, dilation=2),
@@ -152,7 +155,8 @@ LAYERS = {
                              (1, 2, 2, 2, 1, 2, 2, 3, 1, 0)),
                          "dilation3-pad2": deconv2d((1, 1, 3, 3, 2, 2, 2, 1, 3, 2)),
                          "stride2-pad1": deconv2d((2, 2, 2, 3, 2, 3, 2, 2, 1, 1), ("full",)),
-                         "dilation2": deconv2d((1, 2, 3, 2, 1, 2, 2, 1, 2, 0), ("full",))}),
+                         "dilation2": deconv2d((1, 2, 3, 2, 1, 2, 2, 1, 2, 0), ("full",))},
+                     drawn=deconv2ds()),
     "MaxPool2D": Case(lambda: MaxPool2D("layer", (1, 4, 4), 2, 2), (2, 1, 4, 4),
                       lambda x, p: reference.max_pool2d(x, 2, 2, 2)[0],
                       torch=functional("max_pool2d", kernel_size=2, stride=2), bad_shapes={
@@ -167,7 +171,8 @@ LAYERS = {
                               "batch1-overlapping": (1, 3, 5, 5, 3, 1),
                               "nonsquare-overlapping-remainder": (2, 1, 5, 7, (2, 3), 2),
                               "3x3-stride2-overlapping": (1, 2, 6, 5, 3, 2),
-                              "1x2-stride1": (1, 1, 3, 4, (1, 2), 1)}.items()}),
+                              "1x2-stride1": (1, 1, 3, 4, (1, 2), 1)}.items()},
+                      drawn=pools(MaxPool2D)),
     "Dropout": Case(lambda: Dropout("layer", 0.5), (2, 4)),
     "Flatten": Case(lambda: Flatten("layer"), (2, 1, 4, 4), lambda x, p: reference.flatten(x),
                     torch=lambda torch, p, x: torch.flatten(x, 1), bad_shapes={
@@ -305,20 +310,22 @@ LAYERS = {
                        "causal": conv1d((2, 2, 6, 3, 3, 1, "causal", 1)),
                        "causal-dilated": conv1d((1, 3, 8, 2, 3, 1, "causal", 2), ("full",)),
                        "causal-stride2": conv1d((2, 1, 7, 2, 2, 2, "causal", 1)),
-                       "kernel-1": conv1d((1, 3, 4, 2, 1, 1, 0, 1))}),
+                       "kernel-1": conv1d((1, 3, 4, 2, 1, 1, 0, 1))}, drawn=conv1ds()),
     "AvgPool2D": Case(lambda: AvgPool2D("layer", (1, 4, 4), 2, 2), (2, 1, 4, 4),
                       lambda x, p: reference.avg_pool2d(x, 2, 2, 2),
                       torch=functional("avg_pool2d", kernel_size=2, stride=2), bad_shapes={
                           (2, 1, 4, 5): r"AvgPool2D 'layer' expects input of shape "
                                         r"\(batch, 1, 4, 4\); got \(2, 1, 4, 5\)"},
-                      configs={name: pool2d(AvgPool2D, config) for name, config in POOLS.items()}),
+                      configs={name: pool2d(AvgPool2D, config) for name, config in POOLS.items()},
+                      drawn=pools(AvgPool2D)),
     "Pool2D": Case(lambda: Pool2D("layer", (1, 5, 4), (3, 2), 1, mode="average"), (2, 1, 5, 4),
                    lambda x, p: reference.avg_pool2d(x, 3, 2, 1),
                    torch=functional("avg_pool2d", kernel_size=(3, 2), stride=1), bad_shapes={
                        (2, 1, 4, 5): r"Pool2D 'layer' expects input of shape \(batch, 1, 5, 4\); "
                                      r"got \(2, 1, 4, 5\)"},
                    configs={f"{mode}-{name}": pool2d(Pool2D, config, mode=mode)
-                            for name, config in POOLS.items() for mode in ("max", "average")}),
+                            for name, config in POOLS.items() for mode in ("max", "average")},
+                   drawn=pools(Pool2D)),
     "GlobalAvgPool2D": Case(lambda: GlobalAvgPool2D("layer"), (2, 3, 2, 3),
                             lambda x, p: reference.global_avg_pool2d(x),
                             torch=lambda torch, p, x: x.mean(dim=(2, 3)), bad_shapes={

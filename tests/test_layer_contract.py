@@ -3,9 +3,10 @@
 tests/layer_specs.py's LAYERS says how to build each exported layer class and what it must
 compute; a class that is exported without an entry fails the first test, so a new layer cannot
 skip the contract. Checked for every entry: check_layer (finite differences, the reference,
-eval mode, records) in each of its configurations, PyTorch's forward and gradients where it
-has a twin, the shapes and inputs it refuses (with the fix, keeping no record), the input
-dtypes it takes, integer input, backward before forward, a gradient of the wrong shape,
+eval mode, records) in each of its configurations, random configurations against the
+reference (output shape, forward, a directional derivative), PyTorch's forward and gradients
+where it has a twin, the shapes and inputs it refuses (with the fix, keeping no record), the
+input dtypes it takes, integer input, backward before forward, a gradient of the wrong shape,
 gradient accumulation, records unwinding last in first out, float32, input_gradient=False,
 inputs and gradients from another backend or device (arrays of two backends in one call too),
 and no device reads in forward or backward.
@@ -16,13 +17,15 @@ import re
 import numpy as np
 import pytest
 from device_reads import watch_torch_reads
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from layer_specs import KEEP_NOTHING_FROM_FORWARD, LAYERS, UNUSED_BY_FORWARD
 
 import tinyml
 from tinyml import layers
 from tinyml.core import skip_index_checks
 from tinyml.layers import Layer, Linear, ReLu
-from tinyml.testing import Inputs, assert_close, check_layer
+from tinyml.testing import Inputs, assert_close, check_layer, numerical_directional_derivative
 from tinyml.testing.structure import forward_args, leaves, map_leaves, replace_leaf
 
 # (kind, configuration name or "", its Case): the entries and the configurations they list
@@ -246,6 +249,30 @@ def test_input_gradient_false_adds_what_backward_adds(backend, kind, batch):
                      backend=backend)
 
 
+# ---------------------------------------------------------------- drawn configurations
+@pytest.mark.parametrize("kind", [kind for kind in LAYERS if LAYERS[kind].drawn is not None])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_drawn_configurations_match_the_reference(backend, kind, data):
+    """Random configurations of the entry's `drawn` strategy: the declared output shape, the
+    forward against the reference, and the input gradient along a random direction against
+    central differences of the reference."""
+    case = data.draw(LAYERS[kind].drawn, label="configuration")
+    x = case_input(kind, case=case)
+    layer = build(kind, x, case)
+    params = {key: tinyml.to_numpy(value) for key, value in layer.state_dict().items()}
+    want = case.reference(x, params)
+    assert layer.output_shape((None, *x.shape[1:])) == (None, *want.shape[1:])
+    assert_close(call(layer, x), want, backend=backend)
+    rng = np.random.default_rng(5)
+    g, direction = rng.standard_normal(want.shape), rng.standard_normal(x.shape)
+    slope = numerical_directional_derivative(
+        lambda values: float(np.sum(case.reference(values, params) * g)), x, direction)
+    dx = tinyml.to_numpy(layer.backward(tinyml.asarray(g)))
+    assert float(np.sum(dx * direction)) == pytest.approx(slope, rel=1e-6, abs=1e-8)
+
+
 # ---------------------------------------------------------------- PyTorch's twin
 def to_torch(torch, tree):
     """Host arrays of `tree` (a dict's values too) as torch tensors, the floating ones
@@ -339,9 +366,9 @@ def test_every_input_dtype_it_takes_gives_the_same_result(backend, kind, dtype):
     x = case_input(kind)
     layer = build(kind, x)
     results = []
-    for given in (x, map_leaves(lambda array: array.astype(dtype), x)):
+    for typed in (x, map_leaves(lambda array: array.astype(dtype), x)):
         layer.zero_grad()
-        output = call(layer, given)
+        output = call(layer, typed)
         layer.backward(like_output(output, np.ones))
         results.append([tinyml.to_numpy(output), *(tinyml.to_numpy(parameter.grad)
                                                    for parameter in layer.parameters())])
