@@ -24,6 +24,7 @@ from tinyml.layers import (
     MaxPool2D,
     MaxUnpool2D,
     Parallel,
+    Pool2D,
     ReLu,
     SparseEvolution,
 )
@@ -175,10 +176,11 @@ def sparse_evolution(act_fn):
                 setup=random_parameters)
 
 
-def max_unpool2d(config):
-    """A MaxUnpool2D case of (N, C, H, W, size, stride). Its pool first pools an ascending input:
-    every window's maximum is its own bottom-right pixel, so no two windows share one (where
-    PyTorch's max_unpool2d keeps one value and tinyml adds them)."""
+def max_unpool2d(config, pool=MaxPool2D):
+    """A MaxUnpool2D case of (N, C, H, W, size, stride) after a MaxPool2D (or a Pool2D in max
+    mode). Its pool first pools an ascending input: every window's maximum is its own
+    bottom-right pixel, so no two windows share one (where PyTorch's max_unpool2d keeps one
+    value and tinyml adds them)."""
     n, c, h, w, size, stride = config
     kh, kw = (size, size) if isinstance(size, int) else size
 
@@ -189,7 +191,8 @@ def max_unpool2d(config):
         _, indices = torch.nn.functional.max_pool2d(torch.tensor(pooled_input(len(z))),
                                                     (kh, kw), stride, return_indices=True)
         return torch.nn.functional.max_unpool2d(z, indices, (kh, kw), stride, output_size=(h, w))
-    return Case(lambda: MaxUnpool2D("layer", MaxPool2D("pool", (c, h, w), size, stride)),
+    mode = {"mode": "max"} if pool is Pool2D else {}
+    return Case(lambda: MaxUnpool2D("layer", pool("pool", (c, h, w), size, stride, **mode)),
                 (n, c, (h - kh) // stride + 1, (w - kw) // stride + 1),
                 lambda z, p: reference.max_unpool2d(z, pooled_input(len(z)), kh, kw, stride),
                 setup=lambda layer, z: layer.pool.forward(tinyml.asarray(pooled_input(len(z)))),

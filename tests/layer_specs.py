@@ -355,7 +355,8 @@ LAYERS = {
                             "remainder": (1, 2, 5, 7, 2, 2),
                             "nonsquare-stride3": (2, 1, 6, 6, (2, 3), 3),
                             "overlapping": (1, 2, 5, 5, 3, 1),
-                            "overlapping-nonsquare": (2, 1, 6, 5, (3, 2), 2)}.items()}),
+                            "overlapping-nonsquare": (2, 1, 6, 5, (3, 2), 2)}.items()}
+                        | {"after-a-pool2d-in-max-mode": max_unpool2d((2, 1, 4, 4, 2, 2), Pool2D)}),
     "Add": Case(lambda: Add("layer", act_fn="relu"), [(2, 4), (2, 4), (2, 4)],
                 lambda x, p: reference.relu(x[0] + x[1] + x[2]),
                 torch=lambda torch, p, x: torch.relu(x[0] + x[1] + x[2]),

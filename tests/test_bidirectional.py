@@ -68,12 +68,7 @@ def test_a_cell_cannot_be_wrapped():
         Bidirectional("bi", GRUCell("cell", 3, 4))
 
 
-def test_an_unknown_merge_is_refused():
-    with pytest.raises(ValueError, match=r"Bidirectional 'bi': merge must be 'concat' or 'sum'; "
-                                         r"got 'mean'"):
-        Bidirectional("bi", GRU("gru", 3, 4), merge="mean")
-
-
+# an unknown merge: tests/test_declared_arguments.py
 # an initial state that is not a pair of states: tests/layer_specs.py
 def test_the_docstring_example_runs():
     failures, tried = doctest.testmod(bidirectional)

@@ -61,14 +61,7 @@ def test_windows_that_share_a_maximum_add_their_values(backend):
     assert_close(y, expected, backend=backend)
 
 
-def test_a_pool2d_in_max_mode_is_a_pool_too(backend):
-    pool = Pool2D("pool", (1, 4, 4), 2, 2, mode="max")
-    unpool = MaxUnpool2D("unpool", pool)
-    x = distinct_input((2, 1, 4, 4))
-    pool.forward(tinyml.asarray(x))
-    z = np.ones((2, 1, 2, 2))
-    assert_close(unpool.forward(tinyml.asarray(z)), reference.max_unpool2d(z, x, 2, 2, 2),
-                 backend=backend)
+# a Pool2D in max mode as its pool: tests/layer_specs.py
 
 
 # ---------------------------------------------------------------------------- inside a net
