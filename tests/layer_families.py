@@ -9,6 +9,7 @@ import reference
 from layer_case import Case, alike, functional, random_parameters
 
 import tinyml
+from tinyml import Net
 from tinyml.layers import (
     RBM,
     Add,
@@ -26,6 +27,8 @@ from tinyml.layers import (
     Parallel,
     Pool2D,
     ReLu,
+    Residual,
+    Sigmoid,
     SparseEvolution,
 )
 
@@ -252,6 +255,32 @@ def merge_refusals(kind):
     return {**refusals, "third-shape": ([ones((2, 4)), ones((2, 4)), ones((2, 3))], ValueError,
                                         rf"{kind} 'layer' needs inputs of one shape; input 0 has "
                                         r"shape \(2, 4\) and input 2 \(2, 3\)")}
+
+
+def nested_residual():
+    """x + head(x + sigmoid(fc x)): a Residual holding a Residual that holds a named Net."""
+    sigmoid = ACTIVATIONS["sigmoid"]
+
+    def inner(x, p, torch=None):
+        act = sigmoid[0] if torch is None else lambda z: sigmoid[1](torch, z)
+        return x + act(dense(x, p, "inner.block.fc", torch))
+    return Case(lambda: Residual("layer", [
+        Residual("inner", [Net([Linear("fc", 3, 3), Sigmoid("sig")], name="block")]),
+        Linear("head", 3, 3)]), (2, 3), lambda x, p: x + dense(inner(x, p), p, "head"),
+        setup=random_parameters, torch=lambda torch, p, x: x + dense(
+            inner(x, p, torch), p, "head", torch))
+
+
+def shared_branches():
+    """relu(shared x) * shared(pre x): one Linear in both branches, two records per forward."""
+    def make():
+        shared = Linear("shared", 3, 3)
+        return Parallel("layer", [[shared, ReLu("relu")], [Linear("pre", 3, 3), shared]],
+                        "multiply")
+    return Case(make, (2, 3), lambda x, p: reference.relu(dense(x, p, "shared")) * dense(
+        dense(x, p, "pre"), p, "shared"), setup=random_parameters,
+        torch=lambda torch, p, x: torch.relu(dense(x, p, "shared", torch)) * dense(
+            dense(x, p, "pre", torch), p, "shared", torch))
 
 
 POOLS = {  # (N, C, H, W, size, stride)

@@ -38,12 +38,14 @@ from layer_families import (
     linear_ref,
     max_unpool2d,
     merge_refusals,
+    nested_residual,
     normalization,
     normalizations,
     parallel_with_identity,
     pointwise,
     pool2d,
     rbm,
+    shared_branches,
     sparse_evolution,
 )
 from layer_strategies import conv1ds, conv2ds, deconv2ds, pools
@@ -411,7 +413,8 @@ LAYERS = {
                                  x, p["conv.weight"], p["conv.bias"], 1, 1)),
                              setup=random_parameters, modes=("random",),
                              torch=lambda torch, p, x: x + torch.relu(torch.nn.functional.conv2d(
-                                 x, p["conv.weight"], p["conv.bias"], padding=1)))}),
+                                 x, p["conv.weight"], p["conv.bias"], padding=1))),
+                         "residual-of-a-residual-holding-a-net": nested_residual()}),
     "Parallel": Case(lambda: Parallel("layer", [[Linear("fc", 4, 3)], [ReLu("relu")], []],
                                       "concat"), (2, 4),
                      lambda x, p: np.concatenate(
@@ -419,8 +422,9 @@ LAYERS = {
                           reference.relu(x), x], axis=1),
                      bad_shapes={(2, 5): r"Linear 'fc' expects input of shape \(batch, 4\); got "
                                          r"\(2, 5\)"},
-                     configs={f"identity-branch-{merge}": parallel_with_identity(merge)
-                              for merge in MERGES}),
+                     configs={**{f"identity-branch-{merge}": parallel_with_identity(merge)
+                                 for merge in MERGES},
+                              "a-layer-shared-by-two-branches": shared_branches()}),
     # 8 ids from a vocabulary of 5: repeated indices, whose gradients must accumulate
     "Embedding": Case(lambda: layers.Embedding("layer", 5, 3), (2, 4),
                       lambda x, p: p["weight"][x], takes_indices=True,
