@@ -1,7 +1,8 @@
 """Residual and Parallel: stacks inside a layer, keyed, checked, trained and summarized (a
-residual stack, a residual of convolutions and a Parallel of an identity branch into each
-merge against references and PyTorch, and the rest of the contract: tests/layer_specs.py,
-test_layer_contract.py)."""
+residual stack, a residual of convolutions, a residual of a residual holding a Net, a Parallel
+of an identity branch into each merge and one sharing a layer between branches against
+references and PyTorch, records unwinding in reverse and the rest of the contract:
+tests/layer_specs.py, test_layer_contract.py)."""
 
 import numpy as np
 import pytest
