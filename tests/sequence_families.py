@@ -42,6 +42,7 @@ def recurrent(kind, cell=False, return_sequences=True, configs=None, given_state
                                    initial_state=start)) if given_state else None
     return Case(make, Inputs((2, 3), state) if cell else (2, 3, 3), reference, torch=twin,
                 configs=configs, sample=sample, bad_inputs=state_refusals(kind, cell),
+                modes=("random",) if given_state else ("full", "random"),
                 bad_shapes={(2, 5, 3): rf"{kind}Cell 'layer' expects input of shape "
                                        r"\(batch, 3\); got \(2, 5, 3\)\. A cell takes one time "
                                        r"step"} if cell else {
