@@ -75,19 +75,27 @@ def conv1d(config, modes=("random",)):
                     dilation=dilation))
 
 
+def window(size):
+    """(kh, kw) of a pool's size: an int for a square window, or a pair."""
+    return (size, size) if isinstance(size, int) else size
+
+
+def distinct_input(shape, seed=0):
+    """Values at least 0.05 apart: no pooling window holds a tie, and finite differences of
+    a maximum are exact."""
+    order = np.random.default_rng(seed).permutation(int(np.prod(shape)))
+    return order.reshape(shape) * 0.05 - 1.0
+
+
 def distinct(shape):
-    """A sample of values at least 0.05 apart: no pooling window holds a tie."""
-    def draw(batch):
-        full = shape if batch is None else (batch, *shape[1:])
-        order = np.random.default_rng(0).permutation(int(np.prod(full)))
-        return order.reshape(full) * 0.05 - 1.0
-    return draw
+    """A sample (of `batch` rows, when given) of distinct_input of `shape`."""
+    return lambda batch: distinct_input(shape if batch is None else (batch, *shape[1:]))
 
 
 def pool2d(cls, config, **options):
     """A MaxPool2D, AvgPool2D or Pool2D case of (N, C, H, W, size, stride)."""
     n, c, h, w, size, stride = config
-    kh, kw = (size, size) if isinstance(size, int) else size
+    kh, kw = window(size)
     average = cls is AvgPool2D or options.get("mode") == "average"
     return Case(lambda: cls("layer", (c, h, w), size, stride, **options), (n, c, h, w),
                 (lambda x, p: reference.avg_pool2d(x, kh, kw, stride)) if average
@@ -185,7 +193,7 @@ def max_unpool2d(config, pool=MaxPool2D):
     bottom-right pixel, so no two windows share one (where PyTorch's max_unpool2d keeps one
     value and tinyml adds them)."""
     n, c, h, w, size, stride = config
-    kh, kw = (size, size) if isinstance(size, int) else size
+    kh, kw = window(size)
 
     def pooled_input(batch):
         return np.arange(batch * c * h * w, dtype=np.float64).reshape(batch, c, h, w)
@@ -283,7 +291,23 @@ def shared_branches():
             dense(x, p, "pre", torch), p, "shared", torch))
 
 
-POOLS = {  # (N, C, H, W, size, stride)
+MAX_POOLS = {  # MaxPool2D's configurations, (N, C, H, W, size, stride)
+    "2x2-stride2": (2, 2, 4, 4, 2, 2),
+    "batch1-overlapping": (1, 3, 5, 5, 3, 1),
+    "nonsquare-overlapping-remainder": (2, 1, 5, 7, (2, 3), 2),
+    "3x3-stride2-overlapping": (1, 2, 6, 5, 3, 2),
+    "1x2-stride1": (1, 1, 3, 4, (1, 2), 1),
+}
+
+UNPOOLS = {  # MaxUnpool2D's, of its pool
+    "2x2-stride2": (2, 2, 4, 4, 2, 2),
+    "remainder": (1, 2, 5, 7, 2, 2),
+    "nonsquare-stride3": (2, 1, 6, 6, (2, 3), 3),
+    "overlapping": (1, 2, 5, 5, 3, 1),
+    "overlapping-nonsquare": (2, 1, 6, 5, (3, 2), 2),
+}
+
+POOLS = {  # AvgPool2D's and Pool2D's, (N, C, H, W, size, stride)
     "2x2-stride2": (2, 2, 4, 4, 2, 2),
     "batch1-overlapping": (1, 3, 5, 5, 3, 1),
     "nonsquare-overlapping-remainder": (2, 1, 5, 7, (2, 3), 2),

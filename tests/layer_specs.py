@@ -27,8 +27,10 @@ import recurrent_reference
 import reference
 from layer_case import Case, alike, functional, random_parameters
 from layer_families import (
+    MAX_POOLS,
     MERGES,
     POOLS,
+    UNPOOLS,
     conv1d,
     conv2d,
     deconv2d,
@@ -167,14 +169,8 @@ LAYERS = {
                           (2, 16): r"\(batch, 1, 4, 4\); got \(2, 16\)",
                           (2, 3, 4, 4): r"\(batch, 1, 4, 4\); got \(2, 3, 4, 4\)",
                           (2, 1, 4, 5): r"\(batch, 1, 4, 4\); got \(2, 1, 4, 5\)"},
-                      configs={  # (N, C, H, W, size, stride)
-                          name: pool2d(MaxPool2D, config) for name, config in {
-                              "2x2-stride2": (2, 2, 4, 4, 2, 2),
-                              "batch1-overlapping": (1, 3, 5, 5, 3, 1),
-                              "nonsquare-overlapping-remainder": (2, 1, 5, 7, (2, 3), 2),
-                              "3x3-stride2-overlapping": (1, 2, 6, 5, 3, 2),
-                              "1x2-stride1": (1, 1, 3, 4, (1, 2), 1)}.items()},
-                      drawn=pools(MaxPool2D)),
+                      configs={name: pool2d(MaxPool2D, config)
+                               for name, config in MAX_POOLS.items()}, drawn=pools(MaxPool2D)),
     "Dropout": Case(lambda: Dropout("layer", 0.5), (2, 4)),
     "Flatten": Case(lambda: Flatten("layer"), (2, 1, 4, 4), lambda x, p: reference.flatten(x),
                     torch=lambda torch, p, x: torch.flatten(x, 1), bad_shapes={
@@ -352,12 +348,7 @@ LAYERS = {
                                            r"'pool' puts out\."
                                     for shape in [(2, 1, 4, 4), (2, 2, 2, 2), (2, 4),
                                                   (2, 1, 2, 3)]},
-                        configs={name: max_unpool2d(config) for name, config in {
-                            "2x2-stride2": (2, 2, 4, 4, 2, 2),
-                            "remainder": (1, 2, 5, 7, 2, 2),
-                            "nonsquare-stride3": (2, 1, 6, 6, (2, 3), 3),
-                            "overlapping": (1, 2, 5, 5, 3, 1),
-                            "overlapping-nonsquare": (2, 1, 6, 5, (3, 2), 2)}.items()}
+                        configs={name: max_unpool2d(config) for name, config in UNPOOLS.items()}
                         | {"after-a-pool2d-in-max-mode": max_unpool2d((2, 1, 4, 4, 2, 2), Pool2D)}),
     "Add": Case(lambda: Add("layer", act_fn="relu"), [(2, 4), (2, 4), (2, 4)],
                 lambda x, p: reference.relu(x[0] + x[1] + x[2]),
