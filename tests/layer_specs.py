@@ -58,6 +58,7 @@ from sequence_families import (
     bidirectional,
     bidirectional_from_given_states,
     bidirectional_twin,
+    cell_from_zeros,
     embedding,
     multi_head_refusals,
     multi_head_twin,
@@ -474,9 +475,10 @@ LAYERS = {
         **{f"given-state-{'sequences' if sequences else 'last'}": recurrent(
             "GRU", return_sequences=sequences, given_state=True) for sequences in (True, False)}}),
     "RNNCell": recurrent("RNN", cell=True, nonlinearity="relu", configs={
-        "tanh": recurrent("RNN", cell=True)}),
-    "LSTMCell": recurrent("LSTM", cell=True),
-    "GRUCell": recurrent("GRU", cell=True),
+        "tanh": recurrent("RNN", cell=True), "tanh-from-zeros": cell_from_zeros("RNN"),
+        "from-zeros": cell_from_zeros("RNN", nonlinearity="relu")}),
+    "LSTMCell": recurrent("LSTM", cell=True, configs={"from-zeros": cell_from_zeros("LSTM")}),
+    "GRUCell": recurrent("GRU", cell=True, configs={"from-zeros": cell_from_zeros("GRU")}),
     "Bidirectional": Case(alike(lambda: layers.Bidirectional("layer", layers.LSTM("lstm", 3, 2))),
                           (2, 3, 3), lambda x, p: recurrent_reference.bidirectional(
                               "LSTM", x, recurrent_reference.sub_params(p, "lstm"),

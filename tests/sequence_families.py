@@ -52,6 +52,15 @@ def recurrent(kind, cell=False, return_sequences=True, configs=None, given_state
                     (2, 0, 3): rf"{kind} 'layer' needs at least one time step"})
 
 
+def cell_from_zeros(kind, **options):
+    """A cell of `kind` stepping from state None, the zero state, against the reference from
+    zeros and torch.nn's cell with hx=None."""
+    return recurrent(kind, cell=True, **options)._replace(
+        sample=lambda batch: Inputs(np.random.default_rng(0).standard_normal((2, 3)), None),
+        reference=lambda x, p: recurrent_reference.step(
+            kind, x[0], recurrent_reference.zero_state(kind, 2, 4), p, **options))
+
+
 def host_state(kind, seed=5):
     """A standard-normal state (h, or the LSTM's (h, c)) of 2 samples of 4 features."""
     rng = np.random.default_rng(seed)

@@ -1,8 +1,8 @@
-"""RNNCell, LSTMCell and GRUCell: check_layer of one step from zeros, a cell unrolled over
-time and backpropagated by one backward per step against finite differences of the whole
-unrolled loop, the cells against the full layers, and the nonlinearity's refusal (one step
-from a given state against the reference and torch.nn's cells, refused inputs and states and
-the rest of the contract: tests/layer_specs.py, test_layer_contract.py)."""
+"""RNNCell, LSTMCell and GRUCell: a cell unrolled over time and backpropagated by one backward
+per step against finite differences of the whole unrolled loop, the cells against the full
+layers, and the nonlinearity's refusal (one step from a given state or from zeros against
+the reference and torch.nn's cells, refused inputs and states and the rest of the contract:
+tests/layer_specs.py, test_layer_contract.py)."""
 
 import numpy as np
 import pytest
@@ -10,7 +10,7 @@ import recurrent_reference as ref
 
 import tinyml
 from tinyml.layers import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
-from tinyml.testing import Inputs, assert_close, check_layer, numerical_gradient
+from tinyml.testing import assert_close, numerical_gradient
 
 N, T, F, H = 2, 3, 3, 4
 CELLS = {  # name: (reference kind, make, full layer class, options)
@@ -42,16 +42,9 @@ def to_host(state):
         state)
 
 
-@pytest.mark.parametrize("name", CELLS)
-def test_check_layer_from_zeros(backend, name):
-    """state None is the zero state; its gradient is None, dx as from given zeros."""
-    kind, _, _, options = CELLS[name]
-    x = np.random.default_rng(0).standard_normal((N, F))
-    result = check_layer(make(name), Inputs(x, None), reference=lambda args, p: ref.step(
-        kind, args[0], ref.zero_state(kind, N, H), p, **options))
-    assert result.gradients["input"][1] is None
-
-
+# one step from zeros (state None) against the reference and torch.nn's cells: the from-zeros
+# configurations in tests/layer_specs.py; its state gradient is None:
+# test_the_cell_takes_the_full_layers_steps
 @pytest.mark.parametrize("name", CELLS)
 def test_a_cell_unrolled_over_time_backpropagates_by_one_backward_per_step(backend, name):
     """T forwards, then T backwards in reverse, each taking the state gradient the later one
