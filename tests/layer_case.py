@@ -20,7 +20,10 @@ class Case(NamedTuple):
     takes_indices: bool = False  # its input is integer indices: floating input is refused
     torch: object = None  # (torch, params, *inputs) -> PyTorch's output from the same weights
     bad_shapes: dict = None  # {input shape: regex of the ValueError forward raises for it}
+    bad_inputs: dict = None  # {id: (host input, exception type, regex)} forward refuses
+    dtypes: tuple = ()  # more input dtypes it takes (an embedding's index types): same output
     configs: dict = None  # {name: Case}: more configurations, each checked as the entry is
+    drawn: object = None  # a hypothesis strategy of Cases: random configurations to check
     modes: tuple = ("full", "random")  # check_layer's modes ("random" alone: many weights)
 
 

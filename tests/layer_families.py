@@ -6,10 +6,12 @@ import normalization_reference
 import numpy as np
 import pointwise_reference as R
 import reference
-from layer_case import Case, functional, random_parameters
+from layer_case import Case, alike, functional, random_parameters
 
 import tinyml
+from tinyml import Net
 from tinyml.layers import (
+    RBM,
     Add,
     AvgPool2D,
     BatchNorm1D,
@@ -23,7 +25,11 @@ from tinyml.layers import (
     MaxPool2D,
     MaxUnpool2D,
     Parallel,
+    Pool2D,
     ReLu,
+    Residual,
+    Sigmoid,
+    SparseEvolution,
 )
 
 
@@ -69,19 +75,27 @@ def conv1d(config, modes=("random",)):
                     dilation=dilation))
 
 
+def window(size):
+    """(kh, kw) of a pool's size: an int for a square window, or a pair."""
+    return (size, size) if isinstance(size, int) else size
+
+
+def distinct_input(shape, seed=0):
+    """Values at least 0.05 apart: no pooling window holds a tie, and finite differences of
+    a maximum are exact."""
+    order = np.random.default_rng(seed).permutation(int(np.prod(shape)))
+    return order.reshape(shape) * 0.05 - 1.0
+
+
 def distinct(shape):
-    """A sample of values at least 0.05 apart: no pooling window holds a tie."""
-    def draw(batch):
-        full = shape if batch is None else (batch, *shape[1:])
-        order = np.random.default_rng(0).permutation(int(np.prod(full)))
-        return order.reshape(full) * 0.05 - 1.0
-    return draw
+    """A sample (of `batch` rows, when given) of distinct_input of `shape`."""
+    return lambda batch: distinct_input(shape if batch is None else (batch, *shape[1:]))
 
 
 def pool2d(cls, config, **options):
     """A MaxPool2D, AvgPool2D or Pool2D case of (N, C, H, W, size, stride)."""
     n, c, h, w, size, stride = config
-    kh, kw = (size, size) if isinstance(size, int) else size
+    kh, kw = window(size)
     average = cls is AvgPool2D or options.get("mode") == "average"
     return Case(lambda: cls("layer", (c, h, w), size, stride, **options), (n, c, h, w),
                 (lambda x, p: reference.avg_pool2d(x, kh, kw, stride)) if average
@@ -138,22 +152,48 @@ def pointwise(make, f, twin, configs=None):
 
 def fully_connected(act_fn, batch):
     """A FullyConnected case from 5 to 4 features, random weights, then `act_fn`."""
-    act, twin = {None: (lambda z: z, lambda torch, z: z),
-                 "relu": (reference.relu, lambda torch, z: torch.relu(z)),
-                 "sigmoid": (lambda z: 1.0 / (1.0 + np.exp(-z)),
-                             lambda torch, z: torch.sigmoid(z))}[act_fn]
+    act, twin = ACTIVATIONS[act_fn]
     return Case(lambda: FullyConnected("layer", 5, 4, act_fn=act_fn), (batch, 5),
                 lambda x, p: act(reference.linear(x, p["weight"], p["bias"])),
                 setup=random_parameters, torch=lambda torch, p, x: twin(
                     torch, torch.nn.functional.linear(x, p["weight"], p["bias"])))
 
 
-def max_unpool2d(config):
-    """A MaxUnpool2D case of (N, C, H, W, size, stride). Its pool first pools an ascending input:
-    every window's maximum is its own bottom-right pixel, so no two windows share one (where
-    PyTorch's max_unpool2d keeps one value and tinyml adds them)."""
+ACTIVATIONS = {  # act_fn: (numpy, torch)
+    None: (lambda z: z, lambda torch, z: z),
+    "relu": (reference.relu, lambda torch, z: torch.relu(z)),
+    "sigmoid": (lambda z: 1.0 / (1.0 + np.exp(-z)), lambda torch, z: torch.sigmoid(z)),
+}
+
+
+def rbm(draw):
+    """An RBM of 6 visible and 4 hidden units, random weights and biases (the visible ones
+    too), on 5 samples from `draw(rng, shape)`: its forward is the hidden probabilities."""
+    sigmoid = ACTIVATIONS["sigmoid"]
+    return Case(alike(lambda: RBM("layer", 6, 4)), (5, 6),
+                lambda v, p: sigmoid[0](reference.linear(v, p["weight"], p["bias_hidden"])),
+                setup=random_parameters, sample=lambda batch: draw(
+                    np.random.default_rng(0), (batch or 5, 6)),
+                torch=lambda torch, p, v: sigmoid[1](torch, torch.nn.functional.linear(
+                    v, p["weight"], p["bias_hidden"])))
+
+
+def sparse_evolution(act_fn):
+    """A SparseEvolution of 9 of 20 connections, then `act_fn`, with a weight at every position
+    (the masked ones too: the forward must mask them) and a random bias."""
+    act = ACTIVATIONS[act_fn][0]
+    return Case(alike(lambda: SparseEvolution("layer", 5, 4, epsilon=1, act_fn=act_fn)), (3, 5),
+                lambda x, p: act(reference.linear(x, p["weight"] * p["mask"], p["bias"])),
+                setup=random_parameters)
+
+
+def max_unpool2d(config, pool=MaxPool2D):
+    """A MaxUnpool2D case of (N, C, H, W, size, stride) after a MaxPool2D (or a Pool2D in max
+    mode). Its pool first pools an ascending input: every window's maximum is its own
+    bottom-right pixel, so no two windows share one (where PyTorch's max_unpool2d keeps one
+    value and tinyml adds them)."""
     n, c, h, w, size, stride = config
-    kh, kw = (size, size) if isinstance(size, int) else size
+    kh, kw = window(size)
 
     def pooled_input(batch):
         return np.arange(batch * c * h * w, dtype=np.float64).reshape(batch, c, h, w)
@@ -162,7 +202,8 @@ def max_unpool2d(config):
         _, indices = torch.nn.functional.max_pool2d(torch.tensor(pooled_input(len(z))),
                                                     (kh, kw), stride, return_indices=True)
         return torch.nn.functional.max_unpool2d(z, indices, (kh, kw), stride, output_size=(h, w))
-    return Case(lambda: MaxUnpool2D("layer", MaxPool2D("pool", (c, h, w), size, stride)),
+    mode = {"mode": "max"} if pool is Pool2D else {}
+    return Case(lambda: MaxUnpool2D("layer", pool("pool", (c, h, w), size, stride, **mode)),
                 (n, c, (h - kh) // stride + 1, (w - kw) // stride + 1),
                 lambda z, p: reference.max_unpool2d(z, pooled_input(len(z)), kh, kw, stride),
                 setup=lambda layer, z: layer.pool.forward(tinyml.asarray(pooled_input(len(z)))),
@@ -198,7 +239,75 @@ def parallel_with_identity(merge):
                     torch, torch.relu(dense(x, p, "fc1", torch)), dense(x, p, "fc2", torch), x))
 
 
-POOLS = {  # (N, C, H, W, size, stride)
+def merge_refusals(kind):
+    """{id: (inputs, error, regex)}: what a merge of `kind` refuses, each with its fix."""
+    ones = np.ones
+    refusals = {
+        "one-array": (ones((2, 3)), TypeError, rf"{kind} 'layer' takes a list of arrays, one per "
+                                               r"input; got .*use it as the merge of a Parallel"),
+        "one-input": ([ones((2, 3))], ValueError, rf"{kind} 'layer' merges at least two inputs; "
+                                                  r"got 1$"),
+        "integer-input-1": ([ones((2, 3)), ones((2, 3), dtype=np.int64)], TypeError,
+                            rf"{kind} 'layer' expects floating-point input; got .*int64 for "
+                            r"input 1"),
+        "ranks": ([ones((2, 4)), ones((2, 4, 1))], ValueError,
+                  r"input 0 has shape \(2, 4\) and input 1 \(2, 4, 1\)")}
+    if kind == "Concatenate":
+        return {**refusals, "off-axis": ([ones((2, 3, 4)), ones((2, 1, 5))], ValueError,
+                                         r"Concatenate 'layer' needs inputs of one shape but "
+                                         r"along axis 1; input 0 has shape \(2, 3, 4\) and "
+                                         r"input 1 \(2, 1, 5\)"),
+                "axis-out-of-range": ([ones(2), ones(2)], ValueError,
+                                      r"Concatenate 'layer': axis 1 is out of range for inputs "
+                                      r"of 1 dimensions")}
+    return {**refusals, "third-shape": ([ones((2, 4)), ones((2, 4)), ones((2, 3))], ValueError,
+                                        rf"{kind} 'layer' needs inputs of one shape; input 0 has "
+                                        r"shape \(2, 4\) and input 2 \(2, 3\)")}
+
+
+def nested_residual():
+    """x + head(x + sigmoid(fc x)): a Residual holding a Residual that holds a named Net."""
+    sigmoid = ACTIVATIONS["sigmoid"]
+
+    def inner(x, p, torch=None):
+        act = sigmoid[0] if torch is None else lambda z: sigmoid[1](torch, z)
+        return x + act(dense(x, p, "inner.block.fc", torch))
+    return Case(lambda: Residual("layer", [
+        Residual("inner", [Net([Linear("fc", 3, 3), Sigmoid("sig")], name="block")]),
+        Linear("head", 3, 3)]), (2, 3), lambda x, p: x + dense(inner(x, p), p, "head"),
+        setup=random_parameters, torch=lambda torch, p, x: x + dense(
+            inner(x, p, torch), p, "head", torch))
+
+
+def shared_branches():
+    """relu(shared x) * shared(pre x): one Linear in both branches, two records per forward."""
+    def make():
+        shared = Linear("shared", 3, 3)
+        return Parallel("layer", [[shared, ReLu("relu")], [Linear("pre", 3, 3), shared]],
+                        "multiply")
+    return Case(make, (2, 3), lambda x, p: reference.relu(dense(x, p, "shared")) * dense(
+        dense(x, p, "pre"), p, "shared"), setup=random_parameters,
+        torch=lambda torch, p, x: torch.relu(dense(x, p, "shared", torch)) * dense(
+            dense(x, p, "pre", torch), p, "shared", torch))
+
+
+MAX_POOLS = {  # MaxPool2D's configurations, (N, C, H, W, size, stride)
+    "2x2-stride2": (2, 2, 4, 4, 2, 2),
+    "batch1-overlapping": (1, 3, 5, 5, 3, 1),
+    "nonsquare-overlapping-remainder": (2, 1, 5, 7, (2, 3), 2),
+    "3x3-stride2-overlapping": (1, 2, 6, 5, 3, 2),
+    "1x2-stride1": (1, 1, 3, 4, (1, 2), 1),
+}
+
+UNPOOLS = {  # MaxUnpool2D's, of its pool
+    "2x2-stride2": (2, 2, 4, 4, 2, 2),
+    "remainder": (1, 2, 5, 7, 2, 2),
+    "nonsquare-stride3": (2, 1, 6, 6, (2, 3), 3),
+    "overlapping": (1, 2, 5, 5, 3, 1),
+    "overlapping-nonsquare": (2, 1, 6, 5, (3, 2), 2),
+}
+
+POOLS = {  # AvgPool2D's and Pool2D's, (N, C, H, W, size, stride)
     "2x2-stride2": (2, 2, 4, 4, 2, 2),
     "batch1-overlapping": (1, 3, 5, 5, 3, 1),
     "nonsquare-overlapping-remainder": (2, 1, 5, 7, (2, 3), 2),

@@ -4,7 +4,10 @@ An entry says how to build the layer (named "layer") and the shape of a sample i
 where they exist, a plain NumPy reference of its forward (tests/reference.py and friends), the
 same function in PyTorch (`torch`: forward, input gradient and every parameter gradient are
 compared with autograd's), input shapes its forward refuses with the message it must give
-(`bad_shapes`), and more configurations (`configs`: each a Case checked as the entry is).
+(`bad_shapes`), other inputs it refuses (`bad_inputs`: lists, masks, states, index values),
+more input dtypes it takes (`dtypes`), more configurations (`configs`: each a Case checked
+as the entry is), and random ones (`drawn`: a hypothesis strategy of Cases,
+tests/layer_strategies.py).
 tests/test_layer_contract.py holds every layer to the Layer contract on these entries. Case is
 in tests/layer_case.py; the builders of families of configurations (convolutions, pools,
 normalization, recurrent layers, attention...) in tests/layer_families.py and
@@ -24,8 +27,10 @@ import recurrent_reference
 import reference
 from layer_case import Case, alike, functional, random_parameters
 from layer_families import (
+    MAX_POOLS,
     MERGES,
     POOLS,
+    UNPOOLS,
     conv1d,
     conv2d,
     deconv2d,
@@ -34,18 +39,28 @@ from layer_families import (
     linear,
     linear_ref,
     max_unpool2d,
+    merge_refusals,
+    nested_residual,
     normalization,
     normalizations,
     parallel_with_identity,
     pointwise,
     pool2d,
+    rbm,
+    shared_branches,
+    sparse_evolution,
 )
+from layer_strategies import conv1ds, conv2ds, deconv2ds, pools
 from sequence_families import (
+    attention_refusals,
     attention_twin,
     attentions,
     bidirectional,
+    bidirectional_from_given_states,
     bidirectional_twin,
+    cell_from_zeros,
     embedding,
+    multi_head_refusals,
     multi_head_twin,
     multi_heads,
     recurrent,
@@ -123,7 +138,8 @@ LAYERS = {
                                                      ("full",)),
                        "same-dilated": conv2d((1, 1, 7, 6, 2, 3, 2, 1, "same", 2)),
                        "same-stride2": conv2d((2, 2, 7, 6, 2, 3, 3, 2, "same", 1), ("full",)),
-                       "same-stride3-dilated": conv2d((1, 2, 8, 7, 2, 2, 3, 3, "same", 2))}),
+                       "same-stride3-dilated": conv2d((1, 2, 8, 7, 2, 2, 3, 3, "same", 2))},
+                   drawn=conv2ds()),
     "Deconv2D": Case(lambda: Deconv2D("layer", (1, 4, 4), 2, 2, 2, 2, dilation=2, padding=1),
                      (2, 1, 4, 4), lambda x, p: reference.conv_transpose2d(
                          x, p["weight"], p["bias"], stride=2, padding=1, dilation=2),
@@ -144,7 +160,8 @@ LAYERS = {
                              (1, 2, 2, 2, 1, 2, 2, 3, 1, 0)),
                          "dilation3-pad2": deconv2d((1, 1, 3, 3, 2, 2, 2, 1, 3, 2)),
                          "stride2-pad1": deconv2d((2, 2, 2, 3, 2, 3, 2, 2, 1, 1), ("full",)),
-                         "dilation2": deconv2d((1, 2, 3, 2, 1, 2, 2, 1, 2, 0), ("full",))}),
+                         "dilation2": deconv2d((1, 2, 3, 2, 1, 2, 2, 1, 2, 0), ("full",))},
+                     drawn=deconv2ds()),
     "MaxPool2D": Case(lambda: MaxPool2D("layer", (1, 4, 4), 2, 2), (2, 1, 4, 4),
                       lambda x, p: reference.max_pool2d(x, 2, 2, 2)[0],
                       torch=functional("max_pool2d", kernel_size=2, stride=2), bad_shapes={
@@ -153,13 +170,8 @@ LAYERS = {
                           (2, 16): r"\(batch, 1, 4, 4\); got \(2, 16\)",
                           (2, 3, 4, 4): r"\(batch, 1, 4, 4\); got \(2, 3, 4, 4\)",
                           (2, 1, 4, 5): r"\(batch, 1, 4, 4\); got \(2, 1, 4, 5\)"},
-                      configs={  # (N, C, H, W, size, stride)
-                          name: pool2d(MaxPool2D, config) for name, config in {
-                              "2x2-stride2": (2, 2, 4, 4, 2, 2),
-                              "batch1-overlapping": (1, 3, 5, 5, 3, 1),
-                              "nonsquare-overlapping-remainder": (2, 1, 5, 7, (2, 3), 2),
-                              "3x3-stride2-overlapping": (1, 2, 6, 5, 3, 2),
-                              "1x2-stride1": (1, 1, 3, 4, (1, 2), 1)}.items()}),
+                      configs={name: pool2d(MaxPool2D, config)
+                               for name, config in MAX_POOLS.items()}, drawn=pools(MaxPool2D)),
     "Dropout": Case(lambda: Dropout("layer", 0.5), (2, 4)),
     "Flatten": Case(lambda: Flatten("layer"), (2, 1, 4, 4), lambda x, p: reference.flatten(x),
                     torch=lambda torch, p, x: torch.flatten(x, 1), bad_shapes={
@@ -241,11 +253,15 @@ LAYERS = {
         torch=lambda torch, p, x: torch.sigmoid(torch.nn.functional.linear(
             x, p["weight"], p["bias_hidden"])), bad_shapes={
             (2, 5): r"RBM 'layer' expects input of shape \(batch, 4\); got \(2, 5\)",
-            (2, 1, 4): r"got \(2, 1, 4\)\. Add a Flatten before it"}),
+            (2, 1, 4): r"got \(2, 1, 4\)\. Add a Flatten before it"}, configs={
+            "binary": rbm(lambda rng, shape: (rng.random(shape) > 0.5).astype(np.float64)),
+            "probabilities": rbm(lambda rng, shape: rng.random(shape))}),
     "SparseEvolution": Case(alike(lambda: SparseEvolution("layer", 4, 3, epsilon=0.5)), (2, 4),
                             lambda x, p: reference.linear(x, p["weight"] * p["mask"], p["bias"]),
                             bad_shapes={(2, 3): r"SparseEvolution 'layer' expects input of shape "
-                                                r"\(batch, 4\); got \(2, 3\)"}),
+                                                r"\(batch, 4\); got \(2, 3\)"},
+                            configs={f"dense-weights-{act_fn}": sparse_evolution(act_fn)
+                                     for act_fn in (None, "relu", "sigmoid")}),
     "BatchNorm1D": normalization(BatchNorm1D, 4, (3, 4))._replace(
         bad_shapes={(2, 3): r"BatchNorm1D 'layer' expects input of shape \(batch, 4\); got "
                             r"\(2, 3\)\.$",
@@ -293,20 +309,22 @@ LAYERS = {
                        "causal": conv1d((2, 2, 6, 3, 3, 1, "causal", 1)),
                        "causal-dilated": conv1d((1, 3, 8, 2, 3, 1, "causal", 2), ("full",)),
                        "causal-stride2": conv1d((2, 1, 7, 2, 2, 2, "causal", 1)),
-                       "kernel-1": conv1d((1, 3, 4, 2, 1, 1, 0, 1))}),
+                       "kernel-1": conv1d((1, 3, 4, 2, 1, 1, 0, 1))}, drawn=conv1ds()),
     "AvgPool2D": Case(lambda: AvgPool2D("layer", (1, 4, 4), 2, 2), (2, 1, 4, 4),
                       lambda x, p: reference.avg_pool2d(x, 2, 2, 2),
                       torch=functional("avg_pool2d", kernel_size=2, stride=2), bad_shapes={
                           (2, 1, 4, 5): r"AvgPool2D 'layer' expects input of shape "
                                         r"\(batch, 1, 4, 4\); got \(2, 1, 4, 5\)"},
-                      configs={name: pool2d(AvgPool2D, config) for name, config in POOLS.items()}),
+                      configs={name: pool2d(AvgPool2D, config) for name, config in POOLS.items()},
+                      drawn=pools(AvgPool2D)),
     "Pool2D": Case(lambda: Pool2D("layer", (1, 5, 4), (3, 2), 1, mode="average"), (2, 1, 5, 4),
                    lambda x, p: reference.avg_pool2d(x, 3, 2, 1),
                    torch=functional("avg_pool2d", kernel_size=(3, 2), stride=1), bad_shapes={
                        (2, 1, 4, 5): r"Pool2D 'layer' expects input of shape \(batch, 1, 5, 4\); "
                                      r"got \(2, 1, 4, 5\)"},
                    configs={f"{mode}-{name}": pool2d(Pool2D, config, mode=mode)
-                            for name, config in POOLS.items() for mode in ("max", "average")}),
+                            for name, config in POOLS.items() for mode in ("max", "average")},
+                   drawn=pools(Pool2D)),
     "GlobalAvgPool2D": Case(lambda: GlobalAvgPool2D("layer"), (2, 3, 2, 3),
                             lambda x, p: reference.global_avg_pool2d(x),
                             torch=lambda torch, p, x: x.mean(dim=(2, 3)), bad_shapes={
@@ -331,15 +349,12 @@ LAYERS = {
                                            r"'pool' puts out\."
                                     for shape in [(2, 1, 4, 4), (2, 2, 2, 2), (2, 4),
                                                   (2, 1, 2, 3)]},
-                        configs={name: max_unpool2d(config) for name, config in {
-                            "2x2-stride2": (2, 2, 4, 4, 2, 2),
-                            "remainder": (1, 2, 5, 7, 2, 2),
-                            "nonsquare-stride3": (2, 1, 6, 6, (2, 3), 3),
-                            "overlapping": (1, 2, 5, 5, 3, 1),
-                            "overlapping-nonsquare": (2, 1, 6, 5, (3, 2), 2)}.items()}),
+                        configs={name: max_unpool2d(config) for name, config in UNPOOLS.items()}
+                        | {"after-a-pool2d-in-max-mode": max_unpool2d((2, 1, 4, 4, 2, 2), Pool2D)}),
     "Add": Case(lambda: Add("layer", act_fn="relu"), [(2, 4), (2, 4), (2, 4)],
                 lambda x, p: reference.relu(x[0] + x[1] + x[2]),
-                torch=lambda torch, p, x: torch.relu(x[0] + x[1] + x[2]), configs={
+                torch=lambda torch, p, x: torch.relu(x[0] + x[1] + x[2]),
+                bad_inputs=merge_refusals("Add"), configs={
                     "two": Case(lambda: Add("layer"), [(3, 4), (3, 4)], lambda x, p: x[0] + x[1],
                                 torch=lambda torch, p, x: x[0] + x[1]),
                     "two-sigmoid": Case(lambda: Add("layer", act_fn="sigmoid"), [(3, 4), (3, 4)],
@@ -347,7 +362,8 @@ LAYERS = {
                                         torch=lambda torch, p, x: torch.sigmoid(x[0] + x[1]))}),
     "Multiply": Case(lambda: Multiply("layer"), [(2, 4), (2, 4), (2, 4)],
                      lambda x, p: x[0] * x[1] * x[2],
-                     torch=lambda torch, p, x: x[0] * x[1] * x[2], configs={
+                     torch=lambda torch, p, x: x[0] * x[1] * x[2],
+                     bad_inputs=merge_refusals("Multiply"), configs={
                          "sigmoid": Case(lambda: Multiply("layer", act_fn="sigmoid"),
                                          [(2, 3, 4), (2, 3, 4)],
                                          lambda x, p: 1.0 / (1.0 + np.exp(-x[0] * x[1])),
@@ -355,7 +371,8 @@ LAYERS = {
                                          modes=("random",))}),
     "Concatenate": Case(lambda: Concatenate("layer"), [(2, 3, 2), (2, 1, 2)],
                         lambda x, p: np.concatenate(x, axis=1),
-                        torch=lambda torch, p, x: torch.cat(x, dim=1), configs={
+                        torch=lambda torch, p, x: torch.cat(x, dim=1),
+                        bad_inputs=merge_refusals("Concatenate"), configs={
                             **{f"axis{axis}": Case(
                                 lambda axis=axis: Concatenate("layer", axis=axis),
                                 [tuple(extent if index == axis % 3 else size
@@ -388,7 +405,8 @@ LAYERS = {
                                  x, p["conv.weight"], p["conv.bias"], 1, 1)),
                              setup=random_parameters, modes=("random",),
                              torch=lambda torch, p, x: x + torch.relu(torch.nn.functional.conv2d(
-                                 x, p["conv.weight"], p["conv.bias"], padding=1)))}),
+                                 x, p["conv.weight"], p["conv.bias"], padding=1))),
+                         "residual-of-a-residual-holding-a-net": nested_residual()}),
     "Parallel": Case(lambda: Parallel("layer", [[Linear("fc", 4, 3)], [ReLu("relu")], []],
                                       "concat"), (2, 4),
                      lambda x, p: np.concatenate(
@@ -396,8 +414,9 @@ LAYERS = {
                           reference.relu(x), x], axis=1),
                      bad_shapes={(2, 5): r"Linear 'fc' expects input of shape \(batch, 4\); got "
                                          r"\(2, 5\)"},
-                     configs={f"identity-branch-{merge}": parallel_with_identity(merge)
-                              for merge in MERGES}),
+                     configs={**{f"identity-branch-{merge}": parallel_with_identity(merge)
+                                 for merge in MERGES},
+                              "a-layer-shared-by-two-branches": shared_branches()}),
     # 8 ids from a vocabulary of 5: repeated indices, whose gradients must accumulate
     "Embedding": Case(lambda: layers.Embedding("layer", 5, 3), (2, 4),
                       lambda x, p: p["weight"][x], takes_indices=True,
@@ -406,6 +425,17 @@ LAYERS = {
                                          r"time\) of integer indices, time >= 1; got"
                                   for shape in [(15,), (3, 5, 1), (3, 0)]},
                       configs={f"pool-{pool}": embedding(pool) for pool in (None, "sum", "mean")},
+                      dtypes=("uint8", "int16", "int32"), bad_inputs={
+                          "floats": (np.ones((2, 4)), TypeError, r"Embedding 'layer' expects "
+                                     r"integer indices; got float64 input\. Pass token ids as "
+                                     r"integers"),
+                          "bools": (np.ones((2, 4), dtype=bool), TypeError, r"expects integer "
+                                    r"indices; got bool input"),
+                          **{f"index-{bad}": (np.array([[1, bad, 0, 2], [7, 1, 1, 1]]), ValueError,
+                                              rf"Embedding 'layer': index {bad} at input\[0, 1\] "
+                                              r"is outside \[0, 5\) \(vocab_size=5; 2 of 8 "
+                                              r"indices are outside\)\. Map tokens to ids in")
+                             for bad in (5, -1)}},
                       sample=lambda batch: np.random.default_rng(0).integers(0, 5, (batch or 2,
                                                                                     4))),
     "Permute": Case(lambda: layers.Permute("layer", (2, 1)), (2, 3, 4),
@@ -431,17 +461,24 @@ LAYERS = {
                                                 ((5, 4, 3), (2, 5, 4, 3)),
                                                 ((2, -1, 3), (2, 2, 10, 3))]}),
     "RNN": recurrent("RNN", return_sequences=True, configs={
-        f"{options.get('nonlinearity', 'tanh')}-{'sequences' if sequences else 'last'}":
-            recurrent("RNN", return_sequences=sequences, **options)
-        for options in ({}, {"nonlinearity": "relu"}) for sequences in (True, False)}),
+        f"{options.get('nonlinearity', 'tanh')}-{'sequences' if sequences else 'last'}"
+        f"{'-given-state' if given else ''}": recurrent("RNN", return_sequences=sequences,
+                                                        given_state=given, **options)
+        for options in ({}, {"nonlinearity": "relu"}) for sequences in (True, False)
+        for given in (False, True)}),
     "LSTM": recurrent("LSTM", return_sequences=False, configs={
-        "sequences": recurrent("LSTM", return_sequences=True)}),
+        "sequences": recurrent("LSTM", return_sequences=True),
+        **{f"given-state-{'sequences' if sequences else 'last'}": recurrent(
+            "LSTM", return_sequences=sequences, given_state=True) for sequences in (True, False)}}),
     "GRU": recurrent("GRU", return_sequences=True, configs={
-        "last": recurrent("GRU", return_sequences=False)}),
+        "last": recurrent("GRU", return_sequences=False),
+        **{f"given-state-{'sequences' if sequences else 'last'}": recurrent(
+            "GRU", return_sequences=sequences, given_state=True) for sequences in (True, False)}}),
     "RNNCell": recurrent("RNN", cell=True, nonlinearity="relu", configs={
-        "tanh": recurrent("RNN", cell=True)}),
-    "LSTMCell": recurrent("LSTM", cell=True),
-    "GRUCell": recurrent("GRU", cell=True),
+        "tanh": recurrent("RNN", cell=True), "tanh-from-zeros": cell_from_zeros("RNN"),
+        "from-zeros": cell_from_zeros("RNN", nonlinearity="relu")}),
+    "LSTMCell": recurrent("LSTM", cell=True, configs={"from-zeros": cell_from_zeros("LSTM")}),
+    "GRUCell": recurrent("GRU", cell=True, configs={"from-zeros": cell_from_zeros("GRU")}),
     "Bidirectional": Case(alike(lambda: layers.Bidirectional("layer", layers.LSTM("lstm", 3, 2))),
                           (2, 3, 3), lambda x, p: recurrent_reference.bidirectional(
                               "LSTM", x, recurrent_reference.sub_params(p, "lstm"),
@@ -451,22 +488,29 @@ LAYERS = {
                               (2, 3, 4): r"LSTM 'lstm' expects input of shape "
                                          r"\(batch, time, 3\); got \(2, 3, 4\)",
                               (2, 3): r"got \(2, 3\)\. Sequences are batch-first"},
-                          configs={f"{kind}-{merge}-{'sequences' if sequences else 'last'}":
-                                   bidirectional(kind, merge, sequences)
-                                   for kind in ("RNN", "LSTM", "GRU") for merge in ("concat", "sum")
-                                   for sequences in (True, False)}),
+                          bad_inputs={"one-state": (
+                              Inputs(np.ones((2, 3, 3)), initial_state=np.ones((2, 2))),
+                              TypeError, r"Bidirectional 'layer': initial_state must be None or "
+                                         r"a pair \(the forward direction's state, the reverse "
+                                         r"direction's\)")},
+                          configs={**{f"{kind}-{merge}-{'sequences' if sequences else 'last'}":
+                                      bidirectional(kind, merge, sequences)
+                                      for kind in ("RNN", "LSTM", "GRU")
+                                      for merge in ("concat", "sum")
+                                      for sequences in (True, False)},
+                                   "LSTM-given-states": bidirectional_from_given_states()}),
     "DotProductAttention": Case(lambda: layers.DotProductAttention("layer", causal=True),
                                 Inputs((2, 3, 4), (2, 5, 4), (2, 5, 2)),
                                 lambda x, p: attention_reference.dot_product_attention(
                                     *x, causal=True), torch=attention_twin(causal=True),
-                                configs=attentions()),
+                                configs=attentions(), bad_inputs=attention_refusals()),
     "MultiHeadAttention": Case(alike(lambda: layers.MultiHeadAttention("layer", 4, 2)),
                                (2, 3, 4), lambda x, p: attention_reference.multi_head_attention(
                                    x, x, x, p, 2), torch=multi_head_twin(4, 2),
                                bad_shapes={shape: r"MultiHeadAttention 'layer' expects input of "
                                                   r"shape \(batch, T, 4\); got .*Sequences are "
                                                   r"batch first" for shape in [(2, 3, 5), (2, 4)]},
-                               configs=multi_heads()),
+                               bad_inputs=multi_head_refusals(), configs=multi_heads()),
     "PositionalEncoding": Case(lambda: layers.PositionalEncoding("layer", 5, 3), (2, 4, 3),
                                lambda x, p: attention_reference.positional_encoding(x),
                                bad_shapes={

@@ -11,32 +11,88 @@ from tinyml import layers
 from tinyml.testing import Inputs
 
 
-def recurrent(kind, cell=False, return_sequences=True, configs=None, **options):
+def recurrent(kind, cell=False, return_sequences=True, configs=None, given_state=False,
+              **options):
     """An RNN, LSTM or GRU (or its cell: one step from a given state) from 3 to 4 features, its
-    loop reference and torch.nn's module of the same name with the layer's weights."""
+    loop reference and torch.nn's module of the same name with the layer's weights; a full
+    layer starts from zeros, or from a given initial state."""
     state = ((2, 4), (2, 4)) if kind == "LSTM" else (2, 4)
     cls = getattr(layers, kind + "Cell" if cell else kind)
     make = (alike(lambda: cls("layer", 3, 4, **options)) if cell else
             alike(lambda: cls("layer", 3, 4, return_sequences=return_sequences, **options)))
+    start = host_state(kind) if given_state else None
     reference = ((lambda x, p: recurrent_reference.step(kind, *x, p, **options)) if cell else
                  (lambda x, p: recurrent_reference.sequence(
-                     kind, x, p, return_sequences=return_sequences, **options)))
+                     kind, x, p, initial_state=start, return_sequences=return_sequences,
+                     **options)))
 
-    def twin(torch, p, x, *state):
+    def twin(torch, p, x, *state, initial_state=None):
         module = getattr(torch.nn, kind + "Cell" if cell else kind)(
             3, 4, **options, **({} if cell else {"batch_first": True})).double()
         suffix = "" if cell else "_l0"
         weights = {key + suffix: value for key, value in p.items()}
         if cell:
             return torch.func.functional_call(module, weights, (x, *state))
-        out, last = torch.func.functional_call(module, weights, (x,))
+        if initial_state is not None:  # torch's states have a leading layers axis
+            state = (tuple(each[None] for each in initial_state) if kind == "LSTM"
+                     else initial_state[None],)
+        out, last = torch.func.functional_call(module, weights, (x, *state))
         return out if return_sequences else (last[0] if kind == "LSTM" else last)[0]
+    sample = (lambda batch: Inputs(np.random.default_rng(0).standard_normal((2, 3, 3)),
+                                   initial_state=start)) if given_state else None
     return Case(make, Inputs((2, 3), state) if cell else (2, 3, 3), reference, torch=twin,
-                configs=configs, bad_shapes=None if cell else {
+                configs=configs, sample=sample, bad_inputs=state_refusals(kind, cell),
+                modes=("random",) if given_state else ("full", "random"),
+                bad_shapes={(2, 5, 3): rf"{kind}Cell 'layer' expects input of shape "
+                                       r"\(batch, 3\); got \(2, 5, 3\)\. A cell takes one time "
+                                       r"step"} if cell else {
                     (2, 3): rf"{kind} 'layer' expects input of shape \(batch, time, 3\); got "
                             r"\(2, 3\)\. Sequences are batch-first",
                     (2, 4, 5): r"expects input of shape \(batch, time, 3\); got \(2, 4, 5\)",
                     (2, 0, 3): rf"{kind} 'layer' needs at least one time step"})
+
+
+def cell_from_zeros(kind, **options):
+    """A cell of `kind` stepping from state None, the zero state, against the reference from
+    zeros and torch.nn's cell with hx=None."""
+    return recurrent(kind, cell=True, **options)._replace(
+        sample=lambda batch: Inputs(np.random.default_rng(0).standard_normal((2, 3)), None),
+        reference=lambda x, p: recurrent_reference.step(
+            kind, x[0], recurrent_reference.zero_state(kind, 2, 4), p, **options))
+
+
+def host_state(kind, seed=5):
+    """A standard-normal state (h, or the LSTM's (h, c)) of 2 samples of 4 features."""
+    rng = np.random.default_rng(seed)
+    h = rng.standard_normal((2, 4))
+    return (h, rng.standard_normal((2, 4))) if kind == "LSTM" else h
+
+
+def state_refusals(kind, cell):
+    """{id: (inputs, error, regex)}: initial states (a cell's state) a layer of `kind` refuses."""
+    x = np.ones((2, 3) if cell else (2, 3, 3))
+    owner, name = (f"{kind}Cell 'layer'", "state") if cell else (f"{kind} 'layer'",
+                                                                  "initial_state")
+
+    def given(state):
+        return Inputs(x, state) if cell else Inputs(x, initial_state=state)
+    h, wide = np.ones((2, 4)), np.ones((2, 5))
+    if kind == "LSTM":
+        pair = rf"{owner}: {name} must be a pair \(h, c\) of arrays of shape \(batch, 4\); got "
+        return {"one-array": (given(h), TypeError, pair + r"one array of shape \(2, 4\)"),
+                "nested-lists": (given(h.tolist()), TypeError, pair + "a list of 2"),
+                "c-of-another-batch": (given((h, np.ones((3, 4)))), ValueError,
+                                       rf"{owner}: {name}\[1\] \(c\) must have shape "
+                                       r"\(batch, hidden_dim\) = \(2, 4\)")}
+    one = rf"{owner}: {name} must be one array h of shape \(batch, 4\); got "
+    return {"a-pair": (given((h, h)), TypeError, one + r"a tuple of 2\. Only the LSTM's state "
+                                                       r"is a pair"),
+            "nested-lists": (given(h.tolist()), TypeError, one),
+            "wide": (given(wide), ValueError, rf"{owner}: {name} must have shape "
+                                              r"\(batch, hidden_dim\) = \(2, 4\) and the "
+                                              r"input's dtype .*float64; got \(2, 5\)"),
+            "float32": (given(h.astype(np.float32)), ValueError,
+                        r"and the input's dtype .*float64; got \(2, 4\) of .*float32")}
 
 
 # Repeats inside a row and across rows, and one index (5) never used: its row gets no gradient.
@@ -111,6 +167,27 @@ def attentions():
     cases["fully-masked-row"] = attention(keep=keep, lengths=(5, 6, 4, 3))
     cases["heads-scale-0.7"] = attention((2, 3), scale=0.7, lengths=(5, 6, 4, 3))
     return cases
+
+
+def attention_refusals():
+    """{id: (inputs, error, regex)}: what DotProductAttention refuses of q (2, 3, 4),
+    k (2, 5, 4) and v (2, 5, 2)."""
+    q, k, v = np.ones((2, 3, 4)), np.ones((2, 5, 4)), np.ones((2, 5, 2))
+    misfit = r"DotProductAttention 'layer': q \(2, 3, 4\), k \(2, 5, 4\) and v {} do not fit"
+    return {
+        "float-mask": (Inputs(q, k, v, mask=np.ones((3, 5))), TypeError,
+                       r"DotProductAttention 'layer': mask must be a boolean array "
+                       r"\(True = keep.*mask != 0"),
+        "mask-not-broadcasting": (Inputs(q, k, v, mask=np.ones((5, 3), dtype=bool)), ValueError,
+                                  r"mask of shape \(5, 3\) does not broadcast to the scores' "
+                                  r"shape \(2, 3, 5\)"),
+        "features": (Inputs(q, k[..., :3], v), ValueError, misfit.replace(
+            r"k \(2, 5, 4\)", r"k \(2, 5, 3\)").format(r"\(2, 5, 2\)")),
+        "lengths": (Inputs(q, k, v[:, :4]), ValueError, misfit.format(r"\(2, 4, 2\)")),
+        "rank": (Inputs(q[0], k, v), ValueError, r"DotProductAttention 'layer' expects input of "
+                                                 r"shape \(batch, \[heads,\] queries, "
+                                                 r"features\); got \(3, 4\)"),
+        "key-without-value": (Inputs(q, k), TypeError, r"takes a key and a value together")}
 
 
 def torch_attn_mask(torch, keep, causal, t, s, heads):
@@ -232,13 +309,55 @@ def bidirectional(kind, merge="concat", return_sequences=True):
 
 def bidirectional_twin(kind, inner, features, hidden, return_sequences=True):
     """torch.nn's bidirectional `kind` holding the directions' weights (`inner`'s as *_l0,
-    `inner`_reverse's as *_l0_reverse): its output, or the last states side by side."""
-    def twin(torch, p, x):
+    `inner`_reverse's as *_l0_reverse): its output, or the last states side by side; from
+    the directions' initial states, if given."""
+    def twin(torch, p, x, initial_state=None):
         module = getattr(torch.nn, kind)(features, hidden, batch_first=True,
                                          bidirectional=True).double()
         weights = {key.split(".", 1)[1] + ("_l0_reverse" if key.startswith(f"{inner}_reverse.")
                                            else "_l0"): value for key, value in p.items()}
-        out, last = torch.func.functional_call(module, weights, (x,))
+        state = () if initial_state is None else (  # torch stacks the directions' states
+            tuple(map(torch.stack, zip(*initial_state, strict=True))) if kind == "LSTM"
+            else torch.stack(initial_state),)
+        out, last = torch.func.functional_call(module, weights, (x, *state))
         last = last[0] if kind == "LSTM" else last
         return out if return_sequences else torch.cat([last[0], last[1]], dim=1)
     return twin
+
+
+def bidirectional_from_given_states():
+    """A Bidirectional LSTM from 3 to 4 features, concatenated, each direction from its own
+    given state, its reference and PyTorch's bidirectional LSTM."""
+    states = (host_state("LSTM", 6), host_state("LSTM", 7))
+
+    def reference(x, p):
+        forward = recurrent_reference.sequence(
+            "LSTM", x, recurrent_reference.sub_params(p, "inner"), initial_state=states[0])
+        reverse = recurrent_reference.sequence(
+            "LSTM", x[:, ::-1], recurrent_reference.sub_params(p, "inner_reverse"),
+            initial_state=states[1])[:, ::-1]
+        return np.concatenate([forward, reverse], axis=-1)
+    return bidirectional("LSTM")._replace(
+        reference=reference, torch=bidirectional_twin("LSTM", "inner", 3, 4),
+        sample=lambda batch: Inputs(np.random.default_rng(1).standard_normal((2, 3, 3)),
+                                    initial_state=states))
+
+
+def multi_head_refusals():
+    """{id: (inputs, error, regex)}: what MultiHeadAttention(4, 2) refuses with x (2, 3, 4)."""
+    x, ones = np.ones((2, 3, 4)), np.ones
+    misfit = r"MultiHeadAttention 'layer': key {} and value {} must both be \(N, S, 4\) with " \
+             r"the query's batch N = 2; the query is \(2, 3, 4\)"
+    return {"key-without-value": (Inputs(x, ones((2, 4, 4))), TypeError,
+                                  r"MultiHeadAttention 'layer': forward takes a key and a value "
+                                  r"together"),
+            "lengths": (Inputs(x, ones((2, 4, 4)), ones((2, 5, 4))), ValueError, misfit.format(
+                r"\(2, 4, 4\)", r"\(2, 5, 4\)")),
+            "batch": (Inputs(x, ones((3, 4, 4)), ones((3, 4, 4))), ValueError, misfit.format(
+                r"\(3, 4, 4\)", r"\(3, 4, 4\)")),
+            "mask-not-broadcasting": (Inputs(x, mask=ones((2, 2, 3), dtype=bool)), ValueError,
+                                      r"MultiHeadAttention 'layer': mask of shape \(2, 2, 3\) "
+                                      r"does not broadcast"),
+            "float-mask": (Inputs(x, mask=ones((3, 3))), TypeError, r"MultiHeadAttention "
+                                                                   r"'layer': mask must be a "
+                                                                   r"boolean array")}

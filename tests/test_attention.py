@@ -1,8 +1,8 @@
 """DotProductAttention: a fully masked row, causality, masks in the weights, huge scores,
-self-attention, dropout on the weights, and the refusals (every mask kind, causal, heads,
+self-attention, dropout on the weights, and bad scales (every mask kind, causal, heads,
 scales and cross lengths against a loop over queries and PyTorch's
-scaled_dot_product_attention, and the rest of the contract: tests/layer_specs.py,
-test_layer_contract.py)."""
+scaled_dot_product_attention, refused inputs and masks and the rest of the contract:
+tests/layer_specs.py, test_layer_contract.py)."""
 
 import doctest
 import math
@@ -130,48 +130,9 @@ def test_dropout_backward_agrees_with_central_differences(backend):
     assert not np.allclose(result.output, attention_reference.dot_product_attention(q, k, v))
 
 
-# ---------------------------------------------------------------------------- PyTorch
-
-
 # ---------------------------------------------------------------------------- refusals
-def forward(layer, *arrays, **options):
-    return layer.forward(*map(tinyml.asarray, arrays),
-                         **{key: tinyml.asarray(value) for key, value in options.items()})
-
-
-def test_a_mask_that_is_not_boolean_is_refused(backend):
-    q, k, v = qkv()
-    with pytest.raises(TypeError, match=r"DotProductAttention 'att': mask must be a boolean "
-                                        r"array \(True = keep.*mask != 0"):
-        forward(DotProductAttention("att"), q, k, v, mask=np.ones((3, 4)))
-
-
-def test_a_mask_that_does_not_broadcast_is_refused(backend):
-    q, k, v = qkv()
-    with pytest.raises(ValueError, match=r"mask of shape \(4, 3\) does not broadcast to the "
-                                         r"scores' shape \(2, 3, 4\)"):
-        forward(DotProductAttention("att"), q, k, v, mask=np.ones((4, 3), dtype=bool))
-
-
-@pytest.mark.parametrize("change", ["features", "lengths", "rank"])
-def test_inputs_that_do_not_fit_are_refused(backend, change):
-    q, k, v = qkv()
-    if change == "features":
-        k = k[..., :2]
-    elif change == "lengths":
-        v = v[:, :3]
-    else:
-        q = q[0]
-    with pytest.raises(ValueError, match=r"DotProductAttention 'att'"):
-        forward(DotProductAttention("att"), q, k, v)
-
-
-def test_a_key_without_a_value_is_refused(backend):
-    q, k, _ = qkv()
-    with pytest.raises(TypeError, match=r"takes a key and a value together"):
-        forward(DotProductAttention("att"), q, k)
-
-
+# a mask that is not boolean or does not broadcast, inputs that do not fit, a key without a
+# value: tests/layer_specs.py
 @pytest.mark.parametrize("arguments, error", [
     ({"scale": 0.0}, ValueError), ({"scale": "sqrt"}, TypeError), ({"scale": math.inf}, ValueError),
 ])  # dropout's and causal's bad values: tests/test_declared_arguments.py

@@ -1,18 +1,17 @@
-"""Bidirectional: check_layer from given states, the state_dict keys, the config round trip
-with its own reverse layer, the initial state's gradient, and the refusals (RNN, LSTM and GRU,
-concat and sum, sequences and the last state against the plain reference and PyTorch's
-bidirectional modules, and the rest of the contract: tests/layer_specs.py,
-test_layer_contract.py)."""
+"""Bidirectional: the state_dict keys, the config round trip with its own reverse layer, the
+initial state's gradient, and the refusals of what it wraps (RNN, LSTM and GRU, concat and
+sum, sequences and the last state, from zeros or given states, against the plain reference
+and PyTorch's bidirectional modules, refused states and the rest of the contract:
+tests/layer_specs.py, test_layer_contract.py)."""
 
 import doctest
 
 import numpy as np
 import pytest
-import recurrent_reference as ref
 
 import tinyml
 from tinyml.layers import GRU, LSTM, RNN, Bidirectional, GRUCell, Linear, bidirectional
-from tinyml.testing import Inputs, assert_close, check_layer
+from tinyml.testing import assert_close
 
 N, T, F, H = 2, 3, 3, 4
 KINDS = {"RNN": RNN, "LSTM": LSTM, "GRU": GRU}
@@ -21,21 +20,6 @@ KINDS = {"RNN": RNN, "LSTM": LSTM, "GRU": GRU}
 def make(kind, merge="concat", return_sequences=True):
     return Bidirectional("bi", KINDS[kind]("inner", F, H, return_sequences=return_sequences),
                          merge=merge)
-
-
-def test_check_layer_from_given_states(backend):
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((N, T, F))
-    states = [(rng.standard_normal((N, H)), rng.standard_normal((N, H))) for _ in range(2)]
-
-    def reference(x, p):
-        forward = ref.sequence("LSTM", x, ref.sub_params(p, "inner"), initial_state=states[0])
-        reverse = ref.sequence("LSTM", x[:, ::-1], ref.sub_params(p, "inner_reverse"),
-                               initial_state=states[1])[:, ::-1]
-        return np.concatenate([forward, reverse], axis=-1)
-    on_backend = tuple(tuple(map(tinyml.asarray, state)) for state in states)
-    check_layer(make("LSTM"), Inputs(x, initial_state=on_backend), mode="random",
-                reference=reference)
 
 
 def test_state_dict_keys_and_fresh_reverse_weights(backend):
@@ -84,19 +68,8 @@ def test_a_cell_cannot_be_wrapped():
         Bidirectional("bi", GRUCell("cell", 3, 4))
 
 
-def test_an_unknown_merge_is_refused():
-    with pytest.raises(ValueError, match=r"Bidirectional 'bi': merge must be 'concat' or 'sum'; "
-                                         r"got 'mean'"):
-        Bidirectional("bi", GRU("gru", 3, 4), merge="mean")
-
-
-def test_initial_state_must_be_a_pair(backend):
-    with pytest.raises(TypeError, match=r"Bidirectional 'bi': initial_state must be None or a "
-                                        r"pair"):
-        make("GRU").forward(tinyml.asarray(np.ones((N, T, F))),
-                            initial_state=tinyml.asarray(np.ones((N, H))))
-
-
+# an unknown merge: tests/test_declared_arguments.py
+# an initial state that is not a pair of states: tests/layer_specs.py
 def test_the_docstring_example_runs():
     failures, tried = doctest.testmod(bidirectional)
     assert tried > 0 and failures == 0

@@ -1,7 +1,8 @@
 """Residual and Parallel: stacks inside a layer, keyed, checked, trained and summarized (a
-residual stack, a residual of convolutions and a Parallel of an identity branch into each
-merge against references and PyTorch, and the rest of the contract: tests/layer_specs.py,
-test_layer_contract.py)."""
+residual stack, a residual of convolutions, a residual of a residual holding a Net, a Parallel
+of an identity branch into each merge and one sharing a layer between branches against
+references and PyTorch, records unwinding in reverse and the rest of the contract:
+tests/layer_specs.py, test_layer_contract.py)."""
 
 import numpy as np
 import pytest
@@ -40,32 +41,17 @@ def fc(p, name, x):
 # ---------------------------------------------------------------------------- gradients
 
 
-def test_residual_inside_a_residual_holding_a_net(backend):
+def test_keys_of_a_nested_residual_and_of_a_layer_shared_by_two_branches():
+    """(Both against references and PyTorch: configurations in tests/layer_specs.py.)"""
     inner = Residual("inner", [Net([Linear("fc", 3, 3), Sigmoid("sig")], name="block")])
     outer = Residual("outer", [inner, Linear("head", 3, 3)])
     assert list(outer.state_dict()) == ["inner.block.fc.weight", "inner.block.fc.bias",
                                         "head.weight", "head.bias"]
-
-    def expected(x, p):
-        hidden = x + 1.0 / (1.0 + np.exp(-fc(p, "inner.block.fc", x)))
-        return x + fc(p, "head", hidden)
-
-    check_layer(outer, x_of(2, 3), reference=expected)
-
-
-def test_parallel_with_a_layer_shared_by_two_branches(backend):
-    """The same Linear in both branches, on different inputs: two records per forward, which
-    only the branches' backward in reverse consumes in the right order."""
     shared = Linear("shared", 3, 3)
     block = Parallel("par", [[shared, ReLu("relu")], [Linear("pre", 3, 3), shared]],
                      "multiply")
     assert list(block.named_parameters()) == ["shared.weight", "shared.bias", "pre.weight",
                                               "pre.bias"]
-
-    def expected(x, p):
-        return reference.relu(fc(p, "shared", x)) * fc(p, "shared", fc(p, "pre", x))
-
-    check_layer(block, x_of(2, 3), reference=expected)
 
 
 def test_parallel_of_residuals_into_a_concatenation_of_images(backend):
@@ -91,37 +77,8 @@ def fresh(kind):
                               [Linear("fc2", 4, 4), Sigmoid("sig")]], "multiply")
 
 
-def single_call(kind, x, g, input_gradient):
-    """(input gradient, {key: parameter gradient}) of one forward and one backward."""
-    layer = fresh(kind)
-    layer.forward(tinyml.asarray(x))
-    dx = layer.backward(tinyml.asarray(g), input_gradient=input_gradient)
-    return dx, {key: tinyml.to_numpy(p.grad) for key, p in layer.named_parameters().items()}
-
-
-@pytest.mark.parametrize("input_gradient", [True, False])
-@pytest.mark.parametrize("kind", ["residual", "parallel"])
-def test_called_twice_before_backward(backend, kind, input_gradient):
-    """Two forwards, then two backwards in reverse: each backward sees its own forward, and
-    the parameter gradients add up to those of two separate calls."""
-    x1, x2, g1, g2 = x_of(2, 4), x_of(2, 4), x_of(2, 4), x_of(2, 4)
-    layer = fresh(kind)
-    layer.forward(tinyml.asarray(x1))
-    layer.forward(tinyml.asarray(x2))
-    dx2 = layer.backward(tinyml.asarray(g2), input_gradient=input_gradient)
-    dx1 = layer.backward(tinyml.asarray(g1), input_gradient=input_gradient)
-    alone1, grads1 = single_call(kind, x1, g1, input_gradient)
-    alone2, grads2 = single_call(kind, x2, g2, input_gradient)
-    if input_gradient:
-        assert_close(dx1, tinyml.to_numpy(alone1), backend=backend)
-        assert_close(dx2, tinyml.to_numpy(alone2), backend=backend)
-    else:
-        assert dx1 is None and dx2 is None
-    for key, parameter in layer.named_parameters().items():
-        assert_close(parameter.grad, grads1[key] + grads2[key], backend=backend, err_msg=key)
-    assert layer.pending_records == 0
-
-
+# two forwards, then two backwards in reverse, with and without the input gradient:
+# test_layer_contract.py
 @pytest.mark.parametrize("kind", ["residual", "parallel"])
 def test_without_the_input_gradient_layers_before_the_first_trainable_one_are_skipped(
         backend, kind):

@@ -5,7 +5,7 @@ import pytest
 
 import tinyml
 from tinyml.layers import Dropout
-from tinyml.testing import assert_close, check_layer
+from tinyml.testing import assert_close
 
 X = np.random.default_rng(0).uniform(0.5, 2.0, (4, 6))  # no zeros: a zero output means dropped
 
@@ -58,13 +58,8 @@ def test_backward_uses_the_forward_mask(backend):
     assert_close(layer.backward(tinyml.asarray(g)), g * kept / (1 - p), backend=backend)
 
 
-def test_check_layer(backend):
-    # check_layer runs every forward in the same seeded streams: each draws the same mask
-    gradient = check_layer(Dropout("drop", 0.5), X[:2]).gradients["input"]
-    assert (gradient == 0).any() and (gradient != 0).any()
-
-
-# the probability's bad values: tests/test_declared_arguments.py; float32: the contract
+# the probability's bad values: tests/test_declared_arguments.py; check_layer and float32: the
+# contract (the mask in backward: test_backward_uses_the_forward_mask)
 
 
 def test_mask_is_drawn_on_the_input_device():

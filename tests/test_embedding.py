@@ -1,8 +1,8 @@
-"""Embedding: the native and portable scatter-add, every integer dtype, weights exchanged with
-PyTorch, the range check (and what it reads from the device), and refusals (each pool against
-a lookup and torch.nn.functional's embedding and embedding_bag, refused shapes and the rest of
-the contract: tests/layer_specs.py, test_layer_contract.py; the Learner:
-test_embedding_learner.py)."""
+"""Embedding: the native and portable scatter-add, weights exchanged with PyTorch, the range
+check's reads from the device and a vocabulary wider than the index dtype (each pool
+against a lookup and torch.nn.functional's embedding and embedding_bag, every integer dtype,
+refused shapes and indices and the rest of the contract: tests/layer_specs.py,
+test_layer_contract.py; the Learner: test_embedding_learner.py)."""
 
 import numpy as np
 import pytest
@@ -17,20 +17,6 @@ from tinyml.testing import assert_close
 V, D = 7, 3
 # Repeats inside a row and across rows, and one index (5) never used: its row gets no gradient.
 IDS = np.array([[1, 4, 4, 0, 6], [4, 1, 2, 2, 2], [6, 0, 0, 3, 4]])
-
-
-def looked_up(ids, weight, pool):
-    """The forward as a plain loop over samples and time steps."""
-    n, steps = ids.shape
-    out = np.zeros((n, steps, weight.shape[1])) if pool is None else np.zeros((n, weight.shape[1]))
-    for row in range(n):
-        for t in range(steps):
-            vector = weight[ids[row, t]]
-            if pool is None:
-                out[row, t] = vector
-            else:
-                out[row] += vector / (steps if pool == "mean" else 1)
-    return out
 
 
 def weight_gradient(ids, g, pool):
@@ -79,24 +65,6 @@ def test_tinyml_portable_ops_1_runs_the_portable_scatter_add(backend, monkeypatc
     assert_close(layer.weight.grad, weight_gradient(IDS, g, None), backend=backend)
 
 
-def test_backward_adds_into_grad_and_returns_none_either_way(backend):
-    layer = embedding()
-    g = tinyml.asarray(np.ones((3, 5, D)))
-    for input_gradient in (True, False):
-        layer.forward(tinyml.asarray(IDS))
-        assert layer.backward(g, input_gradient=input_gradient) is None
-    assert_close(layer.weight.grad, 2 * weight_gradient(IDS, np.ones((3, 5, D)), None),
-                 backend=backend)
-
-
-@pytest.mark.parametrize("dtype", ["uint8", "int16", "int32", "int64"])
-def test_every_integer_dtype_reads_the_same_rows(backend, dtype):
-    layer = embedding()
-    out = layer.forward(tinyml.asarray(IDS.astype(dtype)))
-    layer.backward(tinyml.asarray(np.ones((3, 5, D))))
-    assert_close(out, looked_up(IDS, tinyml.to_numpy(layer.weight.data), None), backend=backend)
-
-
 def test_a_vocabulary_wider_than_the_index_dtype_is_checked_without_overflow(backend):
     ids = tinyml.asarray(np.array([[3, 255]], dtype=np.uint8))
     assert tuple(Embedding("emb", 300, 2).forward(ids).shape) == (1, 2, 2)
@@ -117,19 +85,9 @@ def test_weights_exchange_with_torch_by_name():
 
 
 # ---------------------------------------------------------------------------- the range check
-@pytest.mark.parametrize(("bad", "where", "value"), [(V, "1, 2", V), (-1, "1, 2", -1)])
-def test_an_index_outside_the_vocabulary_is_named(backend, bad, where, value):
-    ids = IDS.copy()
-    ids[1, 2] = bad
-    ids[2, 4] = V + 3
-    layer = embedding()
-    with pytest.raises(ValueError, match=rf"Embedding 'emb': index {value} at input\[{where}\] "
-                                         rf"is outside \[0, {V}\) \(vocab_size={V}; 2 of 15 "
-                                         r"indices are outside\). Map tokens to ids in"):
-        layer.forward(tinyml.asarray(ids))
-    assert layer.pending_records == 0
-
-
+# an index outside the vocabulary, named with its position (and no record kept), floating and
+# boolean indices, every integer dtype: tests/layer_specs.py; bad constructor arguments:
+# tests/test_declared_arguments.py
 def test_the_range_check_reads_the_device_once_per_forward_unless_skipped(monkeypatch):
     reads = watch_torch_reads(monkeypatch)
     with tinyml.use_backend("torch", dtype="float64"):
@@ -153,31 +111,6 @@ def test_skip_index_checks_is_per_context():
     with skip_index_checks():
         assert not tinyml.core.index_checks_enabled()
     assert tinyml.core.index_checks_enabled()
-
-
-# ---------------------------------------------------------------------------- refusals
-def test_floating_indices_are_refused(backend):
-    with pytest.raises(TypeError, match=r"Embedding 'emb' expects integer indices; got float64 "
-                                        r"input. Pass token ids as integers"):
-        embedding().forward(tinyml.asarray(IDS * 1.0))
-
-
-def test_bool_indices_are_refused(backend):
-    with pytest.raises(TypeError, match=r"Embedding 'emb' expects integer indices; got bool"):
-        embedding().forward(tinyml.asarray(IDS > 2))
-
-
-@pytest.mark.parametrize(("arguments", "error", "message"), [
-    ({"pool": "max"}, ValueError, r"Embedding 'emb': pool must be None, 'sum' or 'mean'; got "
-                                  r"'max'"),
-    ({"vocab_size": 0}, ValueError, r"Embedding 'emb': vocab_size must be >= 1; got 0"),
-    ({"embedding_dim": 2.5}, TypeError, r"Embedding 'emb': embedding_dim must be an int"),
-])
-def test_bad_arguments(arguments, error, message):
-    given = {"vocab_size": V, "embedding_dim": D, **arguments}
-    pool = given.pop("pool", None)
-    with pytest.raises(error, match=message):
-        Embedding("emb", given["vocab_size"], given["embedding_dim"], pool=pool)
 
 
 def test_output_shapes_and_config():

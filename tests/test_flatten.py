@@ -1,8 +1,6 @@
-"""Flatten: the shapes it promises with unknown extents, and its name (row-major (N, ...) ->
+"""Flatten: the shapes it promises with unknown extents (row-major (N, ...) ->
 (N, features) against torch.flatten, refused shapes and the rest of the contract:
 tests/layer_specs.py, test_layer_contract.py)."""
-
-import pytest
 
 from tinyml.layers import Flatten
 
@@ -13,7 +11,4 @@ def test_output_shape_with_unknown_extents():
     assert layer.output_shape((7, None, 4)) == (7, None)
 
 
-@pytest.mark.parametrize("name", ["", None, 3])
-def test_bad_name(name):
-    with pytest.raises(TypeError, match="a layer's name must be a non-empty string"):
-        Flatten(name)
+# a bad name: test_layer_contract.py (the check is Layer's)

@@ -3,10 +3,13 @@
 tests/layer_specs.py's LAYERS says how to build each exported layer class and what it must
 compute; a class that is exported without an entry fails the first test, so a new layer cannot
 skip the contract. Checked for every entry: check_layer (finite differences, the reference,
-eval mode, records) in each of its configurations, PyTorch's forward and gradients where it
-has a twin, the shapes it refuses, integer input, backward before forward, a gradient of the
-wrong shape, gradient accumulation, float32, input_gradient=False, inputs and gradients from
-another backend or device, and no device reads in forward or backward.
+eval mode, records) in each of its configurations, random configurations against the
+reference (output shape, forward, a directional derivative), PyTorch's forward and gradients
+where it has a twin, the shapes and inputs it refuses (with the fix, keeping no record), the
+input dtypes it takes, integer input, backward before forward, a gradient of the wrong shape,
+gradient accumulation, records unwinding last in first out, float32, input_gradient=False,
+inputs and gradients from another backend or device (arrays of two backends in one call too),
+and no device reads in forward or backward.
 """
 
 import re
@@ -14,14 +17,16 @@ import re
 import numpy as np
 import pytest
 from device_reads import watch_torch_reads
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from layer_specs import KEEP_NOTHING_FROM_FORWARD, LAYERS, UNUSED_BY_FORWARD
 
 import tinyml
 from tinyml import layers
 from tinyml.core import skip_index_checks
 from tinyml.layers import Layer, Linear, ReLu
-from tinyml.testing import Inputs, assert_close, check_layer
-from tinyml.testing.structure import forward_args, leaves, map_leaves
+from tinyml.testing import Inputs, assert_close, check_layer, numerical_directional_derivative
+from tinyml.testing.structure import forward_args, leaves, map_leaves, replace_leaf
 
 # (kind, configuration name or "", its Case): the entries and the configurations they list
 CONFIGURATIONS = [(kind, "", case) for kind, case in LAYERS.items()] + [
@@ -186,8 +191,9 @@ def test_backward_adds_into_grad(backend, kind):
     layer.backward(g)
     # keyed by dotted name: two sub-layers (Bidirectional's directions) have a "weight_ih" each
     once = {key: tinyml.to_numpy(p.grad).copy() for key, p in layer.named_parameters().items()}
-    assert all(np.abs(value).max() > 0 for name, value in once.items()
-               if name not in UNUSED_BY_FORWARD.get(kind, ()))
+    unused = UNUSED_BY_FORWARD.get(kind, ())
+    assert all(np.abs(value).max() > 0 for name, value in once.items() if name not in unused)
+    assert all(np.all(once[name] == 0) for name in unused), "an unused parameter got a gradient"
     layer.backward(g)
     for key, parameter in layer.named_parameters().items():
         assert_close(parameter.grad, 2 * once[key], backend=backend, err_msg=key)
@@ -241,6 +247,30 @@ def test_input_gradient_false_adds_what_backward_adds(backend, kind, batch):
     for name, parameter in full.named_parameters().items():
         assert_close(only.named_parameters()[name].grad, tinyml.to_numpy(parameter.grad),
                      backend=backend)
+
+
+# ---------------------------------------------------------------- drawn configurations
+@pytest.mark.parametrize("kind", [kind for kind in LAYERS if LAYERS[kind].drawn is not None])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_drawn_configurations_match_the_reference(backend, kind, data):
+    """Random configurations of the entry's `drawn` strategy: the declared output shape, the
+    forward against the reference, and the input gradient along a random direction against
+    central differences of the reference."""
+    case = data.draw(LAYERS[kind].drawn, label="configuration")
+    x = case_input(kind, case=case)
+    layer = build(kind, x, case)
+    params = {key: tinyml.to_numpy(value) for key, value in layer.state_dict().items()}
+    want = case.reference(x, params)
+    assert layer.output_shape((None, *x.shape[1:])) == (None, *want.shape[1:])
+    assert_close(call(layer, x), want, backend=backend)
+    rng = np.random.default_rng(5)
+    g, direction = rng.standard_normal(want.shape), rng.standard_normal(x.shape)
+    slope = numerical_directional_derivative(
+        lambda values: float(np.sum(case.reference(values, params) * g)), x, direction)
+    dx = tinyml.to_numpy(layer.backward(tinyml.asarray(g)))
+    assert float(np.sum(dx * direction)) == pytest.approx(slope, rel=1e-6, abs=1e-8)
 
 
 # ---------------------------------------------------------------- PyTorch's twin
@@ -300,6 +330,103 @@ def test_an_input_of_the_wrong_shape_is_refused_with_the_fix(backend, kind, shap
         layer.eval()
 
 
+def exactly(x):
+    """A host input on the backend with each floating array's own dtype (a float32 state given
+    to a float64 layer stays float32); lists of plain numbers stay as they are."""
+    def move(array):
+        return tinyml.asarray(array, dtype=array.dtype.name if array.dtype.kind == "f" else None)
+    return x.map(move) if isinstance(x, Inputs) else map_leaves(move, x)
+
+
+def refused_cleanly(kind, x, error, pattern):
+    """The layer of `kind` refuses host input `x` with `error` matching `pattern`, in training
+    and eval mode, and keeps no record of the call."""
+    layer = build(kind, sample(LAYERS[kind].shape))
+    for mode in ("training", "eval"):
+        with pytest.raises(Exception) as caught:
+            forward_on(layer, exactly(x))
+        assert type(caught.value) is error, f"{type(caught.value).__name__}: {caught.value}"
+        assert re.search(pattern, str(caught.value)), f"{pattern!r} not in {caught.value}"
+        assert all(each.pending_records == 0 for each in (layer, *layer.named_layers().values())
+                   ), f"a refused input left a record in {mode} mode"
+        layer.eval()
+
+
+@pytest.mark.parametrize(("kind", "name"), [
+    pytest.param(kind, name, id=f"{kind}-{name}")
+    for kind, case in LAYERS.items() for name in (case.bad_inputs or {})])
+def test_an_input_it_cannot_take_is_refused_with_the_fix(backend, kind, name):
+    refused_cleanly(kind, *LAYERS[kind].bad_inputs[name])
+
+
+@pytest.mark.parametrize(("kind", "dtype"), [
+    pytest.param(kind, dtype, id=f"{kind}-{dtype}")
+    for kind, case in LAYERS.items() for dtype in case.dtypes])
+def test_every_input_dtype_it_takes_gives_the_same_result(backend, kind, dtype):
+    x = case_input(kind)
+    layer = build(kind, x)
+    results = []
+    for typed in (x, map_leaves(lambda array: array.astype(dtype), x)):
+        layer.zero_grad()
+        output = call(layer, typed)
+        layer.backward(like_output(output, np.ones))
+        results.append([tinyml.to_numpy(output), *(tinyml.to_numpy(parameter.grad)
+                                                   for parameter in layer.parameters())])
+    for got, want in zip(*results, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+# ---------------------------------------------------------------- records, last in first out
+def another_input(x):
+    """`x` with fresh standard-normal values in its floating arrays (indices, masks kept)."""
+    rng = np.random.default_rng(1)
+
+    def redraw(array):
+        return rng.standard_normal(array.shape) if array.dtype.kind == "f" else array
+    return x.map(redraw) if isinstance(x, Inputs) else map_leaves(redraw, x)
+
+
+@pytest.mark.parametrize("input_gradient", [True, False])
+@pytest.mark.parametrize("kind", LAYERS)
+def test_two_records_unwind_last_in_first_out(backend, kind, input_gradient):
+    """Two forwards of different inputs, then two backwards in reverse: each backward meets
+    its own forward's record (a shared layer, an unrolled cell), and the parameter gradients
+    add up to those of the two calls made alone."""
+    first = case_input(kind)
+    second = another_input(first)
+    both, *alone = (build(kind, first) for _ in range(3))
+    for layer in alone:
+        layer.load_state_dict(both.state_dict())  # the same weights, running statistics
+    calls = [(1, first), (2, second)]
+    outputs = []
+    for seed, x in calls:
+        tinyml.seed(seed)  # the same dropout masks as the calls alone
+        outputs.append(call(both, x))
+    gradients = [like_output(output, np.random.default_rng(3 + index).standard_normal)
+                 for index, output in enumerate(outputs)]
+    returned = [both.backward(gradients[1], input_gradient=input_gradient)]
+    returned.insert(0, both.backward(gradients[0], input_gradient=input_gradient))
+    for (seed, x), layer, output, gradient, got in zip(calls, alone, outputs, gradients,
+                                                       returned, strict=True):
+        tinyml.seed(seed)
+        for ours, want in zip(gradient_leaves(output), gradient_leaves(call(layer, x)),
+                              strict=True):
+            assert_close(ours, tinyml.to_numpy(want), backend=backend, err_msg="output")
+        want = layer.backward(gradient, input_gradient=input_gradient)
+        if not input_gradient:
+            assert got is None
+        for ours, theirs in zip(gradient_leaves(got), gradient_leaves(want), strict=True):
+            assert_close(ours, tinyml.to_numpy(theirs), backend=backend, err_msg="input gradient")
+    for key, parameter in both.named_parameters().items():
+        first_alone, second_alone = (tinyml.to_numpy(layer.named_parameters()[key].grad)
+                                     for layer in alone)
+        assert_close(parameter.grad, first_alone + second_alone, backend=backend, err_msg=key)
+    # without the input gradient, a container may leave the records of layers before its first
+    # trainable one (tests/test_containers.py)
+    inner = both.named_layers().values() if input_gradient else ()
+    assert all(each.pending_records == 0 for each in (both, *inner))
+
+
 # ---------------------------------------------------------------- one backend and device
 def on_strict_device1(kind):
     """(layer, host input, output) of a forward on array_api_strict's device1."""
@@ -319,6 +446,52 @@ def test_an_input_from_another_backend_or_device_is_refused(kind):
         elsewhere = on_backend(x)
     with pytest.raises(ValueError, match=r"lives on array_api_strict .*device1.* net\.to"):
         forward_on(layer, elsewhere)
+
+
+def host_variants(moved):
+    """{where: the input on the backend with one array at `where` a NumPy array instead}: the
+    last positional array, where there are several, and each keyword array (masks, states)."""
+    def on_host(tree, path):
+        return replace_leaf(tree, path, np.asarray(tinyml.to_numpy(dict(leaves(tree))[path])))
+    if not isinstance(moved, Inputs):
+        found = leaves(moved)
+        return {"input": on_host(moved, found[-1][0])} if len(found) > 1 else {}
+    variants = {}
+    found = leaves(moved.args)
+    if len(found) > 1:
+        variants["input"] = Inputs(*on_host(moved.args, found[-1][0]), **moved.kwargs)
+    for key, value in moved.kwargs.items():
+        if leaves(value):
+            variants[key] = Inputs(*moved.args, **{**moved.kwargs, key: on_host(
+                value, leaves(value)[0][0]) if isinstance(value, (tuple, list)) else
+                np.asarray(tinyml.to_numpy(value))})
+    return variants
+
+
+def mixed_calls():
+    """(kind, configuration, where): the first configuration of each layer with a second array
+    at `where` (input, or a keyword such as mask or initial_state)."""
+    found = {}
+    for kind, name, case in CONFIGURATIONS:
+        for where in host_variants(case_input(kind, case=case)):
+            found.setdefault((kind, where), pytest.param(
+                kind, case, where, id=f"{config_id(kind, name)}-{where}"))
+    return list(found.values())
+
+
+MIXED = mixed_calls()
+
+
+@pytest.mark.parametrize(("kind", "case", "where"), MIXED)
+def test_arrays_of_two_backends_in_one_call_are_refused(kind, case, where):
+    """A NumPy array among the array_api_strict inputs, masks or states of one call."""
+    pytest.importorskip("array_api_strict")
+    with tinyml.use_backend("array_api_strict", dtype="float64"):
+        x = case_input(kind, case=case)
+        layer = build(kind, x, case)
+        with pytest.raises(TypeError, match=r"'\w+': .*lives on numpy \(cpu\) but .*lives on "
+                                            r"array_api_strict"):
+            forward_on(layer, host_variants(on_backend(x))[where])
 
 
 @pytest.mark.parametrize("kind", [k for k in LAYERS if k not in KEEP_NOTHING_FROM_FORWARD])

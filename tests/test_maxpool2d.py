@@ -8,29 +8,11 @@ import pytest
 import reference
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from layer_families import MAX_POOLS, distinct_input, window
 
 import tinyml
 from tinyml.layers import MaxPool2D
 from tinyml.testing import assert_close
-
-# (N, C, H, W, size, stride)
-CONFIGS = {
-    "2x2-stride2": (2, 2, 4, 4, 2, 2),
-    "batch1-overlapping": (1, 3, 5, 5, 3, 1),
-    "nonsquare-overlapping-remainder": (2, 1, 5, 7, (2, 3), 2),
-    "3x3-stride2-overlapping": (1, 2, 6, 5, 3, 2),
-    "1x2-stride1": (1, 1, 3, 4, (1, 2), 1),
-}
-
-
-def sizes(size):
-    return (size, size) if isinstance(size, int) else size
-
-
-def distinct_input(shape, seed=0):
-    """Values at least 0.05 apart, so no window has a tie and finite differences are exact."""
-    rng = np.random.default_rng(seed)
-    return (rng.permutation(int(np.prod(shape))).reshape(shape) * 0.05 - 1.0).astype(np.float64)
 
 
 def tied_input(shape, seed=0):
@@ -38,11 +20,11 @@ def tied_input(shape, seed=0):
     return np.random.default_rng(seed).integers(0, 3, shape).astype(np.float64)
 
 
-@pytest.mark.parametrize("config", CONFIGS.values(), ids=list(CONFIGS))
+@pytest.mark.parametrize("config", MAX_POOLS.values(), ids=list(MAX_POOLS))
 @pytest.mark.parametrize("make_input", [distinct_input, tied_input])
 def test_forward_indices_and_backward_match_reference(backend, config, make_input):
     n, c, h, w, size, stride = config
-    kh, kw = sizes(size)
+    kh, kw = window(size)
     x = make_input((n, c, h, w))
     y_ref, indices_ref = reference.max_pool2d(x, kh, kw, stride)
     layer = MaxPool2D("pool", (c, h, w), size, stride, return_index=True)
@@ -92,7 +74,7 @@ def test_overlapping_windows_add_up(backend):
     assert_close(dx, expected, backend=backend)
 
 
-@pytest.mark.parametrize("config", CONFIGS.values(), ids=list(CONFIGS))
+@pytest.mark.parametrize("config", MAX_POOLS.values(), ids=list(MAX_POOLS))
 def test_values_indices_and_gradient_match_torch(backend, config):
     torch = pytest.importorskip("torch")
     n, c, h, w, size, stride = config
@@ -102,7 +84,7 @@ def test_values_indices_and_gradient_match_torch(backend, config):
     g = np.random.default_rng(5).standard_normal(tuple(y.shape))
     dx = layer.backward(tinyml.asarray(g))
     xt = torch.tensor(x, requires_grad=True)
-    yt, it = torch.nn.functional.max_pool2d(xt, sizes(size), stride, return_indices=True)
+    yt, it = torch.nn.functional.max_pool2d(xt, window(size), stride, return_indices=True)
     yt.backward(torch.tensor(g))
     assert_close(y, yt.detach().numpy(), backend=backend)
     assert_close(indices, it.numpy(), backend=backend)

@@ -6,28 +6,11 @@ rest of the contract: tests/layer_specs.py, test_layer_contract.py)."""
 import numpy as np
 import pytest
 import reference
+from layer_families import UNPOOLS, distinct_input
 
 import tinyml
 from tinyml.layers import AvgPool2D, Conv2D, Linear, MaxPool2D, MaxUnpool2D, Pool2D, ReLU
 from tinyml.testing import assert_close, check_layer
-
-# (N, C, H, W, size, stride)
-CONFIGS = {
-    "2x2-stride2": (2, 2, 4, 4, 2, 2),
-    "remainder": (1, 2, 5, 7, 2, 2),
-    "nonsquare-stride3": (2, 1, 6, 6, (2, 3), 3),
-    "overlapping": (1, 2, 5, 5, 3, 1),
-    "overlapping-nonsquare": (2, 1, 6, 5, (3, 2), 2),
-}
-
-
-def sizes(size):
-    return (size, size) if isinstance(size, int) else size
-
-
-def distinct_input(shape, seed=0):
-    rng = np.random.default_rng(seed)
-    return rng.permutation(int(np.prod(shape))).reshape(shape) * 0.05 - 1.0
 
 
 def pooled_pair(config, x=None):
@@ -40,7 +23,7 @@ def pooled_pair(config, x=None):
     return pool, unpool, x
 
 
-@pytest.mark.parametrize("config", CONFIGS.values(), ids=list(CONFIGS))
+@pytest.mark.parametrize("config", UNPOOLS.values(), ids=list(UNPOOLS))
 def test_ties_go_where_the_pool_sent_its_gradient(backend, config):
     """Unpooling is the pool's backward map: the same first maximum of each window."""
     n, c, h, w, _, _ = config
@@ -61,14 +44,7 @@ def test_windows_that_share_a_maximum_add_their_values(backend):
     assert_close(y, expected, backend=backend)
 
 
-def test_a_pool2d_in_max_mode_is_a_pool_too(backend):
-    pool = Pool2D("pool", (1, 4, 4), 2, 2, mode="max")
-    unpool = MaxUnpool2D("unpool", pool)
-    x = distinct_input((2, 1, 4, 4))
-    pool.forward(tinyml.asarray(x))
-    z = np.ones((2, 1, 2, 2))
-    assert_close(unpool.forward(tinyml.asarray(z)), reference.max_unpool2d(z, x, 2, 2, 2),
-                 backend=backend)
+# a Pool2D in max mode as its pool: tests/layer_specs.py
 
 
 # ---------------------------------------------------------------------------- inside a net

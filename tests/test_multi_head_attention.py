@@ -1,7 +1,8 @@
 """MultiHeadAttention: self-attention as cross-attention of x with itself, PyTorch's parameter
-layout, dropout on the weights, and the refusals (self- and cross-attention under every mask
-kind against a loop reference and torch.nn.MultiheadAttention(batch_first=True) with the same
-weights, and the rest of the contract: tests/layer_specs.py, test_layer_contract.py)."""
+layout, dropout on the weights, and the refusals of its arguments (self- and cross-attention
+under every mask kind against a loop reference and torch.nn.MultiheadAttention(batch_first=True)
+with the same weights, refused inputs and masks and the rest of the contract:
+tests/layer_specs.py, test_layer_contract.py)."""
 
 import numpy as np
 import pytest
@@ -74,32 +75,6 @@ def test_heads_must_divide_the_embedding(backend):
         MultiHeadAttention("mha", 6, 4)
 
 
-def test_a_key_without_a_value_is_refused(backend):
-    query, key, _ = sequences()
-    with pytest.raises(TypeError, match=r"forward takes a key and a value together"):
-        layer_with_biases().forward(tinyml.asarray(query), tinyml.asarray(key))
-
-
-@pytest.mark.parametrize("shapes", [[(2, 3, E), (2, 4, E), (2, 5, E)],
-                                    [(2, 3, E), (3, 4, E), (3, 4, E)]])
-def test_a_key_and_value_that_do_not_fit_are_refused(backend, shapes):
-    """(One input of the wrong shape: tests/layer_specs.py.)"""
-    arrays = [tinyml.asarray(np.ones(shape)) for shape in shapes]
-    with pytest.raises(ValueError, match=r"MultiHeadAttention 'mha'"):
-        layer_with_biases().forward(*arrays)
-
-
-def test_a_mask_that_does_not_broadcast_is_refused(backend):
-    x = tinyml.asarray(sequences()[0])
-    with pytest.raises(ValueError, match=r"mask of shape \(2, 2, 3\) does not broadcast"):
-        layer_with_biases().forward(x, mask=tinyml.asarray(np.ones((2, 2, 3), dtype=bool)))
-
-
-def test_a_key_or_mask_of_another_backend_is_named(backend):
-    if backend.name == "numpy":
-        pytest.skip("needs a backend other than NumPy to mix with NumPy arrays")
-    x, host = tinyml.asarray(sequences()[0]), np.ones((2, 3, E))
-    with pytest.raises(TypeError, match=r"MultiHeadAttention 'mha': key lives on numpy"):
-        layer_with_biases().forward(x, host, host)
-    with pytest.raises(TypeError, match=r"mask lives on numpy"):
-        layer_with_biases().forward(x, mask=np.ones((3, 3), dtype=bool))
+# a key without a value, a key and value that do not fit, a mask that does not broadcast or
+# is not boolean: tests/layer_specs.py; a key, value or mask of another backend:
+# test_layer_contract.py

@@ -103,19 +103,7 @@ def test_reset_running_stats(backend):
     assert_close(layer.running_var.data, np.ones(3), backend=backend, rtol=0, atol=0)
 
 
-def test_backward_takes_the_records_last_in_first_out(backend):
-    """Two different batches, backpropagated in reverse order, each by its own statistics."""
-    x1, x2 = RNG.standard_normal((4, 3)), RNG.standard_normal((4, 3)) * 3.0 + 1.0
-    g1, g2 = RNG.standard_normal((4, 3)), RNG.standard_normal((4, 3))
-    shared, single = randomized(BatchNorm1D("bn", 3)), randomized(BatchNorm1D("bn", 3))
-    shared.forward(tinyml.asarray(x1))
-    shared.forward(tinyml.asarray(x2))
-    dx2, dx1 = shared.backward(tinyml.asarray(g2)), shared.backward(tinyml.asarray(g1))
-    for x, g, dx in ((x1, g1, dx1), (x2, g2, dx2)):
-        single.forward(tinyml.asarray(x))
-        assert_close(dx, tinyml.to_numpy(single.backward(tinyml.asarray(g))), backend=backend)
-
-
+# two records of different batches, backpropagated in reverse: test_layer_contract.py
 def test_the_batch_gradient_sums_to_zero_through_the_mean(backend):
     """The full backward: shifting a feature over the whole batch changes nothing, so its input
     gradient sums to zero over the batch (the one a frozen-statistics backward would give

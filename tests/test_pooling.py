@@ -1,13 +1,11 @@
-"""AvgPool2D, Pool2D (max or average) and GlobalAvgPool2D: random configurations against window
-loops, both paths of the window operations, and constructor errors (MaxPool2D:
-test_maxpool2d.py; their configurations, PyTorch twins, refused shapes and the rest of the
+"""AvgPool2D, Pool2D (max or average) and GlobalAvgPool2D: both paths of the window operations,
+any image size, and constructor errors (MaxPool2D: test_maxpool2d.py; their configurations,
+random ones too, against window loops, PyTorch twins, refused shapes and the rest of the
 contract: tests/layer_specs.py, test_layer_contract.py)."""
 
 import numpy as np
 import pytest
 import reference
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 import tinyml
 from tinyml.layers import AvgPool2D, GlobalAvgPool2D, MaxPool2D, Pool2D
@@ -23,23 +21,8 @@ def host(shape, seed=0):
 # ---------------------------------------------------------------------------- AvgPool2D
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(kh=st.integers(1, 3), kw=st.integers(1, 3), stride=st.integers(1, 3),
-       extra=st.tuples(st.integers(0, 4), st.integers(0, 4)), seed=st.integers(0, 2**16))
-def test_avg_random_configs(backend, kh, kw, stride, extra, seed):
-    h, w = kh + extra[0], kw + extra[1]
-    x = host((2, 2, h, w), seed)
-    layer = AvgPool2D("pool", (2, h, w), (kh, kw), stride)
-    want = reference.avg_pool2d(x, kh, kw, stride)
-    assert layer.output_shape((None, 2, h, w)) == (None, 2, *want.shape[2:])
-    y = layer.forward(tinyml.asarray(x))
-    assert_close(y, want, backend=backend)
-    g = host(want.shape, seed + 1)
-    assert_close(layer.backward(tinyml.asarray(g)),
-                 reference.avg_pool2d_backward(x.shape, g, kh, kw, stride), backend=backend)
-
-
+# random configurations (output shape, forward, backward) against the reference: the drawn
+# column of tests/layer_specs.py
 def test_avg_runs_on_both_paths_of_the_window_operations(backend):
     """im2col and col2im_matmul carry it: natives and the portable path agree."""
     layer = AvgPool2D("pool", (2, 5, 6), (2, 3), 2)

@@ -1,5 +1,7 @@
-"""RBM: the feature layer (forward/backward), CD-K against NumPy with the same draws, the free
-energy against its definition, reconstruction, train_rbm, and every error."""
+"""RBM: CD-K against NumPy with the same draws, the free energy against its definition,
+reconstruction, train_rbm, and the errors of its own entry points (its forward, the hidden
+probabilities, on binary and grey data against a reference and PyTorch, and the rest of the
+contract: tests/layer_specs.py, test_layer_contract.py)."""
 
 import itertools
 
@@ -10,7 +12,7 @@ from device_reads import watch_torch_reads
 import tinyml
 from tinyml.layers import RBM
 from tinyml.optim import SGD
-from tinyml.testing import assert_close, assert_on_backend, check_layer
+from tinyml.testing import assert_close, assert_on_backend
 from tinyml.train import train_rbm
 
 N_VISIBLE, N_HIDDEN = 6, 4
@@ -58,21 +60,6 @@ def test_parameters_have_the_documented_names_and_shapes(backend):
     np.testing.assert_array_equal(tinyml.to_numpy(rbm.weight.data), tinyml.to_numpy(expected))
     for bias in (rbm.bias_visible, rbm.bias_hidden):
         np.testing.assert_array_equal(tinyml.to_numpy(bias.data), 0.0)
-
-
-@pytest.mark.parametrize("mode", ["full", "random"])
-def test_forward_is_the_hidden_probabilities_with_a_true_backward(backend, mode):
-    rbm, _ = make_rbm()
-    result = check_layer(rbm, binary(), mode=mode, reference=lambda v, p: sigmoid(
-        v @ p["weight"].T + p["bias_hidden"]))
-    np.testing.assert_array_equal(result.gradients["bias_visible"], 0.0)
-    assert np.abs(result.gradients["bias_hidden"]).max() > 0
-
-
-def test_forward_takes_probabilities_too(backend):
-    rbm, _ = make_rbm()
-    grey = np.random.default_rng(3).random((4, N_VISIBLE))
-    check_layer(rbm, grey, reference=lambda v, p: sigmoid(v @ p["weight"].T + p["bias_hidden"]))
 
 
 # ---------------------------------------------------------------------------- CD-K
@@ -302,20 +289,10 @@ def test_nothing_but_the_epoch_totals_is_read_from_the_device(monkeypatch):
 
 
 # ---------------------------------------------------------------------------- errors
-@pytest.mark.parametrize(("arguments", "error", "message"), [
-    ((0, 4), ValueError, r"RBM 'rbm': n_visible must be >= 1; got 0"),
-    ((6, 1.5), TypeError, r"RBM 'rbm': n_hidden must be an int; got 1.5"),
-    ((6, 4, 0), ValueError, r"RBM 'rbm': K must be >= 1; got 0"),
-    ((6, 4, "2"), TypeError, r"RBM 'rbm': K must be an int; got '2'"),
-])
-def test_bad_constructor_arguments(backend, arguments, error, message):
-    n_visible, n_hidden, *k = arguments
-    with pytest.raises(error, match=message):
-        RBM("rbm", n_visible, n_hidden, **({"K": k[0]} if k else {}))
-
-
-@pytest.mark.parametrize("method", ["forward", "contrastive_divergence", "reconstruct",
-                                    "free_energy"])
+# forward's refusals, the forward against its reference and PyTorch on binary and grey data,
+# and the visible bias's zero gradient: tests/layer_specs.py; bad constructor arguments:
+# tests/test_declared_arguments.py
+@pytest.mark.parametrize("method", ["contrastive_divergence", "reconstruct", "free_energy"])
 def test_every_entry_point_checks_its_input(backend, method):
     rbm = RBM("rbm", N_VISIBLE, N_HIDDEN)
     call = getattr(rbm, method)

@@ -1,8 +1,8 @@
-"""RNN, LSTM and GRU over sequences: check_layer from a given initial state, the initial
-state's gradient against finite differences, everything from a given state against
-torch.nn.RNN/LSTM/GRU with copied weights, records, and the refusals of initial states (their
-configurations against the loop reference and PyTorch, refused shapes and the rest of the
-contract: tests/layer_specs.py, test_layer_contract.py)."""
+"""RNN, LSTM and GRU over sequences: the initial state's gradient against finite differences
+and against torch.nn.RNN/LSTM/GRU with copied weights, the zero state's gradient, saturated
+gates, and PyTorch's parameters (their configurations, from zeros or a given state, against
+the loop reference and PyTorch, refused shapes and states, records unwinding in reverse and
+the rest of the contract: tests/layer_specs.py, test_layer_contract.py)."""
 
 import doctest
 
@@ -12,7 +12,7 @@ import recurrent_reference as ref
 
 import tinyml
 from tinyml.layers import GRU, LSTM, RNN, recurrent, recurrent_cells
-from tinyml.testing import Inputs, assert_close, check_layer, numerical_gradient
+from tinyml.testing import assert_close, numerical_gradient
 
 N, T, F, H = 2, 3, 3, 4
 KINDS = {"RNN": RNN, "LSTM": LSTM, "GRU": GRU}
@@ -41,17 +41,6 @@ def state_for(kind, seed=5, n=N):
     rng = np.random.default_rng(seed)
     h = rng.standard_normal((n, H))
     return (h, rng.standard_normal((n, H))) if kind == "LSTM" else h
-
-
-@pytest.mark.parametrize("name", CONFIGS)
-def test_check_layer_from_a_given_initial_state(backend, name):
-    kind = CONFIGS[name][0]
-    host_state = state_for(kind)
-    state = tuple(map(tinyml.asarray, host_state)) if kind == "LSTM" else tinyml.asarray(
-        host_state)
-    check_layer(make(name), Inputs(sequence(), initial_state=state), mode="random",
-                reference=lambda x, p: ref.sequence(kind, x, p, initial_state=host_state,
-                                                    **reference_options(name)))
 
 
 @pytest.mark.parametrize("return_sequences", [True, False])
@@ -102,27 +91,6 @@ def test_return_sequences_false_is_the_last_step_of_the_sequence(backend):
     last.load_state_dict(full.state_dict())
     x = tinyml.asarray(sequence())
     assert_close(last.forward(x), tinyml.to_numpy(full.forward(x))[:, -1, :], backend=backend)
-
-
-def test_a_layer_called_twice_backpropagates_in_reverse(backend):
-    """Two forwards (two records), then two backwards: the parameter gradients add up to what
-    each call gives alone (so the layer can be shared)."""
-    layer = make("lstm")
-    x1, x2 = tinyml.asarray(sequence(1)), tinyml.asarray(sequence(2))
-    g1, g2 = (tinyml.asarray(np.random.default_rng(s).standard_normal((N, T, H)))
-              for s in (3, 4))
-    alone = []
-    for x, g in ((x1, g1), (x2, g2)):
-        layer.zero_grad()
-        layer.forward(x)
-        dx = layer.backward(g)
-        alone.append((tinyml.to_numpy(dx), tinyml.to_numpy(layer.weight_hh.grad).copy()))
-    layer.zero_grad()
-    layer.forward(x1)
-    layer.forward(x2)
-    assert_close(layer.backward(g2), alone[1][0], backend=backend)
-    assert_close(layer.backward(g1), alone[0][0], backend=backend)
-    assert_close(layer.weight_hh.grad, alone[0][1] + alone[1][1], backend=backend)
 
 
 @pytest.mark.parametrize("name", CONFIGS)
@@ -199,45 +167,11 @@ def test_parameters_and_init_are_pytorchs(backend):
 # ---------------------------------------------------------------- refusals
 
 
-@pytest.mark.parametrize("state, error, message", [
-    (lambda: tinyml.asarray(np.ones((2, 5))), ValueError,
-     r"GRU 'rnn': initial_state must have shape \(batch, hidden_dim\) = \(2, 4\)"),
-    (lambda: (tinyml.asarray(np.ones((2, 4))),) * 2, TypeError,
-     r"GRU 'rnn': initial_state must be one array h of shape \(batch, 4\); got a tuple of 2\. "
-     r"Only the LSTM's state is a pair"),
-    (lambda: np.ones((2, 4)).tolist(), TypeError, "must be one array h"),
-])
-def test_a_wrong_initial_state_is_refused(backend, state, error, message):
-    with pytest.raises(error, match=message):
-        make("gru").forward(tinyml.asarray(sequence()), initial_state=state())
-
-
-def test_the_lstm_wants_a_pair(backend):
-    with pytest.raises(TypeError, match=r"LSTM 'rnn': initial_state must be a pair \(h, c\) "
-                                        r"of arrays of shape \(batch, 4\); got one array of "
-                                        r"shape \(2, 4\)"):
-        make("lstm").forward(tinyml.asarray(sequence()),
-                             initial_state=tinyml.asarray(np.ones((N, H))))
-
-
-def test_a_state_of_another_dtype_is_refused(backend):
-    with pytest.raises(ValueError, match="and the input's dtype"):
-        make("rnn-tanh").forward(tinyml.asarray(sequence()),
-                                 initial_state=tinyml.asarray(np.ones((N, H), dtype=np.float32),
-                                                              dtype="float32"))
-
-
-@pytest.mark.parametrize("bad, error, message", [
-    ({"nonlinearity": "sigmoid"}, ValueError, r"RNN 'rnn': nonlinearity must be 'tanh' or "
-                                              r"'relu'"),
-    ({"return_sequences": "yes"}, TypeError, r"RNN 'rnn': return_sequences must be True or "
-                                             r"False; got 'yes'"),
-    ({"hidden_dim": 0}, ValueError, r"RNN 'rnn': hidden_dim must be >= 1"),
-])
-def test_bad_arguments_are_refused(bad, error, message):
-    arguments = {"name": "rnn", "input_dim": 3, "hidden_dim": 4, **bad}
-    with pytest.raises(error, match=message):
-        RNN(**arguments)
+# initial states of the wrong shape, kind or dtype: tests/layer_specs.py; return_sequences's and
+# the dimensions' bad values: tests/test_declared_arguments.py
+def test_an_unknown_nonlinearity_is_refused():
+    with pytest.raises(ValueError, match=r"RNN 'rnn': nonlinearity must be 'tanh' or 'relu'"):
+        RNN("rnn", 3, 4, nonlinearity="sigmoid")
 
 
 def test_the_docstring_examples_run():

@@ -1,7 +1,7 @@
-"""RNNCell, LSTMCell and GRUCell: check_layer of one step from zeros, a cell unrolled over
-time and backpropagated by one backward per step against finite differences of the whole
-unrolled loop, the cells against the full layers, and the refusals (one step from a given
-state against the reference and torch.nn's cells, and the rest of the contract:
+"""RNNCell, LSTMCell and GRUCell: a cell unrolled over time and backpropagated by one backward
+per step against finite differences of the whole unrolled loop, the cells against the full
+layers, and the nonlinearity's refusal (one step from a given state or from zeros against
+the reference and torch.nn's cells, refused inputs and states and the rest of the contract:
 tests/layer_specs.py, test_layer_contract.py)."""
 
 import numpy as np
@@ -10,7 +10,7 @@ import recurrent_reference as ref
 
 import tinyml
 from tinyml.layers import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
-from tinyml.testing import Inputs, assert_close, check_layer, numerical_gradient
+from tinyml.testing import assert_close, numerical_gradient
 
 N, T, F, H = 2, 3, 3, 4
 CELLS = {  # name: (reference kind, make, full layer class, options)
@@ -42,16 +42,9 @@ def to_host(state):
         state)
 
 
-@pytest.mark.parametrize("name", CELLS)
-def test_check_layer_from_zeros(backend, name):
-    """state None is the zero state; its gradient is None, dx as from given zeros."""
-    kind, _, _, options = CELLS[name]
-    x = np.random.default_rng(0).standard_normal((N, F))
-    result = check_layer(make(name), Inputs(x, None), reference=lambda args, p: ref.step(
-        kind, args[0], ref.zero_state(kind, N, H), p, **options))
-    assert result.gradients["input"][1] is None
-
-
+# one step from zeros (state None) against the reference and torch.nn's cells: the from-zeros
+# configurations in tests/layer_specs.py; its state gradient is None:
+# test_the_cell_takes_the_full_layers_steps
 @pytest.mark.parametrize("name", CELLS)
 def test_a_cell_unrolled_over_time_backpropagates_by_one_backward_per_step(backend, name):
     """T forwards, then T backwards in reverse, each taking the state gradient the later one
@@ -128,24 +121,7 @@ def test_the_cell_takes_the_full_layers_steps(backend, name):
                      backend=backend, err_msg=key)
 
 
-def test_a_sequence_into_a_cell_is_refused_with_the_fix(backend):
-    with pytest.raises(ValueError, match=r"GRUCell 'cell' expects input of shape \(batch, 3\); "
-                                         r"got \(2, 5, 3\)\. A cell takes one time step"):
-        make("gru").forward(tinyml.asarray(np.ones((2, 5, 3))))
-
-
-def test_the_lstm_cell_wants_a_pair(backend):
-    with pytest.raises(TypeError, match=r"LSTMCell 'cell': state must be a pair \(h, c\)"):
-        make("lstm").forward(tinyml.asarray(np.ones((2, 3))), tinyml.asarray(np.ones((2, 4))))
-
-
-def test_a_state_with_another_batch_is_refused(backend):
-    with pytest.raises(ValueError, match=r"LSTMCell 'cell': state\[1\] \(c\) must have shape "
-                                         r"\(batch, hidden_dim\) = \(2, 4\)"):
-        make("lstm").forward(tinyml.asarray(np.ones((2, 3))),
-                             (tinyml.asarray(np.ones((2, 4))), tinyml.asarray(np.ones((3, 4)))))
-
-
+# a sequence into a cell, a state of the wrong kind or batch: tests/layer_specs.py
 def test_the_relu_cell_refuses_other_nonlinearities():
     with pytest.raises(ValueError, match=r"RNNCell 'cell': nonlinearity must be 'tanh' or "
                                          r"'relu'.*got 'gelu'"):

@@ -1,6 +1,8 @@
-"""SparseEvolution: the Erdos-Renyi mask (a Buffer), the masked forward/backward, SET's evolve
+"""SparseEvolution: the Erdos-Renyi mask (a Buffer), the weight masked in place, SET's evolve
 against a plain NumPy rewiring with the same draws, masked weights that stay zero under
-optimizers with momentum and decay, the epoch hook, and every error."""
+optimizers with momentum and decay, the epoch hook, and its errors (the masked forward and
+backward with each act_fn, and the rest of the contract: tests/layer_specs.py,
+test_layer_contract.py)."""
 
 import fractions
 import math
@@ -13,13 +15,7 @@ from device_reads import watch_torch_reads
 import tinyml
 from tinyml.layers import SparseEvolution
 from tinyml.optim import SGD
-from tinyml.testing import assert_close, assert_on_backend, check_layer
-
-ACTIVATIONS = {
-    None: lambda z: z,
-    "relu": reference.relu,
-    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
-}
+from tinyml.testing import assert_close, assert_on_backend
 
 
 def host(array):
@@ -76,20 +72,7 @@ def test_mask_and_weights_come_from_the_seeded_generator(backend):
 
 
 # ---------------------------------------------------------------------------- forward/backward
-@pytest.mark.parametrize("mode", ["full", "random"])
-@pytest.mark.parametrize("act_fn", list(ACTIVATIONS))
-def test_check_layer_with_its_mask(backend, act_fn, mode):
-    layer = SparseEvolution("set", 5, 4, epsilon=1, act_fn=act_fn)
-    dense_weights(layer)
-    mask = host(layer.mask.data)
-    assert 0 < mask.sum() < mask.size
-    x = np.random.default_rng(0).standard_normal((3, 5))
-    result = check_layer(layer, x, mode=mode, reference=lambda x, p: ACTIVATIONS[act_fn](
-        reference.linear(x, p["weight"] * p["mask"], p["bias"])))
-    assert (result.gradients["weight"][mask == 0] == 0).all()
-    assert np.abs(result.gradients["weight"][mask == 1]).max() > 0
-
-
+# the masked forward and backward with each act_fn, a weight at every position: tests/layer_specs.py
 def test_forward_masks_the_stored_weight_in_place(backend):
     """A weight with values off the mask (loaded, or moved by an optimizer's momentum) is
     masked by the next forward, in training and in eval mode, before it is used."""
