@@ -31,6 +31,7 @@ the state was given or started at zeros. An encoder-decoder passes it on to the 
 that state.
 """
 
+from ..backend.ops import concat_steps
 from ..core import grad_enabled, shape_error
 from ..core.params import Flag
 from .recurrent_base import RecurrentBase, check_nonlinearity
@@ -110,9 +111,11 @@ class _Sequence(RecurrentBase):
             g_us[t], g_vs[t], carry = self._recurrence.step_backward(
                 g_state, states[t], caches[t], weights, xp)
         self.initial_state_gradient = carry
-        g_u = xp.concat(g_us, axis=0)  # (T N, G H), time-major as the forward's rows
-        g_v = g_u if g_vs[0] is g_us[0] else xp.concat(g_vs, axis=0)
-        h_prev = xp.concat([self._hidden(each) for each in states[:-1]], axis=0)
+        # (T N, G H), time-major as the forward's rows; in buffers reused from call to call
+        # (concat_steps), used here only
+        g_u = concat_steps(*g_us, tag="g_u")
+        g_v = g_u if g_vs[0] is g_us[0] else concat_steps(*g_vs, tag="g_v")
+        h_prev = concat_steps(*(self._hidden(each) for each in states[:-1]), tag="h_prev")
         self._add_parameter_gradients(g_u, g_v, time_major, h_prev, xp)
         if not input_gradient:
             return None

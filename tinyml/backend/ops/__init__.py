@@ -26,6 +26,7 @@ operation                      what                                          nat
 ``softmax``                    keep nothing for backward (each one ONNX      ndonnx
 ``log_softmax``                operator in an export)                        ndonnx
 ``recurrence``                 an RNN, LSTM or GRU over a sequence           ndonnx
+``concat_steps``               per-step arrays as rows, in a reused buffer   numpy torch
 =============================  ============================================  =======================
 
 The ndonnx natives (:mod:`.ndonnx_natives`) emit one ONNX operator each for
@@ -65,12 +66,13 @@ from .pool import (
 from .recurrent import recurrence
 from .scatter import scatter_add
 from .softmax import log_softmax, softmax
+from .steps import concat_steps
 from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, window_slices
 
 OPERATIONS = {op.name: op for op in (
     scatter_add, im2col, col2im_matmul, conv2d, conv2d_backward, conv_transpose2d,
     conv_transpose2d_backward, max_pool2d, max_pool2d_forward, max_pool2d_backward, avg_pool2d,
-    linear, softmax, log_softmax, recurrence)}
+    linear, softmax, log_softmax, recurrence, concat_steps)}
 
 
 def _register_natives():
@@ -91,6 +93,7 @@ __all__ = [
     "Operation",
     "avg_pool2d",
     "col2im_matmul",
+    "concat_steps",
     "conv2d",
     "conv2d_backward",
     "conv_transpose2d",
