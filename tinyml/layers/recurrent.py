@@ -35,6 +35,7 @@ from ..backend.ops import concat_steps
 from ..core import grad_enabled, shape_error
 from ..core.params import Flag
 from .recurrent_base import RecurrentBase, check_nonlinearity
+from .recurrent_steps import input_projection
 
 
 class _Sequence(RecurrentBase):
@@ -87,7 +88,7 @@ class _Sequence(RecurrentBase):
         weights = self._step_weights(xp)
         # -1 for the batch: its size is None in a net traced for ONNX with a dynamic batch
         time_major = xp.reshape(xp.permute_dims(x, (1, 0, 2)), (-1, self.input_dim))
-        u = xp.reshape(self._input_projection(time_major, xp),
+        u = xp.reshape(input_projection(time_major, weights),
                        (steps, -1, self._recurrence.gates * self.hidden_dim))
         states, caches = [state], []
         for t in range(steps):

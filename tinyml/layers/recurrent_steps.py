@@ -45,33 +45,66 @@ class Recurrence(NamedTuple):
 
 
 class StepWeights(NamedTuple):
-    """What every step of one forward uses: the hidden weights, transposed once, and the LSTM's
-    gate scale s."""
+    """The weights every step of one forward uses, prepared once per forward.
 
-    weight_hh: object  # (G H, H)
-    weight_hh_t: object  # (H, G H)
-    bias_hh: object  # (G H,)
-    scale: object = None  # (4 H,), the LSTM's only
+    The forward's products come pre-scaled and with the hidden bias folded in where the math
+    allows, so each step makes fewer elementwise passes: ``u = x @ input_weight_t +
+    input_bias`` and the step's GEMM ``h @ weight_hh_t`` give the pre-activations already
+    multiplied by the gates' scale s (the tanh form of the sigmoid, see the module), and
+    ``b_hh`` already added to u, except the GRU's :math:`b_{hn}`, which r multiplies. s is 1/2
+    or 1, a power of two: scaling a product or a sum by it is exact, so the pre-activations are
+    the unscaled ones times s to the bit. Backward uses the unscaled ``weight_hh``.
+    """
+
+    weight_hh: object  # (G H, H), unscaled: backward's dh = g_v W_hh
+    weight_hh_t: object  # (H, G H), columns scaled by s
+    input_weight_t: object  # (F, G H), columns scaled by s
+    input_bias: object  # (G H,): s (b_ih + b_hh), the GRU's n block without b_hn
+    bias_hh_n: object = None  # (H,), the GRU's b_hn
+    scale: object = None  # (4 H,), the LSTM's s
+    offset: object = None  # (4 H,), the LSTM's 1 - s
+    scale2: object = None  # (4 H,), the LSTM's s^2
 
 
-def step_weights(recurrence, weight_hh, bias_hh, xp):
-    """The :class:`StepWeights` of `recurrence` for these weights."""
-    scale = None
-    if recurrence.has_cell_state:  # s: 1/2 on the columns of i, f, o (sigmoids), 1 on g (tanh)
-        hidden = weight_hh.shape[1]
-        column = xp.arange(4 * hidden, device=device_of(weight_hh))
-        is_g = (column >= 2 * hidden) & (column < 3 * hidden)
-        scale = 0.5 + 0.5 * xp.astype(is_g, weight_hh.dtype)
-    return StepWeights(weight_hh, xp.matrix_transpose(weight_hh), bias_hh, scale)
+def _gate_scale(recurrence, hidden, dtype, device, xp):
+    """s per column: 1/2 on the sigmoid gates (LSTM i, f, o; GRU r, z), 1 elsewhere; None
+    for the Elman RNN."""
+    gates = recurrence.gates
+    if gates == 1:
+        return None
+    column = xp.arange(gates * hidden, device=device)
+    if recurrence.has_cell_state:  # LSTM: g, the third block, is the tanh
+        is_tanh = (column >= 2 * hidden) & (column < 3 * hidden)
+    else:  # GRU: n, the third block, is the candidate (its own tanh, unscaled)
+        is_tanh = column >= 2 * hidden
+    return 0.5 + 0.5 * xp.astype(is_tanh, dtype)
+
+
+def step_weights(recurrence, weight_ih, weight_hh, bias_ih, bias_hh, xp):
+    """The :class:`StepWeights` of `recurrence` for these weights (PyTorch's layouts)."""
+    hidden = weight_hh.shape[1]
+    scale = _gate_scale(recurrence, hidden, weight_hh.dtype, device_of(weight_hh), xp)
+    input_t, hidden_t = xp.matrix_transpose(weight_ih), xp.matrix_transpose(weight_hh)
+    if recurrence.gates == 3:  # GRU: b_hn stays in v_n, inside r v_n
+        input_bias = bias_ih + xp.concat([bias_hh[:2 * hidden], 0.0 * bias_hh[2 * hidden:]])
+        return StepWeights(weight_hh, hidden_t * scale, input_t * scale, input_bias * scale,
+                           bias_hh_n=bias_hh[2 * hidden:])
+    if scale is None:
+        return StepWeights(weight_hh, hidden_t, input_t, bias_ih + bias_hh)
+    return StepWeights(weight_hh, hidden_t * scale, input_t * scale,
+                       (bias_ih + bias_hh) * scale, scale=scale, offset=1.0 - scale,
+                       scale2=scale * scale)
+
+
+def input_projection(x, weights):
+    r""":math:`s\,(x W_{ih}^\top + b_{ih} + b_{hh})` for rows x (M, F): (M, G H), one GEMM
+    (the GRU's n block without :math:`b_{hn}`; see :class:`StepWeights`)."""
+    return x @ weights.input_weight_t + weights.input_bias
 
 
 def _hidden_projection(h, weights):
-    r""":math:`v = h W_{hh}^\top + b_{hh}`, the step's one GEMM."""
-    return h @ weights.weight_hh_t + weights.bias_hh
-
-
-def _sigmoid(a, xp):
-    return 0.5 * xp.tanh(0.5 * a) + 0.5
+    r""":math:`s\, h W_{hh}^\top`, the step's one GEMM (its bias is in u)."""
+    return h @ weights.weight_hh_t
 
 
 # ---------------------------------------------------------------- Elman RNN
@@ -108,9 +141,9 @@ def _lstm_step(u, state, weights, xp):
         c' = f c + i g, \quad h' = o \tanh(c')
     """
     h, c = state
-    hidden, scale = h.shape[-1], weights.scale
-    t = xp.tanh(scale * (u + _hidden_projection(h, weights)))
-    act = scale * t + (1.0 - scale)
+    hidden = h.shape[-1]
+    t = xp.tanh(u + _hidden_projection(h, weights))  # u and the GEMM come scaled by s
+    act = weights.scale * t + weights.offset
     i, f = act[:, :hidden], act[:, hidden:2 * hidden]
     g, o = act[:, 2 * hidden:3 * hidden], act[:, 3 * hidden:]
     new_c = f * c + i * g
@@ -138,7 +171,7 @@ def _lstm_step_backward(g_state, state, cache, weights, xp):
     g, o = act[:, 2 * hidden:3 * hidden], act[:, 3 * hidden:]
     g_new_c = g_c + g_h * o * (1.0 - tanh_c * tanh_c)
     g_act = xp.concat([g_new_c * g, g_new_c * c, g_new_c * i, g_h * tanh_c], axis=1)
-    g_a = g_act * (weights.scale * weights.scale) * (1.0 - t * t)
+    g_a = g_act * weights.scale2 * (1.0 - t * t)
     return g_a, g_a, (g_a @ weights.weight_hh, g_new_c * f)
 
 
@@ -151,10 +184,10 @@ def _gru_step(u, h, weights, xp):
         h' = (1 - z)\, n + z\, h
     """
     hidden = h.shape[-1]
-    v = _hidden_projection(h, weights)
-    rz = _sigmoid(u[:, :2 * hidden] + v[:, :2 * hidden], xp)
+    v = _hidden_projection(h, weights)  # its r and z blocks (and u's) scaled by 1/2
+    rz = 0.5 * xp.tanh(u[:, :2 * hidden] + v[:, :2 * hidden]) + 0.5
     r, z = rz[:, :hidden], rz[:, hidden:]
-    v_n = v[:, 2 * hidden:]
+    v_n = v[:, 2 * hidden:] + weights.bias_hh_n
     n = xp.tanh(u[:, 2 * hidden:] + r * v_n)
     return n + z * (h - n), (rz, n, v_n)
 
