@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from bench_steps import lenet, mlp
-from sequence_cases import sequence_cases
+from sequence_cases import merge_cases, sequence_cases
 
 import tinyml
 from tinyml import layers as L
@@ -137,12 +137,12 @@ LAYER_CASES = [
     _case("RBM 784->128 (CD-1)", lambda: L.RBM("r", 784, 128), (784,)),
     _case("SparseEvolution 784->256", lambda: L.SparseEvolution("s", 784, 256), (784,)),
     *sequence_cases(_sequence_case),
+    *merge_cases(_sequence_case),
 ]
 
 # Layers that take several inputs or hold other layers: timed inside the models, not alone.
 NOT_ALONE = {
-    "Add": "takes a list of inputs", "Multiply": "takes a list of inputs",
-    "Concatenate": "takes a list of inputs", "Residual": "a container (its layers are timed)",
+    "Residual": "a container (its layers are timed)",
     "Parallel": "a container (its layers are timed)",
     "MaxUnpool2D": "needs its MaxPool2D's forward first", "Layer": "the base class",
 }

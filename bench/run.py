@@ -196,7 +196,8 @@ def bench_layers(batch, seconds, only=None):
           f"{'np/pt':>6} {'be/pt':>6} {'rel|dy|':>8}")
     rows = []
     for case in LAYER_CASES:
-        if only is not None and only.lower() not in case.name.lower():
+        if only is not None and not any(part.strip().lower() in case.name.lower()
+                                        for part in only.split(",")):
             continue
         functions, gap = layer_functions(case, batch)
         times = timed(functions, seconds)
@@ -400,7 +401,7 @@ def main():
                              "other processes take is left out, for a busy machine")
     parser.add_argument("--layers", metavar="TEXT",
                         help="time only the layer table's rows whose name contains TEXT "
-                             "(any case), nothing else")
+                             "(any case; several: comma-separated), nothing else")
     parser.add_argument("--memory-probe", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_probe:

@@ -1,5 +1,6 @@
 """The sequence layers' cases for bench/run.py's layer table, each with a PyTorch twin that holds
-the SAME weights (copied from the tinyml layer) where PyTorch has the same thing.
+the SAME weights (copied from the tinyml layer) where PyTorch has the same thing; and the
+merge layers', which take a list of inputs.
 
 Sizes: the recurrent layers and cells N=64, T=28, F=28, H=128 (MNIST read row by row, as
 bench/bench_recurrent.py); attention model dim 64, 4 heads, T=32 (bench/bench_attention.py's
@@ -134,7 +135,7 @@ def sequence_cases(case):
          [floats(-1, FEATURES), (state, floats(-1, HIDDEN, seed=3))], cell_twin("LSTMCell")),
         ("GRUCell 28->128, state given", lambda: L.GRUCell("c", FEATURES, HIDDEN),
          [floats(-1, FEATURES), state], cell_twin("GRUCell")),
-        ("DotProductAttention 4x32x16 q,k,v", lambda: L.DotProductAttention("a"), heads,
+        ("DotProductAttention 4x32x16 q k v", lambda: L.DotProductAttention("a"), heads,
          lambda layer: F.scaled_dot_product_attention),
         ("MultiHeadAttention 64 h4 T32", lambda: L.MultiHeadAttention("m", DIM, HEADS),
          [tokens], mha_twin),
@@ -149,3 +150,15 @@ def sequence_cases(case):
     ]
     return [case(name, build, inputs, _only_with_torch(twin))
             for name, build, inputs, twin in rows]
+
+
+def merge_cases(case):
+    """Add, Multiply and Concatenate of two (N, 256) inputs, given as one list."""
+    pair = [[floats(-1, 256), floats(-1, 256, seed=1)]]
+    rows = [
+        ("Add 2x256", lambda: L.Add("a"), lambda layer: lambda xs: xs[0] + xs[1]),
+        ("Multiply 2x256", lambda: L.Multiply("m"), lambda layer: lambda xs: xs[0] * xs[1]),
+        ("Concatenate 2x256", lambda: L.Concatenate("c"),
+         lambda layer: lambda xs: torch.cat(xs, dim=1)),
+    ]
+    return [case(name, build, pair, _only_with_torch(twin)) for name, build, twin in rows]
