@@ -6,7 +6,9 @@ Each takes a batch-first sequence x of shape (N, T, F) and runs the step of
 
 - forward: the input projections of all T steps are one GEMM,
   :math:`u = x W_{ih}^\top + b_{ih}` over the (T N, F) rows (time-major, so each step's slice
-  is contiguous); each step then costs one GEMM, :math:`h W_{hh}^\top`, and elementwise gates.
+  is contiguous; :math:`b_{hh}` and the gates' scale folded in, see
+  :mod:`tinyml.layers.recurrent_steps`); each step then costs one GEMM, :math:`h W_{hh}^\top`,
+  and elementwise gates.
 - backward (through time): from the last step to the first, each step turns dL/d(its state)
   into :math:`g_{u,t}, g_{v,t}` and dL/d(the state before it) (one GEMM, :math:`g_v W_{hh}`);
   then every parameter gradient and dx are ONE GEMM or sum over all T N rows:
@@ -19,7 +21,10 @@ Each takes a batch-first sequence x of shape (N, T, F) and runs the step of
       \partial x_t = g_{u,t} W_{ih}
 
   (:math:`\partial W_{hh}` as one GEMM of inner dimension T N rather than T GEMMs of N: the
-  same sum, in one BLAS call).
+  same sum, in one BLAS call). The T N rows are gathered by the backend operation
+  ``concat_steps`` into buffers reused from call to call (on NumPy and PyTorch): made anew,
+  their pages were faulted in again in every backward, which made the GRU slower than a
+  Python loop of GRUCell calls.
 - inside ``tinyml.no_grad()`` (nothing kept for backward) the forward is the backend
   operation ``recurrence``: the same loop, and one ONNX ``RNN`` / ``LSTM`` / ``GRU`` node in
   an export (:mod:`tinyml.backend.ops.recurrent`).

@@ -2,20 +2,24 @@ r"""One time step of each recurrence (Elman RNN, LSTM, GRU), forward and backwar
 
 The cells (:mod:`tinyml.layers.recurrent_cells`) take one step per call; the full layers
 (:mod:`tinyml.layers.recurrent`) loop these steps over time. Both compute the input projection
-:math:`u = x W_{ih}^\top + b_{ih}` themselves, of shape (N, G H) for G gates (a full layer
-does it for all T steps in one GEMM), and give each step its slice, so a step costs one GEMM,
+with :func:`input_projection`, of shape (N, G H) for G gates (a full layer does it for all T
+steps in one GEMM), and give each step its slice, so a step costs one GEMM,
 :math:`h W_{hh}^\top`, plus elementwise gate math. Gates sit in PyTorch's order, each a block
-of H columns: LSTM ``i, f, g, o``; GRU ``r, z, n``.
+of H columns: LSTM ``i, f, g, o``; GRU ``r, z, n``. What the forward computes is prepared once
+per forward (:class:`StepWeights`): :math:`b_{hh}` is folded into u (except the GRU's
+:math:`b_{hn}`, which r multiplies) and the gates' scale s below into both GEMMs' weights, so
+u and :math:`h W_{hh}^\top` come as :math:`s\,a` and each step makes fewer elementwise passes.
 
 Every recurrence has the same two functions:
 
 - ``step(u, state, weights, xp) -> (new_state, cache)``: the state is ``h`` (RNN, GRU) or
-  ``(h, c)`` (LSTM); `weights` is :func:`step_weights` of the layer's hidden weights, made once
+  ``(h, c)`` (LSTM); `weights` is :func:`step_weights` of the layer's weights, made once
   per forward; `cache` is what the step's backward needs.
 - ``step_backward(g_state, state, cache, weights, xp) -> (g_u, g_v, g_prev_state)``, given
   :math:`\partial L/\partial` (new state) (a tuple for the LSTM). ``g_u`` is
-  :math:`\partial L/\partial u` and ``g_v`` is :math:`\partial L/\partial v` for the hidden
-  projection :math:`v = h W_{hh}^\top + b_{hh}`; they are the same array except in the GRU, whose
+  :math:`\partial L/\partial u` for the unscaled :math:`u = x W_{ih}^\top + b_{ih}` and ``g_v``
+  is :math:`\partial L/\partial v` for the hidden projection :math:`v = h W_{hh}^\top + b_{hh}`
+  (the math's, whatever the forward folded); they are the same array except in the GRU, whose
   candidate gate scales :math:`v_n` by :math:`r`. The caller turns them into parameter and
   input gradients: :math:`\partial W_{ih} \mathrel{+}= g_u^\top x`,
   :math:`\partial W_{hh} \mathrel{+}= g_v^\top h`, :math:`\partial b_{ih} \mathrel{+}= \sum g_u`,
