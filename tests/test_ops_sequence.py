@@ -117,3 +117,24 @@ def test_scatter_add_of_an_embedding_backward_on_both_paths(backend):
     values = RNG.standard_normal((2048, 64))
     check_both(backend, two_dimensional_add_at(indices, values, 1000), scatter_add,
                backend.asarray(indices), tinyml.asarray(values), 1000)
+
+
+# ---------------------------------------------------------------------------- Embedding
+@pytest.mark.parametrize("pool", ["sum", "mean"])
+@pytest.mark.parametrize("vocab", [5, 500])  # T D = 12: counts and GEMM, then rows scattered
+def test_pooled_embedding_gradient_on_both_ways(backend, pool, vocab):
+    """The pooled backward gives each index the sum of its samples' gradients (/ T for mean),
+    however many times a sample holds it, whichever way it is computed."""
+    from tinyml.layers import Embedding
+
+    ids = RNG.integers(0, vocab, size=(6, 3))
+    ids[0] = ids[0, 0]  # one sample holding one index three times
+    g = RNG.standard_normal((6, 4))
+    layer = Embedding("e", vocab, 4, pool=pool)
+    layer.forward(backend.asarray(ids))
+    assert layer.backward(tinyml.asarray(g)) is None
+    expected = np.zeros((vocab, 4))
+    for n, row in enumerate(ids):
+        for index in row:
+            expected[index] += g[n] / (3 if pool == "mean" else 1)
+    np.testing.assert_allclose(to_numpy(layer.weight.grad), expected, rtol=1e-12, atol=1e-12)
