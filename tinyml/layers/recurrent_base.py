@@ -45,9 +45,9 @@ class RecurrentBase(Layer):
         return Parameter(get_backend().uniform(shape, -bound, bound))
 
     # ---------------------------------------------------------------- the math shared
-    def _step_weights(self, xp):
+    def _step_weights(self, xp, *, prescale=True):
         return step_weights(self._recurrence, self.weight_ih.data, self.weight_hh.data,
-                            self.bias_ih.data, self.bias_hh.data, xp)
+                            self.bias_ih.data, self.bias_hh.data, xp, prescale=prescale)
 
     def _run_recurrence(self, x, state, *, sequences, xp):
         """``(outputs, last state)`` of the backend operation ``recurrence`` on sequence `x`

@@ -59,7 +59,7 @@ class _Cell(RecurrentBase):
             return new_state
         given = state is not None
         state = self._state_or_zeros(state, x, xp, "state")
-        weights = self._step_weights(xp)
+        weights = self._step_weights(xp, prescale=False)
         new_state, cache = self._recurrence.step(input_projection(x, weights), state,
                                                  weights, xp)
         self.save_for_backward(x, state, given, cache, weights, output_shape=output_shape)

@@ -58,6 +58,11 @@ class StepWeights(NamedTuple):
     ``b_hh`` already added to u, except the GRU's :math:`b_{hn}`, which r multiplies. s is 1/2
     or 1, a power of two: scaling a product or a sum by it is exact, so the pre-activations are
     the unscaled ones times s to the bit. Backward uses the unscaled ``weight_hh``.
+
+    A cell (one step per forward) gets ``post_scale`` = s instead, and ``hidden_bias`` =
+    :math:`b_{hh}` added after its GEMM: the weights stay as they are and each projection is
+    scaled after the GEMM, the same numbers to the bit without the (G H, H)-sized
+    multiplications and the bias folding, which at a small batch cost more than they save.
     """
 
     weight_hh: object  # (G H, H), unscaled: backward's dh = g_v W_hh
@@ -68,6 +73,8 @@ class StepWeights(NamedTuple):
     scale: object = None  # (4 H,), the LSTM's s
     offset: object = None  # (4 H,), the LSTM's 1 - s
     scale2: object = None  # (4 H,), the LSTM's s^2
+    post_scale: object = None  # (G H,): s, when the weights are not scaled (a cell's)
+    hidden_bias: object = None  # (G H,): b_hh, when it is not folded into u (a cell's)
 
 
 def _gate_scale(recurrence, hidden, dtype, device, xp):
@@ -84,31 +91,42 @@ def _gate_scale(recurrence, hidden, dtype, device, xp):
     return 0.5 + 0.5 * xp.astype(is_tanh, dtype)
 
 
-def step_weights(recurrence, weight_ih, weight_hh, bias_ih, bias_hh, xp):
-    """The :class:`StepWeights` of `recurrence` for these weights (PyTorch's layouts)."""
+def step_weights(recurrence, weight_ih, weight_hh, bias_ih, bias_hh, xp, *, prescale=True):
+    """The :class:`StepWeights` of `recurrence` for these weights (PyTorch's layouts): scaled
+    weights with `prescale` (a full layer's, used for T steps), ``post_scale`` without."""
     hidden = weight_hh.shape[1]
     scale = _gate_scale(recurrence, hidden, weight_hh.dtype, device_of(weight_hh), xp)
     input_t, hidden_t = xp.matrix_transpose(weight_ih), xp.matrix_transpose(weight_hh)
+    extra = {}
+    if recurrence.has_cell_state:
+        extra.update(scale=scale, offset=1.0 - scale, scale2=scale * scale)
+    if not prescale:
+        return StepWeights(weight_hh, hidden_t, input_t, bias_ih, post_scale=scale,
+                           hidden_bias=bias_hh, **extra)
     if recurrence.gates == 3:  # GRU: b_hn stays in v_n, inside r v_n
         input_bias = bias_ih + xp.concat([bias_hh[:2 * hidden], 0.0 * bias_hh[2 * hidden:]])
-        return StepWeights(weight_hh, hidden_t * scale, input_t * scale, input_bias * scale,
-                           bias_hh_n=bias_hh[2 * hidden:])
+        extra["bias_hh_n"] = bias_hh[2 * hidden:]
+    else:
+        input_bias = bias_ih + bias_hh
     if scale is None:
-        return StepWeights(weight_hh, hidden_t, input_t, bias_ih + bias_hh)
-    return StepWeights(weight_hh, hidden_t * scale, input_t * scale,
-                       (bias_ih + bias_hh) * scale, scale=scale, offset=1.0 - scale,
-                       scale2=scale * scale)
+        return StepWeights(weight_hh, hidden_t, input_t, input_bias, **extra)
+    return StepWeights(weight_hh, hidden_t * scale, input_t * scale, input_bias * scale,
+                       **extra)
 
 
 def input_projection(x, weights):
     r""":math:`s\,(x W_{ih}^\top + b_{ih} + b_{hh})` for rows x (M, F): (M, G H), one GEMM
     (the GRU's n block without :math:`b_{hn}`; see :class:`StepWeights`)."""
-    return x @ weights.input_weight_t + weights.input_bias
+    u = x @ weights.input_weight_t + weights.input_bias
+    return u if weights.post_scale is None else u * weights.post_scale
 
 
 def _hidden_projection(h, weights):
     r""":math:`s\, h W_{hh}^\top`, the step's one GEMM (its bias is in u)."""
-    return h @ weights.weight_hh_t
+    v = h @ weights.weight_hh_t
+    if weights.hidden_bias is not None:
+        v = v + weights.hidden_bias
+    return v if weights.post_scale is None else v * weights.post_scale
 
 
 # ---------------------------------------------------------------- Elman RNN
@@ -191,7 +209,9 @@ def _gru_step(u, h, weights, xp):
     v = _hidden_projection(h, weights)  # its r and z blocks (and u's) scaled by 1/2
     rz = 0.5 * xp.tanh(u[:, :2 * hidden] + v[:, :2 * hidden]) + 0.5
     r, z = rz[:, :hidden], rz[:, hidden:]
-    v_n = v[:, 2 * hidden:] + weights.bias_hh_n
+    v_n = v[:, 2 * hidden:]
+    if weights.bias_hh_n is not None:  # not in v yet (a full layer's, see StepWeights)
+        v_n = v_n + weights.bias_hh_n
     n = xp.tanh(u[:, 2 * hidden:] + r * v_n)
     return n + z * (h - n), (rz, n, v_n)
 
