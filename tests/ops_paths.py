@@ -24,6 +24,7 @@ NATIVES = {
     "max_pool2d_backward": {"numpy", "torch"},
     "recurrence": {"ndonnx"},
     "concat_steps": {"numpy", "torch"},
+    "bag_scatter_add": {"numpy"},
 }
 
 

@@ -1,6 +1,6 @@
 """The sequence layers' backend operations: concat_steps (a backward through time's rows, in
-a reused buffer) and the NumPy scatter-add on flat indices, each against its portable path on
-every backend."""
+a reused buffer), bag_scatter_add (a pooled embedding's backward) and the NumPy scatter-add on
+flat indices, each against its portable path on every backend."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ from ops_paths import check_both, run_both
 
 import tinyml
 from tinyml.backend import ops, to_numpy
-from tinyml.backend.ops import _registry, concat_steps, scatter_add
+from tinyml.backend.ops import _registry, bag_scatter_add, concat_steps, scatter_add
 from tinyml.backend.ops.steps import free_buffers
 
 RNG = np.random.default_rng(0)
@@ -119,9 +119,49 @@ def test_scatter_add_of_an_embedding_backward_on_both_paths(backend):
                backend.asarray(indices), tinyml.asarray(values), 1000)
 
 
+# ---------------------------------------------------------------------------- bag_scatter_add
+def loop_bags(indices, values, num_rows):
+    out = np.zeros((num_rows, values.shape[1]))
+    for n, bag in enumerate(indices):
+        for index in bag:
+            out[index] += values[n]
+    return out
+
+
+@pytest.mark.parametrize("num_rows", [7, 40, 300])  # T D = 40: counts and GEMM up to 40
+def test_bag_scatter_add_on_both_paths(backend, num_rows):
+    indices = RNG.integers(0, num_rows, size=(9, 5))
+    indices[2] = indices[2, 0]  # a bag holding one index five times
+    values = RNG.standard_normal((9, 8))
+    check_both(backend, loop_bags(indices, values, num_rows), bag_scatter_add,
+               backend.asarray(indices), tinyml.asarray(values), num_rows)
+
+
+def test_bag_scatter_add_keeps_float32(backend32):
+    indices = RNG.integers(0, 6, size=(4, 3))
+    values = RNG.standard_normal((4, 5)).astype(np.float32)
+    native, portable = run_both(backend32, bag_scatter_add, backend32.asarray(indices),
+                                tinyml.asarray(values), 6)
+    for out in (native, portable):
+        assert to_numpy(out).dtype == np.float32
+        np.testing.assert_allclose(to_numpy(out), loop_bags(indices, values, 6), rtol=1e-5,
+                                   atol=1e-5)
+
+
+@pytest.mark.parametrize(("indices", "values", "num_rows", "error", "match"), [
+    (np.zeros((2, 3)), np.ones((2, 4)), 5, TypeError, "integer indices"),
+    (np.zeros(6, dtype=np.int64), np.ones((2, 4)), 5, ValueError, r"indices \(N, T\)"),
+    (np.zeros((3, 3), dtype=np.int64), np.ones((2, 4)), 5, ValueError, "one row per bag"),
+    (np.zeros((2, 3), dtype=np.int64), np.ones((2, 4)), 0, ValueError, "positive int"),
+])
+def test_bag_scatter_add_refuses_bad_input(indices, values, num_rows, error, match):
+    with pytest.raises(error, match=match):
+        bag_scatter_add(indices, values, num_rows)
+
+
 # ---------------------------------------------------------------------------- Embedding
 @pytest.mark.parametrize("pool", ["sum", "mean"])
-@pytest.mark.parametrize("vocab", [5, 500])  # T D = 12: counts and GEMM, then rows scattered
+@pytest.mark.parametrize("vocab", [5, 500])  # T D = 12: counts and GEMM on NumPy, then rows
 def test_pooled_embedding_gradient_on_both_ways(backend, pool, vocab):
     """The pooled backward gives each index the sum of its samples' gradients (/ T for mean),
     however many times a sample holds it, whichever way it is computed."""

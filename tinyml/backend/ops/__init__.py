@@ -12,6 +12,7 @@ Both paths give the same numbers (to rounding); the tests run each operation bot
 operation                      what                                          natives
 =============================  ============================================  =======================
 ``scatter_add``                sums of rows grouped by an index              numpy torch cupy
+``bag_scatter_add``            each bag's row added to its indices' rows     numpy
 ``im2col``                     windows of an image as columns                numpy torch cupy
 ``col2im_matmul``              ``W^T @ g`` added back into the windows       numpy torch cupy ndonnx
 ``conv2d``                     convolution forward                           numpy torch ndonnx
@@ -64,7 +65,7 @@ from .pool import (
     route_to_maxima,
 )
 from .recurrent import recurrence
-from .scatter import scatter_add
+from .scatter import bag_scatter_add, scatter_add
 from .softmax import log_softmax, softmax
 from .steps import concat_steps
 from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, window_slices
@@ -72,7 +73,7 @@ from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, window_slices
 OPERATIONS = {op.name: op for op in (
     scatter_add, im2col, col2im_matmul, conv2d, conv2d_backward, conv_transpose2d,
     conv_transpose2d_backward, max_pool2d, max_pool2d_forward, max_pool2d_backward, avg_pool2d,
-    linear, softmax, log_softmax, recurrence, concat_steps)}
+    linear, softmax, log_softmax, recurrence, concat_steps, bag_scatter_add)}
 
 
 def _register_natives():
@@ -92,6 +93,7 @@ __all__ = [
     "PORTABLE_ENV_VAR",
     "Operation",
     "avg_pool2d",
+    "bag_scatter_add",
     "col2im_matmul",
     "concat_steps",
     "conv2d",
