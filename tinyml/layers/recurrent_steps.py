@@ -57,7 +57,9 @@ class StepWeights(NamedTuple):
     multiplied by the gates' scale s (the tanh form of the sigmoid, see the module), and
     ``b_hh`` already added to u, except the GRU's :math:`b_{hn}`, which r multiplies. s is 1/2
     or 1, a power of two: scaling a product or a sum by it is exact, so the pre-activations are
-    the unscaled ones times s to the bit. Backward uses the unscaled ``weight_hh``.
+    the unscaled ones times s to the bit (folding the bias does round differently:
+    :math:`b_{ih} + b_{hh}` is added once, before the sum). Backward uses the unscaled
+    ``weight_hh``.
 
     A cell (one step per forward) gets ``post_scale`` = s instead, and ``hidden_bias`` =
     :math:`b_{hh}` added after its GEMM: the weights stay as they are and each projection is
@@ -66,9 +68,9 @@ class StepWeights(NamedTuple):
     """
 
     weight_hh: object  # (G H, H), unscaled: backward's dh = g_v W_hh
-    weight_hh_t: object  # (H, G H), columns scaled by s
-    input_weight_t: object  # (F, G H), columns scaled by s
-    input_bias: object  # (G H,): s (b_ih + b_hh), the GRU's n block without b_hn
+    weight_hh_t: object  # (H, G H), columns scaled by s (a cell's: unscaled)
+    input_weight_t: object  # (F, G H), columns scaled by s (a cell's: unscaled)
+    input_bias: object  # (G H,): s (b_ih + b_hh), the GRU's n block without b_hn; a cell's b_ih
     bias_hh_n: object = None  # (H,), the GRU's b_hn
     scale: object = None  # (4 H,), the LSTM's s
     offset: object = None  # (4 H,), the LSTM's 1 - s
