@@ -1,13 +1,17 @@
 """What bench/run.py times: the models, and one case per layer with its PyTorch twin.
 
-A new layer (the sequence layers, say) gets timed alone by adding a LayerCase to LAYER_CASES;
-run.py lists every layer of ``tinyml.layers.__all__`` that has no case, so none is forgotten.
+A new layer gets timed alone by adding a LayerCase to LAYER_CASES; run.py lists every layer of
+``tinyml.layers.__all__`` that has no case, so none is forgotten. A case has one float input of
+a given sample shape, or any inputs (several, integer ones, a state that is a tuple of arrays);
+its layer may return a tuple; its twin may be built from the tinyml layer, to hold the same
+weights (the sequence layers' cases, bench/sequence_cases.py).
 """
 
 from dataclasses import dataclass, field
 
 import numpy as np
 from bench_steps import lenet, mlp
+from sequence_cases import merge_cases, sequence_cases
 
 import tinyml
 from tinyml import layers as L
@@ -34,8 +38,11 @@ COUNTED_MODELS = [  # operations and host syncs per step, on the torch backend
 class LayerCase:
     """One layer timed alone, forward + backward (input gradient included), at batch 64.
 
-    build() makes the tinyml layer; twin() the PyTorch module that computes the same thing
-    (None: no twin, tinyml's times only); shape is one sample's input shape.
+    build() makes the tinyml layer; twin() the PyTorch callable that computes the same thing
+    (None: no twin, tinyml's times only), or twin(layer) with ``twin_takes_layer``, which
+    copies the layer's weights; shape is one sample's input shape, or None with `inputs`: a
+    list of the forward's arguments, each a function of the batch size that makes one host
+    array, or a tuple of them (a state (h, c)). Integer inputs get no gradient.
     """
 
     name: str
@@ -43,11 +50,26 @@ class LayerCase:
     shape: tuple
     twin: object = None
     classes: tuple = field(default=())  # the tinyml classes this case covers
+    inputs: list = None
+    twin_takes_layer: bool = False
+
+    def host_inputs(self, batch):
+        """The forward's arguments at `batch`: NumPy arrays, or tuples of them."""
+        if self.inputs is None:
+            return [random_input(self.shape, batch)]
+        return [tree_map(lambda make: make(batch), each) for each in self.inputs]
+
+    def make_twin(self, layer):
+        return self.twin(layer) if self.twin_takes_layer else self.twin()
 
 
 def _case(name, build, shape, twin=None, *classes):
     covered = classes or (type(build()),)
     return LayerCase(name, build, shape, twin, covered)
+
+
+def _sequence_case(name, build, inputs, twin):
+    return LayerCase(name, build, None, twin, (type(build()),), inputs, twin_takes_layer=True)
 
 
 def _torch(factory):
@@ -114,12 +136,13 @@ LAYER_CASES = [
           _torch(nn.Flatten if nn else None)),
     _case("RBM 784->128 (CD-1)", lambda: L.RBM("r", 784, 128), (784,)),
     _case("SparseEvolution 784->256", lambda: L.SparseEvolution("s", 784, 256), (784,)),
+    *sequence_cases(_sequence_case),
+    *merge_cases(_sequence_case),
 ]
 
 # Layers that take several inputs or hold other layers: timed inside the models, not alone.
 NOT_ALONE = {
-    "Add": "takes a list of inputs", "Multiply": "takes a list of inputs",
-    "Concatenate": "takes a list of inputs", "Residual": "a container (its layers are timed)",
+    "Residual": "a container (its layers are timed)",
     "Parallel": "a container (its layers are timed)",
     "MaxUnpool2D": "needs its MaxPool2D's forward first", "Layer": "the base class",
 }
@@ -130,6 +153,19 @@ def uncovered_layers():
     covered = {cls for case in LAYER_CASES for cls in case.classes}
     return [name for name in L.__all__ if name not in NOT_ALONE
             and getattr(L, name) not in covered]
+
+
+def tree_map(function, value):
+    """`function` applied to every leaf of nested tuples and lists (the leaf itself)."""
+    if isinstance(value, (tuple, list)):
+        return type(value)(tree_map(function, each) for each in value)
+    return function(value)
+
+
+def tree_leaves(value):
+    if isinstance(value, (tuple, list)):
+        return [leaf for each in value for leaf in tree_leaves(each)]
+    return [value]
 
 
 def random_input(shape, batch, seed=0):

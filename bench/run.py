@@ -23,7 +23,16 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np
 from bench_steps import agreement, build_pair, show, time_ms, tinyml_step, torch_step
-from cases import COUNTED_MODELS, LAYER_CASES, MODELS, NOT_ALONE, random_input, uncovered_layers
+from cases import (
+    COUNTED_MODELS,
+    LAYER_CASES,
+    MODELS,
+    NOT_ALONE,
+    random_input,
+    tree_leaves,
+    tree_map,
+    uncovered_layers,
+)
 from goals import check_goals, print_goals
 from measure import (
     LoadMonitor,
@@ -125,48 +134,83 @@ def bench_steps(seconds):
 
 # ---------------------------------------------------------------------------- layers
 def layer_functions(case, batch):
-    """{path: forward + backward of the case's layer} on each path."""
-    x = random_input(case.shape, batch)
+    """{path: forward + backward of the case's layer} on each path, and the largest
+    difference of the output from the PyTorch twin's, relative to its largest value (None
+    without a twin holding the same weights)."""
+    xs = case.host_inputs(batch)
     layer = case.build()
-    g = random_input(tuple(layer.forward(x).shape)[1:], batch, seed=1)
+    g = tree_map(lambda y: random_input(tuple(y.shape)[1:], batch, seed=1),
+                 layer.forward(*xs))
     layer.backward(g)
-    steps = {"numpy": lambda: (layer.forward(x), layer.backward(g))}
-    steps["portable"] = lambda: _portable(layer, x, g)
+    steps = {"numpy": lambda: (layer.forward(*xs), layer.backward(g))}
+    steps["portable"] = lambda: _portable(layer, xs, g)
     if torch is None:
-        return steps
+        return steps, None
     moved, backend = case.build(), torch_backend()
     moved.to(backend)
-    xt, gt = backend.asarray(x), backend.asarray(g)
-    steps["torch backend"] = lambda: (moved.forward(xt), moved.backward(gt))
-    if case.twin is not None:
-        module = case.twin()
-        xr = torch.from_numpy(x).requires_grad_()
-        gr = torch.from_numpy(g)
-        steps["pytorch"] = lambda: (module(xr).backward(gr), setattr(xr, "grad", None))
-    return steps
+    xt, gt = tree_map(backend.asarray, xs), tree_map(backend.asarray, g)
+    steps["torch backend"] = lambda: (moved.forward(*xt), moved.backward(gt))
+    if case.twin is None:
+        return steps, None
+    twin = case.make_twin(layer)
+    xr = tree_map(_torch_input, xs)
+    gr = tree_map(torch.from_numpy, g)
+    leaves = [leaf for leaf in tree_leaves(xr) if leaf.requires_grad]
+    steps["pytorch"] = lambda: _torch_forward_backward(twin, xr, gr, leaves)
+    gap = _output_gap(layer, xs, twin, xr) if case.twin_takes_layer else None
+    return steps, gap
 
 
-def _portable(layer, x, g):
+def _torch_input(array):
+    """A PyTorch leaf of host input `array`: float ones require grad, indices do not."""
+    tensor = torch.from_numpy(array)
+    return tensor.requires_grad_() if tensor.is_floating_point() else tensor
+
+
+def _torch_forward_backward(twin, xs, g, leaves):
+    outputs = twin(*xs)
+    torch.autograd.backward(tree_leaves(outputs), tree_leaves(g))
+    for leaf in leaves:
+        leaf.grad = None
+
+
+def _output_gap(layer, xs, twin, xr):
+    ours = [tinyml.to_numpy(y) for y in tree_leaves(layer.forward(*xs))]
+    layer.clear_records()
+    with torch.no_grad():
+        theirs = [y.numpy() for y in tree_leaves(twin(*xr))]
+    return max(float(np.abs(a - b).max() / np.abs(b).max())
+               for a, b in zip(ours, theirs, strict=True))
+
+
+def _portable(layer, xs, g):
     with portable_ops():
-        layer.forward(x)
+        layer.forward(*xs)
         layer.backward(g)
 
 
-def bench_layers(batch, seconds):
-    print(f"\nEach layer alone, forward + backward with the input gradient, batch {batch}: ms")
-    print(f"{'layer':<31} {'numpy':>7} {'portable':>8} {'torch be':>8} {'pytorch':>7} "
-          f"{'np/pt':>6} {'be/pt':>6}")
+def bench_layers(batch, seconds, only=None):
+    print(f"\nEach layer alone, forward + backward with the input gradient, batch {batch}: ms;"
+          " rel|dy|: the output's largest difference from a twin holding the same weights")
+    print(f"{'layer':<35} {'numpy':>7} {'portable':>8} {'torch be':>8} {'pytorch':>7} "
+          f"{'np/pt':>6} {'be/pt':>6} {'rel|dy|':>8}")
     rows = []
     for case in LAYER_CASES:
-        times = timed(layer_functions(case, batch), seconds)
+        if only is not None and not any(part.strip().lower() in case.name.lower()
+                                        for part in only.split(",")):
+            continue
+        functions, gap = layer_functions(case, batch)
+        times = timed(functions, seconds)
         ms = {path: times[path][0] if path in times else None for path in PATHS}
         row = dict(layer=case.name, ms=ms, numpy_vs_pytorch=ratio(ms["numpy"], ms["pytorch"]),
-                   backend_vs_pytorch=ratio(ms["torch backend"], ms["pytorch"]))
+                   backend_vs_pytorch=ratio(ms["torch backend"], ms["pytorch"]),
+                   output_gap=gap)
         rows.append(row)
-        print(f"{case.name:<31} {show(ms['numpy'], '7.3f'):>7} {show(ms['portable'], '8.3f'):>8}"
+        print(f"{case.name:<35} {show(ms['numpy'], '7.3f'):>7} {show(ms['portable'], '8.3f'):>8}"
               f" {show(ms['torch backend'], '8.3f'):>8} {show(ms['pytorch'], '7.3f'):>7}"
               f" {show(row['numpy_vs_pytorch'], '6.2f'):>6}"
-              f" {show(row['backend_vs_pytorch'], '6.2f'):>6}", flush=True)
+              f" {show(row['backend_vs_pytorch'], '6.2f'):>6} {show(gap, '8.1e'):>8}",
+              flush=True)
     missing = uncovered_layers()
     if missing:
         print(f"NOT TIMED (no case in bench/cases.py yet): {', '.join(missing)}")
@@ -355,6 +399,9 @@ def main():
     parser.add_argument("--cpu-time", action="store_true",
                         help="time CPU seconds of the one thread (needs --threads 1): what "
                              "other processes take is left out, for a busy machine")
+    parser.add_argument("--layers", metavar="TEXT",
+                        help="time only the layer table's rows whose name contains TEXT "
+                             "(any case; several: comma-separated), nothing else")
     parser.add_argument("--memory-probe", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_probe:
@@ -371,6 +418,10 @@ def main():
               "clock": "cpu time of the one thread" if args.cpu_time else "wall"}
     if args.cpu_time:
         print("Times are CPU seconds of the benchmark's one thread (--cpu-time).")
+    if args.layers is not None:
+        report["layers"] = bench_layers(64, seconds / 3, only=args.layers)
+        warn_load(monitor, report["machine"])
+        return _write(report, args.json)
     report["steps"] = bench_steps(seconds)
     report["layers"] = bench_layers(64, seconds / 3)
     report["operations"] = bench_operations()
@@ -379,10 +430,14 @@ def main():
     warn_load(monitor, report["machine"])
     report["goals"] = check_goals(report)
     print_goals(report["goals"])
-    if args.json:
-        with open(args.json, "w") as out:
+    _write(report, args.json)
+
+
+def _write(report, path):
+    if path:
+        with open(path, "w") as out:
             json.dump(report, out, indent=1, default=str)
-        print(f"\nwrote {args.json}")
+        print(f"\nwrote {path}")
 
 
 if __name__ == "__main__":

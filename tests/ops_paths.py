@@ -23,6 +23,8 @@ NATIVES = {
     "max_pool2d_forward": {"numpy", "torch"},
     "max_pool2d_backward": {"numpy", "torch"},
     "recurrence": {"ndonnx"},
+    "concat_steps": {"numpy", "torch"},
+    "bag_scatter_add": {"numpy"},
 }
 
 

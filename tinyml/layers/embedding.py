@@ -1,7 +1,7 @@
 """Embedding: a table of vectors looked up by integer index, optionally pooled over time."""
 
 from ..backend import array_namespace
-from ..backend.ops import scatter_add
+from ..backend.ops import bag_scatter_add, scatter_add
 from ..core import Layer, index_checks_enabled, shape_error
 from ..core.checks import unravel_index
 from ..core.params import Initializer, Integer, OneOf
@@ -47,6 +47,10 @@ class Embedding(Layer):
     .. math::
         \partial L / \partial W_v \mathrel{+}= \sum_{(n,t) \,:\, i_{n,t} = v} g_{n,t}
         \quad\text{(} g_{n,t} = g_n \text{ for sum, } g_n / T \text{ for mean)}
+
+    With a pool, the backend operation ``bag_scatter_add`` adds each sample's gradient to the
+    rows of its T indices (on NumPy, for vocabularies up to T D, as :math:`C^\top g` with C
+    the number of times each sample holds each index: one GEMM).
 
     Indices are not differentiable: backward returns None for them.
 
@@ -113,16 +117,14 @@ class Embedding(Layer):
         """Add the scatter of `in_gradient` into ``weight.grad``; returns None (indices have
         no gradient), whatever `input_gradient` says."""
         xp, flat, steps = self.saved(in_gradient)
-        dim = self.embedding_dim
         if self.pool is None:
-            rows = xp.reshape(in_gradient, (-1, dim))
-        else:
-            if self.pool == "mean":
-                in_gradient = in_gradient / steps
-            spread = xp.broadcast_to(xp.expand_dims(in_gradient, axis=1),
-                                     (in_gradient.shape[0], steps, dim))
-            rows = xp.reshape(spread, (-1, dim))
-        self.weight.grad += scatter_add(flat, rows, self.vocab_size)
+            rows = xp.reshape(in_gradient, (-1, self.embedding_dim))
+            self.weight.grad += scatter_add(flat, rows, self.vocab_size)
+            return None
+        if self.pool == "mean":
+            in_gradient = in_gradient / steps
+        bags = xp.reshape(flat, (-1, steps))
+        self.weight.grad += bag_scatter_add(bags, in_gradient, self.vocab_size)
         return None
 
     def check_indices(self, indices, who):

@@ -6,7 +6,9 @@ Each takes a batch-first sequence x of shape (N, T, F) and runs the step of
 
 - forward: the input projections of all T steps are one GEMM,
   :math:`u = x W_{ih}^\top + b_{ih}` over the (T N, F) rows (time-major, so each step's slice
-  is contiguous); each step then costs one GEMM, :math:`h W_{hh}^\top`, and elementwise gates.
+  is contiguous; :math:`b_{hh}` and the gates' scale folded in, see
+  :mod:`tinyml.layers.recurrent_steps`); each step then costs one GEMM, :math:`h W_{hh}^\top`,
+  and elementwise gates.
 - backward (through time): from the last step to the first, each step turns dL/d(its state)
   into :math:`g_{u,t}, g_{v,t}` and dL/d(the state before it) (one GEMM, :math:`g_v W_{hh}`);
   then every parameter gradient and dx are ONE GEMM or sum over all T N rows:
@@ -19,7 +21,10 @@ Each takes a batch-first sequence x of shape (N, T, F) and runs the step of
       \partial x_t = g_{u,t} W_{ih}
 
   (:math:`\partial W_{hh}` as one GEMM of inner dimension T N rather than T GEMMs of N: the
-  same sum, in one BLAS call).
+  same sum, in one BLAS call). The T N rows are gathered by the backend operation
+  ``concat_steps`` into buffers reused from call to call (on NumPy and PyTorch): made anew,
+  their pages were faulted in again in every backward, which made the GRU slower than a
+  Python loop of GRUCell calls.
 - inside ``tinyml.no_grad()`` (nothing kept for backward) the forward is the backend
   operation ``recurrence``: the same loop, and one ONNX ``RNN`` / ``LSTM`` / ``GRU`` node in
   an export (:mod:`tinyml.backend.ops.recurrent`).
@@ -31,9 +36,11 @@ the state was given or started at zeros. An encoder-decoder passes it on to the 
 that state.
 """
 
+from ..backend.ops import concat_steps
 from ..core import grad_enabled, shape_error
 from ..core.params import Flag
 from .recurrent_base import NONLINEARITY, RecurrentBase
+from .recurrent_steps import input_projection
 
 
 class _Sequence(RecurrentBase):
@@ -86,7 +93,7 @@ class _Sequence(RecurrentBase):
         weights = self._step_weights(xp)
         # -1 for the batch: its size is None in a net traced for ONNX with a dynamic batch
         time_major = xp.reshape(xp.permute_dims(x, (1, 0, 2)), (-1, self.input_dim))
-        u = xp.reshape(self._input_projection(time_major, xp),
+        u = xp.reshape(input_projection(time_major, weights),
                        (steps, -1, self._recurrence.gates * self.hidden_dim))
         states, caches = [state], []
         for t in range(steps):
@@ -110,9 +117,11 @@ class _Sequence(RecurrentBase):
             g_us[t], g_vs[t], carry = self._recurrence.step_backward(
                 g_state, states[t], caches[t], weights, xp)
         self.initial_state_gradient = carry
-        g_u = xp.concat(g_us, axis=0)  # (T N, G H), time-major as the forward's rows
-        g_v = g_u if g_vs[0] is g_us[0] else xp.concat(g_vs, axis=0)
-        h_prev = xp.concat([self._hidden(each) for each in states[:-1]], axis=0)
+        # (T N, G H), time-major as the forward's rows; in buffers reused from call to call
+        # (concat_steps), used here only
+        g_u = concat_steps(*g_us, tag="g_u")
+        g_v = g_u if g_vs[0] is g_us[0] else concat_steps(*g_vs, tag="g_v")
+        h_prev = concat_steps(*(self._hidden(each) for each in states[:-1]), tag="h_prev")
         self._add_parameter_gradients(g_u, g_v, time_major, h_prev, xp)
         if not input_gradient:
             return None

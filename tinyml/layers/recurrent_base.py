@@ -44,8 +44,9 @@ class RecurrentBase(Layer):
         return Parameter(get_backend().uniform(shape, -bound, bound))
 
     # ---------------------------------------------------------------- the math shared
-    def _step_weights(self, xp):
-        return step_weights(self._recurrence, self.weight_hh.data, self.bias_hh.data, xp)
+    def _step_weights(self, xp, *, prescale=True):
+        return step_weights(self._recurrence, self.weight_ih.data, self.weight_hh.data,
+                            self.bias_ih.data, self.bias_hh.data, xp, prescale=prescale)
 
     def _run_recurrence(self, x, state, *, sequences, xp):
         """``(outputs, last state)`` of the backend operation ``recurrence`` on sequence `x`
@@ -53,10 +54,6 @@ class RecurrentBase(Layer):
         one ONNX RNN, LSTM or GRU node in an export."""
         return recurrence(x, self.weight_ih.data, self.weight_hh.data, self.bias_ih.data,
                           self.bias_hh.data, state, kind=self._kind, sequences=sequences, xp=xp)
-
-    def _input_projection(self, x, xp):
-        r""":math:`u = x W_{ih}^\top + b_{ih}` for rows x of shape (M, F): (M, G H)."""
-        return x @ xp.matrix_transpose(self.weight_ih.data) + self.bias_ih.data
 
     def _add_parameter_gradients(self, g_u, g_v, x, h_prev, xp):
         r"""Add the gradients of M rows of steps (a batch of one step, or T steps of N):

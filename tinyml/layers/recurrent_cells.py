@@ -20,6 +20,7 @@ the input projection of every step).
 
 from ..core import grad_enabled, shape_error
 from .recurrent_base import NONLINEARITY, RecurrentBase
+from .recurrent_steps import input_projection
 
 
 class _Cell(RecurrentBase):
@@ -58,8 +59,8 @@ class _Cell(RecurrentBase):
             return new_state
         given = state is not None
         state = self._state_or_zeros(state, x, xp, "state")
-        weights = self._step_weights(xp)
-        new_state, cache = self._recurrence.step(self._input_projection(x, xp), state,
+        weights = self._step_weights(xp, prescale=False)
+        new_state, cache = self._recurrence.step(input_projection(x, weights), state,
                                                  weights, xp)
         self.save_for_backward(x, state, given, cache, weights, output_shape=output_shape)
         return new_state

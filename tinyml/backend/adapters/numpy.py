@@ -25,6 +25,8 @@ class NumpyAdapter(Adapter):
         "max_pool2d": "pool._numpy_max_pool2d",
         "max_pool2d_forward": "pool._numpy_max_pool2d_forward",
         "max_pool2d_backward": "pool._numpy_max_pool2d_backward",
+        "concat_steps": "steps._numpy",
+        "bag_scatter_add": "scatter._numpy_bags",
     }
 
     def is_namespace(self, xp):

@@ -23,6 +23,7 @@ class TorchAdapter(Adapter):
         "max_pool2d": "pool._torch_max_pool2d",
         "max_pool2d_forward": "pool._torch_max_pool2d_forward",
         "max_pool2d_backward": "pool._torch_max_pool2d_backward",
+        "concat_steps": "steps._torch",
     }
 
     def is_namespace(self, xp):

