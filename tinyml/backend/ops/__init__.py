@@ -26,6 +26,7 @@ operation                      what                                          nat
 ``softmax``                    keep nothing for backward (each one ONNX      ndonnx
 ``log_softmax``                operator in an export)                        ndonnx
 ``recurrence``                 an RNN, LSTM or GRU over a sequence           ndonnx
+``activation``                 an elementwise activation and its backward    torch
 =============================  ============================================  =======================
 
 The ndonnx natives (:mod:`.ndonnx_natives`) emit one ONNX operator each for
@@ -50,6 +51,7 @@ import importlib
 
 from .. import adapters
 from ._registry import PORTABLE_ENV_VAR, Operation, portable_forced, portable_ops
+from .activations import activation
 from .conv import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
 from .dense import linear
 from .pool import (
@@ -70,7 +72,7 @@ from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, window_slices
 OPERATIONS = {op.name: op for op in (
     scatter_add, im2col, col2im_matmul, conv2d, conv2d_backward, conv_transpose2d,
     conv_transpose2d_backward, max_pool2d, max_pool2d_forward, max_pool2d_backward, avg_pool2d,
-    linear, softmax, log_softmax, recurrence)}
+    linear, softmax, log_softmax, recurrence, activation)}
 
 
 def _register_natives():
@@ -89,6 +91,7 @@ __all__ = [
     "OPERATIONS",
     "PORTABLE_ENV_VAR",
     "Operation",
+    "activation",
     "avg_pool2d",
     "col2im_matmul",
     "conv2d",

@@ -1,4 +1,4 @@
-"""erf and erfc in standard calls (tinyml/layers/_special.py), behind the exact GELU: against
+"""erf and erfc in standard calls (tinyml/backend/ops/erf.py), behind the exact GELU: against
 math.erf and math.erfc on every backend, in float64 and float32, at the ends of Cody's
 intervals, in the far tail, and for infinities and NaN."""
 
@@ -9,7 +9,7 @@ import pytest
 
 import tinyml
 from tinyml.backend import array_namespace
-from tinyml.layers._special import erf, erfc
+from tinyml.backend.ops.erf import erf, erfc
 
 EDGES = np.array([0.46875, 4.0, 26.5, 26.6, 30.0])
 ERF_POINTS = np.concatenate([
