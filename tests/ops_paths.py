@@ -23,7 +23,7 @@ NATIVES = {
     "max_pool2d_forward": {"numpy", "torch"},
     "max_pool2d_backward": {"numpy", "torch"},
     "recurrence": {"ndonnx"},
-    "activation": {"torch"},
+    "activation": {"numpy", "torch"},
 }
 
 

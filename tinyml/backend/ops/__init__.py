@@ -26,7 +26,7 @@ operation                      what                                          nat
 ``softmax``                    keep nothing for backward (each one ONNX      ndonnx
 ``log_softmax``                operator in an export)                        ndonnx
 ``recurrence``                 an RNN, LSTM or GRU over a sequence           ndonnx
-``activation``                 an elementwise activation and its backward    torch
+``activation``                 an elementwise activation and its backward    numpy torch
 =============================  ============================================  =======================
 
 The ndonnx natives (:mod:`.ndonnx_natives`) emit one ONNX operator each for

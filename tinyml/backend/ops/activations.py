@@ -16,7 +16,7 @@ from functools import partial
 
 from ._registry import Operation
 from .activation_math import elu, elu_slope, sigmoid, sigmoid_slope, softplus
-from .erf import erfc
+from .erf import SINGLE_CLIP, erfc, erfc_single
 
 # |x| beyond which GELU's x-dependent terms are exactly 0 or 1 in float64 and float32 alike
 # (exp(-x^2 / 2) and exp(-2u) underflow); clipping there keeps x^2 and x^3 finite.
@@ -81,11 +81,24 @@ def _elu(x, xp, *, alpha, scale):
 
 def gelu_weight(x, approximate, xp):
     r"""GELU's factor :math:`y/x`: :math:`\Phi(x) = \tfrac12\operatorname{erfc}(-x/\sqrt2)`,
-    or :math:`\sigma(2u)` in the tanh form."""
+    or :math:`\sigma(2u)` in the tanh form. In float32, :math:`\Phi` comes from the one-formula
+    ``erfc_single`` (a third of the array passes of Cody's three intervals)."""
     if approximate:
         near = xp.clip(x, min=-GELU_CLIP, max=GELU_CLIP)
         return sigmoid(2.0 * tanh_argument(near), xp)
+    if x.dtype == xp.float32:
+        return phi_single(x, xp)
     return 0.5 * erfc(-SQRT_HALF * x, xp)
+
+
+def phi_single(x, xp):
+    r""":math:`\Phi(x)` to float32's precision: :math:`\tfrac12 r` for :math:`x \le 0` and
+    :math:`1 - \tfrac12 r` for :math:`x > 0`, with :math:`r = \operatorname{erfc}(|x|/\sqrt2)`
+    (so the lower tail keeps its relative accuracy)."""
+    near = xp.clip(x, min=-SINGLE_CLIP, max=SINGLE_CLIP)
+    r = erfc_single(SQRT_HALF * xp.abs(near), xp, 0.5 * (near * near))
+    positive = xp.astype(x > 0, x.dtype)
+    return positive + (0.5 - positive) * r
 
 
 def tanh_argument(x):
