@@ -9,7 +9,10 @@ on the path its forward ran on, native or portable. The layers of
 ``KINDS`` names each kind and its options. The portable forms here use standard calls and the
 stable math of :mod:`~tinyml.backend.ops.activation_math`; the natives
 (:mod:`~tinyml.backend.ops.activations_numpy`, :mod:`~tinyml.backend.ops.activations_torch`)
-cover the kinds where a library does better and hand the others to the portable forms.
+cover the kinds where a library does better and hand the others to the portable forms. The
+numpy natives give the portable numbers (the same formulas, in place); the torch natives are
+PyTorch's own kernels, with PyTorch's rounding (for GELU, an absolute rather than relative
+accuracy in the lower tail; tests/test_activation_op.py bounds the difference).
 """
 
 from functools import partial
