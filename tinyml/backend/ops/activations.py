@@ -151,12 +151,14 @@ PORTABLE = {"relu": _relu, "sigmoid": _sigmoid, "tanh": _tanh, "leaky_relu": _le
 
 
 def _check(x, *, kind, xp=None, **options):
-    if kind not in KINDS:
+    wanted = KINDS.get(kind)
+    if wanted is None:
         raise ValueError(f"activation: unknown kind {kind!r}; choose one of "
                          f"{', '.join(sorted(KINDS))}")
-    if set(options) != set(KINDS[kind]):
-        wanted, got = ", ".join(KINDS[kind]) or "none", ", ".join(sorted(options)) or "none"
-        raise TypeError(f"activation: kind {kind!r} takes the options {wanted}; got {got}")
+    if len(options) != len(wanted) or any(name not in options for name in wanted):
+        listed = ", ".join(wanted) or "none"
+        raise TypeError(f"activation: kind {kind!r} takes the options {listed}; got "
+                        f"{', '.join(sorted(options)) or 'none'}")
 
 
 def _activation(x, *, kind, xp, **options):

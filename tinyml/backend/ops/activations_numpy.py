@@ -10,20 +10,15 @@ from .activations import INV_SQRT_2PI, SQRT_HALF, activation
 from .erf import _SINGLE, SINGLE_CLIP
 
 
-def _float_mask(np, x):
-    """[x > 0] as 0/1 in x's dtype, in one pass."""
-    return np.greater(x, 0.0, out=np.empty_like(x), casting="unsafe")
-
-
-def _relu(np, x):
-    mask = _float_mask(np, x)
-    return np.multiply(x, mask), partial(np.multiply, mask)
+def _float_mask(x):
+    """[x > 0] as 0/1 in x's dtype."""
+    return (x > 0).astype(x.dtype)
 
 
 def _elu_backward(np, x, negative, alpha, scale, g):
     slope = np.exp(negative)
     slope *= alpha
-    positive = _float_mask(np, x)
+    positive = _float_mask(x)
     out = np.subtract(1.0, positive)
     out *= slope
     out += positive
@@ -74,14 +69,14 @@ def _gelu(np, x, *, approximate):
     r -= half_square
     np.exp(r, out=r)
     r *= t
-    positive = _float_mask(np, x)
+    positive = _float_mask(x)
     weight = np.subtract(0.5, positive)
     weight *= r
     weight += positive
     return np.multiply(x, weight), partial(_gelu_backward, np, near, half_square, weight)
 
 
-NATIVES = {"relu": _relu, "elu": _elu, "gelu": _gelu}
+NATIVES = {"elu": _elu, "gelu": _gelu}  # relu: the portable form is as fast
 
 
 def _numpy_activation(x, *, kind, xp, **options):
