@@ -76,7 +76,49 @@ def _gelu(np, x, *, approximate):
     return np.multiply(x, weight), partial(_gelu_backward, np, near, half_square, weight)
 
 
-NATIVES = {"elu": _elu, "gelu": _gelu}  # relu: the portable form is as fast
+def _negative_exponential(np, x):
+    """e^{-|x|}, in place on one temporary."""
+    e = np.abs(x)
+    np.negative(e, out=e)
+    return np.exp(e, out=e)
+
+
+def _sigmoid_from(np, x, e):
+    """activation_math.sigmoid given its e = e^{-|x|}: (p + (1 - p) e) / (1 + e), p = [x >= 0]."""
+    positive = (x >= 0).astype(x.dtype)
+    out = np.subtract(1.0, positive)
+    out *= e
+    out += positive
+    out /= np.add(1.0, e)
+    return out
+
+
+def _sigmoid_backward(np, y, g):
+    out = np.multiply(g, y)
+    out *= np.subtract(1.0, y)
+    return out
+
+
+def _sigmoid(np, x):
+    y = _sigmoid_from(np, x, _negative_exponential(np, x))
+    return y, partial(_sigmoid_backward, np, y)
+
+
+def _softplus_backward(np, x, e, g):
+    out = _sigmoid_from(np, x, e)
+    out *= g
+    return out
+
+
+def _softplus(np, x):
+    e = _negative_exponential(np, x)  # kept: the backward's sigmoid needs it again
+    y = np.log1p(e)
+    y += np.clip(x, 0.0, np.inf)
+    return y, partial(_softplus_backward, np, x, e)
+
+
+NATIVES = {"elu": _elu, "gelu": _gelu, "sigmoid": _sigmoid, "softplus": _softplus}
+# relu: the portable mask multiply is as fast.
 
 
 def _numpy_activation(x, *, kind, xp, **options):
