@@ -5,6 +5,7 @@ kinks and the rest of the contract: tests/layer_specs.py, test_layer_contract.py
 they compute with, its native and portable paths: test_activation_op.py; act_fn by name:
 test_act_fn.py."""
 
+import copy
 import math
 import warnings
 from typing import NamedTuple
@@ -277,3 +278,14 @@ def test_sigmoid_does_not_overflow_for_large_inputs(backend):
 def test_sigmoid_needs_a_name():
     with pytest.raises(TypeError, match="name must be a non-empty string"):
         Sigmoid("")
+
+
+@pytest.mark.parametrize("kind", [*CASES, "ReLu", "Sigmoid"])
+def test_a_layer_with_a_pending_record_deep_copies(backend, kind):
+    """The record holds the backward of its forward's path (arrays and numbers, no module)."""
+    layer = {"ReLu": lambda: ReLu("act"), "Sigmoid": lambda: Sigmoid("act")}.get(
+        kind, CASES.get(kind, Act(None, None, None)).make)()
+    layer.forward(tinyml.asarray(AT_KINKS))
+    twin = copy.deepcopy(layer)
+    g = tinyml.asarray(np.random.default_rng(3).standard_normal(AT_KINKS.shape))
+    assert_close(twin.backward(g), tinyml.to_numpy(layer.backward(g)), backend=backend)

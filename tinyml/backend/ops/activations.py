@@ -1,7 +1,8 @@
 r"""``activation``: an elementwise activation's forward, and the backward that goes with it.
 
 ``y, backward = activation(x, kind="gelu", approximate=False)`` computes :math:`y = f(x)` and
-returns with it the function ``backward(g)`` that gives :math:`\partial L/\partial x = g \odot
+returns with it the function ``backward(g)`` (a ``functools.partial`` of arrays and numbers, no
+module, so a layer holding one deep-copies) that gives :math:`\partial L/\partial x = g \odot
 f'(x)` from what this forward kept (a mask, :math:`y`, or :math:`x`): the backward always runs
 on the path its forward ran on, native or portable. The layers of
 :mod:`tinyml.layers.elementwise` keep that function in their record.
@@ -17,6 +18,7 @@ accuracy in the lower tail; tests/test_activation_op.py bounds the difference).
 
 from functools import partial
 
+from .._host import lookup
 from ._registry import Operation
 from .activation_math import elu, elu_slope, sigmoid, sigmoid_slope, softplus
 from .erf import SINGLE_CLIP, erfc, erfc_single
@@ -72,14 +74,18 @@ def _leaky_relu(x, xp, *, alpha):
     return x * slope, partial(_times, slope)
 
 
-def _elu_backward(x, alpha, scale, xp, g):
-    slope = elu_slope(x, alpha, xp)
+def _namespace(g):
+    return lookup(g)[1]
+
+
+def _elu_backward(x, alpha, scale, g):
+    slope = elu_slope(x, alpha, _namespace(g))
     return g * (slope if scale == 1.0 else scale * slope)
 
 
 def _elu(x, xp, *, alpha, scale):
     y = elu(x, alpha, xp)
-    return (y if scale == 1.0 else scale * y), partial(_elu_backward, x, alpha, scale, xp)
+    return (y if scale == 1.0 else scale * y), partial(_elu_backward, x, alpha, scale)
 
 
 def gelu_weight(x, approximate, xp):
@@ -109,7 +115,8 @@ def tanh_argument(x):
     return SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x)
 
 
-def _gelu_backward(x, weight, approximate, xp, g):
+def _gelu_backward(x, weight, approximate, g):
+    xp = _namespace(g)
     near = xp.clip(x, min=-GELU_CLIP, max=GELU_CLIP)
     if approximate:
         growth = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * near * near)
@@ -121,23 +128,24 @@ def _gelu_backward(x, weight, approximate, xp, g):
 
 def _gelu(x, xp, *, approximate):
     weight = gelu_weight(x, approximate, xp)  # backward needs it again
-    return x * weight, partial(_gelu_backward, x, weight, approximate, xp)
+    return x * weight, partial(_gelu_backward, x, weight, approximate)
 
 
-def _softplus_backward(x, xp, g):
-    return g * sigmoid(x, xp)
+def _softplus_backward(x, g):
+    return g * sigmoid(x, _namespace(g))
 
 
 def _softplus(x, xp):
-    return softplus(x, xp), partial(_softplus_backward, x, xp)
+    return softplus(x, xp), partial(_softplus_backward, x)
 
 
-def _hard_sigmoid_backward(x, xp, g):
-    return g * (0.2 * xp.astype((x > -2.5) & (x < 2.5), x.dtype))
+def _hard_sigmoid_backward(x, g):
+    inside = _namespace(g).astype((x > -2.5) & (x < 2.5), x.dtype)
+    return g * (0.2 * inside)
 
 
 def _hard_sigmoid(x, xp):
-    return xp.clip(0.2 * x + 0.5, min=0.0, max=1.0), partial(_hard_sigmoid_backward, x, xp)
+    return xp.clip(0.2 * x + 0.5, min=0.0, max=1.0), partial(_hard_sigmoid_backward, x)
 
 
 def _exponential(x, xp):

@@ -15,7 +15,9 @@ def _float_mask(x):
     return (x > 0).astype(x.dtype)
 
 
-def _elu_backward(np, x, negative, alpha, scale, g):
+def _elu_backward(x, negative, alpha, scale, g):
+    import numpy as np
+
     slope = np.exp(negative)
     slope *= alpha
     positive = _float_mask(x)
@@ -36,10 +38,12 @@ def _elu(np, x, *, alpha, scale):
     y += step
     if scale != 1.0:
         y *= scale
-    return y, partial(_elu_backward, np, x, negative, alpha, scale)
+    return y, partial(_elu_backward, x, negative, alpha, scale)
 
 
-def _gelu_backward(np, near, half_square, weight, g):
+def _gelu_backward(near, half_square, weight, g):
+    import numpy as np
+
     out = np.negative(half_square)
     np.exp(out, out=out)
     out *= INV_SQRT_2PI
@@ -73,7 +77,7 @@ def _gelu(np, x, *, approximate):
     weight = np.subtract(0.5, positive)
     weight *= r
     weight += positive
-    return np.multiply(x, weight), partial(_gelu_backward, np, near, half_square, weight)
+    return np.multiply(x, weight), partial(_gelu_backward, near, half_square, weight)
 
 
 def _negative_exponential(np, x):
@@ -93,7 +97,9 @@ def _sigmoid_from(np, x, e):
     return out
 
 
-def _sigmoid_backward(np, y, g):
+def _sigmoid_backward(y, g):
+    import numpy as np
+
     out = np.multiply(g, y)
     out *= np.subtract(1.0, y)
     return out
@@ -101,10 +107,12 @@ def _sigmoid_backward(np, y, g):
 
 def _sigmoid(np, x):
     y = _sigmoid_from(np, x, _negative_exponential(np, x))
-    return y, partial(_sigmoid_backward, np, y)
+    return y, partial(_sigmoid_backward, y)
 
 
-def _softplus_backward(np, x, e, g):
+def _softplus_backward(x, e, g):
+    import numpy as np
+
     out = _sigmoid_from(np, x, e)
     out *= g
     return out
@@ -114,7 +122,7 @@ def _softplus(np, x):
     e = _negative_exponential(np, x)  # kept: the backward's sigmoid needs it again
     y = np.log1p(e)
     y += np.clip(x, 0.0, np.inf)
-    return y, partial(_softplus_backward, np, x, e)
+    return y, partial(_softplus_backward, x, e)
 
 
 NATIVES = {"elu": _elu, "gelu": _gelu, "sigmoid": _sigmoid, "softplus": _softplus}
