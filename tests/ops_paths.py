@@ -25,6 +25,7 @@ NATIVES = {
     "recurrence": {"ndonnx"},
     "concat_steps": {"numpy", "torch"},
     "bag_scatter_add": {"numpy"},
+    "activation": {"numpy", "torch"},
 }
 
 

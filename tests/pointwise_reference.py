@@ -2,7 +2,7 @@
 float with the math module, and applied element by element.
 
 Nothing here imports tinyml. The subgradients at kinks are the ones PyTorch's backward gives
-(tests/test_pointwise.py checks that against torch where it has the function).
+(tests/test_elementwise.py checks that against torch where it has the function).
 """
 
 import math

@@ -16,6 +16,7 @@ from hypothesis.extra import numpy as hnp
 from property_strategies import PROPERTIES, float_arrays, fresh_streams, on_host
 
 import tinyml
+from tinyml.backend.ops import log_softmax
 from tinyml.layers import (
     BatchNorm1D,
     Conv2D,
@@ -27,7 +28,6 @@ from tinyml.layers import (
     Sigmoid,
     Softmax,
 )
-from tinyml.layers.activation import log_softmax
 from tinyml.losses import cross_entropy, cross_entropy_with_logits
 from tinyml.testing import assert_close
 from tinyml.testing.assertions import assert_on_backend
@@ -44,11 +44,11 @@ def exp_of_log_softmax_layer(x, axis):
 
 def exp_of_log_softmax(x, axis):
     xp = tinyml.get_backend().xp
-    return xp.exp(log_softmax(x, axis, xp))
+    return xp.exp(log_softmax(x, axis=axis, xp=xp))
 
 
 # Every softmax tinyml has, as probabilities: the layer, the log-softmax layer and the function
-# the losses on logits compute with (tinyml.layers.activation.log_softmax).
+# the losses on logits compute with (tinyml.backend.ops.log_softmax).
 SOFTMAXES = {"Softmax": softmax_layer, "LogSoftmax": exp_of_log_softmax_layer,
              "log_softmax": exp_of_log_softmax}
 

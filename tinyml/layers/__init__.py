@@ -56,7 +56,6 @@
 
 from ..core import Layer
 from ..core.config import register_exported
-from .activation import LogSoftmax, ReLU, ReLu, Sigmoid, Softmax
 from .attention import DotProductAttention
 from .bidirectional import Bidirectional
 from .containers import Parallel, Residual
@@ -64,12 +63,7 @@ from .conv import Conv2D, Deconv2D
 from .conv1d import Conv1D
 from .dense import FullyConnected
 from .dropout import Dropout
-from .embedding import Embedding
-from .linear import Linear
-from .merge import Add, Concatenate, Multiply
-from .multi_head_attention import MultiHeadAttention
-from .normalization import BatchNorm1D, BatchNorm2D, LayerNorm1D, LayerNorm2D
-from .pointwise import (
+from .elementwise import (
     ELU,
     GELU,
     SELU,
@@ -78,14 +72,23 @@ from .pointwise import (
     HardSigmoid,
     Identity,
     LeakyReLU,
+    ReLU,
+    ReLu,
+    Sigmoid,
     SoftPlus,
     Tanh,
 )
+from .embedding import Embedding
+from .linear import Linear
+from .merge import Add, Concatenate, Multiply
+from .multi_head_attention import MultiHeadAttention
+from .normalization import BatchNorm1D, BatchNorm2D, LayerNorm1D, LayerNorm2D
 from .pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D, MaxUnpool2D, Pool2D
 from .rbm import RBM
 from .recurrent import GRU, LSTM, RNN
 from .recurrent_cells import GRUCell, LSTMCell, RNNCell
 from .reshape import Flatten, Permute, Reshape
+from .softmax import LogSoftmax, Softmax
 from .sparse import SparseEvolution
 from .transformer import PositionalEncoding, TransformerEncoderBlock
 

@@ -6,8 +6,7 @@ name stands for, named after its owner so its keys and messages say whose it is.
 """
 
 from ..core import Layer
-from .activation import LogSoftmax, ReLu, Sigmoid, Softmax
-from .pointwise import (
+from .elementwise import (
     ELU,
     GELU,
     SELU,
@@ -16,9 +15,12 @@ from .pointwise import (
     HardSigmoid,
     Identity,
     LeakyReLU,
+    ReLu,
+    Sigmoid,
     SoftPlus,
     Tanh,
 )
+from .softmax import LogSoftmax, Softmax
 
 ACTIVATIONS = {
     "relu": ReLu,

@@ -7,9 +7,9 @@ backward fine-tunes it like any layer.
 
 from ..backend import backend_of
 from ..backend.ops import linear
+from ..backend.ops.activation_math import sigmoid
 from ..core import Layer, check_positive_int, shape_error
 from ..core.params import Integer
-from .activation import sigmoid
 
 
 class RBM(Layer):

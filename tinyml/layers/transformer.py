@@ -7,8 +7,8 @@ from ..backend import device_of
 from ..core import Layer, shape_error
 from ..core.net import backward_through
 from ..core.params import Flag, Integer
-from .activation import ReLU
 from .dropout import Dropout, drop_probability
+from .elementwise import ReLU
 from .linear import Linear
 from .multi_head_attention import MultiHeadAttention
 from .normalization import LayerNorm1D

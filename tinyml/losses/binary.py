@@ -7,7 +7,7 @@ value in [0, 1] is a valid soft target. Neither probabilities nor targets are ch
 gives a NaN loss.
 """
 
-from ..layers.activation import sigmoid
+from ..backend.ops.activation_math import sigmoid
 from ._checks import count_of, namespace, same_shape_targets
 
 LOG_FLOOR = -100.0  # PyTorch clamps each log at -100, so p = 0 gives a finite loss

@@ -14,8 +14,8 @@ Label smoothing (``cross_entropy(label_smoothing=0.1)``, the same for
 for index and one-hot labels alike.
 """
 
+from ..backend.ops import log_softmax
 from ..core.params import Real
-from ..layers.activation import log_softmax
 from ._checks import dense_targets, namespace
 from ._configurable import configurable
 
@@ -102,7 +102,7 @@ def cross_entropy_with_logits(predicted, ground_truth, *, label_smoothing=0.0):
     targets = _smoothed(dense_targets(predicted, ground_truth, xp, "cross_entropy_with_logits"),
                         label_smoothing)
     n = predicted.shape[0]
-    log_probabilities = log_softmax(predicted, 1, xp)
+    log_probabilities = log_softmax(predicted, axis=1, xp=xp)
     loss = -xp.sum(targets * log_probabilities / n)  # divide first: NumPy 1.26 keeps float32
     mass = xp.sum(targets, axis=1, keepdims=True)
     return loss, (xp.exp(log_probabilities) * mass - targets) / n

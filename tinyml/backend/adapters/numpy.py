@@ -27,6 +27,7 @@ class NumpyAdapter(Adapter):
         "max_pool2d_backward": "pool._numpy_max_pool2d_backward",
         "concat_steps": "steps._numpy",
         "bag_scatter_add": "scatter._numpy_bags",
+        "activation": "activations_numpy._numpy_activation",
     }
 
     def is_namespace(self, xp):

@@ -24,6 +24,7 @@ class TorchAdapter(Adapter):
         "max_pool2d_forward": "pool._torch_max_pool2d_forward",
         "max_pool2d_backward": "pool._torch_max_pool2d_backward",
         "concat_steps": "steps._torch",
+        "activation": "activations_torch._torch_activation",
     }
 
     def is_namespace(self, xp):

@@ -28,6 +28,7 @@ operation                      what                                          nat
 ``log_softmax``                operator in an export)                        ndonnx
 ``recurrence``                 an RNN, LSTM or GRU over a sequence           ndonnx
 ``concat_steps``               per-step arrays as rows, in a reused buffer   numpy torch
+``activation``                 an elementwise activation and its backward    numpy torch
 =============================  ============================================  =======================
 
 The ndonnx natives (:mod:`.ndonnx_natives`) emit one ONNX operator each for
@@ -52,6 +53,7 @@ import importlib
 
 from .. import adapters
 from ._registry import PORTABLE_ENV_VAR, Operation, portable_forced, portable_ops
+from .activations import activation
 from .conv import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
 from .dense import linear
 from .pool import (
@@ -73,7 +75,7 @@ from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, window_slices
 OPERATIONS = {op.name: op for op in (
     scatter_add, im2col, col2im_matmul, conv2d, conv2d_backward, conv_transpose2d,
     conv_transpose2d_backward, max_pool2d, max_pool2d_forward, max_pool2d_backward, avg_pool2d,
-    linear, softmax, log_softmax, recurrence, concat_steps, bag_scatter_add)}
+    linear, softmax, log_softmax, recurrence, concat_steps, bag_scatter_add, activation)}
 
 
 def _register_natives():
@@ -92,6 +94,7 @@ __all__ = [
     "OPERATIONS",
     "PORTABLE_ENV_VAR",
     "Operation",
+    "activation",
     "avg_pool2d",
     "bag_scatter_add",
     "col2im_matmul",

@@ -1,9 +1,11 @@
-"""The pointwise activations (tinyml/layers/pointwise.py) where their math is delicate: at and
-beside the kinks (PyTorch's subgradients, PyTorch itself, float32), large inputs, documented
-departures from PyTorch, bad arguments, and act_fn by name. Their configurations, PyTorch twins
-away from the kinks and the rest of the contract: tests/layer_specs.py,
-test_layer_contract.py."""
+"""The elementwise activations (tinyml/layers/elementwise.py) where their math is delicate: at
+and beside the kinks (PyTorch's subgradients, PyTorch itself, float32), large inputs, documented
+departures from PyTorch, and bad arguments. Their configurations, PyTorch twins away from the
+kinks and the rest of the contract: tests/layer_specs.py, test_layer_contract.py; the operation
+they compute with, its native and portable paths: test_activation_op.py; act_fn by name:
+test_act_fn.py."""
 
+import copy
 import math
 import warnings
 from typing import NamedTuple
@@ -22,11 +24,12 @@ from tinyml.layers import (
     HardSigmoid,
     Identity,
     LeakyReLU,
+    ReLU,
     ReLu,
+    Sigmoid,
     SoftPlus,
     Tanh,
 )
-from tinyml.layers.act_fn import ACTIVATIONS, make_activation
 from tinyml.testing import assert_close
 
 
@@ -235,18 +238,54 @@ def test_a_name_is_required(cls):
         cls()
 
 
-# ---------------------------------------------------------------- act_fn by name
-NAMES = {"tanh": Tanh, "leaky_relu": LeakyReLU, "elu": ELU, "selu": SELU, "gelu": GELU,
-         "softplus": SoftPlus, "hard_sigmoid": HardSigmoid, "exponential": Exponential,
-         "identity": Identity, "affine": Affine}
+# ---------------------------------------------------------------- ReLu
+def test_relu_alias():
+    assert ReLU is ReLu
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_act_fn_builds_each_by_name_with_its_defaults(backend, name):
-    assert ACTIVATIONS[name] is NAMES[name]
-    owner = ReLu("owner")
-    act = make_activation(name.upper(), owner)
-    assert type(act) is NAMES[name] and act.name == f"owner_{name}"
-    y, _ = forward_backward(act, AT_KINKS)
-    default = next(case for case in CASES.values() if type(case.make()) is NAMES[name])
-    assert_close(y, R.elementwise(default.f)(AT_KINKS), backend=backend)
+def test_relu_gradient_is_one_for_positive_and_zero_otherwise(backend):
+    layer = ReLu("relu")
+    x = np.array([[-3.0, -1e-8, 0.0, 1e-8, 2.0]])
+    assert_close(layer.forward(tinyml.asarray(x)), np.array([[0.0, 0.0, 0.0, 1e-8, 2.0]]),
+                 backend=backend)
+    dx = layer.backward(tinyml.asarray(np.array([[5.0, 5.0, 5.0, 5.0, -5.0]])))
+    assert_close(dx, np.array([[0.0, 0.0, 0.0, 5.0, -5.0]]), backend=backend)  # 0 at x = 0
+
+
+def sigmoid_reference(x):
+    """1 / (1 + e^-x) element by element, in whichever form does not overflow."""
+    def one(v):
+        return 1.0 / (1.0 + math.exp(-v)) if v >= 0 else math.exp(v) / (1.0 + math.exp(v))
+    return np.array([one(v) for v in np.ravel(x)]).reshape(np.shape(x))
+
+
+# ---------------------------------------------------------------- Sigmoid
+
+
+def test_sigmoid_does_not_overflow_for_large_inputs(backend):
+    x = np.array([[-1000.0, -745.0, -40.0, 0.0, 40.0, 745.0, 1000.0]])
+    layer = Sigmoid("sigmoid")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow in exp would warn on NumPy
+        y = layer.forward(tinyml.asarray(x))
+        dx = layer.backward(tinyml.asarray(np.ones(x.shape)))
+    assert_close(y, sigmoid_reference(x), backend=backend, atol=0.0)
+    assert tinyml.to_numpy(y)[0, 2] == pytest.approx(math.exp(-40.0), rel=1e-12)
+    assert np.isfinite(tinyml.to_numpy(dx)).all()
+    assert tinyml.to_numpy(dx)[0, 3] == 0.25
+
+
+def test_sigmoid_needs_a_name():
+    with pytest.raises(TypeError, match="name must be a non-empty string"):
+        Sigmoid("")
+
+
+@pytest.mark.parametrize("kind", [*CASES, "ReLu", "Sigmoid"])
+def test_a_layer_with_a_pending_record_deep_copies(backend, kind):
+    """The record holds the backward of its forward's path (arrays and numbers, no module)."""
+    layer = {"ReLu": lambda: ReLu("act"), "Sigmoid": lambda: Sigmoid("act")}.get(
+        kind, CASES.get(kind, Act(None, None, None)).make)()
+    layer.forward(tinyml.asarray(AT_KINKS))
+    twin = copy.deepcopy(layer)
+    g = tinyml.asarray(np.random.default_rng(3).standard_normal(AT_KINKS.shape))
+    assert_close(twin.backward(g), tinyml.to_numpy(layer.backward(g)), backend=backend)

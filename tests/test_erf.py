@@ -1,4 +1,4 @@
-"""erf and erfc in standard calls (tinyml/layers/_special.py), behind the exact GELU: against
+"""erf and erfc in standard calls (tinyml/backend/ops/erf.py), behind the exact GELU: against
 math.erf and math.erfc on every backend, in float64 and float32, at the ends of Cody's
 intervals, in the far tail, and for infinities and NaN."""
 
@@ -9,7 +9,7 @@ import pytest
 
 import tinyml
 from tinyml.backend import array_namespace
-from tinyml.layers._special import erf, erfc
+from tinyml.backend.ops.erf import erf, erfc, erfc_single
 
 EDGES = np.array([0.46875, 4.0, 26.5, 26.6, 30.0])
 ERF_POINTS = np.concatenate([
@@ -59,3 +59,12 @@ def test_erf_limits_symmetry_and_nan(backend):
     np.testing.assert_array_equal(on_backend(erf, -points), -on_backend(erf, points))
     np.testing.assert_allclose(on_backend(erfc, -points) + on_backend(erfc, points), 2.0,
                                rtol=1e-15)
+
+
+def test_erfc_single_is_within_1_2e_7_relatively(backend):
+    """Numerical Recipes' one-formula erfc, behind the float32 GELU: its fit's bound, seen in
+    float64 (float32 rounding adds its own: tests/test_activation_op.py)."""
+    a = np.linspace(0.0, 10.6, 4001)
+    ours = on_backend(erfc_single, a)
+    expected = np.array([math.erfc(v) for v in a])
+    assert (np.abs(ours - expected) / expected).max() < 1.2e-7
