@@ -6,6 +6,7 @@ name stands for, named after its owner so its keys and messages say whose it is.
 """
 
 from ..core import Layer
+from ..core.params import Rule
 from .elementwise import (
     ELU,
     GELU,
@@ -52,6 +53,28 @@ def register_activation(name, layer_class):
     return layer_class
 
 
+class Activation(Rule):
+    """``act_fn=``: None, an activation layer, or a name from ``ACTIVATIONS`` (any case)."""
+
+    def check(self, owner, argument, value, known):
+        if value is None or isinstance(value, Layer) or \
+                isinstance(value, str) and value.lower() in ACTIVATIONS:
+            return value
+        raise ValueError(f"{owner}: unknown {argument} {value!r}; choose one of "
+                         f"{', '.join(sorted(ACTIVATIONS))}, pass an activation layer, or None")
+
+    def bad_values(self, known):
+        return [("swish", ValueError, ["unknown {argument} 'swish'", "choose one of"]),
+                (3, ValueError, ["unknown {argument} 3", "pass an activation layer"])]
+
+    def example(self, known):
+        return None
+
+
+#: the rule of every ``act_fn`` argument
+ACT_FN = Activation()
+
+
 def make_activation(act_fn, owner):
     """The activation layer `act_fn` stands for, or None for ``act_fn=None``.
 
@@ -62,10 +85,13 @@ def make_activation(act_fn, owner):
         used as given.
     owner : Layer
         The layer the activation belongs to, for its name and for error messages.
+
+    Raises
+    ------
+    ValueError
+        From :data:`ACT_FN`: a name not registered, or a value that is no name, layer or None.
     """
+    act_fn = ACT_FN.check(owner.describe(), "act_fn", act_fn, {})
     if act_fn is None or isinstance(act_fn, Layer):
         return act_fn
-    if isinstance(act_fn, str) and act_fn.lower() in ACTIVATIONS:
-        return ACTIVATIONS[act_fn.lower()](f"{owner.name}_{act_fn.lower()}")
-    raise ValueError(f"{owner.describe()}: unknown act_fn {act_fn!r}; choose one of "
-                     f"{', '.join(sorted(ACTIVATIONS))}, pass an activation layer, or None")
+    return ACTIVATIONS[act_fn.lower()](f"{owner.name}_{act_fn.lower()}")

@@ -1,7 +1,7 @@
 """FullyConnected: numpy-ml's dense layer, a Linear map followed by an activation."""
 
 from ..backend.ops import linear
-from .act_fn import make_activation
+from .act_fn import ACT_FN, make_activation
 from .linear import Linear
 
 
@@ -62,6 +62,8 @@ class FullyConnected(Linear):
     """
 
     leading_axes = False  # numpy-ml's dense layer takes (batch, input_dim)
+
+    declared_arguments = {**Linear.declared_arguments, "act_fn": ACT_FN}
 
     def __init__(self, name, input_dim, output_dim, *, act_fn=None, init="glorot_uniform"):
         super().__init__(name, input_dim, output_dim, init=init)  # Linear's checks and weights

@@ -9,7 +9,7 @@ the list ``[dL/dx_0, ..., dL/dx_{n-1}]`` (None with ``input_gradient=False``); i
 from ..backend import array_namespace
 from ..core import Layer, format_shape
 from ..core.params import Integer
-from .act_fn import make_activation
+from .act_fn import ACT_FN, make_activation
 
 
 class _Merge(Layer):
@@ -69,8 +69,11 @@ class _Merge(Layer):
 class _Elementwise(_Merge):
     """Add and Multiply: same-shaped inputs, an optional activation after the merge."""
 
+    declared_arguments = {"act_fn": ACT_FN}
+
     def __init__(self, name, *, act_fn=None):
         super().__init__(name)
+        self.act_fn = act_fn  # as given (a name, a layer or None); the layer built from it:
         self.activation = make_activation(act_fn, self)
 
     def output_shape(self, input_shapes):

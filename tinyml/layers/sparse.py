@@ -10,6 +10,7 @@ import math
 from ..backend import array_namespace, backend_of, get_backend
 from ..core import Buffer
 from ..core.params import Integer, Real
+from .act_fn import ACT_FN
 from .dense import FullyConnected
 
 
@@ -87,7 +88,8 @@ class SparseEvolution(FullyConnected):
     """
 
     declared_arguments = {"input_dim": Integer(1), "output_dim": Integer(1),  # Linear checks
-                          "epsilon": Real(above=0.0), "zeta": Real(at_least=0.0, at_most=1.0)}
+                          "epsilon": Real(above=0.0), "zeta": Real(at_least=0.0, at_most=1.0),
+                          "act_fn": ACT_FN}
 
     def __init__(self, name, input_dim, output_dim, *, epsilon=20, zeta=0.3, act_fn=None):
         self._check_name(name)  # before the options' messages use it, and before any draw
