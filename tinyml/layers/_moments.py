@@ -1,0 +1,106 @@
+r"""The mean and variance that the normalization layers share, on a three-axis view.
+
+Every layer views its input as ``(A, B, S)``, with one statistic per ``B`` over the ``A``
+and ``S`` axes: BatchNorm1D (N, F, 1), BatchNorm2D (N, C, H W), LayerNorm1D (1, rows, F),
+LayerNorm2D (1, N, C H W). The sums are matrix products with a vector of ones (BLAS reads the
+array once, and two to three times faster than a pairwise sum on NumPy) and the sums of
+squares dot products, so no reduction runs over a strided axis and no square is written out.
+
+Overflow: the statistics run on :math:`x g`, with :math:`g` a power of two per statistic, 1
+unless its :math:`\sum x^2` (the dot products cost one read of x) exceeds :math:`2^{-4}` of
+the dtype's largest value. Below that bound no sum, square or difference of the plain
+formula can overflow, so the plain formula runs, to the last bit. Above it :math:`g` brings
+:math:`\sum (xg)^2` just under the bound (where :math:`\sum x^2` itself overflowed, to inf,
+with NumPy's warning, the largest sum of squares possible is assumed), so finite inputs
+give finite, right outputs where the plain formula overflows (the float32 row ``[1e30,
+-1e30, 0, 1]`` gives ``[1.414, -1.414, -3.5e-31, 1.06e-30]``). Scaling by a power of two is
+exact, so even then only values that it takes below the dtype's smallest normal number
+lose digits (they are :math:`2^{-100}` of the largest or less). A NaN keeps :math:`g = 1`.
+"""
+
+import math
+from collections import namedtuple
+
+from ..backend import device_of
+
+Moments = namedtuple("Moments", "centered inv_spread inv_std mean var")
+Moments.__doc__ = r"""The statistics of :func:`normalize`, each but `centered` shaped (1, B, 1).
+
+``centered`` is :math:`(x - \mu) g`, ``inv_spread`` :math:`1 / (g \sqrt{\sigma^2 +
+\epsilon})`, so that ``centered * inv_spread`` is :math:`\hat x` exactly; ``inv_std`` is
+:math:`1 / \sqrt{\sigma^2 + \epsilon}`; ``mean`` and ``var`` (biased) are :math:`\mu` and
+:math:`\sigma^2` (None where not asked for; ``var`` inf where too large for the dtype).
+"""
+
+
+def ones(n, like, xp):
+    """A vector of `n` ones of `like`'s dtype and device."""
+    return xp.ones((n,), dtype=like.dtype, device=device_of(like))
+
+
+def sums(v, xp):
+    """(B,): the sums of `v` (A, B, S) over A and S, as matrix-vector products."""
+    a, b, s = v.shape
+    if s == 1:
+        return ones(a, v, xp) @ xp.reshape(v, (a, b))
+    per_row = v @ ones(s, v, xp)
+    return xp.reshape(per_row, (b,)) if a == 1 else ones(a, v, xp) @ per_row
+
+
+def sums_of_squares(v, xp):
+    """(B,): the sums of ``v * v`` over A and S, as dot products along S."""
+    a, b, s = v.shape
+    if s == 1:
+        return ones(a, v, xp) @ xp.reshape(v * v, (a, b))
+    per_row = xp.vecdot(v, v)
+    return xp.reshape(per_row, (b,)) if a == 1 else ones(a, v, xp) @ per_row
+
+
+def overflow_scale(x, xp):
+    """(1, B, 1) powers of two of `x`'s dtype, one per statistic of `x` (A, B, S): 1 where the
+    plain statistics cannot overflow (see the module docstring), else small enough that
+    those of ``x * scale`` cannot."""
+    info = xp.finfo(x.dtype)
+    count = x.shape[0] * x.shape[2]
+    limit = math.log2(float(info.max)) - 4.0  # the bound on a sum of squares, as an exponent
+    most = math.ceil(0.5 * (math.log2(max(count, 1)) + 4.0 + limit)) + 1
+    # An overflowing sum of squares is inf (NumPy warns), and then the largest shift holds.
+    exponent = xp.log2(sums_of_squares(x, xp) + float(info.smallest_normal))
+    halves = xp.ceil(exponent * 0.5 - 0.5 * limit)  # NaN for a NaN in x: then 0 below
+    shift = xp.where(halves > 0.0, xp.minimum(halves, float(most)), 0.0)
+    return xp.reshape(2.0 ** -shift, (1, x.shape[1], 1))
+
+
+def normalize(x, epsilon, xp, *, statistics=True):
+    r"""Center and scale `x` (A, B, S) per B over A and S: a :class:`Moments`.
+
+    .. math::
+        \mu = \frac1m \sum x, \qquad \sigma^2 = \frac1m \sum (x - \mu)^2, \qquad
+        \hat x = (x - \mu)\, / \sqrt{\sigma^2 + \epsilon}
+
+    with m = A S values per statistic; the variance is the biased one, in two passes (the
+    mean first) so a large mean does not cancel it away, on :math:`x g` (the module
+    docstring's guard):
+
+    .. math::
+        \hat x = (x g - \mu g) \cdot \frac{1}{\sqrt{\sigma^2 g^2 + \epsilon g^2}}
+
+    (the two factors are ``centered`` and ``inv_spread``). ``mean`` and ``var`` are None
+    with ``statistics=False``, for a caller that keeps none.
+    """
+    a, b, s = x.shape
+    count = a * s
+    g = overflow_scale(x, xp)
+    scaled = x * g
+    mean = xp.reshape(sums(scaled, xp), (1, b, 1)) / count
+    centered = scaled - mean
+    var = xp.reshape(sums_of_squares(centered, xp), (1, b, 1)) / count
+    # epsilon g^2 underflows to 0 for a tiny g: a constant row then has var 0, and its
+    # x_hat must be 0 (0 times a large finite number), never 0 * inf.
+    floor = float(xp.finfo(x.dtype).smallest_normal)
+    inv_spread = 1.0 / xp.sqrt(xp.clip(var + epsilon * (g * g), min=floor))
+    inv_std = inv_spread * g
+    if not statistics:
+        return Moments(centered, inv_spread, inv_std, None, None)
+    scale = 1.0 / g
+    return Moments(centered, inv_spread, inv_std, mean * scale, (var * scale) * scale)
