@@ -12,7 +12,7 @@ from tinyml.layers._moments import normalize, sums, sums_of_squares
 
 # The guard's own sums of squares overflow on these inputs (that is how it finds them): NumPy
 # warns about it.
-pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered in (vecdot|matmul)"
+pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered in (vecdot|matmul|multiply)"
                                         ":RuntimeWarning")
 
 ROWS = {

@@ -22,6 +22,7 @@ import math
 from collections import namedtuple
 
 from ..backend import device_of
+from ..backend.ops import squared_norms
 
 Moments = namedtuple("Moments", "centered inv_spread inv_std mean var")
 Moments.__doc__ = r"""The statistics of :func:`normalize`, each but `centered` shaped (1, B, 1).
@@ -48,11 +49,12 @@ def sums(v, xp):
 
 
 def sums_of_squares(v, xp):
-    """(B,): the sums of ``v * v`` over A and S, as dot products along S."""
+    """(B,): the sums of ``v * v`` over A and S (the backend operation ``squared_norms``
+    along S: dot products on NumPy)."""
     a, b, s = v.shape
     if s == 1:
         return ones(a, v, xp) @ xp.reshape(v * v, (a, b))
-    per_row = xp.vecdot(v, v)
+    per_row = squared_norms(v, xp=xp)
     return xp.reshape(per_row, (b,)) if a == 1 else ones(a, v, xp) @ per_row
 
 
