@@ -26,6 +26,8 @@ class NumpyAdapter(Adapter):
         "max_pool2d_forward": "pool._numpy_max_pool2d_forward",
         "max_pool2d_backward": "pool._numpy_max_pool2d_backward",
         "squared_norms": "reductions._numpy_squared_norms",
+        "avg_pool2d": "pool._numpy_avg_pool2d",
+        "avg_pool2d_backward": "pool._numpy_avg_pool2d_backward",
     }
 
     def is_namespace(self, xp):

@@ -23,6 +23,8 @@ class TorchAdapter(Adapter):
         "max_pool2d": "pool._torch_max_pool2d",
         "max_pool2d_forward": "pool._torch_max_pool2d_forward",
         "max_pool2d_backward": "pool._torch_max_pool2d_backward",
+        "avg_pool2d": "pool._torch_avg_pool2d",
+        "avg_pool2d_backward": "pool._torch_avg_pool2d_backward",
     }
 
     def is_namespace(self, xp):

@@ -21,7 +21,8 @@ operation                      what                                          nat
 ``max_pool2d``                 window maxima (a forward that keeps nothing)  numpy torch ndonnx
 ``max_pool2d_forward``         window maxima and the backward's routing      numpy torch
 ``max_pool2d_backward``        the gradient sent to each first maximum       numpy torch
-``avg_pool2d``                 window means (a forward that keeps nothing)   ndonnx
+``avg_pool2d``                 window means                                  numpy torch ndonnx
+``avg_pool2d_backward``        their gradient spread over each window        numpy torch
 ``linear``                     whole layer computations for forwards that    ndonnx
 ``softmax``                    keep nothing for backward (each one ONNX      ndonnx
 ``log_softmax``                operator in an export)                        ndonnx
@@ -55,6 +56,7 @@ from .conv import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_ba
 from .dense import linear
 from .pool import (
     avg_pool2d,
+    avg_pool2d_backward,
     first_maxima,
     gather_from_maxima,
     max_pool2d,
@@ -72,7 +74,7 @@ from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, window_slices
 OPERATIONS = {op.name: op for op in (
     scatter_add, im2col, col2im_matmul, conv2d, conv2d_backward, conv_transpose2d,
     conv_transpose2d_backward, max_pool2d, max_pool2d_forward, max_pool2d_backward, avg_pool2d,
-    linear, softmax, log_softmax, recurrence, squared_norms)}
+    avg_pool2d_backward, linear, softmax, log_softmax, recurrence, squared_norms)}
 
 
 def _register_natives():
@@ -92,6 +94,7 @@ __all__ = [
     "PORTABLE_ENV_VAR",
     "Operation",
     "avg_pool2d",
+    "avg_pool2d_backward",
     "col2im_matmul",
     "conv2d",
     "conv2d_backward",
