@@ -15,7 +15,7 @@ with NumPy's warning, the largest sum of squares possible is assumed), so finite
 give finite, right outputs where the plain formula overflows (the float32 row ``[1e30,
 -1e30, 0, 1]`` gives ``[1.414, -1.414, -3.5e-31, 1.06e-30]``). Scaling by a power of two is
 exact, so even then only values that it takes below the dtype's smallest normal number
-lose digits (they are :math:`2^{-100}` of the largest or less). A NaN keeps :math:`g = 1`.
+lose digits (they are :math:`2^{-100}` of the largest or less).
 """
 
 import math
@@ -58,19 +58,35 @@ def sums_of_squares(v, xp):
     return xp.reshape(per_row, (b,)) if a == 1 else ones(a, v, xp) @ per_row
 
 
+def _bounds(dtype, count, xp):
+    """(half the exponent of the bound on a sum of squares, the largest shift, the smallest
+    normal number) for `count` values of `dtype`: host floats, kept per dtype and count."""
+    key = (str(dtype), count)  # the name: dtypes of two libraries may not compare
+    try:
+        return _BOUNDS[key]
+    except KeyError:
+        info = xp.finfo(dtype)
+        limit = math.log2(float(info.max)) - 4.0  # the bound on a sum of squares: 2**limit
+        most = math.ceil(0.5 * (math.log2(max(count, 1)) + 4.0 + limit)) + 1
+        bounds = (0.5 * limit, float(most), float(info.smallest_normal))
+        if len(_BOUNDS) < 256:
+            _BOUNDS[key] = bounds
+        return bounds
+
+
+_BOUNDS = {}
+
+
 def overflow_scale(x, xp):
     """(1, B, 1) powers of two of `x`'s dtype, one per statistic of `x` (A, B, S): 1 where the
     plain statistics cannot overflow (see the module docstring), else small enough that
     those of ``x * scale`` cannot."""
-    info = xp.finfo(x.dtype)
-    count = x.shape[0] * x.shape[2]
-    limit = math.log2(float(info.max)) - 4.0  # the bound on a sum of squares, as an exponent
-    most = math.ceil(0.5 * (math.log2(max(count, 1)) + 4.0 + limit)) + 1
-    # An overflowing sum of squares is inf (NumPy warns), and then the largest shift holds.
-    exponent = xp.log2(sums_of_squares(x, xp) + float(info.smallest_normal))
-    halves = xp.ceil(exponent * 0.5 - 0.5 * limit)  # NaN for a NaN in x: then 0 below
-    shift = xp.where(halves > 0.0, xp.minimum(halves, float(most)), 0.0)
-    return xp.reshape(2.0 ** -shift, (1, x.shape[1], 1))
+    half_limit, most, tiny = _bounds(x.dtype, x.shape[0] * x.shape[2], xp)
+    # An overflowing sum of squares is inf (NumPy warns), and then the largest shift holds;
+    # a NaN makes its own statistic's scale NaN, as its output would be anyway.
+    halves = xp.ceil(xp.log2(sums_of_squares(x, xp) + tiny) * 0.5 - half_limit)
+    shift = xp.minimum(xp.maximum(halves, 0.0), most)  # not clip: array-api-compat's is slow
+    return xp.reshape(0.5 ** shift, (1, x.shape[1], 1))
 
 
 def normalize(x, epsilon, xp, *, statistics=True):
@@ -99,8 +115,8 @@ def normalize(x, epsilon, xp, *, statistics=True):
     var = xp.reshape(sums_of_squares(centered, xp), (1, b, 1)) / count
     # epsilon g^2 underflows to 0 for a tiny g: a constant row then has var 0, and its
     # x_hat must be 0 (0 times a large finite number), never 0 * inf.
-    floor = float(xp.finfo(x.dtype).smallest_normal)
-    inv_spread = 1.0 / xp.sqrt(xp.clip(var + epsilon * (g * g), min=floor))
+    floor = _bounds(x.dtype, count, xp)[2]
+    inv_spread = 1.0 / xp.sqrt(xp.maximum(var + epsilon * (g * g), floor))
     inv_std = inv_spread * g
     if not statistics:
         return Moments(centered, inv_spread, inv_std, None, None)
