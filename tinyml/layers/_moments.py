@@ -43,9 +43,9 @@ def sums(v, xp):
     """(B,): the sums of `v` (A, B, S) over A and S, as matrix-vector products."""
     a, b, s = v.shape
     if s == 1:
-        return ones(a, v, xp) @ xp.reshape(v, (a, b))
+        return ones(a, v, xp) @ xp.reshape(v, (a, -1))
     per_row = v @ ones(s, v, xp)
-    return xp.reshape(per_row, (b,)) if a == 1 else ones(a, v, xp) @ per_row
+    return xp.reshape(per_row, (-1,)) if a == 1 else ones(a, v, xp) @ per_row
 
 
 def sums_of_squares(v, xp):
@@ -53,9 +53,9 @@ def sums_of_squares(v, xp):
     along S: dot products on NumPy)."""
     a, b, s = v.shape
     if s == 1:
-        return ones(a, v, xp) @ xp.reshape(v * v, (a, b))
+        return ones(a, v, xp) @ xp.reshape(v * v, (a, -1))
     per_row = squared_norms(v, xp=xp)
-    return xp.reshape(per_row, (b,)) if a == 1 else ones(a, v, xp) @ per_row
+    return xp.reshape(per_row, (-1,)) if a == 1 else ones(a, v, xp) @ per_row
 
 
 def _bounds(dtype, count, xp):
@@ -86,7 +86,7 @@ def overflow_scale(x, xp):
     # a NaN makes its own statistic's scale NaN, as its output would be anyway.
     halves = xp.ceil(xp.log2(sums_of_squares(x, xp) + tiny) * 0.5 - half_limit)
     shift = xp.minimum(xp.maximum(halves, 0.0), most)  # not clip: array-api-compat's is slow
-    return xp.reshape(0.5 ** shift, (1, x.shape[1], 1))
+    return xp.reshape(0.5 ** shift, (1, -1, 1))
 
 
 def normalize(x, epsilon, xp, *, statistics=True):
@@ -110,9 +110,9 @@ def normalize(x, epsilon, xp, *, statistics=True):
     count = a * s
     g = overflow_scale(x, xp)
     scaled = x * g
-    mean = xp.reshape(sums(scaled, xp), (1, b, 1)) / count
+    mean = xp.reshape(sums(scaled, xp), (1, -1, 1)) / count
     centered = scaled - mean
-    var = xp.reshape(sums_of_squares(centered, xp), (1, b, 1)) / count
+    var = xp.reshape(sums_of_squares(centered, xp), (1, -1, 1)) / count
     # epsilon g^2 underflows to 0 for a tiny g: a constant row then has var 0, and its
     # x_hat must be 0 (0 times a large finite number), never 0 * inf.
     floor = _bounds(x.dtype, count, xp)[2]
