@@ -24,7 +24,7 @@ NATIVES = {
     "max_pool2d_forward": {"numpy", "torch"},
     "max_pool2d_backward": {"numpy", "torch"},
     "recurrence": {"ndonnx"},
-    "squared_norms": {"numpy"},
+    "moment_sums": {"numpy"},
 }
 
 

@@ -7,7 +7,7 @@ import reference
 from ops_paths import check_both
 
 import tinyml
-from tinyml.backend.ops import _registry, avg_pool2d, avg_pool2d_backward, squared_norms
+from tinyml.backend.ops import _registry, avg_pool2d, avg_pool2d_backward, moment_sums
 
 RNG = np.random.default_rng(0)
 
@@ -18,18 +18,20 @@ def _natives_on(monkeypatch):
     monkeypatch.setattr(_registry, "_env", {"portable": False})
 
 
-@pytest.mark.parametrize("shape", [(7,), (3, 5), (2, 4, 9), (1, 6, 1)])
-def test_squared_norms_are_the_sums_of_squares_along_the_last_axis(backend, shape):
+@pytest.mark.parametrize("shape", [(4, 3, 5), (1, 6, 9), (7, 5, 1), (1, 4, 1)],
+                         ids=["BatchNorm2D", "LayerNorm", "BatchNorm1D", "one of each"])
+@pytest.mark.parametrize("squared", [False, True])
+def test_moment_sums_over_the_first_and_last_axes(backend, shape, squared):
     v = RNG.standard_normal(shape)
-    expected = np.array([[sum(float(value) ** 2 for value in row) for row in plane]
-                         for plane in v.reshape(-1, *v.shape[-2:])]).reshape(shape[:-1]) \
-        if len(shape) > 1 else np.float64(sum(float(value) ** 2 for value in v))
-    check_both(backend, expected, squared_norms, tinyml.asarray(v))
+    terms = v * v if squared else v
+    expected = np.array([sum(float(terms[a, b, s]) for a in range(shape[0])
+                             for s in range(shape[2])) for b in range(shape[1])])
+    check_both(backend, expected, moment_sums, tinyml.asarray(v), squared=squared)
 
 
-def test_squared_norms_refuse_a_0d_array(backend):
-    with pytest.raises(ValueError, match="at least one axis"):
-        squared_norms(tinyml.asarray(np.float64(3.0)))
+def test_moment_sums_refuse_another_rank(backend):
+    with pytest.raises(ValueError, match=r"3-axis array \(A, B, S\)"):
+        moment_sums(tinyml.asarray(np.zeros((2, 3))))
 
 
 @pytest.mark.parametrize(("shape", "size", "stride"),

@@ -21,8 +21,7 @@ lose digits (they are :math:`2^{-100}` of the largest or less).
 import math
 from collections import namedtuple
 
-from ..backend import device_of
-from ..backend.ops import squared_norms
+from ..backend.ops import moment_sums
 
 Moments = namedtuple("Moments", "centered inv_spread inv_std mean var")
 Moments.__doc__ = r"""The statistics of :func:`normalize`, each but `centered` shaped (1, B, 1).
@@ -34,28 +33,14 @@ Moments.__doc__ = r"""The statistics of :func:`normalize`, each but `centered` s
 """
 
 
-def ones(n, like, xp):
-    """A vector of `n` ones of `like`'s dtype and device."""
-    return xp.ones((n,), dtype=like.dtype, device=device_of(like))
-
-
 def sums(v, xp):
-    """(B,): the sums of `v` (A, B, S) over A and S, as matrix-vector products."""
-    a, b, s = v.shape
-    if s == 1:
-        return ones(a, v, xp) @ xp.reshape(v, (a, -1))
-    per_row = v @ ones(s, v, xp)
-    return xp.reshape(per_row, (-1,)) if a == 1 else ones(a, v, xp) @ per_row
+    """(B,): the sums of `v` (A, B, S) over A and S (the backend operation ``moment_sums``)."""
+    return moment_sums(v, xp=xp)
 
 
 def sums_of_squares(v, xp):
-    """(B,): the sums of ``v * v`` over A and S (the backend operation ``squared_norms``
-    along S: dot products on NumPy)."""
-    a, b, s = v.shape
-    if s == 1:
-        return ones(a, v, xp) @ xp.reshape(v * v, (a, -1))
-    per_row = squared_norms(v, xp=xp)
-    return xp.reshape(per_row, (-1,)) if a == 1 else ones(a, v, xp) @ per_row
+    """(B,): the sums of ``v * v`` over A and S (``moment_sums(v, squared=True)``)."""
+    return moment_sums(v, squared=True, xp=xp)
 
 
 def _bounds(dtype, count, xp):

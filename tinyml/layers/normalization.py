@@ -24,7 +24,7 @@ from ..core import (
 from ..core.inferred import InferredInput
 from ..core.params import Flag, Real
 from ..distributed import current_communicator
-from ._moments import normalize, ones, sums
+from ._moments import normalize, sums
 from ._synced_statistics import synced_gradient_means, synced_moments
 
 # epsilon keeps 1/sqrt(var + epsilon) finite; momentum is numpy-ml's (PyTorch's 0.1 is 0.9 here)
@@ -364,9 +364,8 @@ class LayerNorm1D(_Normalization):
         g = xp.reshape(in_gradient, (-1, features))
         x_hat = xp.reshape(x_hat, g.shape)
         g_x_hat = g * x_hat
-        every_row = ones(g.shape[0], g, xp)
-        self.bias.grad += every_row @ g
-        self.weight.grad += every_row @ g_x_hat
+        self.bias.grad += sums(xp.reshape(g, (-1, features, 1)), xp)
+        self.weight.grad += sums(xp.reshape(g_x_hat, (-1, features, 1)), xp)
         if not input_gradient:
             return None
         # with g_hat = weight g, the row means of g_hat and g_hat x_hat are products with weight
@@ -468,12 +467,12 @@ class LayerNorm2D(_Normalization):
         samples, channels, pixels = centered.shape
         g = xp.reshape(in_gradient, centered.shape)
         # sums over each map (n, c) of g and of g x_hat (x_hat = centered * inv_spread)
-        every_pixel = ones(pixels, g, xp)
-        g_sums = g @ every_pixel
-        g_x_hat_sums = ((g * centered) @ every_pixel) * xp.reshape(inv_spread, (samples, 1))
-        every_sample = ones(samples, g, xp)
-        self.bias.grad += every_sample @ g_sums
-        self.weight.grad += every_sample @ g_x_hat_sums
+        maps = (1, samples * channels, pixels)
+        g_sums = xp.reshape(sums(xp.reshape(g, maps), xp), (samples, channels))
+        g_x_hat_sums = xp.reshape(sums(xp.reshape(g * centered, maps), xp),
+                                  (samples, channels)) * xp.reshape(inv_spread, (samples, 1))
+        self.bias.grad += sums(xp.reshape(g_sums, (samples, channels, 1)), xp)
+        self.weight.grad += sums(xp.reshape(g_x_hat_sums, (samples, channels, 1)), xp)
         if not input_gradient:
             return None
         # with g_hat = weight_c g, the means of g_hat and g_hat x_hat over a sample

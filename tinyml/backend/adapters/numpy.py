@@ -25,7 +25,7 @@ class NumpyAdapter(Adapter):
         "max_pool2d": "pool._numpy_max_pool2d",
         "max_pool2d_forward": "pool._numpy_max_pool2d_forward",
         "max_pool2d_backward": "pool._numpy_max_pool2d_backward",
-        "squared_norms": "reductions._numpy_squared_norms",
+        "moment_sums": "reductions._numpy_moment_sums",
         "avg_pool2d": "pool._numpy_avg_pool2d",
         "avg_pool2d_backward": "pool._numpy_avg_pool2d_backward",
     }

@@ -27,7 +27,7 @@ operation                      what                                          nat
 ``softmax``                    keep nothing for backward (each one ONNX      ndonnx
 ``log_softmax``                operator in an export)                        ndonnx
 ``recurrence``                 an RNN, LSTM or GRU over a sequence           ndonnx
-``squared_norms``              sums of squares over the last axis            numpy
+``moment_sums``                sums (of squares) over axes 0 and 2           numpy
 =============================  ============================================  =======================
 
 The ndonnx natives (:mod:`.ndonnx_natives`) emit one ONNX operator each for
@@ -66,7 +66,7 @@ from .pool import (
     route_to_maxima,
 )
 from .recurrent import recurrence
-from .reductions import squared_norms
+from .reductions import moment_sums
 from .scatter import scatter_add
 from .softmax import log_softmax, softmax
 from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, window_slices
@@ -74,7 +74,7 @@ from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, window_slices
 OPERATIONS = {op.name: op for op in (
     scatter_add, im2col, col2im_matmul, conv2d, conv2d_backward, conv_transpose2d,
     conv_transpose2d_backward, max_pool2d, max_pool2d_forward, max_pool2d_backward, avg_pool2d,
-    avg_pool2d_backward, linear, softmax, log_softmax, recurrence, squared_norms)}
+    avg_pool2d_backward, linear, softmax, log_softmax, recurrence, moment_sums)}
 
 
 def _register_natives():
@@ -110,6 +110,7 @@ __all__ = [
     "max_pool2d_backward",
     "max_pool2d_forward",
     "max_windows",
+    "moment_sums",
     "pad2d",
     "portable_forced",
     "portable_ops",
@@ -118,6 +119,5 @@ __all__ = [
     "route_to_maxima",
     "scatter_add",
     "softmax",
-    "squared_norms",
     "window_slices",
 ]
