@@ -25,6 +25,7 @@ NATIVES = {
     "max_pool2d_backward": {"numpy", "torch"},
     "recurrence": {"ndonnx"},
     "moment_sums": {"numpy"},
+    "normalize": {"torch"},
 }
 
 

@@ -4,10 +4,17 @@ portable forced), on every backend, against NumPy loops in float64."""
 import numpy as np
 import pytest
 import reference
-from ops_paths import check_both
+from ops_paths import check_both, check_tuples, run_both
 
 import tinyml
-from tinyml.backend.ops import _registry, avg_pool2d, avg_pool2d_backward, moment_sums
+from tinyml.backend.ops import (
+    _registry,
+    avg_pool2d,
+    avg_pool2d_backward,
+    moment_sums,
+    normalize,
+)
+from tinyml.testing import assert_close
 
 RNG = np.random.default_rng(0)
 
@@ -32,6 +39,40 @@ def test_moment_sums_over_the_first_and_last_axes(backend, shape, squared):
 def test_moment_sums_refuse_another_rank(backend):
     with pytest.raises(ValueError, match=r"3-axis array \(A, B, S\)"):
         moment_sums(tinyml.asarray(np.zeros((2, 3))))
+
+
+@pytest.mark.parametrize("statistics", [True, False])
+@pytest.mark.parametrize("shape", [(4, 3, 5), (1, 6, 9), (7, 5, 1)],
+                         ids=["BatchNorm2D", "LayerNorm", "BatchNorm1D"])
+def test_normalize_gives_the_moments_of_each_statistic(backend, shape, statistics):
+    x = RNG.standard_normal(shape) * 3.0 + 1.5
+    mean = x.mean(axis=(0, 2), keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=(0, 2), keepdims=True)
+    inv_std = 1.0 / np.sqrt(var + 1e-5)
+    expected = (x - mean, inv_std, inv_std, mean if statistics else None,
+                var if statistics else None)
+    check_tuples(backend, expected, normalize, tinyml.asarray(x), 1e-5, statistics=statistics)
+
+
+def test_normalize_of_huge_values_agrees_on_both_paths(backend):
+    """Past the overflow guard's bound both paths scale by the same powers of two."""
+    x = RNG.standard_normal((3, 4, 5)) * 1e200
+    x[:, 1] = RNG.standard_normal((3, 5))  # one ordinary statistic beside them
+    native, portable = run_both(backend, normalize, tinyml.asarray(x), 1e-5)
+    for moments in (native, portable):
+        x_hat = moments.centered * moments.inv_spread
+        largest = np.abs(x).max(axis=(0, 2), keepdims=True)  # the reference's own guard
+        centered = x / largest - (x / largest).mean(axis=(0, 2), keepdims=True)
+        want = centered / np.sqrt((centered**2).mean(axis=(0, 2), keepdims=True)
+                                  + 1e-5 / largest**2)
+        assert_close(x_hat, want, backend=backend, rtol=1e-10, atol=1e-12)
+        assert_close(moments.mean, x.mean(axis=(0, 2), keepdims=True), backend=backend,
+                     rtol=1e-10)
+
+
+def test_normalize_refuses_another_rank(backend):
+    with pytest.raises(ValueError, match=r"3-axis array \(A, B, S\)"):
+        normalize(tinyml.asarray(np.zeros((2, 3))), 1e-5)
 
 
 @pytest.mark.parametrize(("shape", "size", "stride"),

@@ -1,7 +1,7 @@
 r"""Normalization: BatchNorm1D and BatchNorm2D (statistics over the batch, running averages for
 evaluation), LayerNorm1D and LayerNorm2D (statistics per sample).
 
-The four share :func:`~tinyml.layers._moments.normalize`: each views its input as (A, B, S) with
+The four share the backend operation ``normalize``: each views its input as (A, B, S) with
 one statistic per B over A and S, so every sum is a matrix product with ones and none runs
 over a strided axis. The layers keep ``centered`` and ``inv_spread`` (whose product is
 :math:`\hat x`) and fold the scale into the affine map, :math:`y = c\,(s \gamma) + \beta`;
@@ -12,6 +12,7 @@ parameters' gradients need anyway.
 import math
 
 from ..backend import array_namespace, get_backend
+from ..backend.ops import moment_sums, normalize
 from ..core import (
     Buffer,
     Parameter,
@@ -24,7 +25,6 @@ from ..core import (
 from ..core.inferred import InferredInput
 from ..core.params import Flag, Real
 from ..distributed import current_communicator
-from ._moments import normalize, sums
 from ._synced_statistics import synced_gradient_means, synced_moments
 
 # epsilon keeps 1/sqrt(var + epsilon) finite; momentum is numpy-ml's (PyTorch's 0.1 is 0.9 here)
@@ -124,7 +124,7 @@ class _BatchNorm(_Normalization):
         else:
             if x.shape[0] < 2:
                 raise self._one_sample_error(x.shape[0])
-            centered, inv_spread, inv_std, mean, var = normalize(x, self.epsilon, xp)
+            centered, inv_spread, inv_std, mean, var = normalize(x, self.epsilon, xp=xp)
             count, synced = x.shape[0] * x.shape[2], None
         self._update_running(mean, var * (count / (count - 1)), xp)
         return centered, inv_spread, inv_std, (False, synced)
@@ -150,8 +150,8 @@ class _BatchNorm(_Normalization):
         n, features, pixels = centered.shape
         g = xp.reshape(in_gradient, centered.shape)
         # x_hat = centered * inv_spread, whose factor per feature leaves the sum over N and S
-        bias_grad = sums(g, xp)
-        weight_grad = sums(g * centered, xp) * xp.reshape(inv_spread, (features,))
+        bias_grad = moment_sums(g, xp=xp)
+        weight_grad = moment_sums(g * centered, xp=xp) * xp.reshape(inv_spread, (features,))
         self.bias.grad += bias_grad
         self.weight.grad += weight_grad
         if not input_gradient:
@@ -352,7 +352,7 @@ class LayerNorm1D(_Normalization):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
         rows = xp.reshape(input, (1, -1, self.num_features))  # one statistic per row
-        moments = normalize(rows, self.epsilon, xp, statistics=False)
+        moments = normalize(rows, self.epsilon, statistics=False, xp=xp)
         x_hat = moments.centered * moments.inv_spread
         self.save_for_backward(x_hat, moments.inv_std, output_shape=output_shape)
         output = x_hat * self.weight.data + self.bias.data
@@ -364,8 +364,8 @@ class LayerNorm1D(_Normalization):
         g = xp.reshape(in_gradient, (-1, features))
         x_hat = xp.reshape(x_hat, g.shape)
         g_x_hat = g * x_hat
-        self.bias.grad += sums(xp.reshape(g, (-1, features, 1)), xp)
-        self.weight.grad += sums(xp.reshape(g_x_hat, (-1, features, 1)), xp)
+        self.bias.grad += moment_sums(xp.reshape(g, (-1, features, 1)), xp=xp)
+        self.weight.grad += moment_sums(xp.reshape(g_x_hat, (-1, features, 1)), xp=xp)
         if not input_gradient:
             return None
         # with g_hat = weight g, the row means of g_hat and g_hat x_hat are products with weight
@@ -452,7 +452,7 @@ class LayerNorm2D(_Normalization):
         output_shape = self.output_shape(tuple(input.shape))
         channels, height, width = self.input_dim
         samples = xp.reshape(input, (1, -1, channels * height * width))  # one per sample
-        moments = normalize(samples, self.epsilon, xp, statistics=False)
+        moments = normalize(samples, self.epsilon, statistics=False, xp=xp)
         # kept per sample and channel (N, C, H W): the weight and bias are per channel
         centered = xp.reshape(moments.centered, (-1, channels, height * width))
         inv_spread = xp.reshape(moments.inv_spread, (-1, 1, 1))
@@ -468,11 +468,11 @@ class LayerNorm2D(_Normalization):
         g = xp.reshape(in_gradient, centered.shape)
         # sums over each map (n, c) of g and of g x_hat (x_hat = centered * inv_spread)
         maps = (1, samples * channels, pixels)
-        g_sums = xp.reshape(sums(xp.reshape(g, maps), xp), (samples, channels))
-        g_x_hat_sums = xp.reshape(sums(xp.reshape(g * centered, maps), xp),
+        g_sums = xp.reshape(moment_sums(xp.reshape(g, maps), xp=xp), (samples, channels))
+        g_x_hat_sums = xp.reshape(moment_sums(xp.reshape(g * centered, maps), xp=xp),
                                   (samples, channels)) * xp.reshape(inv_spread, (samples, 1))
-        self.bias.grad += sums(xp.reshape(g_sums, (samples, channels, 1)), xp)
-        self.weight.grad += sums(xp.reshape(g_x_hat_sums, (samples, channels, 1)), xp)
+        self.bias.grad += moment_sums(xp.reshape(g_sums, (samples, channels, 1)), xp=xp)
+        self.weight.grad += moment_sums(xp.reshape(g_x_hat_sums, (samples, channels, 1)), xp=xp)
         if not input_gradient:
             return None
         # with g_hat = weight_c g, the means of g_hat and g_hat x_hat over a sample

@@ -28,6 +28,7 @@ operation                      what                                          nat
 ``log_softmax``                operator in an export)                        ndonnx
 ``recurrence``                 an RNN, LSTM or GRU over a sequence           ndonnx
 ``moment_sums``                sums (of squares) over axes 0 and 2           numpy
+``normalize``                  mean and variance, centered and scaled        torch
 =============================  ============================================  =======================
 
 The ndonnx natives (:mod:`.ndonnx_natives`) emit one ONNX operator each for
@@ -54,6 +55,7 @@ from .. import adapters
 from ._registry import PORTABLE_ENV_VAR, Operation, portable_forced, portable_ops
 from .conv import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
 from .dense import linear
+from .moments import normalize
 from .pool import (
     avg_pool2d,
     avg_pool2d_backward,
@@ -74,7 +76,8 @@ from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, window_slices
 OPERATIONS = {op.name: op for op in (
     scatter_add, im2col, col2im_matmul, conv2d, conv2d_backward, conv_transpose2d,
     conv_transpose2d_backward, max_pool2d, max_pool2d_forward, max_pool2d_backward, avg_pool2d,
-    avg_pool2d_backward, linear, softmax, log_softmax, recurrence, moment_sums)}
+    avg_pool2d_backward, linear, softmax, log_softmax, recurrence, moment_sums,
+    normalize)}
 
 
 def _register_natives():
@@ -111,6 +114,7 @@ __all__ = [
     "max_pool2d_forward",
     "max_windows",
     "moment_sums",
+    "normalize",
     "pad2d",
     "portable_forced",
     "portable_ops",

@@ -1,10 +1,16 @@
-r"""The mean and variance that the normalization layers share, on a three-axis view.
+r"""The mean and variance that the normalization layers share, on a three-axis view: the
+backend operation ``normalize``.
 
 Every layer views its input as ``(A, B, S)``, with one statistic per ``B`` over the ``A``
 and ``S`` axes: BatchNorm1D (N, F, 1), BatchNorm2D (N, C, H W), LayerNorm1D (1, rows, F),
-LayerNorm2D (1, N, C H W). The sums are matrix products with a vector of ones (BLAS reads the
-array once, and two to three times faster than a pairwise sum on NumPy) and the sums of
-squares dot products, so no reduction runs over a strided axis and no square is written out.
+LayerNorm2D (1, N, C H W). The sums over A and S are the backend operation ``moment_sums``:
+one reduction kernel on PyTorch; on NumPy matrix products with a vector of ones and dot
+products for the squares (BLAS reads the array once, two to four times faster than a
+pairwise sum over a strided axis, and no square is written out).
+
+Portable path: the functions below in standard calls. PyTorch's native is the same
+arithmetic in direct ``torch`` calls (about 20 of them: through array-api-compat each costs
+several microseconds more, which decides a small layer's time).
 
 Overflow: the statistics run on :math:`x g`, with :math:`g` a power of two per statistic, 1
 unless its :math:`\sum x^2` (the dot products cost one read of x) exceeds :math:`2^{-4}` of
@@ -21,10 +27,11 @@ lose digits (they are :math:`2^{-100}` of the largest or less).
 import math
 from collections import namedtuple
 
-from ..backend.ops import moment_sums
+from ._registry import Operation
+from .reductions import moment_sums
 
 Moments = namedtuple("Moments", "centered inv_spread inv_std mean var")
-Moments.__doc__ = r"""The statistics of :func:`normalize`, each but `centered` shaped (1, B, 1).
+Moments.__doc__ = r"""The statistics of ``normalize``, each but `centered` shaped (1, B, 1).
 
 ``centered`` is :math:`(x - \mu) g`, ``inv_spread`` :math:`1 / (g \sqrt{\sigma^2 +
 \epsilon})`, so that ``centered * inv_spread`` is :math:`\hat x` exactly; ``inv_std`` is
@@ -33,12 +40,12 @@ Moments.__doc__ = r"""The statistics of :func:`normalize`, each but `centered` s
 """
 
 
-def sums(v, xp):
+def _sums(v, xp):
     """(B,): the sums of `v` (A, B, S) over A and S (the backend operation ``moment_sums``)."""
     return moment_sums(v, xp=xp)
 
 
-def sums_of_squares(v, xp):
+def _sums_of_squares(v, xp):
     """(B,): the sums of ``v * v`` over A and S (``moment_sums(v, squared=True)``)."""
     return moment_sums(v, squared=True, xp=xp)
 
@@ -69,13 +76,13 @@ def overflow_scale(x, xp):
     half_limit, most, tiny = _bounds(x.dtype, x.shape[0] * x.shape[2], xp)
     # An overflowing sum of squares is inf (NumPy warns), and then the largest shift holds;
     # a NaN makes its own statistic's scale NaN, as its output would be anyway.
-    halves = xp.ceil(xp.log2(sums_of_squares(x, xp) + tiny) * 0.5 - half_limit)
+    halves = xp.ceil(xp.log2(_sums_of_squares(x, xp) + tiny) * 0.5 - half_limit)
     shift = xp.minimum(xp.maximum(halves, 0.0), most)  # not clip: array-api-compat's is slow
     return xp.reshape(0.5 ** shift, (1, -1, 1))
 
 
-def normalize(x, epsilon, xp, *, statistics=True):
-    r"""Center and scale `x` (A, B, S) per B over A and S: a :class:`Moments`.
+def _normalize(x, epsilon, *, statistics=True, xp):
+    r"""Center and scale `x` (A, B, S) per B over A and S: a ``Moments``.
 
     .. math::
         \mu = \frac1m \sum x, \qquad \sigma^2 = \frac1m \sum (x - \mu)^2, \qquad
@@ -95,13 +102,44 @@ def normalize(x, epsilon, xp, *, statistics=True):
     count = a * s
     g = overflow_scale(x, xp)
     scaled = x * g
-    mean = xp.reshape(sums(scaled, xp), (1, -1, 1)) / count
+    mean = xp.reshape(_sums(scaled, xp), (1, -1, 1)) / count
     centered = scaled - mean
-    var = xp.reshape(sums_of_squares(centered, xp), (1, -1, 1)) / count
+    var = xp.reshape(_sums_of_squares(centered, xp), (1, -1, 1)) / count
     # epsilon g^2 underflows to 0 for a tiny g: a constant row then has var 0, and its
     # x_hat must be 0 (0 times a large finite number), never 0 * inf.
     floor = _bounds(x.dtype, count, xp)[2]
     inv_spread = 1.0 / xp.sqrt(xp.maximum(var + epsilon * (g * g), floor))
+    inv_std = inv_spread * g
+    if not statistics:
+        return Moments(centered, inv_spread, inv_std, None, None)
+    scale = 1.0 / g
+    return Moments(centered, inv_spread, inv_std, mean * scale, (var * scale) * scale)
+
+
+def _check_normalize(x, epsilon, *, statistics=True, xp=None):
+    if len(x.shape) != 3:
+        raise ValueError(f"normalize expects a 3-axis array (A, B, S), one statistic per B; "
+                         f"got shape {tuple(x.shape)}.")
+
+
+normalize = Operation("normalize", _normalize, check=_check_normalize)
+
+
+def _torch_normalize(x, epsilon, *, statistics=True, xp):
+    """The portable arithmetic in direct ``torch`` calls, to the same bits."""
+    import torch
+
+    count = x.shape[0] * x.shape[2]
+    half_limit, most, tiny = _bounds(x.dtype, count, xp)
+    axes = (0, 2)
+    squares = torch.sum(x * x, dim=axes, keepdim=True)
+    shift = torch.clamp(torch.ceil(torch.log2(squares + tiny) * 0.5 - half_limit), 0.0, most)
+    g = 0.5 ** shift
+    scaled = x * g
+    mean = torch.sum(scaled, dim=axes, keepdim=True) / count
+    centered = scaled - mean
+    var = torch.sum(centered * centered, dim=axes, keepdim=True) / count
+    inv_spread = 1.0 / torch.sqrt(torch.clamp(var + epsilon * (g * g), min=tiny))
     inv_std = inv_spread * g
     if not statistics:
         return Moments(centered, inv_spread, inv_std, None, None)
