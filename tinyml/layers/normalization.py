@@ -364,8 +364,9 @@ class LayerNorm1D(_Normalization):
         g = xp.reshape(in_gradient, (-1, features))
         x_hat = xp.reshape(x_hat, g.shape)
         g_x_hat = g * x_hat
-        self.bias.grad += moment_sums(xp.reshape(g, (-1, features, 1)), xp=xp)
-        self.weight.grad += moment_sums(xp.reshape(g_x_hat, (-1, features, 1)), xp=xp)
+        # over the rows of a contiguous (rows, F): NumPy adds whole rows, no strided reduction
+        self.bias.grad += xp.sum(g, axis=0)
+        self.weight.grad += xp.sum(g_x_hat, axis=0)
         if not input_gradient:
             return None
         # with g_hat = weight g, the row means of g_hat and g_hat x_hat are products with weight
