@@ -16,7 +16,8 @@ NATIVES = {
     "conv_transpose2d": {"numpy", "torch"},
     "conv_transpose2d_backward": {"numpy", "torch"},
     "max_pool2d": {"numpy", "torch", "ndonnx"},
-    "avg_pool2d": {"ndonnx"},
+    "avg_pool2d": {"numpy", "torch", "ndonnx"},
+    "avg_pool2d_backward": {"numpy", "torch"},
     "linear": {"ndonnx"},
     "softmax": {"ndonnx"},
     "log_softmax": {"ndonnx"},
@@ -26,6 +27,8 @@ NATIVES = {
     "concat_steps": {"numpy", "torch"},
     "bag_scatter_add": {"numpy"},
     "activation": {"numpy", "torch"},
+    "moment_sums": {"numpy"},
+    "normalize": {"torch"},
 }
 
 

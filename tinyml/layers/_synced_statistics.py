@@ -27,8 +27,9 @@ import math
 
 
 def synced_moments(layer, x, axes, comm, xp):
-    """(x_hat, inv_std, mean, var, counts) of `x` with the statistics of the batch over every
-    process of `comm`; counts = (this process's values per feature, every process's)."""
+    """(centered, inv_std, mean, var, counts) of `x` with the statistics of the batch over
+    every process of `comm` (x_hat = centered * inv_std); counts = (this process's values per
+    feature, every process's)."""
     local = math.prod(x.shape[axis] for axis in axes)
     rows, count = (int(v) for v in comm.sum_values([x.shape[0], local]))
     if rows < 2:
@@ -39,7 +40,7 @@ def synced_moments(layer, x, axes, comm, xp):
     (squares,) = comm.allreduce_sum([xp.sum(centered * centered, axis=axes, keepdims=True)])
     var = squares / count
     inv_std = 1.0 / xp.sqrt(var + layer.epsilon)
-    return centered * inv_std, inv_std, mean, var, (local, count)
+    return centered, inv_std, mean, var, (local, count)
 
 
 def synced_gradient_means(bias_grad, weight_grad, counts, comm):

@@ -1,82 +1,29 @@
-"""Normalization: BatchNorm1D and BatchNorm2D (statistics over the batch, running averages for
+r"""Normalization: BatchNorm1D and BatchNorm2D (statistics over the batch, running averages for
 evaluation), LayerNorm1D and LayerNorm2D (statistics per sample).
 
-The four share the math of two functions: :func:`normalize` (the forward, over some axes) and
-:func:`normalize_backward` (the gradient through the mean and the variance).
+The four share the backend operation ``normalize``: each views its input as (A, B, S) with
+one statistic per B over A and S, so every sum is a matrix product with ones and none runs
+over a strided axis. The layers keep ``centered`` and ``inv_spread`` (whose product is
+:math:`\hat x`) and fold the scale into the affine map, :math:`y = c\,(s \gamma) + \beta`;
+the backward's means over the statistics' axes come from the two per-feature sums that the
+parameters' gradients need anyway.
 """
 
 import math
 
 from ..backend import array_namespace, get_backend
+from ..backend.ops import moment_sums, normalize
 from ..core import (
     Buffer,
     Parameter,
     channels_hint,
+    reshape_target,
     shape_error,
 )
 from ..core.inferred import InferredInput
 from ..core.params import Flag, Integer, Optional, Real, Sizes
 from ..distributed import current_communicator
 from ._synced_statistics import synced_gradient_means, synced_moments
-
-
-def normalize(x, axes, epsilon, xp, *, statistics=True):
-    r"""Standardize `x` over `axes`: ``(x_hat, inv_std, mean, var)``, all but x_hat keepdims
-    (``mean`` and ``var`` None with ``statistics=False``, for a caller that keeps none).
-
-    .. math::
-        \mu = \frac1m \sum x, \qquad \sigma^2 = \frac1m \sum (x - \mu)^2, \qquad
-        \hat x = (x - \mu)\, / \sqrt{\sigma^2 + \epsilon}
-
-    with the sums over `axes` (m values each). The variance is the biased one, computed in two
-    passes (the mean first), so a large mean does not cancel it away.
-
-    The sums run on :math:`x / s` with :math:`s = 2^{\lfloor \log_2 \max |x| \rfloor}` (over
-    the same axes; 1 where :math:`\max |x| \le 1`), so their terms stay below 4 and finite
-    inputs give finite outputs even where :math:`x^2` or :math:`\sum x` would overflow (the
-    float32 row ``[1e30, -1e30, 0, 1]`` gives ``[1.414, -1.414, -3.5e-31, 1.06e-30]``):
-
-    .. math::
-        \hat x = \frac{x/s - \mu/s}{\sqrt{\sigma^2/s^2 + \epsilon/s^2}}, \qquad
-        \texttt{inv\_std} = \frac{1}{s \sqrt{\sigma^2/s^2 + \epsilon/s^2}}
-
-    Scaling by a power of two is exact, so wherever the plain formula neither overflows nor
-    underflows this is the same to the last bit. ``mean`` and ``var`` are scaled back (``var``
-    is inf where :math:`\sigma^2` itself is too large for the dtype).
-    """
-    # The exponent of the largest magnitude (0 up to 1): a power of two scales exactly. Two
-    # reductions read x; abs would write a copy of it first.
-    largest = xp.maximum(xp.max(x, axis=axes, keepdims=True),
-                         -xp.min(x, axis=axes, keepdims=True))
-    exponent = xp.floor(xp.log2(xp.clip(largest, min=1.0)))
-    inverse = 2.0 ** -exponent
-    scaled = x * inverse
-    mean = xp.mean(scaled, axis=axes, keepdims=True)
-    centered = scaled - mean
-    var = xp.mean(centered * centered, axis=axes, keepdims=True)
-    # epsilon / s**2 underflows to 0 for huge s: a constant row then has var 0, and its
-    # x_hat must be 0 (0 * a large finite number), never 0 * inf.
-    floor = xp.finfo(x.dtype).smallest_normal
-    inv_std = 1.0 / xp.sqrt(xp.clip(var + epsilon * (inverse * inverse), min=floor))
-    x_hat = centered * inv_std
-    if not statistics:
-        return x_hat, inv_std * inverse, None, None
-    scale = 2.0 ** exponent
-    return x_hat, inv_std * inverse, mean * scale, (var * scale) * scale
-
-
-def normalize_backward(g_hat, x_hat, inv_std, axes, xp):
-    r"""dL/dx from :math:`\hat g = \partial L/\partial \hat x`, through the mean and variance.
-
-    .. math::
-        \partial L/\partial x = \frac{1}{\sqrt{\sigma^2 + \epsilon}}
-        \Big(\hat g - \overline{\hat g} - \hat x\, \overline{\hat g\, \hat x}\Big)
-
-    where the bars are means over `axes`, the axes :func:`normalize` reduced.
-    """
-    return inv_std * (g_hat - xp.mean(g_hat, axis=axes, keepdims=True)
-                      - x_hat * xp.mean(g_hat * x_hat, axis=axes, keepdims=True))
-
 
 # epsilon keeps 1/sqrt(var + epsilon) finite; momentum is numpy-ml's (PyTorch's 0.1 is 0.9 here)
 _EPSILON = Real(above=0.0)
@@ -152,29 +99,35 @@ class _BatchNorm(_Normalization):
     def forward(self, input):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
-        axes = (0, *range(2, self._rank))  # every axis but the feature/channel one
-        shape = (1, self.num_features) + (1,) * (self._rank - 2)
-        weight, bias = xp.reshape(self.weight.data, shape), xp.reshape(self.bias.data, shape)
+        features = self.num_features
+        # (N, F, S): one statistic per feature over N and the S = H W pixels (S = 1 for 1D)
+        x = xp.reshape(input, (-1, features, math.prod(input.shape[2:])))
+        stat_shape = (1, features, 1)
         if not self.training:  # a fixed affine map of the running statistics
-            mean = xp.reshape(self.running_mean.data, shape)
-            inv_std = 1.0 / xp.sqrt(xp.reshape(self.running_var.data, shape) + self.epsilon)
-            x_hat = (input - mean) * inv_std
-            self.save_for_backward(x_hat, inv_std, True, None, output_shape=output_shape)
-            return weight * x_hat + bias
-        comm = current_communicator() if self.sync else None
-        counts = None  # (this process's values per feature, every process's) when synced
-        if comm is not None and comm.size > 1:
-            x_hat, inv_std, mean, var, counts = synced_moments(self, input, axes, comm, xp)
-            count = counts[1]
+            mean = xp.reshape(self.running_mean.data, stat_shape)
+            inv_std = 1.0 / xp.sqrt(xp.reshape(self.running_var.data, stat_shape) + self.epsilon)
+            centered, inv_spread, record = x - mean, inv_std, (True, None)
         else:
-            if input.shape[0] < 2:
-                raise self._one_sample_error(input.shape[0])
-            x_hat, inv_std, mean, var = normalize(input, axes, self.epsilon, xp)
-            count = math.prod(input.shape[axis] for axis in axes)
+            centered, inv_spread, inv_std, record = self._batch_statistics(x, xp)
+        self.save_for_backward(centered, inv_spread, inv_std, *record, output_shape=output_shape)
+        scale = inv_spread * xp.reshape(self.weight.data, stat_shape)
+        output = centered * scale + xp.reshape(self.bias.data, stat_shape)
+        return xp.reshape(output, reshape_target(output_shape))
+
+    def _batch_statistics(self, x, xp):
+        """(centered, inv_spread, inv_std, record) of a training batch `x` (N, F, S); the
+        running statistics move; record is what backward needs to know (frozen, synced)."""
+        comm = current_communicator() if self.sync else None
+        if comm is not None and comm.size > 1:
+            centered, inv_std, mean, var, counts = synced_moments(self, x, (0, 2), comm, xp)
+            inv_spread, count, synced = inv_std, counts[1], (comm, counts)
+        else:
+            if x.shape[0] < 2:
+                raise self._one_sample_error(x.shape[0])
+            centered, inv_spread, inv_std, mean, var = normalize(x, self.epsilon, xp=xp)
+            count, synced = x.shape[0] * x.shape[2], None
         self._update_running(mean, var * (count / (count - 1)), xp)
-        self.save_for_backward(x_hat, inv_std, False, None if counts is None else (comm, counts),
-                       output_shape=output_shape)
-        return weight * x_hat + bias
+        return centered, inv_spread, inv_std, (False, synced)
 
     def _one_sample_error(self, n):
         size = "one sample" if n == 1 else f"{n} samples"
@@ -193,25 +146,28 @@ class _BatchNorm(_Normalization):
             buffer.data = keep * buffer.data + (1.0 - keep) * batch
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, x_hat, inv_std, frozen, synced = self.saved(in_gradient)
-        axes = (0, *range(2, self._rank))
-        shape = inv_std.shape
-        bias_grad = xp.sum(in_gradient, axis=axes)
-        weight_grad = xp.sum(in_gradient * x_hat, axis=axes)
+        xp, centered, inv_spread, inv_std, frozen, synced = self.saved(in_gradient)
+        n, features, pixels = centered.shape
+        g = xp.reshape(in_gradient, centered.shape)
+        # x_hat = centered * inv_spread, whose factor per feature leaves the sum over N and S
+        bias_grad = moment_sums(g, xp=xp)
+        weight_grad = moment_sums(g * centered, xp=xp) * xp.reshape(inv_spread, (features,))
         self.bias.grad += bias_grad
         self.weight.grad += weight_grad
         if not input_gradient:
             return None
+        stat_shape = (1, features, 1)
+        scale = xp.reshape(self.weight.data, stat_shape) * inv_std  # gamma / sqrt(var + eps)
         if frozen:  # eval mode: the statistics are constants, dx = gamma g / sqrt(var + eps)
-            return in_gradient * (xp.reshape(self.weight.data, shape) * inv_std)
-        # normalize_backward with g_hat = weight * g, whose two means over the batch axes are
-        # weight * bias_grad / m and weight * weight_grad / m: reductions already done above.
-        count = math.prod(in_gradient.shape[axis] for axis in axes)
+            return xp.reshape(g * scale, in_gradient.shape)
+        # dx = scale (g - mean(g) - x_hat mean(g x_hat)), the two means over N and S being
+        # bias_grad / m and weight_grad / m: the sums already done above.
+        count = n * pixels
         bias_mean, weight_mean = (bias_grad / count, weight_grad / count) if synced is None \
             else synced_gradient_means(bias_grad, weight_grad, synced[1], synced[0])
-        scale = xp.reshape(self.weight.data, shape) * inv_std
-        return scale * (in_gradient - xp.reshape(bias_mean, shape)
-                        - x_hat * xp.reshape(weight_mean, shape))
+        slope = scale * inv_spread * xp.reshape(weight_mean, stat_shape)
+        offset = scale * xp.reshape(bias_mean, stat_shape)
+        return xp.reshape(g * scale - (centered * slope + offset), in_gradient.shape)
 
 
 _BATCH_NORM_NOTES = r"""
@@ -395,18 +351,31 @@ class LayerNorm1D(_Normalization):
     def forward(self, input):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
-        x_hat, inv_std, _, _ = normalize(input, -1, self.epsilon, xp, statistics=False)
-        self.save_for_backward(x_hat, inv_std, output_shape=output_shape)
-        return x_hat * self.weight.data + self.bias.data
+        rows = xp.reshape(input, (1, -1, self.num_features))  # one statistic per row
+        moments = normalize(rows, self.epsilon, statistics=False, xp=xp)
+        x_hat = moments.centered * moments.inv_spread
+        self.save_for_backward(x_hat, moments.inv_std, output_shape=output_shape)
+        output = x_hat * self.weight.data + self.bias.data
+        return xp.reshape(output, reshape_target(output_shape))
 
     def backward(self, in_gradient, *, input_gradient=True):
         xp, x_hat, inv_std = self.saved(in_gradient)
-        rows = tuple(range(in_gradient.ndim - 1))
-        self.bias.grad += xp.sum(in_gradient, axis=rows)
-        self.weight.grad += xp.sum(in_gradient * x_hat, axis=rows)
+        features = self.num_features
+        g = xp.reshape(in_gradient, (-1, features))
+        x_hat = xp.reshape(x_hat, g.shape)
+        g_x_hat = g * x_hat
+        # over the rows of a contiguous (rows, F): NumPy adds whole rows, no strided reduction
+        self.bias.grad += xp.sum(g, axis=0)
+        self.weight.grad += xp.sum(g_x_hat, axis=0)
         if not input_gradient:
             return None
-        return normalize_backward(in_gradient * self.weight.data, x_hat, inv_std, -1, xp)
+        # with g_hat = weight g, the row means of g_hat and g_hat x_hat are products with weight
+        weight = xp.astype(self.weight.data, g.dtype, copy=False)
+        mean_g_hat = xp.reshape(g @ weight, (-1, 1)) / features
+        mean_g_hat_x_hat = xp.reshape(g_x_hat @ weight, (-1, 1)) / features
+        grad = (g * weight - (x_hat * mean_g_hat_x_hat + mean_g_hat)) * \
+            xp.reshape(inv_std, (-1, 1))
+        return xp.reshape(grad, in_gradient.shape)
 
 
 class LayerNorm2D(_Normalization):
@@ -484,23 +453,43 @@ class LayerNorm2D(_Normalization):
     def forward(self, input):
         xp = self._input_namespace(input)
         output_shape = self.output_shape(tuple(input.shape))
-        x_hat, inv_std, _, _ = normalize(input, (1, 2, 3), self.epsilon, xp,
-                                          statistics=False)
-        self.save_for_backward(x_hat, inv_std, output_shape=output_shape)
-        return x_hat * self._per_channel(self.weight.data, xp) + \
+        channels, height, width = self.input_dim
+        samples = xp.reshape(input, (1, -1, channels * height * width))  # one per sample
+        moments = normalize(samples, self.epsilon, statistics=False, xp=xp)
+        # kept per sample and channel (N, C, H W): the weight and bias are per channel
+        centered = xp.reshape(moments.centered, (-1, channels, height * width))
+        inv_spread = xp.reshape(moments.inv_spread, (-1, 1, 1))
+        inv_std = xp.reshape(moments.inv_std, (-1, 1, 1))
+        self.save_for_backward(centered, inv_spread, inv_std, output_shape=output_shape)
+        output = centered * (inv_spread * self._per_channel(self.weight.data, xp)) + \
             self._per_channel(self.bias.data, xp)
+        return xp.reshape(output, reshape_target(output_shape))
 
     def backward(self, in_gradient, *, input_gradient=True):
-        xp, x_hat, inv_std = self.saved(in_gradient)
-        self.bias.grad += xp.sum(in_gradient, axis=(0, 2, 3))
-        self.weight.grad += xp.sum(in_gradient * x_hat, axis=(0, 2, 3))
+        xp, centered, inv_spread, inv_std = self.saved(in_gradient)
+        samples, channels, pixels = centered.shape
+        g = xp.reshape(in_gradient, centered.shape)
+        # sums over each map (n, c) of g and of g x_hat (x_hat = centered * inv_spread)
+        maps = (1, samples * channels, pixels)
+        g_sums = xp.reshape(moment_sums(xp.reshape(g, maps), xp=xp), (samples, channels))
+        g_x_hat_sums = xp.reshape(moment_sums(xp.reshape(g * centered, maps), xp=xp),
+                                  (samples, channels)) * xp.reshape(inv_spread, (samples, 1))
+        self.bias.grad += moment_sums(xp.reshape(g_sums, (samples, channels, 1)), xp=xp)
+        self.weight.grad += moment_sums(xp.reshape(g_x_hat_sums, (samples, channels, 1)), xp=xp)
         if not input_gradient:
             return None
-        g_hat = in_gradient * self._per_channel(self.weight.data, xp)
-        return normalize_backward(g_hat, x_hat, inv_std, (1, 2, 3), xp)
+        # with g_hat = weight_c g, the means of g_hat and g_hat x_hat over a sample
+        weight = xp.astype(self.weight.data, g.dtype, copy=False)
+        count = channels * pixels
+        mean_g_hat = xp.reshape(g_sums @ weight, (samples, 1, 1)) / count
+        mean_g_hat_x_hat = xp.reshape(g_x_hat_sums @ weight, (samples, 1, 1)) / count
+        scale = inv_std * self._per_channel(weight, xp)  # (N, C, 1)
+        slope = inv_std * inv_spread * mean_g_hat_x_hat
+        grad = g * scale - (centered * slope + inv_std * mean_g_hat)
+        return xp.reshape(grad, in_gradient.shape)
 
     def _per_channel(self, values, xp):
-        return xp.reshape(values, (self.input_dim[0], 1, 1))
+        return xp.reshape(values, (self.input_dim[0], 1))
 
 
 def _ones(backend, shape):

@@ -5,12 +5,20 @@ Forward is the backend operation ``max_pool2d_forward`` (an elementwise maximum 
 window's strided slices on the portable path, PyTorch's kernel on the torch backend; it also
 returns where the maxima are, for ``max_pool2d_backward``), or, where no record is kept,
 ``max_pool2d``; average pooling's is ``avg_pool2d`` (the mean of each window's ``im2col``
-column). Each of those is one ONNX operator in an export. Average pooling's backward is
-``col2im_matmul`` with the constant kernel ``1 / (kh kw)``.
+column on the portable path, the window's slices added up on NumPy, PyTorch's kernel on the
+torch backend). Each of those is one ONNX operator in an export. Average pooling's backward
+is ``avg_pool2d_backward`` (portably ``col2im_matmul`` with the constant kernel
+``1 / (kh kw)``).
 """
 
 from ..backend import array_namespace, device_of
-from ..backend.ops import avg_pool2d, max_pool2d, max_pool2d_backward, max_pool2d_forward
+from ..backend.ops import (
+    avg_pool2d,
+    avg_pool2d_backward,
+    max_pool2d,
+    max_pool2d_backward,
+    max_pool2d_forward,
+)
 from ..core import (
     Layer,
     channels_hint,
@@ -21,7 +29,6 @@ from ..core import (
 from ..core.inferred import InferredInput, input_dim_optional, is_count
 from ..core.params import AnyOf, Flag, Integer, OneOf, Optional, Pair, Sizes
 from ._windows import (
-    col2im_matmul,
     conv_output_size,
     first_maxima,
     gather_from_maxima,
@@ -152,13 +159,8 @@ class Pool2D(InferredInput):
 
     # ---------------------------------------------------------------- average
     def _average_backward(self, in_gradient, xp):
-        n, (c, h, w), (kh, kw) = in_gradient.shape[0], self.input_dim, self.size
-        kernel = xp.full((1, 1, kh, kw), 1.0 / (kh * kw), dtype=in_gradient.dtype,
-                         device=device_of(in_gradient))
-        g = xp.reshape(in_gradient, (n * c, 1, self.out_h, self.out_w))
-        grad = col2im_matmul(g, kernel, stride=self.stride, dilation=1,
-                             out_shape=(n * c, 1, h, w), xp=xp)
-        return xp.reshape(grad, (n, c, h, w))
+        return avg_pool2d_backward(in_gradient, (in_gradient.shape[0], *self.input_dim),
+                                   self.size, stride=self.stride, xp=xp)
 
     # ---------------------------------------------------------------- for MaxUnpool2D
     def _last_maxima(self, unpool):
@@ -260,8 +262,9 @@ class AvgPool2D(Pool2D):
         y_{n,c,p,q} = \frac{1}{k_h k_w} \sum_{i,j} x_{n,c,\,ps+i,\,qs+j}, \qquad
         \partial L/\partial x_{n,c,\,ps+i,\,qs+j} \mathrel{+}= \frac{g_{n,c,p,q}}{k_h k_w}
 
-    summed over the windows that hold each pixel. Forward is im2col of each channel alone and
-    a mean over the window axis; backward is ``col2im_matmul`` with the constant kernel.
+    summed over the windows that hold each pixel. Forward and backward are the backend
+    operations ``avg_pool2d`` and ``avg_pool2d_backward`` (portably im2col of each channel
+    alone and a mean over the window axis, and ``col2im_matmul`` with the constant kernel).
     """
 
     def __init__(self, name, input_dim=None, size=2, stride=None):

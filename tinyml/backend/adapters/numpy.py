@@ -28,6 +28,9 @@ class NumpyAdapter(Adapter):
         "concat_steps": "steps._numpy",
         "bag_scatter_add": "scatter._numpy_bags",
         "activation": "activations_numpy._numpy_activation",
+        "moment_sums": "reductions._numpy_moment_sums",
+        "avg_pool2d": "pool._numpy_avg_pool2d",
+        "avg_pool2d_backward": "pool._numpy_avg_pool2d_backward",
     }
 
     def is_namespace(self, xp):

@@ -25,6 +25,9 @@ class TorchAdapter(Adapter):
         "max_pool2d_backward": "pool._torch_max_pool2d_backward",
         "concat_steps": "steps._torch",
         "activation": "activations_torch._torch_activation",
+        "avg_pool2d": "pool._torch_avg_pool2d",
+        "avg_pool2d_backward": "pool._torch_avg_pool2d_backward",
+        "normalize": "moments._torch_normalize",
     }
 
     def is_namespace(self, xp):

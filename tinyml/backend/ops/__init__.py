@@ -22,13 +22,16 @@ operation                      what                                          nat
 ``max_pool2d``                 window maxima (a forward that keeps nothing)  numpy torch ndonnx
 ``max_pool2d_forward``         window maxima and the backward's routing      numpy torch
 ``max_pool2d_backward``        the gradient sent to each first maximum       numpy torch
-``avg_pool2d``                 window means (a forward that keeps nothing)   ndonnx
+``avg_pool2d``                 window means                                  numpy torch ndonnx
+``avg_pool2d_backward``        their gradient spread over each window        numpy torch
 ``linear``                     whole layer computations for forwards that    ndonnx
 ``softmax``                    keep nothing for backward (each one ONNX      ndonnx
 ``log_softmax``                operator in an export)                        ndonnx
 ``recurrence``                 an RNN, LSTM or GRU over a sequence           ndonnx
 ``concat_steps``               per-step arrays as rows, in a reused buffer   numpy torch
 ``activation``                 an elementwise activation and its backward    numpy torch
+``moment_sums``                sums (of squares) over axes 0 and 2           numpy
+``normalize``                  mean and variance, centered and scaled        torch
 =============================  ============================================  =======================
 
 The ndonnx natives (:mod:`.ndonnx_natives`) emit one ONNX operator each for
@@ -56,8 +59,10 @@ from ._registry import PORTABLE_ENV_VAR, Operation, portable_forced, portable_op
 from .activations import activation
 from .conv import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
 from .dense import linear
+from .moments import normalize
 from .pool import (
     avg_pool2d,
+    avg_pool2d_backward,
     first_maxima,
     gather_from_maxima,
     max_pool2d,
@@ -67,6 +72,7 @@ from .pool import (
     route_to_maxima,
 )
 from .recurrent import recurrence
+from .reductions import moment_sums
 from .scatter import bag_scatter_add, scatter_add
 from .softmax import log_softmax, softmax
 from .steps import concat_steps
@@ -75,7 +81,8 @@ from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, window_slices
 OPERATIONS = {op.name: op for op in (
     scatter_add, im2col, col2im_matmul, conv2d, conv2d_backward, conv_transpose2d,
     conv_transpose2d_backward, max_pool2d, max_pool2d_forward, max_pool2d_backward, avg_pool2d,
-    linear, softmax, log_softmax, recurrence, concat_steps, bag_scatter_add, activation)}
+    avg_pool2d_backward, linear, softmax, log_softmax, recurrence, concat_steps,
+    bag_scatter_add, activation, moment_sums, normalize)}
 
 
 def _register_natives():
@@ -96,6 +103,7 @@ __all__ = [
     "Operation",
     "activation",
     "avg_pool2d",
+    "avg_pool2d_backward",
     "bag_scatter_add",
     "col2im_matmul",
     "concat_steps",
@@ -113,6 +121,8 @@ __all__ = [
     "max_pool2d_backward",
     "max_pool2d_forward",
     "max_windows",
+    "moment_sums",
+    "normalize",
     "pad2d",
     "portable_forced",
     "portable_ops",

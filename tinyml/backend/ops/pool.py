@@ -1,4 +1,5 @@
-r"""Max pooling as backend operations, and the window maxima that MaxUnpool2D shares.
+r"""Max and average pooling as backend operations, and the window maxima that MaxUnpool2D
+shares.
 
 - ``max_pool2d(x, size, *, stride)`` -> y (N, C, OH, OW), the maximum of each ``size``
   (kh, kw) window: a forward that keeps nothing for backward.
@@ -10,13 +11,18 @@ r"""Max pooling as backend operations, and the window maxima that MaxUnpool2D sh
   implementation accepts ``routing=None`` (it then finds the maxima again from x and y), so a
   forward on one path and a backward on another agree.
 
+- ``avg_pool2d(x, size, *, stride)`` -> the mean of each window;
+  ``avg_pool2d_backward(g, x_shape, size, *, stride)`` -> dx of `x_shape`, each window's
+  gradient spread evenly over it (overlapping windows add).
+
 Portable path: an elementwise maximum over the window's kh*kw strided slices, and first-hit
-masks for the backward (``hit = view == y; chosen = hit & free; free &= ~hit``).
+masks for the backward (``hit = view == y; chosen = hit & free; free &= ~hit``); average
+pooling by ``im2col`` and ``col2im_matmul`` with the constant kernel.
 """
 
 from .._host import device_of, is_floating
 from ._registry import Operation
-from .windows import im2col, window_slices, windows_fitting
+from .windows import col2im_matmul, im2col, window_slices, windows_fitting
 
 
 def max_windows(x, size, *, stride, out_h, out_w):
@@ -119,8 +125,33 @@ def _avg_pool2d(x, size, *, stride, xp):
     return xp.reshape(xp.mean(cols, axis=1), (n, c, out_h, out_w))
 
 
+def _check_avg_pool_backward(g, x_shape, size, *, stride, xp=None):
+    expected = (*x_shape[:2], *pooled_hw(x_shape, size, stride=stride))
+    if len(x_shape) != 4 or min(expected[2:]) < 1 or tuple(g.shape) != expected:
+        raise ValueError(f"avg_pool2d_backward expects g of shape {expected}, the output of "
+                         f"pooling {tuple(x_shape)} over {tuple(size)} windows with stride "
+                         f"{stride}; got {tuple(g.shape)}.")
+
+
+def _avg_pool2d_backward(g, x_shape, size, *, stride, xp):
+    r""":math:`dx_{n,c,\,ps+i,\,qs+j} \mathrel{+}= g_{n,c,p,q} / (k_h k_w)` for every window
+    (p, q) and offset (i, j).
+
+    Portable path: ``col2im_matmul`` of each channel alone with the constant kernel
+    ``1 / (kh kw)``.
+    """
+    (n, c, h, w), (kh, kw) = x_shape, size
+    out_h, out_w = g.shape[2], g.shape[3]
+    kernel = xp.full((1, 1, kh, kw), 1.0 / (kh * kw), dtype=g.dtype, device=device_of(g))
+    grad = col2im_matmul(xp.reshape(g, (n * c, 1, out_h, out_w)), kernel, stride=stride,
+                         dilation=1, out_shape=(n * c, 1, h, w), xp=xp)
+    return xp.reshape(grad, (n, c, h, w))
+
+
 max_pool2d = Operation("max_pool2d", _max_pool2d, check=_check_pool)
 avg_pool2d = Operation("avg_pool2d", _avg_pool2d, check=_check_pool)
+avg_pool2d_backward = Operation("avg_pool2d_backward", _avg_pool2d_backward,
+                                check=_check_avg_pool_backward)
 max_pool2d_forward = Operation("max_pool2d_forward", _max_pool2d_forward, check=_check_pool)
 max_pool2d_backward = Operation("max_pool2d_backward", _max_pool2d_backward,
                                 check=_check_pool_backward)
@@ -172,6 +203,40 @@ def _numpy_max_pool2d_backward(g, x, y, routing, size, *, stride, xp):
     return dx
 
 
+def _numpy_avg_pool2d(x, size, *, stride, xp):
+    """The window's strided slices added into one buffer in place, then scaled: no im2col
+    copy (kh kw times the output's size) and no reduction over a short axis."""
+    import numpy as np
+
+    out_h, out_w = pooled_hw(x.shape, size, stride=stride)
+    views = [view for _, view in max_windows(x, size, stride=stride, out_h=out_h, out_w=out_w)]
+    y = np.array(views[0], order="C")
+    for view in views[1:]:
+        np.add(y, view, out=y)
+    y *= y.dtype.type(1.0 / len(views))
+    return y
+
+
+def _numpy_avg_pool2d_backward(g, x_shape, size, *, stride, xp):
+    """``g / (kh kw)`` written into each offset's strided slice: straight writes where windows
+    do not overlap (no zero fill where they tile the image), ``+=`` where they do."""
+    import numpy as np
+
+    (kh, kw), (h, w) = size, x_shape[2:]
+    out_h, out_w = g.shape[2], g.shape[3]
+    apart = stride >= kh and stride >= kw
+    tiled = stride == kh == kw and out_h * kh == h and out_w * kw == w
+    dx = (np.empty if tiled else np.zeros)(x_shape, dtype=g.dtype)
+    share = g * g.dtype.type(1.0 / (kh * kw))
+    for _, _, (rows, cols) in window_slices(kh, kw, stride=stride, dilation=1, out_h=out_h,
+                                            out_w=out_w):
+        if apart:
+            dx[:, :, rows, cols] = share
+        else:
+            dx[:, :, rows, cols] += share
+    return dx
+
+
 # ---------------------------------------------------------------------------- PyTorch
 def _torch_max_pool2d(x, size, *, stride, xp):
     """``torch.nn.functional.max_pool2d`` (floating dtypes; portable for the others)."""
@@ -203,3 +268,24 @@ def _torch_max_pool2d_backward(g, x, y, routing, size, *, stride, xp):
         routing = torch.ops.aten.max_pool2d_with_indices(x, list(size), [stride, stride])[1]
     return torch.ops.aten.max_pool2d_with_indices_backward(
         g, x, list(size), [stride, stride], [0, 0], [1, 1], False, routing)
+
+
+def _torch_avg_pool2d(x, size, *, stride, xp):
+    """``torch.nn.functional.avg_pool2d`` (floating dtypes; portable for the others)."""
+    if not is_floating(x):
+        return _avg_pool2d(x, size, stride=stride, xp=xp)
+    from torch.nn.functional import avg_pool2d as torch_avg_pool2d
+
+    return torch_avg_pool2d(x, size, stride)
+
+
+def _torch_avg_pool2d_backward(g, x_shape, size, *, stride, xp):
+    """``aten.avg_pool2d_backward`` (it reads only the shape of the input it is given: an
+    uninitialized one)."""
+    if not is_floating(g):
+        return _avg_pool2d_backward(g, x_shape, size, stride=stride, xp=xp)
+    import torch
+
+    like = torch.empty(x_shape, dtype=g.dtype, device=g.device)
+    return torch.ops.aten.avg_pool2d_backward(g, like, list(size), [stride, stride], [0, 0],
+                                              False, True, None)
