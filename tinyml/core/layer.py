@@ -141,7 +141,14 @@ class Layer:
     def __setattr__(self, attribute, value):
         if isinstance(value, (Parameter, Buffer)) and not value.name:
             value.name = attribute
+        if attribute[0] != "_" and not (isinstance(value, _PLAIN) and
+                                        isinstance(vars(self).get(attribute), _PLAIN)):
+            structure_changed()  # what the layer holds may have changed
         super().__setattr__(attribute, value)
+
+    def __delattr__(self, attribute):
+        structure_changed()
+        super().__delattr__(attribute)
 
     # ---------------------------------------------------------------- what a layer holds
     def named_children(self):
@@ -391,7 +398,10 @@ class Layer:
         """
         from .summary import set_params
 
-        return set_params(self, summary_dict)
+        try:
+            return set_params(self, summary_dict)
+        finally:
+            structure_changed()  # a rebuild swaps the layer's attributes wholesale
 
     def to(self, backend, *, device=None, dtype=None):
         """Move every parameter, gradient and buffer to `backend` (a name or Backend).
@@ -430,7 +440,7 @@ class Layer:
     def _input_namespace(self, x):
         """For forward: the namespace of `x` and the parameters, and `x` must be floating."""
         xp = self._namespace(x)
-        if not xp.isdtype(x.dtype, "real floating"):
+        if not _real_floating(xp, x.dtype):
             raise TypeError(f"{self.describe()} expects floating-point input; got {x.dtype}. "
                             "Cast it first (Learner.fit and predict cast for you).")
         return xp
@@ -458,6 +468,42 @@ class Layer:
         if "." in name:
             raise ValueError(f"layer name {name!r} must not contain '.': it separates "
                              "layer and parameter in state_dict keys")
+
+
+_FLOATING = {}  # (namespace, dtype) -> bool: isdtype costs 4-5 us through array-api-compat
+
+
+def _real_floating(xp, dtype):
+    """``xp.isdtype(dtype, "real floating")``, remembered."""
+    try:
+        return _FLOATING[xp, dtype]
+    except KeyError:
+        answer = _FLOATING[xp, dtype] = bool(xp.isdtype(dtype, "real floating"))
+        return answer
+    except TypeError:  # a dtype that cannot be a key
+        return xp.isdtype(dtype, "real floating")
+
+
+_structure = [0]  # how many times any layer may have changed what it holds
+
+
+def structure_changed():
+    """Note that some layer may now hold other parameters, buffers or sub-layers.
+
+    Assigning a public attribute that is not a plain value (or replaced one that was not),
+    deleting an attribute, ``Net.add`` and ``set_params`` call it; code that changes what a
+    layer holds behind the layer's back (``vars(layer)[...] = ...``, an in-place edit of a
+    list a nested layer holds) calls it too, so that cached walks (the training step's) see
+    the change.
+    """
+    _structure[0] += 1
+
+
+def structure_version():
+    """A number that changes whenever :func:`structure_changed` is called: equal numbers mean
+    that every layer still holds what it held (the training step caches its walk of the net
+    on it)."""
+    return _structure[0]
 
 
 def _recording_arguments(init):

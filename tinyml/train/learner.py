@@ -8,6 +8,7 @@ from ..backend import seed as seed_backends
 from ..callbacks import CallbackList, History, LayerHooks, TerminateOnNaN
 from ..callbacks.progress import progress_callbacks
 from ..core import check_positive_int, counted, no_grad, skip_index_checks
+from ..core.layer import structure_version
 from ..data.batches import batches
 from ..distributed import data_parallel
 from ..losses import find_fusion
@@ -127,7 +128,7 @@ class Learner:
         the same argmax). `plan` is what ``fit`` looked up once per epoch (the net's layers
         and parameters and the fusion row); without it the step looks them up itself.
         """
-        plan = _StepPlan(self) if plan is None else plan
+        plan = self._step_plan() if plan is None else plan
         for layer in plan.layers:
             layer.clear_records(recursive=False)
         for parameter in plan.parameters.values():
@@ -137,6 +138,15 @@ class Learner:
         self.parallel.average_gradients(plan.parameters, samples=x.shape[0])
         self.optimizer.step(plan.parameters)
         return outputs, loss
+
+    def _step_plan(self):
+        """The walk of the net a step needs, kept while nothing it depends on changes (the
+        net, its layers, anything a layer holds, the loss): a walk costs about as much as a
+        small net's whole forward."""
+        cached = vars(self).get("_cached_plan")
+        if cached is None or not cached.fits(self):
+            cached = self._cached_plan = _StepPlan(self)
+        return cached
 
     # ---------------------------------------------------------------- epochs
     @exclusive("fit", not_during_fit=True)
@@ -392,9 +402,20 @@ class _StepPlan:
 
     def __init__(self, learner):
         net = learner.net
+        self.key = self._key(learner)
         self.layers = [net, *net.named_layers().values()]
         self.parameters = net.named_parameters()
         self.fusion = learner.fusion
+
+    @staticmethod
+    def _key(learner):
+        return (structure_version(), learner.net, tuple(learner.net.layers), learner.loss)
+
+    def fits(self, learner):
+        """True while the net and the loss are those this plan walked, unchanged."""
+        version, net, layers, loss = self.key
+        return version == structure_version() and net is learner.net and \
+            loss is learner.loss and layers == tuple(learner.net.layers)
 
 
 class _inference:

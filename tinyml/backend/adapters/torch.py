@@ -23,6 +23,7 @@ class TorchAdapter(Adapter):
         "max_pool2d": "pool._torch_max_pool2d",
         "max_pool2d_forward": "pool._torch_max_pool2d_forward",
         "max_pool2d_backward": "pool._torch_max_pool2d_backward",
+        "sgd_step": "optimizers._torch_sgd_step",
     }
 
     def is_namespace(self, xp):

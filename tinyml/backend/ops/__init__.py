@@ -26,6 +26,7 @@ operation                      what                                          nat
 ``softmax``                    keep nothing for backward (each one ONNX      ndonnx
 ``log_softmax``                operator in an export)                        ndonnx
 ``recurrence``                 an RNN, LSTM or GRU over a sequence           ndonnx
+``sgd_step``                   SGD's update of a list of parameters          torch
 =============================  ============================================  =======================
 
 The ndonnx natives (:mod:`.ndonnx_natives`) emit one ONNX operator each for
@@ -52,6 +53,7 @@ from .. import adapters
 from ._registry import PORTABLE_ENV_VAR, Operation, portable_forced, portable_ops
 from .conv import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
 from .dense import linear
+from .optimizers import sgd_step
 from .pool import (
     avg_pool2d,
     first_maxima,
@@ -70,7 +72,7 @@ from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, window_slices
 OPERATIONS = {op.name: op for op in (
     scatter_add, im2col, col2im_matmul, conv2d, conv2d_backward, conv_transpose2d,
     conv_transpose2d_backward, max_pool2d, max_pool2d_forward, max_pool2d_backward, avg_pool2d,
-    linear, softmax, log_softmax, recurrence)}
+    linear, softmax, log_softmax, recurrence, sgd_step)}
 
 
 def _register_natives():
@@ -112,6 +114,7 @@ __all__ = [
     "recurrence",
     "route_to_maxima",
     "scatter_add",
+    "sgd_step",
     "softmax",
     "window_slices",
 ]
