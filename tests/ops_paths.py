@@ -17,7 +17,7 @@ NATIVES = {
     "conv_transpose2d_backward": {"numpy", "torch"},
     "max_pool2d": {"numpy", "torch", "ndonnx"},
     "avg_pool2d": {"ndonnx"},
-    "linear": {"ndonnx"},
+    "linear": {"ndonnx", "torch"},
     "softmax": {"ndonnx"},
     "log_softmax": {"ndonnx"},
     "max_pool2d_forward": {"numpy", "torch"},

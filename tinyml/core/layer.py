@@ -141,8 +141,10 @@ class Layer:
     def __setattr__(self, attribute, value):
         if isinstance(value, (Parameter, Buffer)) and not value.name:
             value.name = attribute
-        if attribute[0] != "_" and not (isinstance(value, _PLAIN) and
-                                        isinstance(vars(self).get(attribute), _PLAIN)):
+        old = vars(self).get(attribute)
+        if not (isinstance(value, _PLAIN) and isinstance(old, _PLAIN)) and (
+                attribute[0] != "_" or isinstance(value, Parameter) or
+                isinstance(old, Parameter)):
             structure_changed()  # what the layer holds may have changed
         super().__setattr__(attribute, value)
 
@@ -427,8 +429,7 @@ class Layer:
         forward and backward, where a full walk would cost more than a small layer's math. A
         layer that keeps parameters in a list can pass their arrays in `kept`.
         """
-        params = {key: value for key, value in vars(self).items()
-                  if isinstance(value, Parameter)}
+        params = self._own_parameters()
 
         def names():  # built only for an error message
             return [what, *(f"parameter '{name}'" for name in params),
@@ -436,6 +437,16 @@ class Layer:
 
         return array_namespace(x, *(p.data for p in params.values()), *kept, names=names,
                                where=self.describe)
+
+    def _own_parameters(self):
+        """{attribute: Parameter} of the layer's own attributes, remembered until some layer
+        changes what it holds (:func:`structure_changed`)."""
+        cached = vars(self).get("_own_parameters_cache")
+        if cached is None or cached[0] != _structure[0]:
+            cached = (_structure[0], {key: value for key, value in vars(self).items()
+                                      if isinstance(value, Parameter)})
+            vars(self)["_own_parameters_cache"] = cached
+        return cached[1]
 
     def _input_namespace(self, x):
         """For forward: the namespace of `x` and the parameters, and `x` must be floating."""

@@ -24,6 +24,7 @@ class TorchAdapter(Adapter):
         "max_pool2d_forward": "pool._torch_max_pool2d_forward",
         "max_pool2d_backward": "pool._torch_max_pool2d_backward",
         "sgd_step": "optimizers._torch_sgd_step",
+        "linear": "dense._torch_linear",
     }
 
     def is_namespace(self, xp):

@@ -22,7 +22,7 @@ operation                      what                                          nat
 ``max_pool2d_forward``         window maxima and the backward's routing      numpy torch
 ``max_pool2d_backward``        the gradient sent to each first maximum       numpy torch
 ``avg_pool2d``                 window means (a forward that keeps nothing)   ndonnx
-``linear``                     whole layer computations for forwards that    ndonnx
+``linear``                     whole layer computations for forwards that    ndonnx torch
 ``softmax``                    keep nothing for backward (each one ONNX      ndonnx
 ``log_softmax``                operator in an export)                        ndonnx
 ``recurrence``                 an RNN, LSTM or GRU over a sequence           ndonnx

@@ -4,7 +4,9 @@ r"""linear: the affine map of a fully connected layer, ``y = x W^T + b``.
 
 The portable path is the matmul itself; the ndonnx native is one ONNX ``Gemm`` (``MatMul``
 and ``Add`` for inputs of more than two dimensions), where the portable path would be a
-transpose and a matmul that ndonnx spells in several nodes.
+transpose and a matmul that ndonnx spells in several nodes. The torch native is
+``torch.nn.functional.linear``: one ``addmm`` for a batch of vectors, where the portable path
+dispatches a matmul and an add.
 """
 
 from ._registry import Operation
@@ -25,3 +27,12 @@ def _linear(x, weight, bias, *, xp):
 
 
 linear = Operation("linear", _linear, check=_check)
+
+
+def _torch_linear(x, weight, bias, *, xp):
+    """``torch.nn.functional.linear`` (floating dtypes; portable for the others)."""
+    if not x.is_floating_point():
+        return _linear(x, weight, bias, xp=xp)
+    from torch.nn.functional import linear as torch_linear
+
+    return torch_linear(x, weight, bias)
