@@ -37,8 +37,9 @@
 
 import functools
 import inspect
+import operator
 
-from ..backend import array_namespace, get_backend, resolve_backend
+from ..backend import array_namespace, device_of, get_backend, resolve_backend
 from ..init import get_initializer
 from ..io import CONFIG_KEY
 from .checks import format_shape
@@ -254,7 +255,12 @@ class Layer:
                 "and forward keeps none inside tinyml.no_grad()."
             )
         values, output_shape = self._records[-1]
-        gradients = _gradient_leaves(self, in_gradient, output_shape)
+        if type(output_shape) is _OneShape:  # one output: checked here, without recursion
+            if not hasattr(in_gradient, "shape") or tuple(in_gradient.shape) != output_shape:
+                _gradient_leaves(self, in_gradient, output_shape)  # raises, saying what is wrong
+            gradients = [in_gradient]
+        else:
+            gradients = _gradient_leaves(self, in_gradient, output_shape)
         # The kept arrays too: a layer without parameters (ReLu, MaxPool2D) would otherwise
         # mix backends or devices with no check.
         kept = [value for value in values if hasattr(value, "shape")]
@@ -430,6 +436,17 @@ class Layer:
         layer that keeps parameters in a list can pass their arrays in `kept`.
         """
         params = self._own_parameters()
+        others = [parameter.data for parameter in params.values()]
+        others += kept
+        # The usual case first, without building labels: one type of array, on one device.
+        kind = type(x)
+        if all(type(other) is kind for other in others):
+            xp = array_namespace(x, names=(what,), where=self.describe)
+            if not others:
+                return xp
+            device = device_of(x)
+            if all(device_of(other) == device for other in others):
+                return xp
 
         def names():  # built only for an error message
             return [what, *(f"parameter '{name}'" for name in params),
@@ -538,10 +555,21 @@ def _recording_arguments(init):
     return __init__
 
 
+class _OneShape(tuple):
+    """The shape of a forward's one output array: a tuple of ints, marked so that backward's
+    check need not look inside it again."""
+
+    __slots__ = ()
+
+
 def _shape_tree(shape):
     """`shape` as a tuple of ints, or a tuple of such shapes (nested) for a tuple output."""
+    try:  # the usual case first: one array's shape, already ints (a torch.Size among them)
+        return _OneShape(map(operator.index, shape))
+    except TypeError:
+        pass
     if _is_shape(shape):
-        return tuple(int(extent) for extent in shape)
+        return _OneShape(int(extent) for extent in shape)
     if isinstance(shape, (tuple, list)):
         return tuple(_shape_tree(each) for each in shape)
     raise TypeError(f"output_shape must be a shape (a tuple of ints), or a tuple of shapes for "
