@@ -24,6 +24,7 @@ NATIVES = {
     "max_pool2d_backward": {"numpy", "torch"},
     "recurrence": {"ndonnx"},
     "sgd_step": {"torch"},
+    "zero_arrays": {"torch"},
 }
 
 

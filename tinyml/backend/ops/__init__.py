@@ -27,6 +27,7 @@ operation                      what                                          nat
 ``log_softmax``                operator in an export)                        ndonnx
 ``recurrence``                 an RNN, LSTM or GRU over a sequence           ndonnx
 ``sgd_step``                   SGD's update of a list of parameters          torch
+``zero_arrays``                zeros into a list of arrays (the gradients)   torch
 =============================  ============================================  =======================
 
 The ndonnx natives (:mod:`.ndonnx_natives`) emit one ONNX operator each for
@@ -53,7 +54,7 @@ from .. import adapters
 from ._registry import PORTABLE_ENV_VAR, Operation, portable_forced, portable_ops
 from .conv import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
 from .dense import linear
-from .optimizers import sgd_step
+from .optimizers import sgd_step, zero_arrays
 from .pool import (
     avg_pool2d,
     first_maxima,
@@ -72,7 +73,7 @@ from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, window_slices
 OPERATIONS = {op.name: op for op in (
     scatter_add, im2col, col2im_matmul, conv2d, conv2d_backward, conv_transpose2d,
     conv_transpose2d_backward, max_pool2d, max_pool2d_forward, max_pool2d_backward, avg_pool2d,
-    linear, softmax, log_softmax, recurrence, sgd_step)}
+    linear, softmax, log_softmax, recurrence, sgd_step, zero_arrays)}
 
 
 def _register_natives():
@@ -117,4 +118,5 @@ __all__ = [
     "sgd_step",
     "softmax",
     "window_slices",
+    "zero_arrays",
 ]

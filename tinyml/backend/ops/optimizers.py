@@ -1,4 +1,5 @@
-r"""sgd_step: one SGD update of several parameters at once, in place.
+r"""The training step's operations on lists of arrays: ``sgd_step``, one SGD update of several
+parameters at once, in place, and ``zero_arrays``, which zeroes the gradients before a step.
 
 .. math::
     g = \nabla + \lambda w, \qquad
@@ -8,7 +9,8 @@ r"""sgd_step: one SGD update of several parameters at once, in place.
 The portable path updates one parameter after the other (:func:`sgd_update`, four array
 operations each). The torch native updates all of them with three multi-tensor calls
 (``torch._foreach_*``), as PyTorch's own optimizers do with ``foreach=True``: a step of a net
-with ten parameters makes three dispatches instead of forty.
+with ten parameters makes three dispatches instead of forty. ``zero_arrays`` is one
+``torch._foreach_zero_`` there, where zeroing each gradient is a dispatch of its own.
 """
 
 from .._host import lookup
@@ -66,7 +68,7 @@ class ManyArraysOperation(Operation):
         return native(arrays, *args, **kwargs)
 
     def implementation_for(self, x):
-        """As :meth:`Operation.implementation_for`; `x` may be the list of arrays."""
+        """As ``Operation.implementation_for``; `x` may be the list of arrays."""
         return super().implementation_for(x[0] if isinstance(x, (list, tuple)) else x)
 
 
@@ -118,3 +120,20 @@ def _torch_sgd_step(datas, grads, buffers, *, lr, momentum, nesterov, weight_dec
     torch._foreach_add_(buffers, grads)
     torch._foreach_add_(datas, buffers, alpha=-lr)
     return buffers
+
+
+def _zero_arrays(arrays, *, xp):
+    """Set every element of each floating array in `arrays` to zero, in place
+    (``a[...] = 0.0``)."""
+    for array in arrays:
+        array[...] = 0.0
+
+
+zero_arrays = ManyArraysOperation("zero_arrays", _zero_arrays)
+
+
+def _torch_zero_arrays(arrays, *, xp):
+    """``torch._foreach_zero_``: one call for all the arrays."""
+    import torch
+
+    torch._foreach_zero_(list(arrays))

@@ -1,6 +1,8 @@
-"""sgd_step, SGD's update of a list of parameters: every backend's default path (the torch
-native's multi-tensor calls) gives the portable path's numbers and the textbook update's, and
-the optimizer's steps on the net are those of the per-parameter update."""
+"""The training step's operations on lists of arrays. sgd_step, SGD's update of a list of
+parameters: every backend's default path (the torch native's multi-tensor calls) gives the
+portable path's numbers and the textbook update's, and the optimizer's steps on the net are
+those of the per-parameter update. zero_arrays: zeros on both paths, and the step zeroes what
+the last one left in the gradients."""
 
 import numpy as np
 import pytest
@@ -120,3 +122,36 @@ def test_sgd_steps_a_net_as_the_portable_path_and_an_overridden_update_do(backen
     for key, value in native.items():
         np.testing.assert_allclose(value, portable[key], rtol=1e-6, atol=1e-7, err_msg=key)
         np.testing.assert_allclose(value, one_by_one[key], rtol=1e-6, atol=1e-7, err_msg=key)
+
+
+def test_zero_arrays_on_both_paths(backend):
+    native_name = backend.name if backend.name in NATIVES["zero_arrays"] else "portable"
+    for forced, name in ((False, native_name), (True, "portable")):
+        arrays = [backend.asarray(a) for a in _arrays(backend, 0)]
+        with portable_ops(forced):
+            assert ops.zero_arrays.implementation_for(arrays) == name
+            assert ops.zero_arrays(arrays) is None
+        for array, shape in zip(arrays, SHAPES, strict=True):
+            assert_close(array, np.zeros(shape), backend=backend)
+
+
+def test_a_step_starts_from_zero_gradients_whatever_the_last_left(backend):
+    """Gradients left dirty (and one replaced by another shape's) give the same step as
+    clean ones."""
+    with tinyml.use_backend(backend):
+        clean = _trained(backend, SGD(0.1), forced=False)
+        tinyml.seed(0)
+        net = tinyml.Net([tinyml.layers.Linear("fc1", 4, 3), tinyml.layers.ReLu("relu"),
+                          tinyml.layers.Linear("fc2", 3, 2)])
+        learner = tinyml.Learner(net, tinyml.losses.cross_entropy_with_logits, SGD(0.1), 5)
+        rng = np.random.default_rng(1)
+        x = backend.asarray(rng.standard_normal((5, 4)))
+        y = backend.asarray(rng.integers(0, 2, size=5))
+        for _ in range(3):
+            for parameter in net.parameters():
+                parameter.grad[...] = 7.0
+            net["fc2"].bias.grad = backend.asarray(np.ones(5))  # stale: another shape
+            learner.train_step(x, y)
+    for key, value in net.state_dict().items():
+        np.testing.assert_allclose(tinyml.to_numpy(value), clean[key], rtol=1e-6, atol=1e-7,
+                                   err_msg=key)
