@@ -23,6 +23,7 @@ NATIVES = {
     "max_pool2d_forward": {"numpy", "torch"},
     "max_pool2d_backward": {"numpy", "torch"},
     "recurrence": {"ndonnx"},
+    "linear_backward": {"torch"},
     "sgd_step": {"torch"},
     "zero_arrays": {"torch"},
 }

@@ -25,6 +25,7 @@ class TorchAdapter(Adapter):
         "max_pool2d_backward": "pool._torch_max_pool2d_backward",
         "sgd_step": "optimizers._torch_sgd_step",
         "linear": "dense._torch_linear",
+        "linear_backward": "dense._torch_linear_backward",
         "zero_arrays": "optimizers._torch_zero_arrays",
     }
 

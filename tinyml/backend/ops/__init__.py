@@ -26,6 +26,7 @@ operation                      what                                          nat
 ``softmax``                    keep nothing for backward (each one ONNX      ndonnx
 ``log_softmax``                operator in an export)                        ndonnx
 ``recurrence``                 an RNN, LSTM or GRU over a sequence           ndonnx
+``linear_backward``            a Linear's gradients, added into its grads    torch
 ``sgd_step``                   SGD's update of a list of parameters          torch
 ``zero_arrays``                zeros into a list of arrays (the gradients)   torch
 =============================  ============================================  =======================
@@ -53,7 +54,7 @@ import importlib
 from .. import adapters
 from ._registry import PORTABLE_ENV_VAR, Operation, portable_forced, portable_ops
 from .conv import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
-from .dense import linear
+from .dense import linear, linear_backward
 from .optimizers import sgd_step, zero_arrays
 from .pool import (
     avg_pool2d,
@@ -73,7 +74,7 @@ from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, window_slices
 OPERATIONS = {op.name: op for op in (
     scatter_add, im2col, col2im_matmul, conv2d, conv2d_backward, conv_transpose2d,
     conv_transpose2d_backward, max_pool2d, max_pool2d_forward, max_pool2d_backward, avg_pool2d,
-    linear, softmax, log_softmax, recurrence, sgd_step, zero_arrays)}
+    linear, linear_backward, softmax, log_softmax, recurrence, sgd_step, zero_arrays)}
 
 
 def _register_natives():
@@ -103,6 +104,7 @@ __all__ = [
     "gather_from_maxima",
     "im2col",
     "linear",
+    "linear_backward",
     "log_softmax",
     "max_pool2d",
     "max_pool2d_backward",
