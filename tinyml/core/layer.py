@@ -439,13 +439,15 @@ class Layer:
         others = [parameter.data for parameter in params.values()]
         others += kept
         # The usual case first, without building labels: one type of array, on one device.
-        kind = type(x)
-        if all(type(other) is kind for other in others):
+        if _one_kind(x, others):
             xp = array_namespace(x, names=(what,), where=self.describe)
             if not others:
                 return xp
             device = device_of(x)
-            if all(device_of(other) == device for other in others):
+            for other in others:
+                if device_of(other) != device:
+                    break
+            else:
                 return xp
 
         def names():  # built only for an error message
@@ -496,6 +498,16 @@ class Layer:
         if "." in name:
             raise ValueError(f"layer name {name!r} must not contain '.': it separates "
                              "layer and parameter in state_dict keys")
+
+
+def _one_kind(x, others):
+    """True when every array of `others` has the type of `x` (a loop: faster than all() on
+    the two or three arrays a layer checks)."""
+    kind = type(x)
+    for other in others:
+        if type(other) is not kind:
+            return False
+    return True
 
 
 _FLOATING = {}  # (namespace, dtype) -> bool: isdtype costs 4-5 us through array-api-compat
