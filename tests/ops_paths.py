@@ -18,7 +18,7 @@ NATIVES = {
     "max_pool2d": {"numpy", "torch", "ndonnx"},
     "avg_pool2d": {"numpy", "torch", "ndonnx"},
     "avg_pool2d_backward": {"numpy", "torch"},
-    "linear": {"ndonnx"},
+    "linear": {"ndonnx", "torch"},
     "softmax": {"ndonnx"},
     "log_softmax": {"ndonnx"},
     "max_pool2d_forward": {"numpy", "torch"},
@@ -29,6 +29,9 @@ NATIVES = {
     "activation": {"numpy", "torch"},
     "moment_sums": {"numpy"},
     "normalize": {"torch"},
+    "linear_backward": {"torch"},
+    "sgd_step": {"torch"},
+    "zero_arrays": {"torch"},
 }
 
 

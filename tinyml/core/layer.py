@@ -37,8 +37,9 @@
 
 import functools
 import inspect
+import operator
 
-from ..backend import array_namespace, get_backend, resolve_backend
+from ..backend import array_namespace, device_of, get_backend, resolve_backend
 from ..init import get_initializer
 from ..io import CONFIG_KEY
 from .checks import format_shape
@@ -146,7 +147,16 @@ class Layer:
     def __setattr__(self, attribute, value):
         if isinstance(value, (Parameter, Buffer)) and not value.name:
             value.name = attribute
+        old = vars(self).get(attribute)
+        if not (isinstance(value, _PLAIN) and isinstance(old, _PLAIN)) and (
+                attribute[0] != "_" or isinstance(value, Parameter) or
+                isinstance(old, Parameter)):
+            structure_changed()  # what the layer holds may have changed
         super().__setattr__(attribute, value)
+
+    def __delattr__(self, attribute):
+        structure_changed()
+        super().__delattr__(attribute)
 
     # ---------------------------------------------------------------- what a layer holds
     def named_children(self):
@@ -250,7 +260,12 @@ class Layer:
                 "and forward keeps none inside tinyml.no_grad()."
             )
         values, output_shape = self._records[-1]
-        gradients = _gradient_leaves(self, in_gradient, output_shape)
+        if type(output_shape) is _OneShape:  # one output: checked here, without recursion
+            if not hasattr(in_gradient, "shape") or tuple(in_gradient.shape) != output_shape:
+                _gradient_leaves(self, in_gradient, output_shape)  # raises, saying what is wrong
+            gradients = [in_gradient]
+        else:
+            gradients = _gradient_leaves(self, in_gradient, output_shape)
         # The kept arrays too: a layer without parameters (ReLu, MaxPool2D) would otherwise
         # mix backends or devices with no check.
         kept = [value for value in values if hasattr(value, "shape")]
@@ -396,7 +411,10 @@ class Layer:
         """
         from .summary import set_params
 
-        return set_params(self, summary_dict)
+        try:
+            return set_params(self, summary_dict)
+        finally:
+            structure_changed()  # a rebuild swaps the layer's attributes wholesale
 
     def to(self, backend, *, device=None, dtype=None):
         """Move every parameter, gradient and buffer to `backend` (a name or Backend).
@@ -422,8 +440,20 @@ class Layer:
         forward and backward, where a full walk would cost more than a small layer's math. A
         layer that keeps parameters in a list can pass their arrays in `kept`.
         """
-        params = {key: value for key, value in vars(self).items()
-                  if isinstance(value, Parameter)}
+        params = self._own_parameters()
+        others = [parameter.data for parameter in params.values()]
+        others += kept
+        # The usual case first, without building labels: one type of array, on one device.
+        if _one_kind(x, others):
+            xp = array_namespace(x, names=(what,), where=self.describe)
+            if not others:
+                return xp
+            device = device_of(x)
+            for other in others:
+                if device_of(other) != device:
+                    break
+            else:
+                return xp
 
         def names():  # built only for an error message
             return [what, *(f"parameter '{name}'" for name in params),
@@ -432,10 +462,20 @@ class Layer:
         return array_namespace(x, *(p.data for p in params.values()), *kept, names=names,
                                where=self.describe)
 
+    def _own_parameters(self):
+        """{attribute: Parameter} of the layer's own attributes, remembered until some layer
+        changes what it holds (:func:`structure_changed`)."""
+        cached = vars(self).get("_own_parameters_cache")
+        if cached is None or cached[0] != _structure[0]:
+            cached = (_structure[0], {key: value for key, value in vars(self).items()
+                                      if isinstance(value, Parameter)})
+            vars(self)["_own_parameters_cache"] = cached
+        return cached[1]
+
     def _input_namespace(self, x):
         """For forward: the namespace of `x` and the parameters, and `x` must be floating."""
         xp = self._namespace(x)
-        if not xp.isdtype(x.dtype, "real floating"):
+        if not _real_floating(xp, x.dtype):
             raise TypeError(f"{self.describe()} expects floating-point input; got {x.dtype}. "
                             "Cast it first (Learner.fit and predict cast for you).")
         return xp
@@ -465,6 +505,52 @@ class Layer:
                              "layer and parameter in state_dict keys")
 
 
+def _one_kind(x, others):
+    """True when every array of `others` has the type of `x` (a loop: faster than all() on
+    the two or three arrays a layer checks)."""
+    kind = type(x)
+    for other in others:
+        if type(other) is not kind:
+            return False
+    return True
+
+
+_FLOATING = {}  # (namespace, dtype) -> bool: isdtype costs 4-5 us through array-api-compat
+
+
+def _real_floating(xp, dtype):
+    """``xp.isdtype(dtype, "real floating")``, remembered."""
+    try:
+        return _FLOATING[xp, dtype]
+    except KeyError:
+        answer = _FLOATING[xp, dtype] = bool(xp.isdtype(dtype, "real floating"))
+        return answer
+    except TypeError:  # a dtype that cannot be a key
+        return xp.isdtype(dtype, "real floating")
+
+
+_structure = [0]  # how many times any layer may have changed what it holds
+
+
+def structure_changed():
+    """Note that some layer may now hold other parameters, buffers or sub-layers.
+
+    Assigning a public attribute that is not a plain value (or replaced one that was not),
+    deleting an attribute, ``Net.add`` and ``set_params`` call it; code that changes what a
+    layer holds behind the layer's back (``vars(layer)[...] = ...``, an in-place edit of a
+    list a nested layer holds) calls it too, so that cached walks (the training step's) see
+    the change.
+    """
+    _structure[0] += 1
+
+
+def structure_version():
+    """A number that changes whenever :func:`structure_changed` is called: equal numbers mean
+    that every layer still holds what it held (the training step caches its walk of the net
+    on it)."""
+    return _structure[0]
+
+
 def _recording_arguments(init):
     """`init`, wrapped so that the outermost constructor call keeps its bound arguments."""
     signature = inspect.signature(init)
@@ -486,10 +572,21 @@ def _recording_arguments(init):
     return __init__
 
 
+class _OneShape(tuple):
+    """The shape of a forward's one output array: a tuple of ints, marked so that backward's
+    check need not look inside it again."""
+
+    __slots__ = ()
+
+
 def _shape_tree(shape):
     """`shape` as a tuple of ints, or a tuple of such shapes (nested) for a tuple output."""
+    try:  # the usual case first: one array's shape, already ints (a torch.Size among them)
+        return _OneShape(map(operator.index, shape))
+    except TypeError:
+        pass
     if _is_shape(shape):
-        return tuple(int(extent) for extent in shape)
+        return _OneShape(int(extent) for extent in shape)
     if isinstance(shape, (tuple, list)):
         return tuple(_shape_tree(each) for each in shape)
     raise TypeError(f"output_shape must be a shape (a tuple of ints), or a tuple of shapes for "

@@ -12,7 +12,7 @@ from ..backend import (
 from .building import build_stack, is_built, sample_shape
 from .checks import format_shape
 from .config import register_layer
-from .layer import Layer
+from .layer import Layer, structure_changed
 
 
 class Net(Layer):
@@ -80,6 +80,7 @@ class Net(Layer):
                              "indices); a Net passes one array between layers. Use "
                              "return_index=False inside a Net.")
         self.layers.append(layer)
+        structure_changed()
         start = self._start_shape()
         if start is None:
             self._needs_build = self._needs_build or not is_built(layer)

@@ -1,6 +1,6 @@
 """Linear: the fully connected layer."""
 
-from ..backend.ops import linear
+from ..backend.ops import linear, linear_backward
 from ..core import shape_error
 from ..core.inferred import InferredInput, input_dim_optional, required
 from ..core.params import Initializer, Integer, Optional, check_arguments
@@ -114,11 +114,8 @@ class Linear(InferredInput):
         if input.ndim > 2:  # leading axes: every row of every step is a sample of the map
             rows = xp.reshape(input, (-1, self.input_dim))
             g = xp.reshape(in_gradient, (-1, self.output_dim))
-        if rows.shape[0] == 1:
-            # A batch of one makes g^T x an outer product with inner dimension 1, for which
-            # NumPy's matmul skips BLAS (5-8x slower); broadcasting is the fast outer product.
-            self.weight.grad += xp.reshape(g, (-1, 1)) * rows
-        else:
-            self.weight.grad += xp.matrix_transpose(g) @ rows
-        self.bias.grad += xp.sum(g, axis=0)
-        return in_gradient @ self.weight.data if input_gradient else None
+        d_input = linear_backward(g, rows, self.weight.data, self.weight.grad, self.bias.grad,
+                                  input_gradient=input_gradient, xp=xp)
+        if d_input is not None and in_gradient.ndim > 2:
+            d_input = xp.reshape(d_input, (*in_gradient.shape[:-1], self.input_dim))
+        return d_input

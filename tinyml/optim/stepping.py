@@ -36,14 +36,30 @@ class OptimizerStep:
             self._lr = self._scheduled_lr(self.step_count + 1)
         decays = self._decays(ready)
         factor = self._clip_factor(ready) if self._clip_norm is not None and ready else None
-        for (_, parameter, state, xp), weight_decay in zip(ready, decays, strict=True):
+        for _, _, state, _ in ready:
             state["step"] += 1
-            grad = parameter.grad if factor is None else parameter.grad * factor
-            if weight_decay is None:
-                self.update(parameter.data, grad, state, xp=xp)
-            else:
-                self.update(parameter.data, grad, state, xp=xp, weight_decay=weight_decay)
+        for xp, group in _by_namespace(ready, decays):
+            datas = [parameter.data for _, parameter, _, _ in group]
+            grads = [parameter.grad if factor is None else parameter.grad * factor
+                     for _, parameter, _, _ in group]
+            states = [state for _, _, state, _ in group]
+            self.update_all(datas, grads, states, xp=xp,
+                            weight_decays=[decay for *_, decay in group])
         self.step_count += 1
+
+    def update_all(self, datas, grads, states, *, xp, weight_decays):
+        """Update several parameters of one library in place: :meth:`update` on each, unless a
+        subclass does them together (SGD's multi-tensor step on the torch backend).
+
+        `weight_decays` holds each parameter's decay, or None for an optimizer without that
+        hyperparameter (``update`` is then called without ``weight_decay``).
+        """
+        for data, grad, state, weight_decay in zip(datas, grads, states, weight_decays,
+                                                   strict=True):
+            if weight_decay is None:
+                self.update(data, grad, state, xp=xp)
+            else:
+                self.update(data, grad, state, xp=xp, weight_decay=weight_decay)
 
     def _named(self, parameters):
         if isinstance(parameters, Mapping):
@@ -80,3 +96,12 @@ class OptimizerStep:
             )
         self._loaded = ()
 
+
+
+def _by_namespace(ready, decays):
+    """[(xp, [(name, parameter, state, weight_decay), ...])]: the ready parameters grouped by
+    namespace, in order (one group unless a net spans libraries)."""
+    groups = {}
+    for (name, parameter, state, xp), decay in zip(ready, decays, strict=True):
+        groups.setdefault(id(xp), (xp, []))[1].append((name, parameter, state, decay))
+    return list(groups.values())

@@ -5,9 +5,11 @@ import time
 
 from ..backend import resolve_backend
 from ..backend import seed as seed_backends
+from ..backend.ops import zero_arrays
 from ..callbacks import CallbackList, History, LayerHooks, TerminateOnNaN
 from ..callbacks.progress import progress_callbacks
 from ..core import check_positive_int, counted, no_grad, skip_index_checks
+from ..core.layer import structure_version
 from ..core.params import Integer, check_arguments
 from ..data.batches import batches
 from ..distributed import data_parallel
@@ -133,16 +135,24 @@ class Learner:
         the same argmax). `plan` is what ``fit`` looked up once per epoch (the net's layers
         and parameters and the fusion row); without it the step looks them up itself.
         """
-        plan = _StepPlan(self) if plan is None else plan
+        plan = self._step_plan() if plan is None else plan
         for layer in plan.layers:
             layer.clear_records(recursive=False)
-        for parameter in plan.parameters.values():
-            parameter.zero_grad()
+        plan.zero_gradients()
         outputs, loss, gradient = self._forward_loss(x, y, plan.fusion)
         self.net.backward(gradient, input_gradient=False, skip_last=plan.fusion is not None)
         self.parallel.average_gradients(plan.parameters, samples=x.shape[0])
         self.optimizer.step(plan.parameters)
         return outputs, loss
+
+    def _step_plan(self):
+        """The walk of the net a step needs, kept while nothing it depends on changes (the
+        net, its layers, anything a layer holds, the loss): a walk costs about as much as a
+        small net's whole forward."""
+        cached = vars(self).get("_cached_plan")
+        if cached is None or not cached.fits(self):
+            cached = self._cached_plan = _StepPlan(self)
+        return cached
 
     # ---------------------------------------------------------------- epochs
     @exclusive("fit", not_during_fit=True)
@@ -398,9 +408,35 @@ class _StepPlan:
 
     def __init__(self, learner):
         net = learner.net
+        self.key = self._key(learner)
         self.layers = [net, *net.named_layers().values()]
         self.parameters = net.named_parameters()
         self.fusion = learner.fusion
+
+    def zero_gradients(self):
+        """Zero every parameter's gradient: those that still fit their data in one
+        ``zero_arrays`` (one call on the torch backend), the others anew."""
+        fitting, kind = [], None
+        for parameter in self.parameters.values():
+            grad, data = parameter.grad, parameter.data
+            kind = type(data) if kind is None else kind  # one library in the one call
+            if type(grad) is kind and type(data) is kind and grad.shape == data.shape \
+                    and grad.dtype == data.dtype:
+                fitting.append(grad)
+            else:  # none yet, or new data of another shape, dtype or library
+                parameter.zero_grad()
+        if fitting:
+            zero_arrays(fitting)
+
+    @staticmethod
+    def _key(learner):
+        return (structure_version(), learner.net, tuple(learner.net.layers), learner.loss)
+
+    def fits(self, learner):
+        """True while the net and the loss are those this plan walked, unchanged."""
+        version, net, layers, loss = self.key
+        return version == structure_version() and net is learner.net and \
+            loss is learner.loss and layers == tuple(learner.net.layers)
 
 
 class _inference:

@@ -28,6 +28,10 @@ class TorchAdapter(Adapter):
         "avg_pool2d": "pool._torch_avg_pool2d",
         "avg_pool2d_backward": "pool._torch_avg_pool2d_backward",
         "normalize": "moments._torch_normalize",
+        "sgd_step": "optimizers._torch_sgd_step",
+        "linear": "dense._torch_linear",
+        "linear_backward": "dense._torch_linear_backward",
+        "zero_arrays": "optimizers._torch_zero_arrays",
     }
 
     def is_namespace(self, xp):

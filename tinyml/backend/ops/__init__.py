@@ -24,7 +24,7 @@ operation                      what                                          nat
 ``max_pool2d_backward``        the gradient sent to each first maximum       numpy torch
 ``avg_pool2d``                 window means                                  numpy torch ndonnx
 ``avg_pool2d_backward``        their gradient spread over each window        numpy torch
-``linear``                     whole layer computations for forwards that    ndonnx
+``linear``                     whole layer computations for forwards that    ndonnx torch
 ``softmax``                    keep nothing for backward (each one ONNX      ndonnx
 ``log_softmax``                operator in an export)                        ndonnx
 ``recurrence``                 an RNN, LSTM or GRU over a sequence           ndonnx
@@ -32,6 +32,9 @@ operation                      what                                          nat
 ``activation``                 an elementwise activation and its backward    numpy torch
 ``moment_sums``                sums (of squares) over axes 0 and 2           numpy
 ``normalize``                  mean and variance, centered and scaled        torch
+``linear_backward``            a Linear's gradients, added into its grads    torch
+``sgd_step``                   SGD's update of a list of parameters          torch
+``zero_arrays``                zeros into a list of arrays (the gradients)   torch
 =============================  ============================================  =======================
 
 The ndonnx natives (:mod:`.ndonnx_natives`) emit one ONNX operator each for
@@ -58,8 +61,9 @@ from .. import adapters
 from ._registry import PORTABLE_ENV_VAR, Operation, portable_forced, portable_ops
 from .activations import activation
 from .conv import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
-from .dense import linear
+from .dense import linear, linear_backward
 from .moments import normalize
+from .optimizers import sgd_step, zero_arrays
 from .pool import (
     avg_pool2d,
     avg_pool2d_backward,
@@ -81,8 +85,8 @@ from .windows import col2im_matmul, crop2d, im2col, pad2d, reach, window_slices
 OPERATIONS = {op.name: op for op in (
     scatter_add, im2col, col2im_matmul, conv2d, conv2d_backward, conv_transpose2d,
     conv_transpose2d_backward, max_pool2d, max_pool2d_forward, max_pool2d_backward, avg_pool2d,
-    avg_pool2d_backward, linear, softmax, log_softmax, recurrence, concat_steps,
-    bag_scatter_add, activation, moment_sums, normalize)}
+    avg_pool2d_backward, linear, linear_backward, softmax, log_softmax, recurrence,
+    concat_steps, bag_scatter_add, activation, moment_sums, normalize, sgd_step, zero_arrays)}
 
 
 def _register_natives():
@@ -116,6 +120,7 @@ __all__ = [
     "gather_from_maxima",
     "im2col",
     "linear",
+    "linear_backward",
     "log_softmax",
     "max_pool2d",
     "max_pool2d_backward",
@@ -130,6 +135,8 @@ __all__ = [
     "recurrence",
     "route_to_maxima",
     "scatter_add",
+    "sgd_step",
     "softmax",
     "window_slices",
+    "zero_arrays",
 ]
