@@ -4,7 +4,7 @@ what the net holds (a layer added, a parameter replaced, set_params, another los
 import numpy as np
 
 import tinyml
-from tinyml.layers import Linear, ReLu
+from tinyml.layers import Linear, ReLu, Residual
 from tinyml.losses import cross_entropy_with_logits, mse
 from tinyml.optim import SGD
 
@@ -64,3 +64,18 @@ def test_set_params_and_another_loss_are_seen():
     after = learner._step_plan()
     learner.loss = mse
     assert learner._step_plan() is not after
+
+
+def test_a_layer_added_in_place_to_a_nested_container_is_trained():
+    tinyml.seed(0)
+    block = Residual("res", [Linear("inner", 4, 4)])
+    net = tinyml.Net([block, Linear("fc", 4, 2)])
+    learner = tinyml.Learner(net, cross_entropy_with_logits, SGD(0.1), 5)
+    x, y = _batch()
+    learner.train_step(x, y)
+    block.layers.append(Linear("added", 4, 4))  # the list itself, behind Residual's back
+    learner.train_step(x, y)
+    assert "res.added.weight" in learner.optimizer.state
+    del block.layers[-1]
+    learner.train_step(x, y)
+    assert learner._step_plan().parameters.keys() == net.named_parameters().keys()

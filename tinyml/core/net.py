@@ -12,7 +12,7 @@ from ..backend import (
 from .building import build_stack, is_built, sample_shape
 from .checks import format_shape
 from .config import register_layer
-from .layer import Layer, structure_changed
+from .layer import Layer, LayerList, structure_changed
 
 
 class Net(Layer):
@@ -57,7 +57,7 @@ class Net(Layer):
 
     def __init__(self, layers=(), name=None, input_shape=None):
         super().__init__(name)
-        self.layers = []
+        self.layers = LayerList()
         self.input_shape = None if input_shape is None else sample_shape(input_shape)
         self._needs_build = False  # a layer is waiting for its input size
         for layer in layers:

@@ -9,6 +9,7 @@ core, because Parallel builds the merge layers of :mod:`tinyml.layers.merge` by 
 
 from ..core import Layer
 from ..core.building import build_stack
+from ..core.layer import LayerList
 from ..core.net import backward_through
 from .merge import Add, Concatenate, Multiply
 
@@ -44,7 +45,7 @@ class _Container(Layer):
                             f"{type(layers).__name__}. Wrap a single layer: [layer]")
         for layer in layers:
             self._check_member(layer, what, named)
-        return list(layers)
+        return LayerList(layers)
 
     def _check_member(self, layer, what, named):
         if not isinstance(layer, Layer):
@@ -194,8 +195,8 @@ class Parallel(_Container):
             raise kind(f"{self.describe()}: branches must be a list of at least two branches, "
                        f"each a list of layers ([] for the identity); got {branches!r}")
         named = {}
-        self.branches = [self._stack(branch, f"branch {index}", named)
-                         for index, branch in enumerate(branches)]
+        self.branches = LayerList(self._stack(branch, f"branch {index}", named)
+                                  for index, branch in enumerate(branches))
         self.merge = self._merge_layer(merge)
         self._check_member(self.merge, "merge", named)
 
