@@ -5,7 +5,6 @@ scaled_dot_product_attention, refused inputs and masks and the rest of the contr
 tests/layer_specs.py, test_layer_contract.py)."""
 
 import doctest
-import math
 
 import attention_reference
 import numpy as np
@@ -132,15 +131,10 @@ def test_dropout_backward_agrees_with_central_differences(backend):
 
 # ---------------------------------------------------------------------------- refusals
 # a mask that is not boolean or does not broadcast, inputs that do not fit, a key without a
-# value: tests/layer_specs.py
-@pytest.mark.parametrize("arguments, error", [
-    ({"scale": 0.0}, ValueError), ({"scale": "sqrt"}, TypeError), ({"scale": math.inf}, ValueError),
-])  # dropout's and causal's bad values: tests/test_declared_arguments.py
-def test_bad_options_are_refused(arguments, error):
-    with pytest.raises(error, match=r"DotProductAttention 'att': " + next(iter(arguments))):
-        DotProductAttention("att", **arguments)
+# value: tests/layer_specs.py; bad scale, dropout and causal: tests/test_declared_arguments.py
 
 
+# ---------------------------------------------------------------------------- docstrings
 def test_the_docstring_examples_run():
     from tinyml.layers import attention, multi_head_attention, transformer
 

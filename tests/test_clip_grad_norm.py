@@ -1,7 +1,8 @@
 """tinyml.optim.clip_grad_norm: the total norm and the gradients scaled in place, as
 torch.nn.utils.clip_grad_norm_ (L1, L2, L3 and the inf norm, clipping or not), the norm as a
 0-d array on the device with no read of it, frozen parameters left out, the same math as the
-optimizers' clip_norm, and every refusal."""
+optimizers' clip_norm, and the refusals of what it is given (its bad numbers:
+test_declared_arguments.py)."""
 
 import math
 
@@ -104,19 +105,7 @@ def test_the_optimizers_clip_norm_is_the_same_clipping(backend):
         assert_close(value, tinyml.to_numpy(copy.state_dict()[key]), backend=backend)
 
 
-@pytest.mark.parametrize(("arguments", "error", "message"), [
-    ((0.0,), ValueError, r"clip_grad_norm: invalid max_norm 0\.0; it must be > 0\.0"),
-    ((math.inf,), ValueError, r"invalid max_norm inf; it must be > 0\.0"),
-    ((float("nan"),), ValueError, r"invalid max_norm nan; it must be > 0\.0"),
-    (("1.0",), TypeError, r"clip_grad_norm: max_norm must be a Python number; got '1.0'"),
-    ((1.0, 0), ValueError, r"clip_grad_norm: invalid norm_type 0\.0; it must be > 0\.0 or math"),
-    ((1.0, "inf"), TypeError, r"norm_type must be a Python number; got 'inf'"),
-])
-def test_bad_numbers_are_refused(arguments, error, message):
-    with pytest.raises(error, match=message):
-        clip_grad_norm(parameters_with_grads(1.0), *arguments)
-
-
+# max_norm's and norm_type's bad values: tests/test_declared_arguments.py
 def test_no_parameters_or_not_parameters_are_refused():
     with pytest.raises(ValueError, match=r"clip_grad_norm: no trainable parameters to clip"):
         clip_grad_norm([], 1.0)

@@ -1,8 +1,6 @@
 """Losses with options: a keyword-only call configures, a (predicted, ground_truth) call
 computes; configured losses compare by function and options; options are checked once."""
 
-import math
-
 import numpy as np
 import pytest
 
@@ -113,7 +111,7 @@ def test_the_learner_scores_one_hot_labels_of_a_configured_cross_entropy(backend
     assert "accuracy" in history
 
 
-@pytest.mark.parametrize(
+@pytest.mark.parametrize(  # each option's bad values: tests/test_declared_arguments.py
     ("call", "error", "match"),
     [
         (lambda: huber(), TypeError,
@@ -125,19 +123,6 @@ def test_the_learner_scores_one_hot_labels_of_a_configured_cross_entropy(backend
         (lambda: huber(ground_truth=np.ones(2)), TypeError, r"huber: got ground_truth alone"),
         (lambda: huber(beta=1.0), TypeError,
          r"huber: unknown option 'beta'; its options are delta"),
-        (lambda: huber(delta=0.0), ValueError, r"huber: invalid delta 0\.0; it must be > 0\.0"),
-        (lambda: huber(delta=-1.0), ValueError, r"huber: invalid delta -1\.0; it must be > 0\.0"),
-        (lambda: huber(delta=math.nan), ValueError, r"huber: invalid delta nan; it must be"),
-        (lambda: huber(delta="2"), TypeError, r"huber: delta must be a Python number; got '2'"),
-        (lambda: huber(delta=True), TypeError, r"huber: delta must be a Python number"),
-        (lambda: smooth_l1(beta=-0.5), ValueError,
-         r"smooth_l1: invalid beta -0\.5; it must be >= 0\.0"),
-        (lambda: cross_entropy(label_smoothing=1.5), ValueError,
-         r"cross_entropy: invalid label_smoothing 1\.5; it must be >= 0\.0 and <= 1\.0"),
-        (lambda: cross_entropy_with_logits(label_smoothing=-0.1), ValueError,
-         r"cross_entropy_with_logits: invalid label_smoothing -0\.1; it must be >= 0\.0"),
-        (lambda: cross_entropy_with_logits(label_smoothing=np.ones(1)), TypeError,
-         r"label_smoothing must be a Python number"),
         (lambda: huber(np.ones(2), np.ones(2), delta=-1.0), ValueError,
          r"huber: invalid delta -1\.0"),
     ],

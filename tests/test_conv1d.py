@@ -98,25 +98,12 @@ GOOD = {"input_dim": (3, 10), "n_filter": 4, "kernel_width": 3}
 PADDING = r"padding must be an int, a \(left, right\) pair, 'same' or 'causal'"
 
 
-@pytest.mark.parametrize(  # stride's and dilation's: tests/test_declared_arguments.py
+@pytest.mark.parametrize(  # each argument alone: tests/test_declared_arguments.py
     ("changes", "error", "match"),
     [
-        ({"input_dim": (3, 10, 1)}, TypeError, r"Conv1D 'conv': input_dim must be a tuple of 2 "
-                                               r"ints; got \(3, 10, 1\)"),
         ({"input_dim": 10}, TypeError, r"input_dim must be a tuple of 2 ints; got 10"),
-        ({"input_dim": (3, 0)}, ValueError, r"input_dim must be >= 1; got 0"),
-        ({"n_filter": 0}, ValueError, r"Conv1D 'conv': n_filter must be >= 1; got 0"),
-        ({"kernel_width": 0}, ValueError, r"kernel_width must be >= 1; got 0"),
-        ({"kernel_width": 3.0}, TypeError, r"kernel_width must be an int; got 3\.0"),
-        ({"padding": -1}, ValueError, r"Conv1D 'conv': padding must be >= 0; got -1"),
-        ({"padding": 1.5}, TypeError, PADDING + r"; got 1\.5"),
-        ({"padding": True}, TypeError, PADDING + r"; got True"),
         ({"padding": None}, TypeError, PADDING + r"; got None"),
-        ({"padding": "full"}, ValueError, PADDING + r"; got 'full'$"),
         ({"padding": "valid"}, ValueError, PADDING + r"; got 'valid' \('valid' is padding=0\)"),
-        ({"padding": (1, 2, 3)}, TypeError, PADDING + r"; got \(1, 2, 3\)"),
-        ({"padding": (1, -2)}, ValueError, r"padding must be >= 0; got -2"),
-        ({"padding": (1, 0.5)}, TypeError, r"padding must be an int; got 0\.5"),
         ({"kernel_width": 11}, ValueError, r"Conv1D 'conv': a kernel of width 11 with stride 1, "
                                            r"dilation 1 and padding \(0, 0\) leaves no output "
                                            r"for input length 10"),

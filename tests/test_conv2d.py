@@ -1,6 +1,7 @@
-"""Conv2D: where "same" puts its pads, and the constructor errors of its undeclared arguments.
-Its configurations (random ones too), the PyTorch twin, refused shapes and the rest of the
-contract: tests/layer_specs.py, test_layer_contract.py."""
+"""Conv2D: where "same" puts its pads, and the constructor errors that no one argument's rule
+covers (each argument alone: test_declared_arguments.py). Its configurations (random ones too),
+the PyTorch twin, refused shapes and the rest of the contract: tests/layer_specs.py,
+test_layer_contract.py."""
 
 import math
 
@@ -17,27 +18,17 @@ GOOD = {"input_dim": (3, 5, 5), "n_filter": 4, "h_filter": 3, "w_filter": 3, "st
         "padding": 0}
 
 
-@pytest.mark.parametrize(  # stride's and dilation's: tests/test_declared_arguments.py
+@pytest.mark.parametrize(  # each argument alone: tests/test_declared_arguments.py
     ("changes", "error", "match"),
     [
-        ({"padding": -1}, ValueError, r"padding must be >= 0; got -1"),
-        ({"h_filter": 0}, ValueError, r"h_filter must be >= 1"),
-        ({"w_filter": 2.0}, TypeError, r"w_filter must be an int; got 2\.0"),
-        ({"n_filter": 0}, ValueError, r"Conv2D 'conv': n_filter must be >= 1; got 0"),
-        ({"input_dim": (5, 5)}, TypeError, r"input_dim must be \(C, H, W\); got \(5, 5\)"),
         ({"input_dim": 5}, TypeError, r"input_dim must be \(C, H, W\)"),
-        ({"input_dim": (3, 0, 5)}, ValueError, r"input_dim must be >= 1; got 0"),
         ({"h_filter": 6}, ValueError, r"a 6x3 kernel with stride 1 and padding 0 leaves no output"),
         ({"w_filter": 4, "stride": 2, "input_dim": (3, 5, 3)}, ValueError, "leaves no output"),
         ({"dilation": 3}, ValueError, r"a 3x3 kernel with stride 1, dilation 3 and padding 0 "
                                       r"leaves no output for input \(3, 5, 5\); use a smaller "
                                       r"kernel, dilation or padding"),
-        ({"padding": "full"}, ValueError, r"Conv2D 'conv': padding must be an int or 'same'; "
-                                          r"got 'full'$"),
         ({"padding": "valid"}, ValueError, r"got 'valid' \('valid' is padding=0\)"),
-        ({"padding": 1.5}, TypeError, r"padding must be an int or 'same'; got 1\.5"),
         ({"padding": None}, TypeError, r"padding must be an int or 'same'; got None"),
-        ({"padding": True}, TypeError, r"padding must be an int or 'same'; got True"),
         ({"padding": (1, 1)}, TypeError, r"padding must be an int or 'same'; got \(1, 1\)"),
         ({"padding": "causal"}, ValueError, r"padding must be an int or 'same'; got 'causal'"),
     ],

@@ -81,24 +81,9 @@ def test_it_trains_inside_a_net(backend):
 
 
 # ---------------------------------------------------------------------------- errors
-@pytest.mark.parametrize(("argument", "value", "error", "message"), [
-    ("input_dim", 0, ValueError, r"FullyConnected 'fc': input_dim must be >= 1; got 0"),
-    ("input_dim", 2.5, TypeError, r"FullyConnected 'fc': input_dim must be an int; got 2.5"),
-    ("output_dim", -1, ValueError, r"FullyConnected 'fc': output_dim must be >= 1; got -1"),
-])
-def test_bad_dimensions(backend, argument, value, error, message):
-    dims = {"input_dim": 3, "output_dim": 2, argument: value}
-    with pytest.raises(error, match=message):
-        FullyConnected("fc", dims["input_dim"], dims["output_dim"])
-
-
+# (each declared argument's bad values: test_declared_arguments.py)
 @pytest.mark.parametrize("act_fn", ["no_such_activation", 3])
 def test_an_unknown_activation_is_named_with_the_choices(backend, act_fn):
     with pytest.raises(ValueError, match=rf"FullyConnected 'fc': unknown act_fn {act_fn!r}; "
                                          r"choose one of .*relu.*sigmoid"):
         FullyConnected("fc", 3, 2, act_fn=act_fn)
-
-
-def test_an_unknown_initializer_is_refused(backend):
-    with pytest.raises(ValueError, match="no_such_init"):
-        FullyConnected("fc", 3, 2, init="no_such_init")

@@ -197,16 +197,6 @@ def test_bad_input_rank_for_a_first_linear_layer(backend):
         learner.fit(X, Y, epochs=1, verbose=0)
 
 
-@pytest.mark.parametrize(("kwargs", "error", "match"), [
-    ({"batch_size": 0}, ValueError, "Learner: batch_size must be >= 1; got 0"),
-    ({"batch_size": -3}, ValueError, "batch_size must be >= 1"),
-    ({"batch_size": 2.5}, TypeError, "batch_size must be an int"),
-])
-def test_bad_batch_size(kwargs, error, match):
-    with pytest.raises(error, match=match):
-        tinyml.Learner(make_net(), cross_entropy, SGD(lr=0.1), **kwargs)
-
-
 @pytest.mark.parametrize(("epochs", "error"), [(0, ValueError), (-1, ValueError),
                                                (1.0, TypeError), (True, TypeError)])
 def test_bad_epochs(epochs, error):
@@ -214,6 +204,7 @@ def test_bad_epochs(epochs, error):
         make_learner().fit(X, Y, epochs=epochs, verbose=0)
 
 
+# batch_size's bad values: tests/test_declared_arguments.py
 def test_bad_constructor_arguments():
     with pytest.raises(TypeError, match="Learner needs a tinyml.Net"):
         tinyml.Learner([Linear("fc", 2, 2)], cross_entropy, SGD(lr=0.1))

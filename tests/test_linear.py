@@ -1,30 +1,11 @@
 """Linear: what its specification in tests/layer_specs.py cannot say (its configurations,
-the PyTorch twin, refused shapes and the rest of the contract: test_layer_contract.py)."""
+the PyTorch twin, refused shapes and the rest of the contract: test_layer_contract.py; its
+bad arguments: test_declared_arguments.py)."""
 
 import pytest
 
 import tinyml
 from tinyml.layers import Linear
-
-
-@pytest.mark.parametrize(  # a bad name: test_layer_contract.py
-    ("args", "error", "match"),
-    [
-        (("fc", 0, 3), ValueError, r"Linear 'fc': input_dim must be >= 1; got 0"),
-        (("fc", 4, -2), ValueError, r"output_dim must be >= 1; got -2"),
-        (("fc", 2.5, 3), TypeError, r"input_dim must be an int; got 2\.5"),
-        (("fc", True, 3), TypeError, r"input_dim must be an int; got True"),
-        (("fc", 4, "3"), TypeError, r"output_dim must be an int; got '3'"),
-    ],
-)
-def test_bad_constructor_arguments(args, error, match):
-    with pytest.raises(error, match=match):
-        Linear(*args)
-
-
-def test_unknown_initializer():
-    with pytest.raises(ValueError, match="unknown initializer 'uniform'"):
-        Linear("fc", 4, 3, init="uniform")
 
 
 @pytest.mark.parametrize("shape", [(2, 3, 4), (1, 1, 4), (2, 2, 3, 4)])

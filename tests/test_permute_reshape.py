@@ -1,7 +1,7 @@
 """Permute and Reshape: the shapes they promise (-1 inferred), a round trip between Conv1D's
-(N, C, L) and the recurrent layers' (N, T, F), and refusals (their configurations against
-NumPy and PyTorch, refused shapes and the rest of the contract: tests/layer_specs.py,
-test_layer_contract.py)."""
+(N, C, L) and the recurrent layers' (N, T, F), and a sample of another size (their
+configurations against NumPy and PyTorch, refused shapes and the rest of the contract:
+tests/layer_specs.py, test_layer_contract.py; bad axes and shapes: test_declared_arguments.py)."""
 
 import numpy as np
 import pytest
@@ -32,24 +32,6 @@ def test_output_shapes_with_unknown_extents():
     assert Reshape("r", (-1, 4)).output_shape((None, 8, 2)) == (None, 4, 4)
     assert Reshape("r", (-1, 4)).output_shape((None, None, 2)) == (None, None, 4)
     assert Reshape("r", (2, 4)).output_shape((None, None)) == (None, 2, 4)
-
-
-@pytest.mark.parametrize(("make", "error", "message"), [
-    (lambda: Permute("p", (0, 1)), ValueError,
-     r"Permute 'p': axes must be a permutation of 1..2, the sample's axes \(the batch axis 0 "
-     r"stays first\); got \(0, 1\)"),
-    (lambda: Permute("p", (1, 1)), ValueError, r"permutation of 1..2"),
-    (lambda: Permute("p", 2), TypeError, r"Permute 'p': axes must be a tuple of ints"),
-    (lambda: Reshape("r", (-1, -1)), ValueError, r"Reshape 'r': shape must hold positive "
-                                                 r"extents and at most one -1"),
-    (lambda: Reshape("r", (0, 3)), ValueError, r"positive extents"),
-    (lambda: Reshape("r", 12), TypeError, r"Reshape 'r': shape must be a non-empty tuple of "
-                                          r"ints"),
-    (lambda: Reshape("r", ()), TypeError, r"non-empty tuple"),
-])
-def test_bad_arguments(make, error, message):
-    with pytest.raises(error, match=message):
-        make()
 
 
 def test_a_sample_of_another_size_is_refused(backend):

@@ -165,15 +165,11 @@ def test_parameters_and_init_are_pytorchs(backend):
 
 
 # ---------------------------------------------------------------- refusals
+# initial states of the wrong shape, kind or dtype: tests/layer_specs.py; each argument's bad
+# values (the dimensions, return_sequences, nonlinearity): tests/test_declared_arguments.py
 
 
-# initial states of the wrong shape, kind or dtype: tests/layer_specs.py; return_sequences's and
-# the dimensions' bad values: tests/test_declared_arguments.py
-def test_an_unknown_nonlinearity_is_refused():
-    with pytest.raises(ValueError, match=r"RNN 'rnn': nonlinearity must be 'tanh' or 'relu'"):
-        RNN("rnn", 3, 4, nonlinearity="sigmoid")
-
-
+# ---------------------------------------------------------------- docstrings
 def test_the_docstring_examples_run():
     for module in (recurrent, recurrent_cells):
         failures, tried = doctest.testmod(module)

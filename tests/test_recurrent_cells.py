@@ -1,8 +1,8 @@
 """RNNCell, LSTMCell and GRUCell: a cell unrolled over time and backpropagated by one backward
-per step against finite differences of the whole unrolled loop, the cells against the full
-layers, and the nonlinearity's refusal (one step from a given state or from zeros against
-the reference and torch.nn's cells, refused inputs and states and the rest of the contract:
-tests/layer_specs.py, test_layer_contract.py)."""
+per step against finite differences of the whole unrolled loop, and the cells against the full
+layers (one step from a given state or from zeros against the reference and torch.nn's cells,
+refused inputs and states and the rest of the contract: tests/layer_specs.py,
+test_layer_contract.py; bad arguments, the nonlinearity too: test_declared_arguments.py)."""
 
 import numpy as np
 import pytest
@@ -119,10 +119,3 @@ def test_the_cell_takes_the_full_layers_steps(backend, name):
     for key, parameter in full.named_parameters().items():
         assert_close(cell.named_parameters()[key].grad, tinyml.to_numpy(parameter.grad),
                      backend=backend, err_msg=key)
-
-
-# a sequence into a cell, a state of the wrong kind or batch: tests/layer_specs.py
-def test_the_relu_cell_refuses_other_nonlinearities():
-    with pytest.raises(ValueError, match=r"RNNCell 'cell': nonlinearity must be 'tanh' or "
-                                         r"'relu'.*got 'gelu'"):
-        RNNCell("cell", 3, 4, nonlinearity="gelu")
