@@ -3,7 +3,6 @@
 tests/layer_specs.py, test_layer_contract.py)."""
 
 import numpy as np
-import pytest
 import reference
 
 import tinyml
@@ -78,12 +77,3 @@ def test_it_trains_inside_a_net(backend):
     history = learner.fit(x, y, epochs=30, verbose=0)
     assert history["loss"][-1] < 0.5 * history["loss"][0]
     assert history["accuracy"][-1] >= 0.95
-
-
-# ---------------------------------------------------------------------------- errors
-# (each declared argument's bad values: test_declared_arguments.py)
-@pytest.mark.parametrize("act_fn", ["no_such_activation", 3])
-def test_an_unknown_activation_is_named_with_the_choices(backend, act_fn):
-    with pytest.raises(ValueError, match=rf"FullyConnected 'fc': unknown act_fn {act_fn!r}; "
-                                         r"choose one of .*relu.*sigmoid"):
-        FullyConnected("fc", 3, 2, act_fn=act_fn)
