@@ -59,7 +59,3 @@ def test_a_single_shape_is_not_a_list_of_input_shapes(kind):
                                          r"input shapes.*not directly in a Net"):
         kind("merge").output_shape((None, 3))
 
-
-def test_an_unknown_act_fn_names_the_merge():
-    with pytest.raises(ValueError, match=r"Add 'add': unknown act_fn 'swish'"):
-        Add("add", act_fn="swish")

@@ -256,15 +256,7 @@ def test_forward_backward_and_evolve_read_nothing_from_the_device(monkeypatch):
 
 
 # ---------------------------------------------------------------------------- errors
-@pytest.mark.parametrize(("options", "error", "message"), [
-    # epsilon and zeta's bad values: tests/test_declared_arguments.py
-    ({"act_fn": "nope"}, ValueError, r"SparseEvolution 'set': unknown act_fn 'nope'"),
-])
-def test_bad_options(backend, options, error, message):
-    with pytest.raises(error, match=message):
-        SparseEvolution("set", 6, 5, **options)
-
-
+# epsilon, zeta and act_fn's bad values: tests/test_declared_arguments.py
 def test_a_bad_option_draws_nothing(backend):
     with tinyml.use_seed(1):
         with pytest.raises(ValueError):
