@@ -283,6 +283,10 @@ def test_sigmoid_needs_a_name():
 @pytest.mark.parametrize("kind", [*CASES, "ReLu", "Sigmoid"])
 def test_a_layer_with_a_pending_record_deep_copies(backend, kind):
     """The record holds the backward of its forward's path (arrays and numbers, no module)."""
+    try:
+        copy.deepcopy(tinyml.asarray(np.zeros(1)))
+    except TypeError as error:  # array_api_strict before 2.4 cannot deep-copy its arrays
+        pytest.skip(f"{backend.name} arrays cannot be deep-copied here: {error}")
     layer = {"ReLu": lambda: ReLu("act"), "Sigmoid": lambda: Sigmoid("act")}.get(
         kind, CASES.get(kind, Act(None, None, None)).make)()
     layer.forward(tinyml.asarray(AT_KINKS))
