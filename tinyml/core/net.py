@@ -12,7 +12,8 @@ from ..backend import (
 from .building import build_stack, is_built, sample_shape
 from .checks import format_shape
 from .config import register_layer
-from .layer import Layer, LayerList, structure_changed
+from .layer import Layer
+from .structure import LayerList, structure_changed
 
 
 class Net(Layer):

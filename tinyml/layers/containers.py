@@ -9,8 +9,8 @@ core, because Parallel builds the merge layers of :mod:`tinyml.layers.merge` by 
 
 from ..core import Layer
 from ..core.building import build_stack
-from ..core.layer import LayerList
 from ..core.net import backward_through
+from ..core.structure import LayerList
 from .merge import Add, Concatenate, Multiply
 
 MERGES = {"add": Add, "multiply": Multiply, "concat": Concatenate}

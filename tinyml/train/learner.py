@@ -9,8 +9,8 @@ from ..backend.ops import zero_arrays
 from ..callbacks import CallbackList, History, LayerHooks, TerminateOnNaN
 from ..callbacks.progress import progress_callbacks
 from ..core import check_positive_int, counted, no_grad, skip_index_checks
-from ..core.layer import structure_version
 from ..core.params import Integer, check_arguments
+from ..core.structure import structure_version
 from ..data.batches import batches
 from ..distributed import data_parallel
 from ..losses import find_fusion
