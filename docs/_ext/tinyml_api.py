@@ -213,8 +213,12 @@ def layers_pages(out):
     return missing
 
 
+_WRITTEN = set()  # the pages this build generated; any other .rst in GENERATED is stale
+
+
 def write(path, text):
     """Write only when the text changes, so Sphinx rebuilds only what changed."""
+    _WRITTEN.add(os.path.abspath(path))
     if os.path.exists(path):
         with open(path, encoding="utf-8") as f:
             if f.read() == text:
@@ -226,6 +230,7 @@ def write(path, text):
 def generate(app):
     out = os.path.join(app.srcdir, GENERATED)
     os.makedirs(out, exist_ok=True)
+    _WRITTEN.clear()
     missing, pages, documented = [], [], set()
     for module_name, (title, blurb) in MODULES.items():
         try:
@@ -249,9 +254,19 @@ def generate(app):
              ".. toctree::\n   :maxdepth: 2\n\n" + "\n".join(f"   {slug}" for slug, _, _ in pages)
              + "\n"]
     write(os.path.join(out, "index.rst"), "\n".join(index))
+    remove_stale_pages(out)
     if missing:
         raise ExtensionError("public names without a docstring (the API reference would be "
                              "empty for them): " + ", ".join(missing))
+
+
+def remove_stale_pages(out):
+    """Delete the pages of modules that are gone (a renamed module's old page would otherwise
+    stay outside every toctree and duplicate the new page's objects)."""
+    for name in os.listdir(out):
+        path = os.path.abspath(os.path.join(out, name))
+        if name.endswith(".rst") and path not in _WRITTEN:
+            os.remove(path)
 
 
 # The sections numpydoc knows; it drops any other (tinyml's layers have "Shape", as PyTorch's).
