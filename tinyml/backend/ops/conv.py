@@ -69,9 +69,7 @@ def _check_conv_backward(g, x, weight, *, stride, dilation, pads, input_gradient
     _check_conv(x, weight, None, stride=stride, dilation=dilation, pads=pads)
     expected = (x.shape[0], weight.shape[0], *conv_output_hw(
         x.shape, weight.shape, stride=stride, dilation=dilation, pads=pads))
-    if tuple(g.shape) != expected:
-        raise ValueError(f"conv2d_backward expects g of shape {expected}, the forward's "
-                         f"output; got {tuple(g.shape)}.")
+    _check_gradient_shape("conv2d_backward", g, expected)
 
 
 def _check_transposed(x, weight, bias, *, stride, dilation, padding, xp=None):
@@ -87,9 +85,13 @@ def _check_transposed_backward(g, x, weight, *, stride, dilation, padding, input
     _check_transposed(x, weight, None, stride=stride, dilation=dilation, padding=padding)
     expected = (x.shape[0], weight.shape[1], *transposed_output_hw(
         x.shape, weight.shape, stride=stride, dilation=dilation, padding=padding))
+    _check_gradient_shape("conv_transpose2d_backward", g, expected)
+
+
+def _check_gradient_shape(operation, g, expected):
     if tuple(g.shape) != expected:
-        raise ValueError(f"conv_transpose2d_backward expects g of shape {expected}, the "
-                         f"forward's output; got {tuple(g.shape)}.")
+        raise ValueError(f"{operation} expects g of shape {expected}, the forward's output; "
+                         f"got {tuple(g.shape)}.")
 
 
 # ---------------------------------------------------------------------------- portable
