@@ -17,9 +17,10 @@ import re
 import numpy as np
 import pytest
 from device_reads import watch_torch_reads
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from layer_specs import KEEP_NOTHING_FROM_FORWARD, LAYERS, UNUSED_BY_FORWARD
+from property_strategies import SHAPE_PROPERTIES
 
 import tinyml
 from tinyml import layers
@@ -251,8 +252,7 @@ def test_input_gradient_false_adds_what_backward_adds(backend, kind, batch):
 
 # ---------------------------------------------------------------- drawn configurations
 @pytest.mark.parametrize("kind", [kind for kind in LAYERS if LAYERS[kind].drawn is not None])
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(SHAPE_PROPERTIES)  # the suite's property settings: derandomized, so CI is repeatable
 @given(data=st.data())
 def test_drawn_configurations_match_the_reference(backend, kind, data):
     """Random configurations of the entry's `drawn` strategy: the declared output shape, the
@@ -270,7 +270,9 @@ def test_drawn_configurations_match_the_reference(backend, kind, data):
     slope = numerical_directional_derivative(
         lambda values: float(np.sum(case.reference(values, params) * g)), x, direction)
     dx = tinyml.to_numpy(layer.backward(tinyml.asarray(g)))
-    assert float(np.sum(dx * direction)) == pytest.approx(slope, rel=1e-6, abs=1e-8)
+    # check_layer_gradients' tolerances: central differences of a float64 reference are good
+    # to about 1e-6 relative where terms cancel
+    assert float(np.sum(dx * direction)) == pytest.approx(slope, rel=1e-5, abs=1e-7)
 
 
 # ---------------------------------------------------------------- PyTorch's twin
